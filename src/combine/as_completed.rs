@@ -1,0 +1,116 @@
+//! [`as_completed`]: outcomes in the order the tasks complete, asyncio's
+//! `asyncio.as_completed`.
+
+use std::future::poll_fn;
+use std::task::Poll;
+
+use crate::error::TaskError;
+use crate::task::{Task, create_task};
+
+/// Runs every future as a task and yields their outcomes in completion
+/// order (tasks that complete in the same loop iteration come out in the
+/// order they completed).
+///
+/// # Panics
+/// Outside a running loop.
+///
+/// ```
+/// use std::time::Duration;
+/// # corio::run(async {
+/// let mut completed = corio::as_completed([30u64, 10, 20].map(|ms| async move {
+///     corio::sleep(Duration::from_millis(ms)).await;
+///     ms
+/// }));
+/// let mut order = Vec::new();
+/// while let Some(outcome) = completed.next().await {
+///     order.push(outcome.unwrap());
+/// }
+/// assert_eq!(order, [10, 20, 30]);
+/// # });
+/// ```
+pub fn as_completed<I>(futures: I) -> AsCompleted<<I::Item as std::future::Future>::Output>
+where
+    I: IntoIterator,
+    I::Item: std::future::Future + 'static,
+{
+    AsCompleted { tasks: futures.into_iter().map(create_task).collect() }
+}
+
+/// The stream of outcomes returned by [`as_completed`].
+///
+/// ```
+/// # corio::run(async {
+/// let mut completed = corio::as_completed([async { 1 }]);
+/// assert_eq!(completed.len(), 1);
+/// assert_eq!(completed.next().await, Some(Ok(1)));
+/// assert_eq!(completed.next().await, None);
+/// # });
+/// ```
+pub struct AsCompleted<T> {
+    /// The tasks whose outcome has not been yielded yet.
+    tasks: Vec<Task<T>>,
+}
+
+impl<T> AsCompleted<T> {
+    /// The next outcome to arrive, or `None` once all were yielded.
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let mut completed = corio::as_completed([async { "a" }]);
+    /// while let Some(outcome) = completed.next().await {
+    ///     println!("{outcome:?}");
+    /// }
+    /// # });
+    /// ```
+    pub async fn next(&mut self) -> Option<Result<T, TaskError>> {
+        if self.tasks.is_empty() {
+            return None;
+        }
+        let index = poll_fn(|cx| {
+            // Of the tasks done, the one that completed first.
+            let mut first: Option<(u64, usize)> = None;
+            for (index, task) in self.tasks.iter().enumerate() {
+                // Pending tasks hold our waker until they complete.
+                if task.poll_done(cx).is_ready() {
+                    let order = task.completion_order().unwrap_or(u64::MAX);
+                    if first.is_none_or(|(best, _)| order < best) {
+                        first = Some((order, index));
+                    }
+                }
+            }
+            match first {
+                Some((_, index)) => Poll::Ready(index),
+                None => Poll::Pending,
+            }
+        })
+        .await;
+        let mut task = self.tasks.swap_remove(index);
+        for other in &self.tasks {
+            other.clear_waiter();
+        }
+        task.result()
+    }
+
+    /// How many outcomes are still to come.
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// assert_eq!(corio::as_completed([1, 2].map(|n| async move { n })).len(), 2);
+    /// # });
+    /// ```
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// True once every outcome was yielded.
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let none: Vec<std::future::Ready<()>> = Vec::new();
+    /// assert!(corio::as_completed(none).is_empty());
+    /// # });
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+}

@@ -1,0 +1,294 @@
+//! [`gather`] and [`gather_all`] (and the [`gather!`](crate::gather!) /
+//! [`gather_all!`](crate::gather_all!) macros for futures of different
+//! types): run futures concurrently as tasks and collect their results in
+//! argument order, asyncio's `asyncio.gather`.
+//!
+//! Each future becomes a task the moment `gather` is called, as in asyncio,
+//! so they start running at the caller's next await even before the gather
+//! itself is awaited.
+
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::error::TaskError;
+use crate::task::{Task, create_task};
+
+/// Runs every future as a task and returns their outputs in argument order,
+/// whatever order they finish in.
+///
+/// The first failure (a task that panicked or was cancelled), in completion
+/// order, is returned at once, and the other tasks keep running, as in
+/// asyncio. If the gather itself is dropped (cancelled) before it finishes,
+/// the tasks still running are cancelled too. For every outcome, failures
+/// included, use [`gather_all`].
+///
+/// # Panics
+/// Outside a running loop.
+///
+/// ```
+/// use std::time::Duration;
+/// # corio::run(async {
+/// let slow_first = [30u64, 10, 20].map(|ms| async move {
+///     corio::sleep(Duration::from_millis(ms)).await;
+///     ms
+/// });
+/// assert_eq!(corio::gather(slow_first).await, Ok(vec![30, 10, 20]));
+/// # });
+/// ```
+pub fn gather<I>(futures: I) -> impl Future<Output = Result<Vec<<I::Item as Future>::Output>, TaskError>>
+where
+    I: IntoIterator,
+    I::Item: Future + 'static,
+{
+    let mut slots = Guard::new(futures.into_iter().map(|future| Slot::new(create_task(future))).collect::<Vec<_>>());
+    async move {
+        poll_fn(|cx| slots.poll_slots(cx, true)).await?;
+        Ok(slots.finish().into_iter().map(Slot::into_output).collect())
+    }
+}
+
+/// Like [`gather`], but waits for every task and returns every outcome, in
+/// argument order: asyncio's `gather(..., return_exceptions=True)`.
+///
+/// # Panics
+/// Outside a running loop.
+///
+/// ```
+/// # corio::run(async {
+/// let outcomes = corio::gather_all(vec![
+///     Box::pin(async { 1 }) as std::pin::Pin<Box<dyn std::future::Future<Output = i32>>>,
+///     Box::pin(async { panic!("no") }),
+/// ])
+/// .await;
+/// assert_eq!(outcomes[0], Ok(1));
+/// assert!(outcomes[1].as_ref().unwrap_err().is_panic());
+/// # });
+/// ```
+pub fn gather_all<I>(futures: I) -> impl Future<Output = Vec<Result<<I::Item as Future>::Output, TaskError>>>
+where
+    I: IntoIterator,
+    I::Item: Future + 'static,
+{
+    let mut slots = Guard::new(futures.into_iter().map(|future| Slot::new(create_task(future))).collect::<Vec<_>>());
+    async move {
+        // With `stop_on_failure` off this only resolves once every slot is in.
+        let _ = poll_fn(|cx| slots.poll_slots(cx, false)).await;
+        slots.finish().into_iter().map(Slot::into_outcome).collect()
+    }
+}
+
+/// One gathered task and, once it is in, its outcome.
+#[doc(hidden)]
+pub struct Slot<T> {
+    /// The task.
+    task: Task<T>,
+    /// Its outcome, taken as soon as it completes.
+    outcome: Option<Result<T, TaskError>>,
+}
+
+impl<T> Slot<T> {
+    /// A slot waiting on `task`.
+    pub fn new(task: Task<T>) -> Self {
+        Slot { task, outcome: None }
+    }
+
+    /// Polls the task unless its outcome is already in. `Ready(Err)` is a
+    /// failure; `Ready(Ok)` a success.
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), TaskError>> {
+        if self.outcome.is_none() {
+            match Pin::new(&mut self.task).poll(cx) {
+                // The task wakes us when it completes (its join waker).
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(outcome) => self.outcome = Some(outcome),
+            }
+        }
+        match &self.outcome {
+            Some(Err(error)) => Poll::Ready(Err(error.clone())),
+            _ => Poll::Ready(Ok(())),
+        }
+    }
+
+    /// The output of a slot known to have succeeded.
+    fn into_output(self) -> T {
+        match self.outcome {
+            Some(Ok(output)) => output,
+            _ => unreachable!("gather only unpacks after every slot succeeded"),
+        }
+    }
+
+    /// The outcome of a slot known to be in.
+    fn into_outcome(self) -> Result<T, TaskError> {
+        self.outcome.unwrap_or_else(|| unreachable!("gather_all only unpacks after every slot is in"))
+    }
+}
+
+/// A set of slots: a `Vec` of one type, or a tuple of several (the macros).
+#[doc(hidden)]
+pub trait Slots {
+    /// Polls every slot still waiting. `Ready(Err)` as soon as one failed
+    /// (if `stop_on_failure`), `Ready(Ok)` once all are in.
+    fn poll_slots(&mut self, cx: &mut Context<'_>, stop_on_failure: bool) -> Poll<Result<(), TaskError>>;
+
+    /// Cancels every task still running (the gather was dropped early).
+    fn cancel_running(&self);
+}
+
+impl<T> Slots for Vec<Slot<T>> {
+    fn poll_slots(&mut self, cx: &mut Context<'_>, stop_on_failure: bool) -> Poll<Result<(), TaskError>> {
+        // A shortcut: every wake polls every slot (cheap for finished ones),
+        // O(n) per completion. Per-slot wakers would make it O(1).
+        let mut all_in = true;
+        for slot in self.iter_mut() {
+            match slot.poll(cx) {
+                Poll::Ready(Err(error)) if stop_on_failure => return Poll::Ready(Err(error)),
+                Poll::Ready(_) => {}
+                Poll::Pending => all_in = false,
+            }
+        }
+        if all_in { Poll::Ready(Ok(())) } else { Poll::Pending }
+    }
+
+    fn cancel_running(&self) {
+        for slot in self {
+            slot.task.cancel();
+        }
+    }
+}
+
+/// Implements [`Slots`] for a tuple of slots.
+macro_rules! tuple_slots {
+    ($($slot:ident : $ty:ident),+) => {
+        impl<$($ty),+> Slots for ($(Slot<$ty>,)+) {
+            fn poll_slots(&mut self, cx: &mut Context<'_>, stop_on_failure: bool) -> Poll<Result<(), TaskError>> {
+                let ($($slot,)+) = self;
+                let mut all_in = true;
+                $(
+                    match $slot.poll(cx) {
+                        Poll::Ready(Err(error)) if stop_on_failure => return Poll::Ready(Err(error)),
+                        Poll::Ready(_) => {}
+                        Poll::Pending => all_in = false,
+                    }
+                )+
+                if all_in { Poll::Ready(Ok(())) } else { Poll::Pending }
+            }
+
+            fn cancel_running(&self) {
+                let ($($slot,)+) = self;
+                $($slot.task.cancel();)+
+            }
+        }
+
+        impl<$($ty),+> Guard<($(Slot<$ty>,)+)> {
+            /// The outputs, after every slot succeeded.
+            pub fn into_outputs(mut self) -> ($($ty,)+) {
+                let ($($slot,)+) = self.finish();
+                ($($slot.into_output(),)+)
+            }
+
+            /// The outcomes, after every slot is in.
+            pub fn into_outcomes(mut self) -> ($(Result<$ty, TaskError>,)+) {
+                let ($($slot,)+) = self.finish();
+                ($($slot.into_outcome(),)+)
+            }
+        }
+    };
+}
+
+tuple_slots!(a: A);
+tuple_slots!(a: A, b: B);
+tuple_slots!(a: A, b: B, c: C);
+tuple_slots!(a: A, b: B, c: C, d: D);
+tuple_slots!(a: A, b: B, c: C, d: D, e: E);
+tuple_slots!(a: A, b: B, c: C, d: D, e: E, f: F);
+tuple_slots!(a: A, b: B, c: C, d: D, e: E, f: F, g: G);
+tuple_slots!(a: A, b: B, c: C, d: D, e: E, f: F, g: G, h: H);
+
+/// Owns the slots until the gather finishes; if it is dropped before that
+/// (the gather was cancelled), cancels the tasks still running, as asyncio
+/// cancels a gather's children.
+#[doc(hidden)]
+pub struct Guard<S: Slots> {
+    /// `None` once finished.
+    slots: Option<S>,
+}
+
+impl<S: Slots> Guard<S> {
+    /// Guards `slots`.
+    pub fn new(slots: S) -> Self {
+        Guard { slots: Some(slots) }
+    }
+
+    /// See [`Slots::poll_slots`].
+    pub fn poll_slots(&mut self, cx: &mut Context<'_>, stop_on_failure: bool) -> Poll<Result<(), TaskError>> {
+        let Some(slots) = self.slots.as_mut() else {
+            unreachable!("a gather is not polled after it finished");
+        };
+        let poll = slots.poll_slots(cx, stop_on_failure);
+        if let Poll::Ready(Err(_)) = poll {
+            // Returning the first failure finishes the gather; the other
+            // tasks keep running, so the guard must not cancel them.
+            self.slots = None;
+        }
+        poll
+    }
+
+    /// Takes the slots out; the guard no longer cancels anything.
+    pub fn finish(&mut self) -> S {
+        self.slots.take().unwrap_or_else(|| unreachable!("a gather finishes once"))
+    }
+}
+
+impl<S: Slots> Drop for Guard<S> {
+    fn drop(&mut self) {
+        if let Some(slots) = &self.slots {
+            slots.cancel_running();
+        }
+    }
+}
+
+/// Runs futures of different types concurrently as tasks and returns their
+/// outputs as a tuple, in argument order: `gather!(a, b, c)` is
+/// `asyncio.gather(a, b, c)`. Up to eight futures. The result is
+/// `Result<(A, B, ...), TaskError>`, with the same first-failure rule as
+/// [`gather`](crate::gather).
+///
+/// ```
+/// # corio::run(async {
+/// let (n, s) = corio::gather!(async { 1 }, async { "one" }).await?;
+/// assert_eq!((n, s), (1, "one"));
+/// # Ok::<(), corio::TaskError>(())
+/// # }).unwrap();
+/// ```
+#[macro_export]
+macro_rules! gather {
+    ($($future:expr),+ $(,)?) => {{
+        let mut guard = $crate::__private::Guard::new(($($crate::__private::Slot::new($crate::create_task($future)),)+));
+        async move {
+            ::std::future::poll_fn(|cx| guard.poll_slots(cx, true)).await?;
+            ::std::result::Result::<_, $crate::TaskError>::Ok(guard.into_outputs())
+        }
+    }};
+}
+
+/// [`gather!`] returning every outcome, asyncio's
+/// `gather(a, b, return_exceptions=True)`: a tuple of
+/// `Result<_, TaskError>`, one per future, in argument order.
+///
+/// ```
+/// # corio::run(async {
+/// let (a, b) = corio::gather_all!(async { 1 }, async { panic!("two") }).await;
+/// assert_eq!(a, Ok(1));
+/// assert!(b.unwrap_err().is_panic());
+/// # });
+/// ```
+#[macro_export]
+macro_rules! gather_all {
+    ($($future:expr),+ $(,)?) => {{
+        let mut guard = $crate::__private::Guard::new(($($crate::__private::Slot::new($crate::create_task($future)),)+));
+        async move {
+            let _ = ::std::future::poll_fn(|cx| guard.poll_slots(cx, false)).await;
+            guard.into_outcomes()
+        }
+    }};
+}

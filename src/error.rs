@@ -1,0 +1,94 @@
+//! The runtime's error values: what awaiting a task or a deadline can yield.
+//!
+//! A task in this runtime ends in one of three ways: its future returns, it is
+//! cancelled, or it panics. The last two are not the task's own output, so the
+//! [`Task`](crate::Task) handle reports them as a [`TaskError`] beside it.
+//! Timeouts are a separate, smaller type because they can only come from
+//! [`timeout`](crate::timeout) and [`wait_for`](crate::wait_for).
+
+use std::error::Error;
+use std::fmt;
+
+/// Why a task ended without producing its output.
+///
+/// ```
+/// # corio::run(async {
+/// let task = corio::create_task(async { 7 });
+/// task.cancel();
+/// assert_eq!(task.await, Err(corio::TaskError::Cancelled));
+/// # });
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TaskError {
+    /// The task was cancelled: its future was dropped at its next await point
+    /// (or before its first poll), so it never produced an output.
+    Cancelled,
+    /// The task's future panicked while being polled. The payload is the
+    /// panic message (or a placeholder if the payload was not a string). The
+    /// loop caught the panic and kept running.
+    Panicked(String),
+}
+
+impl TaskError {
+    /// True for [`TaskError::Cancelled`].
+    ///
+    /// ```
+    /// assert!(corio::TaskError::Cancelled.is_cancelled());
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, TaskError::Cancelled)
+    }
+
+    /// True for [`TaskError::Panicked`].
+    ///
+    /// ```
+    /// assert!(corio::TaskError::Panicked("boom".into()).is_panic());
+    /// ```
+    pub fn is_panic(&self) -> bool {
+        matches!(self, TaskError::Panicked(_))
+    }
+}
+
+impl fmt::Display for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TaskError::Cancelled => f.write_str("task was cancelled"),
+            TaskError::Panicked(message) => write!(f, "task panicked: {message}"),
+        }
+    }
+}
+
+impl Error for TaskError {}
+
+/// The deadline of [`timeout`](crate::timeout) or [`wait_for`](crate::wait_for)
+/// passed before the future completed; the future has been dropped.
+///
+/// ```
+/// use std::time::Duration;
+/// # corio::run(async {
+/// let slow = corio::sleep(Duration::from_secs(10));
+/// let result = corio::timeout(Duration::from_millis(1), slow).await;
+/// assert_eq!(result, Err(corio::TimeoutError));
+/// # });
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeoutError;
+
+impl fmt::Display for TimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deadline elapsed before the future completed")
+    }
+}
+
+impl Error for TimeoutError {}
+
+/// Turns a panic payload into the message carried by [`TaskError::Panicked`].
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(message) = payload.downcast_ref::<&str>() {
+        (*message).to_owned()
+    } else if let Some(message) = payload.downcast_ref::<String>() {
+        message.clone()
+    } else {
+        "a non-string panic payload".to_owned()
+    }
+}

@@ -1,0 +1,76 @@
+//! [`IoSource`]: a mio socket registered with the running loop's reactor,
+//! and the one retry rule every socket operation follows.
+//!
+//! The rule (`poll_io`): try the operation; if it returns `WouldBlock`,
+//! leave this task's waker with the reactor for that direction and return
+//! `Pending`. The reactor wakes the task on the socket's next readiness
+//! edge, and the operation is tried again.
+
+use std::io;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll};
+
+use mio::event::Source;
+
+use crate::reactor::Direction;
+use crate::runtime::context;
+use crate::runtime::core::LoopCore;
+
+/// A registered socket.
+pub(crate) struct IoSource<S: Source> {
+    /// The socket.
+    io: S,
+    /// Its token in the reactor.
+    key: usize,
+    /// The loop whose reactor it is registered with.
+    core: Weak<LoopCore>,
+}
+
+impl<S: Source> IoSource<S> {
+    /// Registers `io` with the running loop.
+    pub(crate) fn new(mut io: S) -> io::Result<Self> {
+        let core = context::try_current().ok_or_else(|| io::Error::other("no running event loop"))?;
+        let key = core.reactor.register(&mut io)?;
+        Ok(IoSource { io, key, core: Rc::downgrade(&core) })
+    }
+
+    /// The socket.
+    pub(crate) fn get_ref(&self) -> &S {
+        &self.io
+    }
+
+    /// Tries `op` until it stops being interrupted; on `WouldBlock`, parks
+    /// the task for `direction` and returns `Pending`.
+    pub(crate) fn poll_io<R>(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            match op(&self.io) {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    let Some(core) = self.core.upgrade() else {
+                        return Poll::Ready(Err(io::Error::other("event loop is closed")));
+                    };
+                    core.reactor.set_waker(self.key, direction, cx.waker());
+                    // The reactor wakes us on the socket's next readiness
+                    // edge in `direction` (`Reactor::turn`).
+                    return Poll::Pending;
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+}
+
+impl<S: Source> Drop for IoSource<S> {
+    fn drop(&mut self) {
+        // Closing the socket removes it from epoll anyway; deregistering
+        // frees its slab slot and wakers.
+        if let Some(core) = self.core.upgrade() {
+            core.reactor.deregister(self.key, &mut self.io);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! [`TcpListener`]: accepts TCP connections on the running loop.
+
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::task::{Context, Poll};
+
+use crate::net::io_source::IoSource;
+use crate::net::tcp_stream::TcpStream;
+use crate::reactor::Direction;
+
+/// A listening TCP socket (asyncio's `start_server` without the callback).
+///
+/// ```
+/// # corio::run(async {
+/// let listener = corio::net::TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+/// let addr = listener.local_addr()?;
+/// let client = corio::create_task(corio::net::TcpStream::connect(addr));
+/// let (server_side, peer) = listener.accept().await?;
+/// assert_eq!(peer, client.await.unwrap()?.local_addr()?);
+/// # Ok::<(), std::io::Error>(())
+/// # }).unwrap();
+/// ```
+pub struct TcpListener {
+    /// The registered mio socket.
+    source: IoSource<mio::net::TcpListener>,
+}
+
+impl TcpListener {
+    /// Binds to `addr` (port 0 picks a free port) and registers with the
+    /// running loop. `SO_REUSEADDR` is set, as mio does.
+    ///
+    /// # Errors
+    /// The bind error (address in use, ...), or "no running event loop".
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let listener = corio::net::TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+        Ok(TcpListener { source: IoSource::new(mio::net::TcpListener::bind(addr)?)? })
+    }
+
+    /// Waits for the next connection.
+    ///
+    /// # Errors
+    /// The accept error (for example, out of file descriptors); the listener
+    /// stays usable.
+    ///
+    /// ```no_run
+    /// # async fn f(listener: corio::net::TcpListener) -> std::io::Result<()> {
+    /// loop {
+    ///     let (stream, peer) = listener.accept().await?;
+    ///     corio::create_task(async move { let _ = stream.write_all(b"hi\n").await; });
+    /// }
+    /// # }
+    /// ```
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    /// Poll-style accept.
+    ///
+    /// # Errors
+    /// As [`TcpListener::accept`].
+    ///
+    /// ```no_run
+    /// # async fn f(listener: corio::net::TcpListener) -> std::io::Result<()> {
+    /// let (stream, peer) = std::future::poll_fn(|cx| listener.poll_accept(cx)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        match self.source.poll_io(Direction::Read, cx, |listener| listener.accept()) {
+            Poll::Ready(Ok((stream, peer))) => Poll::Ready(TcpStream::from_mio(stream).map(|stream| (stream, peer))),
+            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// The bound address (with the chosen port).
+    ///
+    /// # Errors
+    /// The socket's error.
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let listener = corio::net::TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+    /// assert_ne!(listener.local_addr()?.port(), 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().local_addr()
+    }
+}
+
+impl std::fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TcpListener").field("local", &self.local_addr().ok()).finish()
+    }
+}

@@ -1,0 +1,162 @@
+//! The reactor: `mio::Poll` plus a slab of I/O sources, each with a read
+//! waker and a write waker.
+//!
+//! In the life of a wakeup this is step one for I/O: a socket operation
+//! returns `WouldBlock`, the task leaves its waker here and returns
+//! `Pending`; when `epoll` reports the socket ready, [`Reactor::turn`] wakes
+//! that waker and the task is queued for this very iteration.
+//!
+//! Rules (DESIGN.md, "Reactor"):
+//! - A source's token is its key in the slab; the loop's own `mio::Waker`
+//!   uses [`WAKE_TOKEN`], which no slab key can reach.
+//! - Sources are registered once, for both directions, edge-triggered.
+//!   Edge-triggered means an event arrives only when readiness *changes*, so
+//!   a task must keep going until it sees `WouldBlock` before it waits.
+//! - Readiness is not cached: an operation is always tried first and only a
+//!   `WouldBlock` parks the task. That costs one extra syscall when a socket
+//!   is not ready, and it makes a lost wakeup impossible: the waker is stored
+//!   before the loop next polls, so any later edge finds it.
+//! - One waker per direction: the last task to wait on a direction of a
+//!   source is the one woken (two tasks reading one socket is a bug anyway).
+
+use std::cell::RefCell;
+use std::io;
+use std::task::Waker;
+use std::time::Duration;
+
+use mio::event::Source;
+use mio::{Events, Interest, Poll, Registry, Token};
+use slab::Slab;
+
+/// The token of the loop's `mio::Waker`, used for cross-thread wakes.
+pub(crate) const WAKE_TOKEN: Token = Token(usize::MAX);
+
+/// How many events one `epoll_wait` can return.
+const EVENTS_CAPACITY: usize = 1024;
+
+/// Which half of a source a task waits on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// Waiting to read (or accept).
+    Read,
+    /// Waiting to write (or for a connect to finish).
+    Write,
+}
+
+/// The wakers of one registered source.
+#[derive(Default)]
+struct Wakers {
+    /// Woken when the source becomes readable, read-closed or errored.
+    reader: Option<Waker>,
+    /// Woken when the source becomes writable, write-closed or errored.
+    writer: Option<Waker>,
+}
+
+/// One readiness report handed to the loop for its trace.
+pub(crate) struct Readiness {
+    /// The source's token.
+    pub(crate) token: usize,
+    /// Its reader was woken.
+    pub(crate) readable: bool,
+    /// Its writer was woken.
+    pub(crate) writable: bool,
+}
+
+/// `mio::Poll` and the wakers of every registered source.
+pub(crate) struct Reactor {
+    /// The OS selector (epoll on Linux).
+    poll: RefCell<Poll>,
+    /// Reused event buffer.
+    events: RefCell<Events>,
+    /// Wakers by token.
+    sources: RefCell<Slab<Wakers>>,
+}
+
+impl Reactor {
+    /// Creates the selector and the `mio::Waker` other threads use to
+    /// interrupt it.
+    pub(crate) fn new() -> io::Result<(Reactor, mio::Waker)> {
+        let poll = Poll::new()?;
+        let waker = mio::Waker::new(poll.registry(), WAKE_TOKEN)?;
+        let reactor = Reactor {
+            poll: RefCell::new(poll),
+            events: RefCell::new(Events::with_capacity(EVENTS_CAPACITY)),
+            sources: RefCell::new(Slab::new()),
+        };
+        Ok((reactor, waker))
+    }
+
+    /// Registers `source` for both directions, edge-triggered, and returns
+    /// its token.
+    pub(crate) fn register(&self, source: &mut impl Source) -> io::Result<usize> {
+        let key = self.sources.borrow_mut().insert(Wakers::default());
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        if let Err(error) = self.registry(|registry| registry.register(source, Token(key), interest)) {
+            self.sources.borrow_mut().remove(key);
+            return Err(error);
+        }
+        Ok(key)
+    }
+
+    /// Forgets `key` and removes `source` from the selector.
+    pub(crate) fn deregister(&self, key: usize, source: &mut impl Source) {
+        // The socket is about to be closed, which removes it from epoll
+        // anyway; a failure here changes nothing for the caller.
+        let _ = self.registry(|registry| registry.deregister(source));
+        let wakers = self.sources.borrow_mut().try_remove(key);
+        drop(wakers);
+    }
+
+    /// Stores the waker to wake when `key` becomes ready in `direction`.
+    pub(crate) fn set_waker(&self, key: usize, direction: Direction, waker: &Waker) {
+        let mut sources = self.sources.borrow_mut();
+        let Some(wakers) = sources.get_mut(key) else { return };
+        let slot = match direction {
+            Direction::Read => &mut wakers.reader,
+            Direction::Write => &mut wakers.writer,
+        };
+        match slot {
+            Some(stored) if stored.will_wake(waker) => {}
+            _ => *slot = Some(waker.clone()),
+        }
+    }
+
+    /// Waits up to `timeout` (forever if `None`) for I/O, then wakes the
+    /// tasks waiting on every source that became ready. Returns what became
+    /// ready, for the trace, and whether the loop's own waker fired.
+    pub(crate) fn turn(&self, timeout: Option<Duration>, ready: &mut Vec<Readiness>) -> io::Result<()> {
+        let mut events = self.events.borrow_mut();
+        match self.poll.borrow_mut().poll(&mut events, timeout) {
+            Ok(()) => {}
+            // A signal interrupted the wait: treat it as a wait with no events.
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => return Ok(()),
+            Err(error) => return Err(error),
+        }
+        for event in events.iter() {
+            // The loop's waker carries no source; the loop drains its remote
+            // queue after every turn anyway.
+            if event.token() == WAKE_TOKEN {
+                continue;
+            }
+            let readable = event.is_readable() || event.is_read_closed() || event.is_error();
+            let writable = event.is_writable() || event.is_write_closed() || event.is_error();
+            // Take the wakers out before waking them: waking only queues the
+            // task, but keeping the slab unborrowed keeps that obviously safe.
+            let (reader, writer) = match self.sources.borrow_mut().get_mut(event.token().0) {
+                Some(wakers) => (
+                    if readable { wakers.reader.take() } else { None },
+                    if writable { wakers.writer.take() } else { None },
+                ),
+                None => continue,
+            };
+            ready.push(Readiness { token: event.token().0, readable: reader.is_some(), writable: writer.is_some() });
+            reader.into_iter().chain(writer).for_each(Waker::wake);
+        }
+        Ok(())
+    }
+
+    /// Runs `f` with the selector's registry.
+    fn registry<R>(&self, f: impl FnOnce(&Registry) -> R) -> R {
+        f(self.poll.borrow().registry())
+    }
+}

@@ -1,0 +1,184 @@
+//! What the ready queue holds, and the handles of scheduled callbacks
+//! (asyncio's `Handle` and `TimerHandle`).
+//!
+//! Tasks and callbacks share one FIFO, as in asyncio, where a task step is
+//! itself a callback: `call_soon(f)` and a task woken at the same moment run
+//! in the order they were queued.
+
+use std::cell::Cell;
+use std::fmt;
+use std::rc::{Rc, Weak};
+use std::task::Waker;
+use std::time::Instant;
+
+use crate::runtime::core::LoopCore;
+use crate::task::raw::TaskRef;
+use crate::time::wheel::TimerKey;
+
+/// One entry of the ready queue (and of the timer wheel, which holds the
+/// entries it will move to the ready queue when they fall due).
+pub(crate) enum Runnable {
+    /// Poll this task once.
+    Task(TaskRef),
+    /// Run this callback (unless it was cancelled).
+    Callback(Rc<CallbackCell>),
+    /// Wake this waker: a `sleep` timer that fell due. Running the wake is a
+    /// step of its own, so the sleeping task resumes one iteration after its
+    /// timer fired, exactly as asyncio's `sleep` future does.
+    Wake(Waker),
+}
+
+/// A callback waiting in the ready queue or the timer wheel.
+pub(crate) struct CallbackCell {
+    /// The function; taken when it runs or when it is cancelled.
+    f: Cell<Option<Box<dyn FnOnce()>>>,
+}
+
+impl CallbackCell {
+    /// Wraps `f`.
+    pub(crate) fn new(f: impl FnOnce() + 'static) -> Rc<Self> {
+        Rc::new(CallbackCell { f: Cell::new(Some(Box::new(f))) })
+    }
+
+    /// Takes the function out to run it; `None` if cancelled or already run.
+    pub(crate) fn take(&self) -> Option<Box<dyn FnOnce()>> {
+        self.f.take()
+    }
+
+    /// Whether the callback is still waiting to run.
+    fn is_pending(&self) -> bool {
+        let f = self.f.take();
+        let pending = f.is_some();
+        self.f.set(f);
+        pending
+    }
+}
+
+/// A callback scheduled with [`LoopHandle::call_soon`]; asyncio's `Handle`.
+///
+/// [`LoopHandle::call_soon`]: crate::LoopHandle::call_soon
+///
+/// ```
+/// # corio::run(async {
+/// let handle = corio::get_running_loop().call_soon(|| println!("never printed"));
+/// handle.cancel();
+/// assert!(handle.cancelled());
+/// # });
+/// ```
+pub struct CallbackHandle {
+    /// The queued callback.
+    cell: Rc<CallbackCell>,
+}
+
+impl CallbackHandle {
+    /// Wraps a queued callback.
+    pub(crate) fn new(cell: Rc<CallbackCell>) -> Self {
+        CallbackHandle { cell }
+    }
+
+    /// Cancels the callback if it has not run yet. Its queue slot is skipped.
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// corio::get_running_loop().call_soon(|| {}).cancel();
+    /// # });
+    /// ```
+    pub fn cancel(&self) {
+        drop(self.cell.take());
+    }
+
+    /// True once the callback has run or been cancelled.
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let handle = corio::get_running_loop().call_soon(|| {});
+    /// assert!(!handle.cancelled());
+    /// # });
+    /// ```
+    pub fn cancelled(&self) -> bool {
+        !self.cell.is_pending()
+    }
+}
+
+impl fmt::Debug for CallbackHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackHandle").field("pending", &self.cell.is_pending()).finish()
+    }
+}
+
+/// A callback scheduled with [`LoopHandle::call_later`] or
+/// [`LoopHandle::call_at`]; asyncio's `TimerHandle`.
+///
+/// [`LoopHandle::call_later`]: crate::LoopHandle::call_later
+/// [`LoopHandle::call_at`]: crate::LoopHandle::call_at
+///
+/// ```
+/// use std::time::Duration;
+/// # corio::run(async {
+/// let timer = corio::get_running_loop().call_later(Duration::from_secs(5), || {});
+/// timer.cancel();
+/// # });
+/// ```
+pub struct TimerHandle {
+    /// The callback, shared with the wheel entry.
+    cell: Rc<CallbackCell>,
+    /// The wheel entry, removed on cancel so it does not linger until due.
+    key: TimerKey,
+    /// When the callback is due.
+    when: Instant,
+    /// The loop whose wheel holds the entry.
+    core: Weak<LoopCore>,
+}
+
+impl TimerHandle {
+    /// Wraps a scheduled timer callback.
+    pub(crate) fn new(cell: Rc<CallbackCell>, key: TimerKey, when: Instant, core: Weak<LoopCore>) -> Self {
+        TimerHandle { cell, key, when, core }
+    }
+
+    /// Cancels the callback if it has not run yet, and removes its timer.
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let lp = corio::get_running_loop();
+    /// lp.call_later(std::time::Duration::from_millis(1), || unreachable!()).cancel();
+    /// # });
+    /// ```
+    pub fn cancel(&self) {
+        drop(self.cell.take());
+        if let Some(core) = self.core.upgrade() {
+            core.cancel_timer(self.key);
+        }
+    }
+
+    /// True once the callback has run or been cancelled.
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let timer = corio::get_running_loop().call_later(std::time::Duration::from_secs(1), || {});
+    /// assert!(!timer.cancelled());
+    /// # });
+    /// ```
+    pub fn cancelled(&self) -> bool {
+        !self.cell.is_pending()
+    }
+
+    /// When the callback is due (asyncio's `TimerHandle.when()`).
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let lp = corio::get_running_loop();
+    /// let timer = lp.call_later(std::time::Duration::from_secs(1), || {});
+    /// assert!(timer.when() > lp.time());
+    /// # });
+    /// ```
+    pub fn when(&self) -> Instant {
+        self.when
+    }
+}
+
+impl fmt::Debug for TimerHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimerHandle").field("when", &self.when).field("pending", &self.cell.is_pending()).finish()
+    }
+}

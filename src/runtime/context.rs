@@ -1,0 +1,78 @@
+//! Which loop is running on this thread: asyncio's "running loop".
+//!
+//! While [`EventLoop::run_until_complete`](crate::EventLoop::run_until_complete)
+//! runs, the loop's core sits in a thread-local. That is how the free
+//! functions ([`create_task`](crate::create_task), [`sleep`](crate::sleep),
+//! [`get_running_loop`](crate::get_running_loop), ...) find their loop
+//! without being passed one, and how a waker woken on the loop's thread
+//! pushes straight onto the local ready queue.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::runtime::callback::Runnable;
+use crate::runtime::core::LoopCore;
+use crate::runtime::shared::Shared;
+
+thread_local! {
+    /// The loop running on this thread, if any.
+    static CURRENT: RefCell<Option<Rc<LoopCore>>> = const { RefCell::new(None) };
+}
+
+/// Marks `core` as this thread's running loop until the guard drops (also
+/// when a panic unwinds through `run_until_complete`).
+pub(crate) struct Enter {
+    /// Keeps the guard from being built outside [`enter`].
+    _private: (),
+}
+
+/// Makes `core` the running loop.
+///
+/// # Panics
+/// If a loop is already running on this thread, like asyncio's
+/// "Cannot run the event loop while another loop is running".
+pub(crate) fn enter(core: &Rc<LoopCore>) -> Enter {
+    CURRENT.with_borrow_mut(|current| {
+        assert!(current.is_none(), "cannot run the event loop while another loop is running");
+        *current = Some(core.clone());
+    });
+    Enter { _private: () }
+}
+
+impl Drop for Enter {
+    fn drop(&mut self) {
+        // Take the core out first and drop it after the borrow ends, in case
+        // dropping it runs code that looks at the running loop.
+        let previous = CURRENT.with_borrow_mut(Option::take);
+        drop(previous);
+    }
+}
+
+/// The running loop's core.
+///
+/// # Panics
+/// Outside a running loop, with asyncio's message "no running event loop".
+pub(crate) fn current() -> Rc<LoopCore> {
+    try_current().expect("no running event loop: call this from inside corio::run or run_until_complete")
+}
+
+/// The running loop's core, if any.
+pub(crate) fn try_current() -> Option<Rc<LoopCore>> {
+    CURRENT.try_with(|current| current.borrow().clone()).ok().flatten()
+}
+
+/// Pushes `runnable` onto the ready queue if the loop owning `shared` is the
+/// one running on this thread; otherwise hands it back.
+pub(crate) fn push_if_current(shared: &Arc<Shared>, runnable: Runnable) -> Result<(), Runnable> {
+    let core =
+        CURRENT.try_with(|current| current.borrow().as_ref().filter(|core| Arc::ptr_eq(&core.shared, shared)).cloned());
+    match core {
+        Ok(Some(core)) => {
+            core.push_woken(runnable);
+            Ok(())
+        }
+        // Not this thread's running loop, or the thread is being torn down.
+        _ => Err(runnable),
+    }
+}

@@ -1,0 +1,529 @@
+//! The event loop's engine: the ready queue, the task slab, the timer wheel,
+//! the reactor, and [`LoopCore::run_once`], one iteration of the loop.
+//!
+//! `run_once` follows asyncio's `BaseEventLoop._run_once`, phase by phase:
+//!
+//! 1. **Timeout.** Zero if anything is ready; otherwise until the next timer
+//!    (or forever if there is none).
+//! 2. **Poll I/O.** Block in `epoll_wait` for at most that long; the reactor
+//!    wakes the tasks whose sockets became ready, and wakes that arrived from
+//!    other threads are drained into the ready queue.
+//! 3. **Timers.** Every timer now due moves to the ready queue.
+//! 4. **Run.** Exactly the entries that were ready when this phase began run,
+//!    in FIFO order. Anything queued while they run waits for the next
+//!    iteration, after another I/O poll, so a task that keeps waking itself
+//!    cannot starve I/O or timers.
+//!
+//! On a virtual clock, phase 2 never blocks when a timer is pending: if
+//! nothing at all is ready, the clock jumps straight to the next timer.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use slab::Slab;
+
+use crate::blocking::BlockingPool;
+use crate::error::{TaskError, panic_message};
+use crate::reactor::{Reactor, Readiness};
+use crate::runtime::callback::{CallbackCell, CallbackHandle, Runnable, TimerHandle};
+use crate::runtime::clock::Clock;
+use crate::runtime::report::{Report, default_handler};
+use crate::runtime::shared::Shared;
+use crate::runtime::trace::{TraceEvent, TraceKind, write_trace_jsonl};
+use crate::task::raw::{CANCEL_REQUESTED, CANCELLED, COMPLETE, JOIN_INTEREST, PANICKED, SCHEDULED, TaskRef};
+use crate::task::waker::waker_ref;
+use crate::task::{Task, TaskHandle};
+use crate::time::wheel::{TimerKey, TimerWheel};
+
+/// On a virtual clock, how long one real wait for blocking-pool results lasts.
+const VIRTUAL_BLOCKING_POLL: Duration = Duration::from_millis(1);
+
+/// How a loop is set up; filled in by [`Builder`](crate::Builder).
+pub(crate) struct Config {
+    /// Use a virtual clock.
+    pub(crate) virtual_time: bool,
+    /// Record a trace.
+    pub(crate) trace: bool,
+    /// Write the trace to this file as JSON lines when the loop closes.
+    pub(crate) trace_file: Option<PathBuf>,
+    /// Debug mode: report polls slower than this.
+    pub(crate) slow_poll: Option<Duration>,
+}
+
+/// How a task's step ended, for `finish`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// The future returned.
+    Returned,
+    /// The future panicked.
+    Panicked,
+    /// The task was cancelled.
+    Cancelled,
+}
+
+/// The single-threaded state of one event loop.
+pub(crate) struct LoopCore {
+    /// The half other threads can reach (cross-thread wakes).
+    pub(crate) shared: Arc<Shared>,
+    /// Tasks, callbacks and timer wakes ready to run, in FIFO order.
+    ready: RefCell<VecDeque<Runnable>>,
+    /// Every task not yet complete, by key. The slab owns one reference to
+    /// each, which keeps a task alive while only wakers point at it.
+    tasks: RefCell<Slab<TaskRef>>,
+    /// Timers: `sleep` wakes and `call_later` callbacks, by due tick.
+    timers: RefCell<TimerWheel<Runnable>>,
+    /// I/O readiness.
+    pub(crate) reactor: Reactor,
+    /// Real or virtual time.
+    pub(crate) clock: Clock,
+    /// Threads for blocking work (`to_thread`, DNS).
+    pub(crate) blocking: BlockingPool,
+    /// Iterations completed so far.
+    iteration: Cell<u64>,
+    /// The id the next task gets (asyncio numbers tasks from 1).
+    next_task_id: Cell<u64>,
+    /// Tasks completed so far; stamps each task's completion order.
+    completed: Cell<u64>,
+    /// The slab key of the task being polled right now.
+    current_task: Cell<Option<usize>>,
+    /// `stop()` was called: leave `run_forever` after this iteration.
+    stopping: Cell<bool>,
+    /// `close()` has run.
+    closed: Cell<bool>,
+    /// Debug mode's slow-poll threshold.
+    slow_poll: Option<Duration>,
+    /// The trace, when enabled.
+    trace: RefCell<Option<Vec<TraceEvent>>>,
+    /// Where to write the trace on close.
+    trace_file: Option<PathBuf>,
+    /// The exception handler, if one was set.
+    handler: RefCell<Option<Rc<dyn Fn(&Report)>>>,
+    /// Reused buffer for the reactor's readiness reports.
+    io_ready: RefCell<Vec<Readiness>>,
+    /// A weak pointer to ourselves, handed to task handles and timers.
+    weak_self: Weak<LoopCore>,
+}
+
+impl LoopCore {
+    /// Creates a loop core (its selector, its waker, its clock).
+    pub(crate) fn new(config: Config) -> io::Result<Rc<Self>> {
+        let (reactor, waker) = Reactor::new()?;
+        Ok(Rc::new_cyclic(|weak_self| LoopCore {
+            shared: Shared::new(waker),
+            ready: RefCell::new(VecDeque::new()),
+            tasks: RefCell::new(Slab::new()),
+            timers: RefCell::new(TimerWheel::new()),
+            reactor,
+            clock: Clock::new(config.virtual_time),
+            blocking: BlockingPool::new(),
+            iteration: Cell::new(0),
+            next_task_id: Cell::new(1),
+            completed: Cell::new(0),
+            current_task: Cell::new(None),
+            stopping: Cell::new(false),
+            closed: Cell::new(false),
+            slow_poll: config.slow_poll,
+            trace: RefCell::new((config.trace || config.trace_file.is_some()).then(Vec::new)),
+            trace_file: config.trace_file,
+            handler: RefCell::new(None),
+            io_ready: RefCell::new(Vec::new()),
+            weak_self: weak_self.clone(),
+        }))
+    }
+
+    /// A weak pointer to this core.
+    pub(crate) fn weak(&self) -> Weak<LoopCore> {
+        self.weak_self.clone()
+    }
+
+    // ----- Scheduling -------------------------------------------------
+
+    /// Spawns `future` as a task queued for its first step (asyncio's
+    /// `Task.__init__` calls `loop.call_soon(self.__step)`).
+    ///
+    /// # Panics
+    /// If the loop is closed.
+    pub(crate) fn spawn<F>(&self, future: F, name: Option<String>) -> Task<F::Output>
+    where
+        F: Future + 'static,
+    {
+        assert!(!self.closed.get(), "event loop is closed");
+        let id = self.next_task_id.get();
+        self.next_task_id.set(id + 1);
+
+        // The task starts SCHEDULED because we queue it right away, and with
+        // JOIN_INTEREST because the handle we return will take the output.
+        let mut tasks = self.tasks.borrow_mut();
+        let entry = tasks.vacant_entry();
+        let task = TaskRef::new(future, self.shared.clone(), id, entry.key(), SCHEDULED | JOIN_INTEREST);
+        entry.insert(task.clone());
+        drop(tasks);
+
+        if let Some(name) = name {
+            // SAFETY: we are on the loop's thread and nothing else borrows
+            // the task's local data yet.
+            unsafe { task.local() }.name = Some(name);
+        }
+        self.record(|| TraceKind::Spawn {
+            task: id,
+            // SAFETY: loop thread.
+            name: unsafe { task.name() },
+        });
+        self.ready.borrow_mut().push_back(Runnable::Task(task.clone()));
+        Task::new(task, self.weak())
+    }
+
+    /// Queues a callback at the back of the ready queue (asyncio's
+    /// `call_soon`).
+    pub(crate) fn call_soon(&self, f: impl FnOnce() + 'static) -> CallbackHandle {
+        let cell = CallbackCell::new(f);
+        self.ready.borrow_mut().push_back(Runnable::Callback(cell.clone()));
+        CallbackHandle::new(cell)
+    }
+
+    /// Schedules a callback for `when` (asyncio's `call_at`).
+    pub(crate) fn call_at(&self, when: Instant, f: impl FnOnce() + 'static) -> TimerHandle {
+        let cell = CallbackCell::new(f);
+        let key = self.insert_timer(when, Runnable::Callback(cell.clone()));
+        TimerHandle::new(cell, key, when, self.weak())
+    }
+
+    /// Queues a task woken on the loop's thread (called by the waker through
+    /// `Shared::schedule`).
+    pub(crate) fn push_woken(&self, runnable: Runnable) {
+        if let Runnable::Task(task) = &runnable {
+            self.record(|| TraceKind::Wake { task: task.header().id, remote: false });
+        }
+        self.ready.borrow_mut().push_back(runnable);
+    }
+
+    /// Puts `entry` in the wheel, due at the first tick not before `deadline`.
+    pub(crate) fn insert_timer(&self, deadline: Instant, entry: Runnable) -> TimerKey {
+        let tick = self.clock.deadline_tick(deadline);
+        self.timers.borrow_mut().insert(tick, entry)
+    }
+
+    /// For a pending `sleep`: makes sure its timer will wake `waker`, and
+    /// says whether the timer is still pending (`false` once it fired).
+    pub(crate) fn refresh_timer(&self, key: TimerKey, waker: &Waker) -> bool {
+        let mut timers = self.timers.borrow_mut();
+        match timers.get_mut(key) {
+            Some(Runnable::Wake(stored)) => {
+                if !stored.will_wake(waker) {
+                    *stored = waker.clone();
+                }
+                true
+            }
+            Some(_) => true,
+            None => false,
+        }
+    }
+
+    /// Removes a timer that has not fired.
+    pub(crate) fn cancel_timer(&self, key: TimerKey) {
+        // Drop the entry after the borrow ends: it may hold a callback whose
+        // captures run code when dropped.
+        let entry = self.timers.borrow_mut().cancel(key);
+        drop(entry);
+    }
+
+    // ----- The loop ---------------------------------------------------
+
+    /// One iteration of the loop; see the module docs for the four phases.
+    pub(crate) fn run_once(&self) {
+        // Phase 1: how long may we block? Not at all if work is queued or a
+        // stop was requested; otherwise until the next timer is due.
+        let work_queued = !self.ready.borrow().is_empty() || self.stopping.get();
+        let next_timer = self.timers.borrow().next_expiration();
+        let blocking_busy = self.blocking.in_flight() > 0;
+        // A virtual clock never waits in real time for a timer: it polls I/O
+        // without blocking and, if that brings nothing, jumps to the timer.
+        // While blocking-pool jobs run it cannot jump (their results arrive
+        // in real time), so it polls for them in short real waits instead.
+        let jump = self.clock.is_virtual() && !work_queued && !blocking_busy && next_timer.is_some();
+        let mut timeout = if work_queued || jump {
+            Some(Duration::ZERO)
+        } else if self.clock.is_virtual() {
+            blocking_busy.then_some(VIRTUAL_BLOCKING_POLL)
+        } else {
+            next_timer.map(|tick| self.clock.until_tick(tick))
+        };
+
+        // Phase 2: poll I/O. `park` tells other threads to write to the
+        // eventfd if they wake a task while we block; if some already did,
+        // do not block at all.
+        if self.shared.park() {
+            timeout = Some(Duration::ZERO);
+        }
+        let mut io_ready = self.io_ready.borrow_mut();
+        io_ready.clear();
+        let polled = self.reactor.turn(timeout, &mut io_ready);
+        let remote = self.shared.unpark();
+        if let Err(error) = polled {
+            // epoll_wait only fails on a broken selector (EBADF, EINVAL);
+            // asyncio lets that OSError escape the loop too.
+            panic!("the reactor's poll failed: {error}");
+        }
+        for readiness in io_ready.drain(..) {
+            self.record(|| TraceKind::IoReady {
+                token: readiness.token,
+                readable: readiness.readable,
+                writable: readiness.writable,
+            });
+        }
+        drop(io_ready);
+        for task in remote {
+            self.record(|| TraceKind::Wake { task: task.header().id, remote: true });
+            self.ready.borrow_mut().push_back(Runnable::Task(task));
+        }
+
+        // Phase 3: timers. On a virtual clock with nothing to do, jump from
+        // one timer to the next (cascades in the wheel may need several
+        // jumps) until something is due.
+        if jump {
+            while self.ready.borrow().is_empty() {
+                let Some(tick) = self.timers.borrow().next_expiration() else { break };
+                self.clock.advance_to_tick(tick);
+                self.fire_timers(tick);
+            }
+        }
+        self.fire_timers(self.clock.now_tick());
+
+        // Phase 4: run what was ready when this phase began, and no more.
+        let ntodo = self.ready.borrow().len();
+        for _ in 0..ntodo {
+            let Some(runnable) = self.ready.borrow_mut().pop_front() else { break };
+            self.run(runnable);
+        }
+        self.iteration.set(self.iteration.get() + 1);
+    }
+
+    /// Moves every timer due by `now_tick` to the ready queue.
+    fn fire_timers(&self, now_tick: u64) {
+        let mut timers = self.timers.borrow_mut();
+        let mut ready = self.ready.borrow_mut();
+        timers.advance(now_tick, |entry| {
+            self.record(|| TraceKind::TimerFired);
+            ready.push_back(entry);
+        });
+    }
+
+    /// Runs one ready-queue entry.
+    fn run(&self, runnable: Runnable) {
+        match runnable {
+            Runnable::Task(task) => self.run_task(task),
+            Runnable::Callback(cell) => {
+                // A cancelled callback has nothing to take: its slot is skipped.
+                let Some(f) = cell.take() else { return };
+                self.record(|| TraceKind::Callback);
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+                    self.report(Report::CallbackPanicked { message: panic_message(&*payload) });
+                }
+            }
+            // The sleeping task is queued now and runs next iteration.
+            Runnable::Wake(waker) => waker.wake(),
+        }
+    }
+
+    /// Polls one task, or cancels it if that was requested.
+    fn run_task(&self, task: TaskRef) {
+        // Clear SCHEDULED first, so a wake during this poll queues the task
+        // again (for the next iteration) instead of being lost.
+        let state = task.header().state.fetch_and(!SCHEDULED, Ordering::AcqRel);
+        if state & COMPLETE != 0 {
+            // A stale queue entry: the task completed after it was queued.
+            return;
+        }
+        if state & CANCEL_REQUESTED != 0 {
+            // Cancellation drops the future at this await point; a task
+            // cancelled before its first poll never runs at all.
+            // SAFETY: loop thread.
+            unsafe { task.cancel() };
+            self.finish(&task, Outcome::Cancelled);
+            return;
+        }
+
+        self.record(|| TraceKind::Poll { task: task.header().id });
+        let waker = waker_ref(&task);
+        let mut cx = Context::from_waker(&waker);
+        self.current_task.set(Some(task.header().key));
+        let started = self.slow_poll.map(|_| Instant::now());
+        // SAFETY: loop thread, and the task is not complete (checked above).
+        let polled = unsafe { task.poll(&mut cx) };
+        self.current_task.set(None);
+
+        // Debug mode: the poll ran on real time whatever the loop's clock.
+        if let (Some(threshold), Some(started)) = (self.slow_poll, started) {
+            let elapsed = started.elapsed();
+            if elapsed > threshold {
+                // SAFETY: loop thread.
+                self.report(Report::SlowPoll { task: unsafe { task.name() }, elapsed });
+            }
+        }
+        if let Poll::Ready(panicked) = polled {
+            self.finish(&task, if panicked { Outcome::Panicked } else { Outcome::Returned });
+        }
+        // If the poll returned Pending, whatever the future waits on holds
+        // a clone of the waker and will wake it; if it forgot to, the task
+        // sleeps forever (the `Future` contract).
+    }
+
+    /// Marks a task complete, removes it from the slab and tells whoever
+    /// awaits it; with nobody to tell, drops the output (reporting a panic).
+    fn finish(&self, task: &TaskRef, outcome: Outcome) {
+        let header = task.header();
+        let bits = match outcome {
+            Outcome::Returned => COMPLETE,
+            Outcome::Panicked => COMPLETE | PANICKED,
+            Outcome::Cancelled => COMPLETE | CANCELLED,
+        };
+        let state = header.state.fetch_or(bits, Ordering::AcqRel);
+        self.completed.set(self.completed.get() + 1);
+        // SAFETY: loop thread; the borrow ends with the statement.
+        unsafe { task.local() }.completed_seq = self.completed.get();
+        let slab_ref = self.tasks.borrow_mut().try_remove(header.key);
+        self.record(|| TraceKind::Complete {
+            task: header.id,
+            outcome: match outcome {
+                Outcome::Returned => "ok",
+                Outcome::Panicked => "panicked",
+                Outcome::Cancelled => "cancelled",
+            },
+        });
+
+        if state & JOIN_INTEREST != 0 {
+            // The awaiting task resumes in the next iteration, as asyncio's
+            // done-callbacks do.
+            // SAFETY: loop thread; the borrow ends before the wake runs.
+            let waker = unsafe { task.local() }.join_waker.take();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        } else {
+            // SAFETY: loop thread.
+            let error = unsafe { task.drop_output() };
+            if let Some(TaskError::Panicked(message)) = error {
+                // SAFETY: loop thread.
+                self.report(Report::NeverRetrieved { task: unsafe { task.name() }, message });
+            }
+        }
+        drop(slab_ref);
+    }
+
+    /// Asks `run_forever` to return after the current iteration.
+    pub(crate) fn stop(&self) {
+        self.stopping.set(true);
+    }
+
+    /// Consumes a pending stop request.
+    pub(crate) fn take_stop(&self) -> bool {
+        self.stopping.replace(false)
+    }
+
+    /// Drops every pending task (reporting each), every queued callback and
+    /// timer, and stops the blocking pool. Idempotent.
+    pub(crate) fn close(&self) {
+        if self.closed.replace(true) {
+            return;
+        }
+        drop(self.shared.close());
+        let pending: Vec<TaskRef> = self.tasks.borrow_mut().drain().collect();
+        for task in &pending {
+            // SAFETY: loop thread.
+            self.report(Report::DestroyedPending { task: unsafe { task.name() } });
+            // SAFETY: loop thread.
+            unsafe { task.cancel() };
+            self.finish(task, Outcome::Cancelled);
+        }
+        drop(pending);
+        // Take everything out before dropping it: dropped callbacks and
+        // futures may look at the loop.
+        let ready = std::mem::take(&mut *self.ready.borrow_mut());
+        drop(ready);
+        let timers = std::mem::replace(&mut *self.timers.borrow_mut(), TimerWheel::new());
+        drop(timers);
+        self.blocking.shutdown();
+        self.write_trace_file();
+    }
+
+    /// True once `close` has run.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    // ----- Introspection ----------------------------------------------
+
+    /// The task being polled, if any.
+    pub(crate) fn current_task(&self) -> Option<TaskHandle> {
+        let key = self.current_task.get()?;
+        self.tasks.borrow().get(key).map(|task| TaskHandle::new(task.clone()))
+    }
+
+    /// Every task not yet complete, in slab order.
+    pub(crate) fn all_tasks(&self) -> Vec<TaskHandle> {
+        self.tasks.borrow().iter().map(|(_, task)| TaskHandle::new(task.clone())).collect()
+    }
+
+    /// True in debug mode.
+    pub(crate) fn debug(&self) -> bool {
+        self.slow_poll.is_some()
+    }
+
+    /// Iterations completed so far.
+    pub(crate) fn iteration(&self) -> u64 {
+        self.iteration.get()
+    }
+
+    /// Hands a report to the exception handler (or stderr).
+    pub(crate) fn report(&self, report: Report) {
+        let handler = self.handler.borrow().clone();
+        match handler {
+            Some(handler) => handler(&report),
+            None => default_handler(&report),
+        }
+    }
+
+    /// Replaces the exception handler.
+    pub(crate) fn set_exception_handler(&self, handler: Option<Rc<dyn Fn(&Report)>>) {
+        *self.handler.borrow_mut() = handler;
+    }
+
+    /// Appends an event to the trace, if tracing (the closure builds the
+    /// event only then, keeping the hot path free of allocation).
+    fn record(&self, kind: impl FnOnce() -> TraceKind) {
+        if let Some(trace) = self.trace.borrow_mut().as_mut() {
+            trace.push(TraceEvent { iteration: self.iteration.get(), time: self.clock.elapsed(), kind: kind() });
+        }
+    }
+
+    /// Takes the events recorded so far.
+    pub(crate) fn take_trace(&self) -> Vec<TraceEvent> {
+        self.trace.borrow_mut().as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Writes the trace to `CORIO_TRACE`'s file, if set.
+    fn write_trace_file(&self) {
+        let Some(path) = &self.trace_file else { return };
+        let events = self.take_trace();
+        let written =
+            std::fs::File::create(path).and_then(|file| write_trace_jsonl(&events, std::io::BufWriter::new(file)));
+        if let Err(error) = written {
+            eprintln!("corio: could not write the trace to {}: {error}", path.display());
+        }
+    }
+}
+
+impl Drop for LoopCore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}

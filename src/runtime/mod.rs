@@ -1,0 +1,16 @@
+//! The event loop: its engine (`core.rs`), its public face
+//! (`event_loop.rs`), and the pieces they stand on.
+//!
+//! Read in this order: `core.rs` (one iteration, phase by phase),
+//! `shared.rs` and `context.rs` (how a wake finds its loop), `callback.rs`
+//! (what the ready queue holds), `clock.rs`, `event_loop.rs`, then
+//! `report.rs` and `trace.rs` (what the loop tells you).
+
+pub(crate) mod callback;
+pub(crate) mod clock;
+pub(crate) mod context;
+pub(crate) mod core;
+pub(crate) mod event_loop;
+pub(crate) mod report;
+pub(crate) mod shared;
+pub(crate) mod trace;

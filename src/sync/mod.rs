@@ -1,0 +1,63 @@
+//! Synchronization between tasks on one thread: [`Lock`], [`Event`],
+//! [`Semaphore`] and [`Queue`], the Rust shape of asyncio's primitives.
+//!
+//! Each one is a little state (a flag, a count, a buffer) plus one or two
+//! FIFO lines of parked tasks, all built on the same `WaiterList` in
+//! `waiters.rs`: read that file first, then any of the others. A task that
+//! cannot go on joins a line and returns `Poll::Pending`; whoever frees the
+//! resource *grants* the oldest waiter and wakes it through its `Waker`. The
+//! primitives use nothing of the runtime but `std::task`, so they work with
+//! any executor's wakers.
+//!
+//! # Rules they all follow
+//!
+//! - **First come, first served.** Waiters are granted in the order they
+//!   started waiting (their first poll), and an [`Event`] wakes everyone in
+//!   that order too.
+//! - **Hand-off.** Releasing a lock, a permit, a queue slot or an item while
+//!   someone waits gives it to the oldest waiter there and then; it never
+//!   becomes free in between. So a task that calls `try_lock`, `lock`,
+//!   `try_acquire`, `put_nowait` or `get_nowait` after the release but
+//!   before the woken task runs cannot barge in and take it.
+//! - **Cancellation is dropping.** Dropping a waiting future takes it out of
+//!   line. If it had already been granted and not yet run, the grant goes
+//!   to the next waiter (or back to the pool), so nothing is lost.
+//!
+//! # Why `!Sync`
+//!
+//! Like asyncio's, these primitives serve tasks on a single thread, so no
+//! two of their methods ever run at once and no lock is needed to guard
+//! their state: plain `Cell`s and `RefCell`s do, with no atomics. That makes
+//! them `!Sync` on purpose. Share one between tasks with an `Rc`, or borrow
+//! it from a task that outlives the borrowers.
+//!
+//! # How they differ from asyncio
+//!
+//! - `Lock` guards a value, like Rust's `Mutex`, and is released by
+//!   dropping its [`LockGuard`], not by `release()`; releasing a lock you do
+//!   not hold cannot be written, so asyncio's `RuntimeError` has no
+//!   counterpart. Permits work the same way through [`SemaphorePermit`];
+//!   [`Semaphore::add_permits`] is asyncio's bare `release()`.
+//! - asyncio's `Queue` wakes a getter or putter and lets it try again, so a
+//!   task arriving in between can take the item or slot, and the woken one
+//!   goes to the back of the line. Here the item or slot is promised to the
+//!   woken task. The price: between a put and the moment its getter runs,
+//!   [`Queue::qsize`] counts the item but [`Queue::get_nowait`] cannot take
+//!   it; likewise for a slot freed for a waiting putter and
+//!   [`Queue::put_nowait`].
+//! - `put_nowait` returns the item inside a [`QueueFull`] error instead of
+//!   raising, and `get_nowait` returns [`QueueEmpty`]; `task_done` panics
+//!   where asyncio raises `ValueError`.
+//! - There is no `BoundedSemaphore`, `Condition`, `Barrier`, `PriorityQueue`
+//!   or `LifoQueue`, and no `Queue.shutdown()`.
+
+mod event;
+mod lock;
+mod queue;
+mod semaphore;
+mod waiters;
+
+pub use event::Event;
+pub use lock::{Lock, LockGuard};
+pub use queue::{Queue, QueueEmpty, QueueFull};
+pub use semaphore::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};

@@ -1,0 +1,418 @@
+//! The public task handles: [`Task`], which is awaited for the task's
+//! outcome, and [`TaskHandle`], the untyped view that [`current_task`] and
+//! [`all_tasks`] return.
+//!
+//! Awaiting a `Task` is the last step in the life of a wakeup seen from the
+//! other side: when the task completes, the loop wakes the waker the awaiting
+//! task left here, and that task is polled in the next loop iteration.
+//!
+//! [`current_task`]: crate::current_task
+//! [`all_tasks`]: crate::all_tasks
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::rc::Weak;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+
+use super::raw::{CANCEL_REQUESTED, CANCELLED, COMPLETE, JOIN_INTEREST, PANICKED, TaskRef};
+use crate::error::TaskError;
+use crate::runtime::core::LoopCore;
+use crate::runtime::report::Report;
+
+/// A spawned task: await it for its outcome, or cancel it.
+///
+/// Returned by [`create_task`](crate::create_task) (and its asyncio spelling
+/// [`ensure_future`](crate::ensure_future)). Awaiting yields
+/// `Ok(output)`, or a [`TaskError`] if the task was cancelled or panicked.
+/// Dropping the handle does **not** cancel the task (as in asyncio, where
+/// the loop keeps running a task nobody refers to); the task's output is then
+/// dropped when it completes, and a panic nobody retrieved is reported.
+///
+/// ```
+/// # corio::run(async {
+/// let task = corio::create_task(async { 6 * 7 });
+/// assert!(!task.done());
+/// assert_eq!(task.await, Ok(42));
+/// # });
+/// ```
+pub struct Task<T> {
+    /// The task, with [`JOIN_INTEREST`] set on our behalf.
+    raw: TaskRef,
+    /// The loop, to report an unretrieved panic if we drop the outcome.
+    core: Weak<LoopCore>,
+    /// `T` is produced on the loop's thread and read here, so the handle
+    /// stays on that thread: it is `!Send` and `!Sync`.
+    _marker: PhantomData<*const T>,
+}
+
+impl<T> Task<T> {
+    /// Wraps a freshly spawned task whose state has [`JOIN_INTEREST`] set.
+    pub(crate) fn new(raw: TaskRef, core: Weak<LoopCore>) -> Self {
+        Task { raw, core, _marker: PhantomData }
+    }
+
+    /// Requests cancellation, as asyncio's `Task.cancel()`: the task's
+    /// future is dropped the next time the loop would run it (before its
+    /// first poll if it has not started), and awaiting it yields
+    /// [`TaskError::Cancelled`]. Returns `false` if the task had already
+    /// completed.
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let task = corio::create_task(corio::sleep(std::time::Duration::from_secs(60)));
+    /// assert!(task.cancel());
+    /// assert!(task.await.unwrap_err().is_cancelled());
+    /// # });
+    /// ```
+    pub fn cancel(&self) -> bool {
+        self.handle_ref().cancel()
+    }
+
+    /// True once the task has completed, cancelled or panicked.
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let task = corio::create_task(async {});
+    /// corio::sleep(std::time::Duration::ZERO).await;
+    /// assert!(task.done());
+    /// # });
+    /// ```
+    pub fn done(&self) -> bool {
+        self.handle_ref().done()
+    }
+
+    /// True if the task completed by being cancelled.
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let task = corio::create_task(async {});
+    /// task.cancel();
+    /// corio::sleep(std::time::Duration::ZERO).await;
+    /// assert!(task.cancelled());
+    /// # });
+    /// ```
+    pub fn cancelled(&self) -> bool {
+        self.handle_ref().cancelled()
+    }
+
+    /// The task's name: `Task-<id>` unless one was set.
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let task = corio::create_task(async {});
+    /// task.set_name("fetch list page 1");
+    /// assert_eq!(task.name(), "fetch list page 1");
+    /// # });
+    /// ```
+    pub fn name(&self) -> String {
+        self.handle_ref().name()
+    }
+
+    /// Renames the task (shown in reports, debug warnings and traces).
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let task = corio::create_task(async {});
+    /// task.set_name("worker");
+    /// # });
+    /// ```
+    pub fn set_name(&self, name: impl Into<String>) {
+        self.handle_ref().set_name(name)
+    }
+
+    /// The task's number, unique within its loop.
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let a = corio::create_task(async {});
+    /// let b = corio::create_task(async {});
+    /// assert!(a.id() < b.id());
+    /// # });
+    /// ```
+    pub fn id(&self) -> u64 {
+        self.raw.header().id
+    }
+
+    /// An untyped handle to the same task (for lists of tasks of mixed
+    /// output types).
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let task = corio::create_task(async { 1 });
+    /// let handle = task.handle();
+    /// assert_eq!(handle.id(), task.id());
+    /// # });
+    /// ```
+    pub fn handle(&self) -> TaskHandle {
+        TaskHandle::new(self.raw.clone())
+    }
+
+    /// Takes the outcome without waiting: `None` if the task is still
+    /// running or the outcome was already taken (asyncio's `Task.result()`).
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let mut task = corio::create_task(async { "ok" });
+    /// assert_eq!(task.result(), None);
+    /// corio::sleep(std::time::Duration::ZERO).await;
+    /// assert_eq!(task.result(), Some(Ok("ok")));
+    /// # });
+    /// ```
+    pub fn result(&mut self) -> Option<Result<T, TaskError>> {
+        if !self.done() {
+            return None;
+        }
+        let mut outcome: Option<Result<T, TaskError>> = None;
+        // SAFETY: a `Task` lives on the loop's thread (it is `!Send`), and
+        // `outcome` has this task's output type.
+        unsafe { self.raw.take_output((&mut outcome as *mut Option<Result<T, TaskError>>).cast()) };
+        outcome
+    }
+
+    /// Ready once the task is complete; otherwise leaves `cx`'s waker to be
+    /// woken on completion. Unlike awaiting, the outcome stays in place.
+    pub(crate) fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.done() {
+            return Poll::Ready(());
+        }
+        // SAFETY: loop thread (`Task` is `!Send`); the borrow ends here.
+        let local = unsafe { self.raw.local() };
+        match &local.join_waker {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            _ => local.join_waker = Some(cx.waker().clone()),
+        }
+        // Woken by `LoopCore::finish` when the task completes.
+        Poll::Pending
+    }
+
+    /// Forgets the waker left by `poll_done`, so a waiter that gave up is
+    /// not woken for nothing later.
+    pub(crate) fn clear_waiter(&self) {
+        // SAFETY: loop thread (`Task` is `!Send`).
+        unsafe { self.raw.local() }.join_waker = None;
+    }
+
+    /// True if the task completed by panicking.
+    pub(crate) fn panicked(&self) -> bool {
+        self.raw.header().state.load(Ordering::Acquire) & PANICKED != 0
+    }
+
+    /// The task's place in its loop's completion order (`None` if running).
+    pub(crate) fn completion_order(&self) -> Option<u64> {
+        // SAFETY: loop thread (`Task` is `!Send`).
+        let seq = unsafe { self.raw.local() }.completed_seq;
+        (seq != 0).then_some(seq)
+    }
+
+    /// A borrowed untyped view, for sharing the method bodies.
+    fn handle_ref(&self) -> TaskHandleRef<'_> {
+        TaskHandleRef(&self.raw)
+    }
+}
+
+impl<T> Future for Task<T> {
+    type Output = Result<T, TaskError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if self.poll_done(cx).is_pending() {
+            // The loop wakes us when this task completes (`LoopCore::finish`),
+            // so the awaiting task runs again in the next iteration, as in
+            // asyncio.
+            return Poll::Pending;
+        }
+        match self.result() {
+            Some(outcome) => Poll::Ready(outcome),
+            None => panic!("`Task` polled again after it returned its outcome"),
+        }
+    }
+}
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        // Give up our claim on the output. If the task already completed, the
+        // output is ours to drop, here on the loop's thread; a panic nobody
+        // looked at is reported, as asyncio reports "exception was never
+        // retrieved". If it is still running, the loop drops the output when
+        // it completes instead.
+        let state = self.raw.header().state.fetch_and(!JOIN_INTEREST, Ordering::AcqRel);
+        if state & COMPLETE == 0 {
+            return;
+        }
+        // SAFETY: loop thread (`Task` is `!Send`).
+        let error = unsafe { self.raw.drop_output() };
+        if let Some(TaskError::Panicked(message)) = error {
+            let report = Report::NeverRetrieved { task: self.name(), message };
+            match self.core.upgrade() {
+                Some(core) => core.report(report),
+                None => crate::runtime::report::default_handler(&report),
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.handle_ref().fmt_debug("Task", f)
+    }
+}
+
+/// An untyped handle to a task: inspect, rename or cancel it, but not await
+/// it. What [`current_task`](crate::current_task) and
+/// [`all_tasks`](crate::all_tasks) return.
+///
+/// ```
+/// # corio::run(async {
+/// let me = corio::current_task().expect("inside a task");
+/// assert!(!me.done());
+/// println!("running as {}", me.name());
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct TaskHandle {
+    /// The task (without join interest).
+    raw: TaskRef,
+    /// Loop-thread only, like the task's name it reads.
+    _marker: PhantomData<*const ()>,
+}
+
+impl TaskHandle {
+    /// Wraps a reference to a task.
+    pub(crate) fn new(raw: TaskRef) -> Self {
+        TaskHandle { raw, _marker: PhantomData }
+    }
+
+    /// See [`Task::cancel`].
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let task = corio::create_task(corio::sleep(std::time::Duration::from_secs(1)));
+    /// assert!(task.handle().cancel());
+    /// # });
+    /// ```
+    pub fn cancel(&self) -> bool {
+        TaskHandleRef(&self.raw).cancel()
+    }
+
+    /// See [`Task::done`].
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// assert!(!corio::current_task().unwrap().done());
+    /// # });
+    /// ```
+    pub fn done(&self) -> bool {
+        TaskHandleRef(&self.raw).done()
+    }
+
+    /// See [`Task::cancelled`].
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// assert!(!corio::current_task().unwrap().cancelled());
+    /// # });
+    /// ```
+    pub fn cancelled(&self) -> bool {
+        TaskHandleRef(&self.raw).cancelled()
+    }
+
+    /// See [`Task::name`].
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// assert!(corio::current_task().unwrap().name().starts_with("Task-"));
+    /// # });
+    /// ```
+    pub fn name(&self) -> String {
+        TaskHandleRef(&self.raw).name()
+    }
+
+    /// See [`Task::set_name`].
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// corio::current_task().unwrap().set_name("main");
+    /// # });
+    /// ```
+    pub fn set_name(&self, name: impl Into<String>) {
+        TaskHandleRef(&self.raw).set_name(name)
+    }
+
+    /// See [`Task::id`].
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let id = corio::current_task().unwrap().id();
+    /// # let _ = id;
+    /// # });
+    /// ```
+    pub fn id(&self) -> u64 {
+        self.raw.header().id
+    }
+}
+
+impl PartialEq for TaskHandle {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw.ptr_eq(&other.raw)
+    }
+}
+
+impl Eq for TaskHandle {}
+
+impl fmt::Debug for TaskHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        TaskHandleRef(&self.raw).fmt_debug("TaskHandle", f)
+    }
+}
+
+/// The method bodies shared by [`Task`] and [`TaskHandle`].
+struct TaskHandleRef<'a>(&'a TaskRef);
+
+impl TaskHandleRef<'_> {
+    /// Sets [`CANCEL_REQUESTED`] and wakes the task so the loop sees it.
+    fn cancel(&self) -> bool {
+        let header = self.0.header();
+        let state = header.state.fetch_or(CANCEL_REQUESTED, Ordering::AcqRel);
+        if state & COMPLETE != 0 {
+            return false;
+        }
+        // The loop checks the flag when it pops the task: schedule it so that
+        // happens in the next iteration even if nothing else would wake it.
+        crate::task::waker::schedule(header, || self.0.clone());
+        true
+    }
+
+    /// Reads [`COMPLETE`].
+    fn done(&self) -> bool {
+        self.0.header().state.load(Ordering::Acquire) & COMPLETE != 0
+    }
+
+    /// Reads [`CANCELLED`].
+    fn cancelled(&self) -> bool {
+        self.0.header().state.load(Ordering::Acquire) & CANCELLED != 0
+    }
+
+    /// The set name or `Task-<id>`.
+    fn name(&self) -> String {
+        // SAFETY: handles live on the loop's thread (they are `!Send`).
+        unsafe { self.0.name() }
+    }
+
+    /// Stores a new name.
+    fn set_name(&self, name: impl Into<String>) {
+        // SAFETY: as in `name`.
+        unsafe { self.0.local() }.name = Some(name.into());
+    }
+
+    /// `Task { id, name, done }`.
+    fn fmt_debug(&self, kind: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct(kind)
+            .field("id", &self.0.header().id)
+            .field("name", &self.name())
+            .field("done", &self.done())
+            .field("cancelled", &self.cancelled())
+            .finish()
+    }
+}

@@ -1,0 +1,92 @@
+//! The free functions that reach the running loop's tasks: [`create_task`],
+//! [`ensure_future`], [`current_task`] and [`all_tasks`].
+
+use std::future::Future;
+
+use super::{Task, TaskHandle};
+use crate::runtime::context;
+
+/// Spawns `future` as a task on the running loop, asyncio's
+/// `asyncio.create_task`. The task is queued behind everything already
+/// ready, so it starts when the caller next yields; await the returned
+/// [`Task`] for its outcome. Dropping the `Task` does not cancel it.
+///
+/// # Panics
+/// Outside a running loop.
+///
+/// ```
+/// # corio::run(async {
+/// let task = corio::create_task(async { "done" });
+/// assert_eq!(task.await, Ok("done"));
+/// # });
+/// ```
+pub fn create_task<F>(future: F) -> Task<F::Output>
+where
+    F: Future + 'static,
+{
+    context::current().spawn(future, None)
+}
+
+/// [`create_task`] with a name, asyncio's `create_task(coro, name=...)`.
+///
+/// # Panics
+/// Outside a running loop.
+///
+/// ```
+/// # corio::run(async {
+/// let task = corio::create_named_task("worker-1", async {});
+/// assert_eq!(task.name(), "worker-1");
+/// # });
+/// ```
+pub fn create_named_task<F>(name: impl Into<String>, future: F) -> Task<F::Output>
+where
+    F: Future + 'static,
+{
+    context::current().spawn(future, Some(name.into()))
+}
+
+/// asyncio's older spelling of [`create_task`]: wraps a future in a task
+/// scheduled on the running loop. (A [`Task`] is already a future; passing
+/// one wraps it in a second task, which costs one extra loop iteration.)
+///
+/// # Panics
+/// Outside a running loop.
+///
+/// ```
+/// # corio::run(async {
+/// let task = corio::ensure_future(async { 1 });
+/// assert_eq!(task.await, Ok(1));
+/// # });
+/// ```
+pub fn ensure_future<F>(future: F) -> Task<F::Output>
+where
+    F: Future + 'static,
+{
+    create_task(future)
+}
+
+/// The task being run right now, asyncio's `asyncio.current_task()`; `None`
+/// outside a running loop or inside a plain callback.
+///
+/// ```
+/// # corio::run(async {
+/// let me = corio::current_task().expect("run's future runs as a task");
+/// assert!(!me.done());
+/// # });
+/// ```
+pub fn current_task() -> Option<TaskHandle> {
+    context::try_current()?.current_task()
+}
+
+/// Every task of the running loop not yet complete, asyncio's
+/// `asyncio.all_tasks()`; empty outside a running loop.
+///
+/// ```
+/// # corio::run(async {
+/// let _worker = corio::create_task(corio::sleep(std::time::Duration::from_secs(1)));
+/// assert_eq!(corio::all_tasks().len(), 2);
+/// # });
+/// ```
+pub fn all_tasks() -> Vec<TaskHandle> {
+    context::try_current().map(|core| core.all_tasks()).unwrap_or_default()
+}

@@ -1,0 +1,60 @@
+//! [`timeout`] and [`wait_for`]: race a future against a deadline and drop
+//! it, cancelling its work, if the deadline wins.
+
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use crate::error::TimeoutError;
+use crate::time::sleep::sleep;
+
+/// Runs `future` for at most `duration`: `Ok(output)` if it completes in
+/// time, otherwise `Err(TimeoutError)` with the future dropped at its
+/// current await point (asyncio's `asyncio.timeout` block). If both are
+/// ready in the same poll, the output wins.
+///
+/// A [`Task`](crate::Task) handle is a future too, but dropping it does not
+/// cancel the task; to stop a task on timeout, await `&mut task` and call
+/// `task.cancel()` on `Err`.
+///
+/// ```
+/// use std::time::Duration;
+/// # corio::run(async {
+/// let quick = corio::timeout(Duration::from_secs(1), async { 7 }).await;
+/// assert_eq!(quick, Ok(7));
+/// let slow = corio::timeout(Duration::from_millis(5), corio::sleep(Duration::from_secs(9))).await;
+/// assert!(slow.is_err());
+/// # });
+/// ```
+pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Output, TimeoutError> {
+    let mut future = pin!(future);
+    let mut deadline = sleep(duration);
+    poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        // Both the future and the timer hold this task's waker now; whichever
+        // fires first gets us polled again.
+        match pin!(&mut deadline).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(TimeoutError)),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// asyncio's name for [`timeout`], with asyncio's argument order
+/// (`wait_for(aw, timeout)`): the future is cancelled (dropped) when the
+/// deadline passes, and the error is [`TimeoutError`].
+///
+/// ```
+/// use std::time::Duration;
+/// # corio::run(async {
+/// let result = corio::wait_for(corio::sleep(Duration::from_secs(60)), Duration::from_millis(1)).await;
+/// assert_eq!(result, Err(corio::TimeoutError));
+/// # });
+/// ```
+pub async fn wait_for<F: Future>(future: F, duration: Duration) -> Result<F::Output, TimeoutError> {
+    timeout(duration, future).await
+}
