@@ -76,3 +76,8 @@ pub use time::{Sleep, sleep, sleep_until, timeout, wait_for};
 pub mod __private {
     pub use crate::combine::gather::{Guard, Slot, Slots};
 }
+
+/// The README's Rust example, compiled and run as a doc test so it stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -44,6 +44,9 @@ use crate::task::waker::waker_ref;
 use crate::task::{Task, TaskHandle};
 use crate::time::wheel::{TimerKey, TimerWheel};
 
+/// The loop's exception handler (see `report.rs`).
+pub(crate) type ExceptionHandler = Rc<dyn Fn(&Report)>;
+
 /// On a virtual clock, how long one real wait for blocking-pool results lasts.
 const VIRTUAL_BLOCKING_POLL: Duration = Duration::from_millis(1);
 
@@ -106,7 +109,7 @@ pub(crate) struct LoopCore {
     /// Where to write the trace on close.
     trace_file: Option<PathBuf>,
     /// The exception handler, if one was set.
-    handler: RefCell<Option<Rc<dyn Fn(&Report)>>>,
+    handler: RefCell<Option<ExceptionHandler>>,
     /// Reused buffer for the reactor's readiness reports.
     io_ready: RefCell<Vec<Readiness>>,
     /// A weak pointer to ourselves, handed to task handles and timers.
@@ -493,7 +496,7 @@ impl LoopCore {
     }
 
     /// Replaces the exception handler.
-    pub(crate) fn set_exception_handler(&self, handler: Option<Rc<dyn Fn(&Report)>>) {
+    pub(crate) fn set_exception_handler(&self, handler: Option<ExceptionHandler>) {
         *self.handler.borrow_mut() = handler;
     }
 

@@ -299,12 +299,16 @@ impl EventLoop {
     /// and reported, queued callbacks and timers discarded, blocking-pool
     /// threads told to exit. Idempotent; dropping the loop does the same.
     ///
+    /// # Panics
+    /// If called while the loop is running (from one of its own tasks).
+    ///
     /// ```
     /// let lp = corio::EventLoop::new();
     /// lp.close();
     /// assert!(lp.is_closed());
     /// ```
     pub fn close(&self) {
+        assert!(!self.is_running(), "cannot close a running event loop");
         self.core.close();
     }
 

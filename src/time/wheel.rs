@@ -4,14 +4,16 @@
 //! ticks (the runtime uses 1 tick = 1 ms) passed in by the caller, so tests can
 //! step it tick by tick and assert exactly what fires when.
 //!
-//! In the path of a wakeup it sits between a sleeping task and the run loop:
-//! 1. A sleep future, on its first poll, `insert`s its deadline together with
-//!    its waker, and keeps the `TimerKey` so that dropping it can `cancel`.
-//! 2. Before blocking in the reactor, the run loop asks `next_expiration` how
-//!    long it may block.
-//! 3. After the reactor returns, the run loop reads the clock and calls
-//!    `advance(now, ..)`, which hands back every due waker; waking them puts
-//!    the tasks back on the ready queue.
+//! In the path of a wakeup it sits between a sleeping task and the loop:
+//! 1. `Sleep` (`time/sleep.rs`), on its first poll, has `LoopCore` `insert` a
+//!    `Runnable::Wake` entry at its deadline tick (rounded up by
+//!    `runtime/clock.rs`). It keeps the `TimerKey`, to `cancel` the entry if
+//!    dropped or to `get_mut` it to swap in a newer waker.
+//! 2. Phase 1 of `LoopCore::run_once` asks `next_expiration` how long the
+//!    reactor may block (a virtual clock jumps straight to that tick instead).
+//! 3. Phase 3 calls `advance` with the clock's current tick. Every due entry
+//!    moves to the ready queue in (deadline, insertion) order, and running it
+//!    wakes the task.
 //!
 //! It is a hierarchical timing wheel, like tokio's (`runtime/time/wheel`): six
 //! levels of 64 slots, each level's slots 64 times wider than the level below.
@@ -125,6 +127,9 @@ struct Entry<T> {
 }
 
 /// A hierarchical timing wheel of timers carrying values of type `T`.
+///
+/// Ticks must stay below 2^64 - 2^36 (584 million years at 1 ms): the wheel
+/// does not guard the very top of the `u64` range.
 pub(crate) struct TimerWheel<T> {
     /// Storage for every pending timer; the lists link entries by index.
     entries: Slab<Entry<T>>,
@@ -163,17 +168,20 @@ impl<T> TimerWheel<T> {
         }
     }
 
-    /// The tick the wheel has advanced to.
+    /// The tick the wheel has advanced to. Tests only: the loop asks `next_expiration` instead.
+    #[cfg(test)]
     pub(crate) fn elapsed(&self) -> u64 {
         self.elapsed
     }
 
-    /// Number of timers pending.
+    /// Number of timers pending. Tests only: the loop asks `next_expiration` instead.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
-    /// Whether no timer is pending.
+    /// Whether no timer is pending. Tests only: the loop asks `next_expiration` instead.
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -222,7 +230,8 @@ impl<T> TimerWheel<T> {
     /// deadline is `<= now`, in order of (deadline, insertion). A `now` below
     /// `elapsed()` counts as `elapsed()`: time never goes back, but already
     /// due timers still fire. Afterwards `elapsed() == max(old elapsed, now)`.
-    /// `fire` must not panic; the runtime's callback only wakes a waker.
+    /// If `fire` panics, the wheel stays consistent: the timers not yet
+    /// fired fire on the next call.
     pub(crate) fn advance(&mut self, now: u64, mut fire: impl FnMut(T)) {
         let now = now.max(self.elapsed);
         // Already-due timers go first: their deadlines are `<= elapsed`, and
@@ -578,6 +587,35 @@ mod tests {
         assert_ne!(old, new);
         assert_eq!(wheel.cancel(old), None);
         assert_eq!(advance_to(&mut wheel, 20), ["new"]);
+    }
+
+    #[test]
+    fn get_mut_reaches_only_pending_timers() {
+        let mut wheel = TimerWheel::new();
+        let key = wheel.insert(10, "first");
+        *wheel.get_mut(key).unwrap() = "updated";
+        assert_eq!(advance_to(&mut wheel, 10), ["updated"]);
+        assert_eq!(wheel.get_mut(key), None);
+        // A newer timer in the same slab slot is out of the stale key's reach.
+        let newer = wheel.insert(20, "newer");
+        assert_eq!(newer.index, key.index);
+        assert_eq!(wheel.get_mut(key), None);
+    }
+
+    #[test]
+    fn a_panicking_fire_callback_leaves_the_rest_for_the_next_advance() {
+        let mut wheel = TimerWheel::new();
+        for (deadline, name) in [(5, "due"), (100, "panics"), (100, "b"), (150, "c")] {
+            wheel.insert(deadline, name);
+        }
+        advance_to(&mut wheel, 10);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            wheel.advance(200, |name| assert_ne!(name, "panics"));
+        }));
+        assert!(result.is_err());
+        assert_eq!(wheel.elapsed(), 100);
+        assert_eq!(advance_to(&mut wheel, 200), ["b", "c"]);
+        assert!(wheel.is_empty());
     }
 
     #[test]
