@@ -51,6 +51,18 @@ pub struct AsCompleted<T> {
     tasks: Vec<Task<T>>,
 }
 
+impl<T> Drop for AsCompleted<T> {
+    fn drop(&mut self) {
+        // The tasks may still hold our waker from an abandoned `next()`;
+        // forget it so dropping their handles does not read as "gave up
+        // while awaiting" and cancel them (asyncio's as_completed leaves its
+        // tasks running).
+        for task in &self.tasks {
+            task.clear_waiter();
+        }
+    }
+}
+
 impl<T> AsCompleted<T> {
     /// The next outcome to arrive, or `None` once all were yielded.
     ///

@@ -19,7 +19,7 @@ use crate::task::{Task, create_task};
 ///
 /// The first failure (a task that panicked or was cancelled), in completion
 /// order, is returned at once, and the other tasks keep running, as in
-/// asyncio. If the gather itself is dropped (cancelled) before it finishes,
+/// asyncio; failures among them later are not reported as unretrieved. If the gather itself is dropped (cancelled) before it finishes,
 /// the tasks still running are cancelled too. For every outcome, failures
 /// included, use [`gather_all`].
 ///
@@ -94,8 +94,9 @@ impl<T> Slot<T> {
     }
 
     /// Polls the task unless its outcome is already in. `Ready(Err)` is a
-    /// failure; `Ready(Ok)` a success.
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), TaskError>> {
+    /// failure, with the task's place in the loop's completion order, so
+    /// that of two failures seen in one poll the earlier can be returned.
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Failure>> {
         if self.outcome.is_none() {
             match Pin::new(&mut self.task).poll(cx) {
                 // The task wakes us when it completes (its join waker).
@@ -104,9 +105,17 @@ impl<T> Slot<T> {
             }
         }
         match &self.outcome {
-            Some(Err(error)) => Poll::Ready(Err(error.clone())),
+            Some(Err(error)) => {
+                Poll::Ready(Err(Failure { order: self.task.completion_order().unwrap_or(0), error: error.clone() }))
+            }
             _ => Poll::Ready(Ok(())),
         }
+    }
+
+    /// Lets the task run on without reporting its outcome (a sibling's
+    /// failure was already returned).
+    fn detach(self) {
+        self.task.detach_quietly();
     }
 
     /// The output of a slot known to have succeeded.
@@ -123,6 +132,23 @@ impl<T> Slot<T> {
     }
 }
 
+/// A failed slot's error and when it failed.
+#[doc(hidden)]
+pub struct Failure {
+    /// The task's place in the loop's completion order.
+    order: u64,
+    /// What went wrong.
+    error: TaskError,
+}
+
+/// Keeps the failure that happened first.
+fn earliest(first: Option<Failure>, next: Failure) -> Option<Failure> {
+    match first {
+        Some(first) if first.order <= next.order => Some(first),
+        _ => Some(next),
+    }
+}
+
 /// A set of slots: a `Vec` of one type, or a tuple of several (the macros).
 #[doc(hidden)]
 pub trait Slots {
@@ -132,6 +158,9 @@ pub trait Slots {
 
     /// Cancels every task still running (the gather was dropped early).
     fn cancel_running(&self);
+
+    /// Lets every task run on, unreported (the gather returned a failure).
+    fn detach(self);
 }
 
 impl<T> Slots for Vec<Slot<T>> {
@@ -139,20 +168,36 @@ impl<T> Slots for Vec<Slot<T>> {
         // A shortcut: every wake polls every slot (cheap for finished ones),
         // O(n) per completion. Per-slot wakers would make it O(1).
         let mut all_in = true;
+        let mut failure = None;
         for slot in self.iter_mut() {
             match slot.poll(cx) {
-                Poll::Ready(Err(error)) if stop_on_failure => return Poll::Ready(Err(error)),
-                Poll::Ready(_) => {}
+                Poll::Ready(Err(next)) => failure = earliest(failure, next),
+                Poll::Ready(Ok(())) => {}
                 Poll::Pending => all_in = false,
             }
         }
-        if all_in { Poll::Ready(Ok(())) } else { Poll::Pending }
+        finish_poll(all_in, failure, stop_on_failure)
     }
 
     fn cancel_running(&self) {
         for slot in self {
             slot.task.cancel();
         }
+    }
+
+    fn detach(self) {
+        self.into_iter().for_each(Slot::detach);
+    }
+}
+
+/// The verdict of one pass over the slots.
+fn finish_poll(all_in: bool, failure: Option<Failure>, stop_on_failure: bool) -> Poll<Result<(), TaskError>> {
+    match failure {
+        Some(failure) if stop_on_failure => Poll::Ready(Err(failure.error)),
+        _ if all_in => Poll::Ready(Ok(())),
+        // Pending: every unfinished task holds our waker (`Slot::poll`) and
+        // wakes us when it completes.
+        _ => Poll::Pending,
     }
 }
 
@@ -163,19 +208,25 @@ macro_rules! tuple_slots {
             fn poll_slots(&mut self, cx: &mut Context<'_>, stop_on_failure: bool) -> Poll<Result<(), TaskError>> {
                 let ($($slot,)+) = self;
                 let mut all_in = true;
+                let mut failure = None;
                 $(
                     match $slot.poll(cx) {
-                        Poll::Ready(Err(error)) if stop_on_failure => return Poll::Ready(Err(error)),
-                        Poll::Ready(_) => {}
+                        Poll::Ready(Err(next)) => failure = earliest(failure, next),
+                        Poll::Ready(Ok(())) => {}
                         Poll::Pending => all_in = false,
                     }
                 )+
-                if all_in { Poll::Ready(Ok(())) } else { Poll::Pending }
+                finish_poll(all_in, failure, stop_on_failure)
             }
 
             fn cancel_running(&self) {
                 let ($($slot,)+) = self;
                 $($slot.task.cancel();)+
+            }
+
+            fn detach(self) {
+                let ($($slot,)+) = self;
+                $($slot.detach();)+
             }
         }
 
@@ -225,10 +276,13 @@ impl<S: Slots> Guard<S> {
             unreachable!("a gather is not polled after it finished");
         };
         let poll = slots.poll_slots(cx, stop_on_failure);
-        if let Poll::Ready(Err(_)) = poll {
+        if let Poll::Ready(Err(_)) = poll
+            && let Some(slots) = self.slots.take()
+        {
             // Returning the first failure finishes the gather; the other
-            // tasks keep running, so the guard must not cancel them.
-            self.slots = None;
+            // tasks keep running (the guard must not cancel them), and their
+            // own failures count as retrieved, as in asyncio.
+            slots.detach();
         }
         poll
     }

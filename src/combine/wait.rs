@@ -56,11 +56,12 @@ pub async fn wait<T, I>(
 where
     I: IntoIterator<Item = Task<T>>,
 {
-    let tasks: Vec<Task<T>> = tasks.into_iter().collect();
+    let mut waiting = Waiting(tasks.into_iter().collect());
+    let tasks = &waiting.0;
     let condition = poll_fn(|cx| {
         let mut done = 0;
         let mut panicked = false;
-        for task in &tasks {
+        for task in tasks {
             // Every pending task holds our waker until it completes.
             if task.poll_done(cx).is_ready() {
                 done += 1;
@@ -79,8 +80,22 @@ where
         Some(limit) => drop(timeout(limit, condition).await),
         None => condition.await,
     }
-    tasks.into_iter().partition(|task| {
+    std::mem::take(&mut waiting.0).into_iter().partition(|task| {
         task.clear_waiter();
         task.done()
     })
+}
+
+/// The tasks being waited on. If the wait is abandoned (the waiting task is
+/// cancelled, or a timeout drops the wait), the tasks keep running, as in
+/// asyncio: forgetting our waker first keeps their handles' drop from
+/// reading as "gave up while awaiting", which would cancel them.
+struct Waiting<T>(Vec<Task<T>>);
+
+impl<T> Drop for Waiting<T> {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.clear_waiter();
+        }
+    }
 }

@@ -39,7 +39,7 @@ use crate::runtime::clock::Clock;
 use crate::runtime::report::{Report, default_handler};
 use crate::runtime::shared::Shared;
 use crate::runtime::trace::{TraceEvent, TraceKind, write_trace_jsonl};
-use crate::task::raw::{CANCEL_REQUESTED, CANCELLED, COMPLETE, JOIN_INTEREST, PANICKED, SCHEDULED, TaskRef};
+use crate::task::raw::{CANCEL_REQUESTED, CANCELLED, COMPLETE, DETACHED, JOIN_INTEREST, PANICKED, SCHEDULED, TaskRef};
 use crate::task::waker::waker_ref;
 use crate::task::{Task, TaskHandle};
 use crate::time::wheel::{TimerKey, TimerWheel};
@@ -372,12 +372,21 @@ impl LoopCore {
                 self.report(Report::SlowPoll { task: unsafe { task.name() }, elapsed });
             }
         }
-        if let Poll::Ready(panicked) = polled {
-            self.finish(&task, if panicked { Outcome::Panicked } else { Outcome::Returned });
+        match polled {
+            Poll::Ready(true) => self.finish(&task, Outcome::Panicked),
+            // Cancelled during its last step: asyncio's `__step` discards the
+            // result and ends the task cancelled, and so do we.
+            Poll::Ready(false) if task.header().state.load(Ordering::Acquire) & CANCEL_REQUESTED != 0 => {
+                // SAFETY: loop thread.
+                unsafe { task.cancel() };
+                self.finish(&task, Outcome::Cancelled);
+            }
+            Poll::Ready(false) => self.finish(&task, Outcome::Returned),
+            // Whatever the future waits on holds a clone of the waker and
+            // will wake it; if it forgot to, the task sleeps forever (the
+            // `Future` contract).
+            Poll::Pending => {}
         }
-        // If the poll returned Pending, whatever the future waits on holds
-        // a clone of the waker and will wake it; if it forgot to, the task
-        // sleeps forever (the `Future` contract).
     }
 
     /// Marks a task complete, removes it from the slab and tells whoever
@@ -414,7 +423,9 @@ impl LoopCore {
         } else {
             // SAFETY: loop thread.
             let error = unsafe { task.drop_output() };
-            if let Some(TaskError::Panicked(message)) = error {
+            if let Some(TaskError::Panicked(message)) = error
+                && state & DETACHED == 0
+            {
                 // SAFETY: loop thread.
                 self.report(Report::NeverRetrieved { task: unsafe { task.name() }, message });
             }

@@ -51,12 +51,13 @@ pub enum TraceKind {
         /// Task id.
         task: u64,
     },
-    /// A task was woken and queued (`remote` if the wake came from another
-    /// thread and reached the loop through its wake queue).
+    /// A task was woken and queued. `remote` if the wake reached the loop
+    /// through its cross-thread wake queue: it came from another thread, or
+    /// arrived while the loop was not running.
     Wake {
         /// Task id.
         task: u64,
-        /// Woken off the loop's thread.
+        /// Came through the cross-thread wake queue.
         remote: bool,
     },
     /// A task finished: `outcome` is `ok`, `cancelled` or `panicked`.

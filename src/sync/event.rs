@@ -15,7 +15,7 @@ use super::waiters::{Waiter, WaiterList};
 ///
 /// # Examples
 ///
-/// ```no_run
+/// ```
 /// use std::rc::Rc;
 /// use corio::sync::Event;
 ///
@@ -46,7 +46,7 @@ impl Event {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Event;
     ///
     /// assert!(!Event::new().is_set());
@@ -59,7 +59,7 @@ impl Event {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Event;
     ///
     /// let event = Event::new();
@@ -78,7 +78,7 @@ impl Event {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Event;
     ///
     /// corio::run(async {
@@ -101,7 +101,7 @@ impl Event {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Event;
     ///
     /// let event = Event::new();
@@ -120,7 +120,7 @@ impl Event {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use std::rc::Rc;
     /// use corio::sync::Event;
     ///

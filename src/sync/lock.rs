@@ -21,7 +21,7 @@ use super::waiters::{Waiter, WaiterList};
 ///
 /// # Examples
 ///
-/// ```no_run
+/// ```
 /// use std::rc::Rc;
 /// use corio::sync::Lock;
 ///
@@ -61,7 +61,7 @@ pub struct Lock<T = ()> {
 ///
 /// # Examples
 ///
-/// ```no_run
+/// ```
 /// use corio::sync::Lock;
 ///
 /// corio::run(async {
@@ -93,7 +93,7 @@ impl<T> Lock<T> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Lock;
     ///
     /// let names: Lock<Vec<String>> = Lock::new(Vec::new());
@@ -112,7 +112,7 @@ impl<T> Lock<T> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Lock;
     ///
     /// corio::run(async {
@@ -142,7 +142,7 @@ impl<T> Lock<T> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Lock;
     ///
     /// let lock = Lock::new(1);
@@ -163,7 +163,7 @@ impl<T> Lock<T> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Lock;
     ///
     /// let lock = Lock::new(());
@@ -181,7 +181,7 @@ impl<T> Lock<T> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Lock;
     ///
     /// let lock = Lock::new(5);
@@ -216,7 +216,7 @@ impl<T: Default> Default for Lock<T> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Lock;
     ///
     /// let lock: Lock<u32> = Lock::default();

@@ -23,7 +23,7 @@ use super::waiters::{Waiter, WaiterList};
 ///
 /// # Examples
 ///
-/// ```no_run
+/// ```
 /// use std::rc::Rc;
 /// use corio::sync::Queue;
 ///
@@ -76,7 +76,7 @@ pub struct Queue<T> {
 ///
 /// # Examples
 ///
-/// ```no_run
+/// ```
 /// use corio::sync::Queue;
 ///
 /// let queue = Queue::new(1);
@@ -94,7 +94,7 @@ pub struct QueueFull<T>(
 ///
 /// # Examples
 ///
-/// ```no_run
+/// ```
 /// use corio::sync::{Queue, QueueEmpty};
 ///
 /// let queue: Queue<u8> = Queue::unbounded();
@@ -109,7 +109,7 @@ impl<T> Queue<T> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Queue;
     ///
     /// let queue: Queue<String> = Queue::new(10);
@@ -132,7 +132,7 @@ impl<T> Queue<T> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Queue;
     ///
     /// let queue: Queue<u32> = Queue::unbounded();
@@ -151,7 +151,7 @@ impl<T> Queue<T> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Queue;
     ///
     /// corio::run(async {
@@ -182,7 +182,7 @@ impl<T> Queue<T> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Queue;
     ///
     /// let queue = Queue::new(1);
@@ -209,7 +209,7 @@ impl<T> Queue<T> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Queue;
     ///
     /// corio::run(async {
@@ -241,7 +241,7 @@ impl<T> Queue<T> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Queue;
     ///
     /// let queue = Queue::unbounded();
@@ -263,7 +263,7 @@ impl<T> Queue<T> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Queue;
     ///
     /// let queue = Queue::unbounded();
@@ -278,7 +278,7 @@ impl<T> Queue<T> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Queue;
     ///
     /// assert_eq!(Queue::<u8>::new(4).maxsize(), 4);
@@ -291,7 +291,7 @@ impl<T> Queue<T> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Queue;
     ///
     /// let queue: Queue<u8> = Queue::unbounded();
@@ -306,7 +306,7 @@ impl<T> Queue<T> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Queue;
     ///
     /// let queue = Queue::new(1);
@@ -328,7 +328,7 @@ impl<T> Queue<T> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Queue;
     ///
     /// corio::run(async {
@@ -356,7 +356,7 @@ impl<T> Queue<T> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use std::rc::Rc;
     /// use corio::sync::Queue;
     ///
@@ -457,7 +457,7 @@ impl<T> QueueFull<T> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Queue;
     ///
     /// let queue = Queue::new(1);

@@ -17,7 +17,7 @@ use super::waiters::{Waiter, WaiterList};
 ///
 /// # Examples
 ///
-/// ```no_run
+/// ```
 /// use std::rc::Rc;
 /// use std::time::Duration;
 /// use corio::sync::Semaphore;
@@ -52,7 +52,7 @@ pub struct Semaphore {
 ///
 /// # Examples
 ///
-/// ```no_run
+/// ```
 /// use corio::sync::Semaphore;
 ///
 /// let semaphore = Semaphore::new(1);
@@ -72,7 +72,7 @@ pub struct SemaphorePermit<'a> {
 ///
 /// # Examples
 ///
-/// ```no_run
+/// ```
 /// use std::rc::Rc;
 /// use corio::sync::Semaphore;
 ///
@@ -97,7 +97,7 @@ impl Semaphore {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Semaphore;
     ///
     /// assert_eq!(Semaphore::new(3).available_permits(), 3);
@@ -114,7 +114,7 @@ impl Semaphore {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Semaphore;
     ///
     /// corio::run(async {
@@ -138,7 +138,7 @@ impl Semaphore {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use std::rc::Rc;
     /// use std::time::Duration;
     /// use corio::sync::Semaphore;
@@ -171,7 +171,7 @@ impl Semaphore {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Semaphore;
     ///
     /// let semaphore = Semaphore::new(1);
@@ -188,7 +188,7 @@ impl Semaphore {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Semaphore;
     ///
     /// let semaphore = Semaphore::new(2);
@@ -204,7 +204,7 @@ impl Semaphore {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Semaphore;
     ///
     /// let semaphore = Semaphore::new(0);
@@ -268,7 +268,7 @@ impl SemaphorePermit<'_> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use corio::sync::Semaphore;
     ///
     /// let semaphore = Semaphore::new(2);
@@ -294,7 +294,7 @@ impl OwnedSemaphorePermit {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use std::rc::Rc;
     /// use corio::sync::Semaphore;
     ///

@@ -17,7 +17,7 @@ use std::rc::Weak;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
-use super::raw::{CANCEL_REQUESTED, CANCELLED, COMPLETE, JOIN_INTEREST, PANICKED, TaskRef};
+use super::raw::{CANCEL_REQUESTED, CANCELLED, COMPLETE, DETACHED, JOIN_INTEREST, PANICKED, TaskRef};
 use crate::error::TaskError;
 use crate::runtime::core::LoopCore;
 use crate::runtime::report::Report;
@@ -30,6 +30,14 @@ use crate::runtime::report::Report;
 /// Dropping the handle does **not** cancel the task (as in asyncio, where
 /// the loop keeps running a task nobody refers to); the task's output is then
 /// dropped when it completes, and a panic nobody retrieved is reported.
+/// The exception is a handle dropped *while it is being awaited*: that
+/// happens when the awaiting task is cancelled, or when [`wait_for`] or
+/// [`timeout`] gives up on it, and then the task is cancelled too, as
+/// asyncio's cancellation propagates into the task being awaited. (To time
+/// out an await and keep the task, await `&mut task` instead.)
+///
+/// [`wait_for`]: crate::wait_for
+/// [`timeout`]: crate::timeout
 ///
 /// ```
 /// # corio::run(async {
@@ -195,6 +203,14 @@ impl<T> Task<T> {
         unsafe { self.raw.local() }.join_waker = None;
     }
 
+    /// Lets go of the task without cancelling it and without reporting its
+    /// outcome later: for a combinator that has already returned another
+    /// task's failure and leaves this one running (asyncio's gather).
+    pub(crate) fn detach_quietly(self) {
+        self.clear_waiter();
+        self.raw.header().state.fetch_or(DETACHED, Ordering::AcqRel);
+    }
+
     /// True if the task completed by panicking.
     pub(crate) fn panicked(&self) -> bool {
         self.raw.header().state.load(Ordering::Acquire) & PANICKED != 0
@@ -232,6 +248,14 @@ impl<T> Future for Task<T> {
 
 impl<T> Drop for Task<T> {
     fn drop(&mut self) {
+        // A handle dropped while it is being awaited (it holds an awaiter's
+        // waker) means the awaiter gave up on it: its task was cancelled, or
+        // a timeout dropped the await. asyncio cancels the awaited task in
+        // both cases, and so do we. A handle nobody awaits just lets go.
+        // SAFETY: loop thread (`Task` is `!Send`); the borrow ends here.
+        if unsafe { self.raw.local() }.join_waker.take().is_some() {
+            self.cancel();
+        }
         // Give up our claim on the output. If the task already completed, the
         // output is ours to drop, here on the loop's thread; a panic nobody
         // looked at is reported, as asyncio reports "exception was never
@@ -243,7 +267,9 @@ impl<T> Drop for Task<T> {
         }
         // SAFETY: loop thread (`Task` is `!Send`).
         let error = unsafe { self.raw.drop_output() };
-        if let Some(TaskError::Panicked(message)) = error {
+        if let Some(TaskError::Panicked(message)) = error
+            && state & DETACHED == 0
+        {
             let report = Report::NeverRetrieved { task: self.name(), message };
             match self.core.upgrade() {
                 Some(core) => core.report(report),

@@ -51,6 +51,10 @@ pub(crate) const PANICKED: usize = 1 << 5;
 /// A [`Task`](crate::Task) handle is alive and will take the output; without
 /// it the loop drops the output as soon as the task completes.
 pub(crate) const JOIN_INTEREST: usize = 1 << 4;
+/// The outcome was handed off to a combinator that already reported a
+/// failure (a `gather` sibling): a later panic is not reported as
+/// "never retrieved", as asyncio's gather marks such exceptions retrieved.
+pub(crate) const DETACHED: usize = 1 << 6;
 
 /// The part of the task allocation any thread may read.
 pub(crate) struct Header {
@@ -242,7 +246,10 @@ impl TaskRef {
         unsafe { (self.header().vtable.poll)(self.ptr, cx) }
     }
 
-    /// Drops the future now and records [`TaskError::Cancelled`].
+    /// Drops the future now and records [`TaskError::Cancelled`]. Also
+    /// turns an output the future has just returned into `Cancelled` (a
+    /// task cancelled during its last step ends cancelled, as in asyncio);
+    /// a panic stays a panic.
     ///
     /// # Safety
     /// Call only on the loop's thread.
@@ -357,7 +364,7 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> Poll<bo
 unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: loop thread, live task.
     let stage = unsafe { stage::<F>(ptr) };
-    if matches!(stage, Stage::Running(_)) {
+    if matches!(stage, Stage::Running(_) | Stage::Finished(Ok(_))) {
         // SAFETY: as above.
         unsafe { replace_stage::<F>(stage, Stage::Finished(Err(TaskError::Cancelled))) };
     }

@@ -14,9 +14,9 @@ use crate::time::sleep::sleep;
 /// current await point (asyncio's `asyncio.timeout` block). If both are
 /// ready in the same poll, the output wins.
 ///
-/// A [`Task`](crate::Task) handle is a future too, but dropping it does not
-/// cancel the task; to stop a task on timeout, await `&mut task` and call
-/// `task.cancel()` on `Err`.
+/// A [`Task`](crate::Task) handle passed by value is cancelled on timeout,
+/// as asyncio's `wait_for` cancels the task it gives up on; pass `&mut task`
+/// to give up waiting but leave the task running.
 ///
 /// ```
 /// use std::time::Duration;

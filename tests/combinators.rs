@@ -1,0 +1,792 @@
+//! The combinators over tasks, checked on a virtual clock: `gather` and
+//! `gather_all` (and their macros) keep argument order and run their futures
+//! concurrently, `wait` partitions tasks into done and pending at exactly the
+//! right moment, `as_completed` yields in completion order, and `timeout` /
+//! `wait_for` give up at exactly the deadline, dropping the future they
+//! raced (but never a task that a `Task` handle merely points at).
+//!
+//! Every test records what happened, stamped with the loop's virtual time, and
+//! compares the whole record with the sequence asyncio's semantics predict.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use corio::{ALL_COMPLETED, EventLoop, FIRST_COMPLETED, FIRST_EXCEPTION, Task, TaskError, TimeoutError};
+
+/// What happened, in order, shared between the test and its tasks.
+#[derive(Clone, Default)]
+struct Log(Rc<RefCell<Vec<String>>>);
+
+impl Log {
+    /// Appends `event` stamped with the running loop's (virtual) time.
+    fn stamp(&self, event: &str) {
+        let now = corio::get_running_loop().elapsed();
+        self.0.borrow_mut().push(format!("{event} at {}ms", now.as_millis()));
+    }
+
+    /// Everything recorded so far.
+    fn entries(&self) -> Vec<String> {
+        self.0.borrow().clone()
+    }
+}
+
+/// Stamps "`label` dropped" into a log when dropped: moved into a future, it
+/// shows the moment the future is destroyed (completed or cancelled).
+struct DropGuard {
+    /// Where to record the drop.
+    log: Log,
+    /// What to call the dropped thing.
+    label: &'static str,
+}
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        self.log.stamp(&format!("{} dropped", self.label));
+    }
+}
+
+/// How a [`child`] ends once its sleep is over.
+#[derive(Clone, Copy)]
+enum Ending {
+    /// Logs "`name` finished" and returns its sleep in milliseconds.
+    Return,
+    /// Panics with "`name` failed".
+    Panic,
+    /// Cancels itself and stops at its next await.
+    CancelSelf,
+}
+
+/// A task body: sleeps `ms` milliseconds of loop time, then ends as told.
+async fn child(log: Log, name: &'static str, ms: u64, ending: Ending) -> u64 {
+    corio::sleep(Duration::from_millis(ms)).await;
+    match ending {
+        Ending::Return => {
+            log.stamp(&format!("{name} finished"));
+            ms
+        }
+        Ending::Panic => panic!("{name} failed"),
+        Ending::CancelSelf => {
+            corio::current_task().expect("a child runs as a task").cancel();
+            corio::sleep(Duration::ZERO).await;
+            unreachable!("a cancelled task stops at its next await")
+        }
+    }
+}
+
+/// A loop whose clock jumps from timer to timer, so times are exact.
+fn virtual_loop() -> EventLoop {
+    EventLoop::builder().virtual_time(true).build()
+}
+
+/// The names of `tasks`, in order: how a `wait` partition is compared.
+fn names<T>(tasks: &[Task<T>]) -> Vec<String> {
+    tasks.iter().map(Task::name).collect()
+}
+
+// ----- gather ------------------------------------------------------------
+
+#[test]
+fn gather_returns_results_in_argument_order_while_children_finish_in_time_order() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let children = [("a", 30), ("b", 10), ("c", 20)].map(|(name, ms)| child(log.clone(), name, ms, Ending::Return));
+
+    let results = lp.run_until_complete(async move { corio::gather(children).await });
+
+    assert_eq!(results, Ok(vec![30, 10, 20]));
+    assert_eq!(log.entries(), ["b finished at 10ms", "c finished at 20ms", "a finished at 30ms"]);
+    // Concurrent, not one after another: the longest sleep, not the sum.
+    assert_eq!(lp.elapsed(), Duration::from_millis(30));
+}
+
+#[test]
+fn gather_returns_the_first_panic_at_once_and_leaves_the_siblings_running() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let main_log = log.clone();
+
+    let outcome = lp.run_until_complete(async move {
+        let children = [
+            child(main_log.clone(), "doomed", 10, Ending::Panic),
+            child(main_log.clone(), "sibling", 30, Ending::Return),
+        ];
+        let outcome = corio::gather(children).await;
+        main_log.stamp("gather returned");
+        // Give the sibling time to finish on its own.
+        corio::sleep(Duration::from_millis(40)).await;
+        outcome
+    });
+
+    assert_eq!(outcome, Err(TaskError::Panicked("doomed failed".into())));
+    assert_eq!(log.entries(), ["gather returned at 10ms", "sibling finished at 30ms"]);
+}
+
+/// Sleeps until `deadline` (first yielding one iteration if `late`, which
+/// puts its timer behind the others due at the same tick), records the
+/// iteration it fails in, and panics with `message`.
+async fn fail_at(
+    failed: Rc<RefCell<Vec<(u64, &'static str)>>>,
+    deadline: std::time::Instant,
+    late: bool,
+    message: &'static str,
+) -> u64 {
+    if late {
+        corio::sleep(Duration::ZERO).await;
+    }
+    corio::sleep_until(deadline).await;
+    failed.borrow_mut().push((corio::get_running_loop().iteration(), message));
+    panic!("{message}")
+}
+
+#[test]
+fn gather_returns_the_failure_that_happened_first_when_two_fail_in_one_iteration() {
+    // asyncio's gather takes the first exception its done-callbacks see,
+    // which is completion order, and gather's docs promise the same.
+    let lp = virtual_loop();
+    let failed = Rc::new(RefCell::new(Vec::new()));
+    let recorder = failed.clone();
+
+    let outcome = lp.run_until_complete(async move {
+        let deadline = corio::get_running_loop().time() + Duration::from_millis(10);
+        corio::gather([
+            fail_at(recorder.clone(), deadline, true, "first argument, failed second"),
+            fail_at(recorder.clone(), deadline, false, "second argument, failed first"),
+        ])
+        .await
+    });
+
+    let failed = failed.borrow().clone();
+    let iteration = failed[0].0;
+    assert_eq!(failed, [(iteration, "second argument, failed first"), (iteration, "first argument, failed second")]);
+    assert_eq!(outcome, Err(TaskError::Panicked("second argument, failed first".into())));
+}
+
+#[test]
+fn gather_returns_cancelled_when_a_child_is_cancelled() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let children =
+        [child(log.clone(), "quitter", 10, Ending::CancelSelf), child(log.clone(), "worker", 20, Ending::Return)];
+
+    let outcome = lp.run_until_complete(async move { corio::gather(children).await });
+
+    assert_eq!(outcome, Err(TaskError::Cancelled));
+    assert_eq!(lp.elapsed(), Duration::from_millis(10));
+}
+
+#[test]
+fn gather_all_waits_for_every_child_and_returns_every_outcome_in_argument_order() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let children = [
+        child(log.clone(), "slow", 40, Ending::Return),
+        child(log.clone(), "doomed", 10, Ending::Panic),
+        child(log.clone(), "quitter", 20, Ending::CancelSelf),
+        child(log.clone(), "quick", 5, Ending::Return),
+    ];
+
+    let outcomes = lp.run_until_complete(async move { corio::gather_all(children).await });
+
+    assert_eq!(outcomes, [Ok(40), Err(TaskError::Panicked("doomed failed".into())), Err(TaskError::Cancelled), Ok(5)]);
+    assert_eq!(log.entries(), ["quick finished at 5ms", "slow finished at 40ms"]);
+    assert_eq!(lp.elapsed(), Duration::from_millis(40));
+}
+
+/// A future of another output type that panics, for the macros.
+async fn explode() -> String {
+    corio::sleep(Duration::from_millis(5)).await;
+    panic!("exploded")
+}
+
+#[test]
+fn gather_macro_returns_a_tuple_of_mixed_types_in_argument_order() {
+    let lp = virtual_loop();
+    let log = Log::default();
+
+    let outcome = lp.run_until_complete(async move {
+        corio::gather!(
+            child(log.clone(), "number", 20, Ending::Return),
+            async {
+                corio::sleep(Duration::from_millis(10)).await;
+                "text"
+            },
+            async { vec![1u8, 2] },
+        )
+        .await
+    });
+
+    assert_eq!(outcome, Ok((20, "text", vec![1, 2])));
+    assert_eq!(lp.elapsed(), Duration::from_millis(20));
+}
+
+#[test]
+fn gather_macro_returns_the_first_panic() {
+    let lp = virtual_loop();
+    let log = Log::default();
+
+    let outcome = lp.run_until_complete(async move {
+        corio::gather!(child(log.clone(), "late", 20, Ending::Return), explode()).await
+    });
+
+    assert_eq!(outcome, Err(TaskError::Panicked("exploded".into())));
+    assert_eq!(lp.elapsed(), Duration::from_millis(5));
+}
+
+#[test]
+fn gather_all_macro_returns_every_outcome_of_mixed_types() {
+    let lp = virtual_loop();
+    let log = Log::default();
+
+    let (number, failure, text) = lp.run_until_complete(async move {
+        corio::gather_all!(child(log.clone(), "number", 20, Ending::Return), explode(), async { 'x' }).await
+    });
+
+    assert_eq!(number, Ok(20));
+    assert_eq!(failure, Err(TaskError::Panicked("exploded".into())));
+    assert_eq!(text, Ok('x'));
+    assert_eq!(lp.elapsed(), Duration::from_millis(20));
+}
+
+#[test]
+fn dropping_an_unfinished_gather_cancels_its_running_children() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let main_log = log.clone();
+
+    lp.run_until_complete(async move {
+        let children = ["first", "second"].map(|label| {
+            let guard = DropGuard { log: main_log.clone(), label };
+            let log = main_log.clone();
+            async move {
+                let _guard = guard;
+                corio::sleep(Duration::from_millis(100)).await;
+                log.stamp(&format!("{label} finished"));
+            }
+        });
+        // The timeout drops the gather, which must take its children along.
+        let outcome = corio::timeout(Duration::from_millis(10), corio::gather(children)).await;
+        main_log.stamp(&format!("timeout returned {outcome:?}"));
+        // Cancellation lands at the children's next step: one iteration.
+        corio::sleep(Duration::ZERO).await;
+        main_log.stamp("main resumed");
+    });
+
+    assert_eq!(
+        log.entries(),
+        [
+            "timeout returned Err(TimeoutError) at 10ms",
+            "first dropped at 10ms",
+            "second dropped at 10ms",
+            "main resumed at 10ms",
+        ]
+    );
+}
+
+#[test]
+fn dropping_a_gather_before_awaiting_it_cancels_children_that_never_started() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let main_log = log.clone();
+
+    lp.run_until_complete(async move {
+        let children = ["first", "second"].map(|label| {
+            let guard = DropGuard { log: main_log.clone(), label };
+            let log = main_log.clone();
+            async move {
+                let _guard = guard;
+                log.stamp(&format!("{label} started"));
+            }
+        });
+        drop(corio::gather(children));
+        corio::sleep(Duration::from_millis(1)).await;
+    });
+
+    assert_eq!(log.entries(), ["first dropped at 0ms", "second dropped at 0ms"]);
+}
+
+// ----- wait --------------------------------------------------------------
+
+/// Spawns named children on the running loop, one per `(name, ms, ending)`.
+fn spawn_children(log: &Log, specs: &[(&'static str, u64, Ending)]) -> Vec<Task<u64>> {
+    specs
+        .iter()
+        .map(|&(name, ms, ending)| corio::create_named_task(name, child(log.clone(), name, ms, ending)))
+        .collect()
+}
+
+#[test]
+fn wait_first_completed_returns_when_one_task_is_done_and_leaves_the_rest_running() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let main_log = log.clone();
+
+    let (done, pending, results) = lp.run_until_complete(async move {
+        let tasks = spawn_children(
+            &main_log,
+            &[("t30", 30, Ending::Return), ("t10", 10, Ending::Return), ("t20", 20, Ending::Return)],
+        );
+        let (done, pending) = corio::wait(tasks, FIRST_COMPLETED, None).await;
+        main_log.stamp("wait returned");
+        let partition = (names(&done), names(&pending));
+        let mut results = Vec::new();
+        for task in pending {
+            results.push(task.await);
+        }
+        (partition.0, partition.1, results)
+    });
+
+    assert_eq!(done, ["t10"]);
+    assert_eq!(pending, ["t30", "t20"]);
+    assert_eq!(results, [Ok(30), Ok(20)]);
+    assert_eq!(
+        log.entries(),
+        ["t10 finished at 10ms", "wait returned at 10ms", "t20 finished at 20ms", "t30 finished at 30ms"]
+    );
+}
+
+#[test]
+fn wait_first_completed_counts_a_cancelled_task_as_completed() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let main_log = log.clone();
+
+    let (done, pending) = lp.run_until_complete(async move {
+        let tasks =
+            spawn_children(&main_log, &[("worker", 20, Ending::Return), ("sleeper", 3_600_000, Ending::Return)]);
+        let sleeper = tasks[1].handle();
+        corio::get_running_loop().call_later(Duration::from_millis(5), move || {
+            sleeper.cancel();
+        });
+        let (done, pending) = corio::wait(tasks, FIRST_COMPLETED, None).await;
+        main_log.stamp("wait returned");
+        (names(&done), names(&pending))
+    });
+
+    assert_eq!((done, pending), (vec!["sleeper".to_owned()], vec!["worker".to_owned()]));
+    assert_eq!(log.entries(), ["wait returned at 5ms"]);
+}
+
+#[test]
+fn wait_first_exception_returns_as_soon_as_a_task_panics() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let main_log = log.clone();
+
+    let (done, pending, outcomes) = lp.run_until_complete(async move {
+        let tasks = spawn_children(
+            &main_log,
+            &[("ok10", 10, Ending::Return), ("boom20", 20, Ending::Panic), ("ok30", 30, Ending::Return)],
+        );
+        let (done, pending) = corio::wait(tasks, FIRST_EXCEPTION, None).await;
+        main_log.stamp("wait returned");
+        let partition = (names(&done), names(&pending));
+        let mut outcomes = Vec::new();
+        for task in done {
+            outcomes.push(task.await);
+        }
+        (partition.0, partition.1, outcomes)
+    });
+
+    assert_eq!(done, ["ok10", "boom20"]);
+    assert_eq!(pending, ["ok30"]);
+    assert_eq!(outcomes, [Ok(10), Err(TaskError::Panicked("boom20 failed".into()))]);
+    assert_eq!(log.entries(), ["ok10 finished at 10ms", "wait returned at 20ms"]);
+}
+
+#[test]
+fn wait_first_exception_does_not_count_a_cancelled_task_as_an_exception() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let main_log = log.clone();
+
+    let (done, pending, cancelled) = lp.run_until_complete(async move {
+        let tasks = spawn_children(
+            &main_log,
+            &[("ok10", 10, Ending::Return), ("victim", 3_600_000, Ending::Return), ("ok30", 30, Ending::Return)],
+        );
+        let victim = tasks[1].handle();
+        corio::get_running_loop().call_later(Duration::from_millis(15), move || {
+            victim.cancel();
+        });
+        let (done, pending) = corio::wait(tasks, FIRST_EXCEPTION, None).await;
+        main_log.stamp("wait returned");
+        (names(&done), names(&pending), done[1].cancelled())
+    });
+
+    assert_eq!(done, ["ok10", "victim", "ok30"]);
+    assert!(pending.is_empty());
+    assert!(cancelled);
+    assert_eq!(log.entries(), ["ok10 finished at 10ms", "ok30 finished at 30ms", "wait returned at 30ms"]);
+}
+
+#[test]
+fn wait_all_completed_returns_every_task_done_in_argument_order() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let main_log = log.clone();
+
+    let (done, pending) = lp.run_until_complete(async move {
+        let tasks = spawn_children(
+            &main_log,
+            &[("t20", 20, Ending::Return), ("boom5", 5, Ending::Panic), ("t10", 10, Ending::Return)],
+        );
+        let (done, pending) = corio::wait(tasks, ALL_COMPLETED, None).await;
+        main_log.stamp("wait returned");
+        assert!(done.iter().all(Task::done));
+        (names(&done), names(&pending))
+    });
+
+    assert_eq!(done, ["t20", "boom5", "t10"]);
+    assert!(pending.is_empty());
+    assert_eq!(log.entries(), ["t10 finished at 10ms", "t20 finished at 20ms", "wait returned at 20ms"]);
+}
+
+#[test]
+fn wait_with_a_timeout_returns_at_exactly_the_timeout_and_leaves_pending_tasks_running() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let main_log = log.clone();
+
+    let (done, pending, late_results) = lp.run_until_complete(async move {
+        let tasks = spawn_children(
+            &main_log,
+            &[("t10", 10, Ending::Return), ("t50", 50, Ending::Return), ("t30", 30, Ending::Return)],
+        );
+        let (done, pending) = corio::wait(tasks, ALL_COMPLETED, Some(Duration::from_millis(20))).await;
+        main_log.stamp("wait returned");
+        assert!(pending.iter().all(|task| !task.done()));
+        let partition = (names(&done), names(&pending));
+        let mut late_results = Vec::new();
+        for task in pending {
+            late_results.push(task.await);
+        }
+        (partition.0, partition.1, late_results)
+    });
+
+    assert_eq!(done, ["t10"]);
+    assert_eq!(pending, ["t50", "t30"]);
+    assert_eq!(late_results, [Ok(50), Ok(30)]);
+    assert_eq!(
+        log.entries(),
+        ["t10 finished at 10ms", "wait returned at 20ms", "t30 finished at 30ms", "t50 finished at 50ms"]
+    );
+}
+
+#[test]
+fn wait_with_a_timeout_that_expires_before_any_completion_returns_nothing_done() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let main_log = log.clone();
+
+    let (done, pending) = lp.run_until_complete(async move {
+        let tasks = spawn_children(&main_log, &[("t10", 10, Ending::Return), ("t20", 20, Ending::Return)]);
+        let (done, pending) = corio::wait(tasks, FIRST_COMPLETED, Some(Duration::from_millis(5))).await;
+        main_log.stamp("wait returned");
+        (names(&done), names(&pending))
+    });
+
+    assert!(done.is_empty());
+    assert_eq!(pending, ["t10", "t20"]);
+    assert_eq!(log.entries(), ["wait returned at 5ms"]);
+}
+
+#[test]
+fn wait_with_a_timeout_returns_early_when_its_condition_holds() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let main_log = log.clone();
+
+    let (done, pending) = lp.run_until_complete(async move {
+        let tasks = spawn_children(&main_log, &[("t10", 10, Ending::Return), ("t20", 20, Ending::Return)]);
+        let (done, pending) = corio::wait(tasks, ALL_COMPLETED, Some(Duration::from_secs(3600))).await;
+        main_log.stamp("wait returned");
+        (names(&done), names(&pending))
+    });
+
+    assert_eq!(done, ["t10", "t20"]);
+    assert!(pending.is_empty());
+    assert_eq!(log.entries(), ["t10 finished at 10ms", "t20 finished at 20ms", "wait returned at 20ms"]);
+}
+
+#[test]
+fn wait_on_no_tasks_returns_at_once_whatever_the_condition() {
+    let lp = virtual_loop();
+
+    let iterations = lp.run_until_complete(async {
+        let lp = corio::get_running_loop();
+        let before = lp.iteration();
+        for return_when in [FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED] {
+            let (done, pending) = corio::wait(Vec::<Task<()>>::new(), return_when, None).await;
+            assert!(done.is_empty() && pending.is_empty());
+            let (done, pending) = corio::wait(Vec::<Task<()>>::new(), return_when, Some(Duration::from_secs(1))).await;
+            assert!(done.is_empty() && pending.is_empty());
+        }
+        lp.iteration() - before
+    });
+
+    assert_eq!(iterations, 0, "an empty wait must not yield to the loop");
+    assert_eq!(lp.elapsed(), Duration::ZERO);
+}
+
+// ----- as_completed ------------------------------------------------------
+
+#[test]
+fn as_completed_yields_outcomes_in_completion_order() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let main_log = log.clone();
+
+    let order = lp.run_until_complete(async move {
+        let children = [
+            child(main_log.clone(), "t30", 30, Ending::Return),
+            child(main_log.clone(), "boom10", 10, Ending::Panic),
+            child(main_log.clone(), "t20", 20, Ending::Return),
+        ];
+        let mut completed = corio::as_completed(children);
+        assert_eq!(completed.len(), 3);
+        let mut order = Vec::new();
+        while let Some(outcome) = completed.next().await {
+            main_log.stamp(&format!("yielded {outcome:?}"));
+            order.push(outcome);
+        }
+        assert!(completed.is_empty());
+        order
+    });
+
+    assert_eq!(order, [Err(TaskError::Panicked("boom10 failed".into())), Ok(20), Ok(30)]);
+    assert_eq!(
+        log.entries(),
+        [
+            r#"yielded Err(Panicked("boom10 failed")) at 10ms"#,
+            "t20 finished at 20ms",
+            "yielded Ok(20) at 20ms",
+            "t30 finished at 30ms",
+            "yielded Ok(30) at 30ms",
+        ]
+    );
+}
+
+/// Sleeps until `deadline`, first yielding one iteration if `late`, and
+/// records the iteration it finished in.
+async fn arrive(
+    finished: Rc<RefCell<Vec<(u64, &'static str)>>>,
+    name: &'static str,
+    deadline: std::time::Instant,
+    late: bool,
+) -> &'static str {
+    if late {
+        // Starting the sleep one iteration later puts this timer behind the
+        // others due at the same tick, so this task finishes after them.
+        corio::sleep(Duration::ZERO).await;
+    }
+    corio::sleep_until(deadline).await;
+    finished.borrow_mut().push((corio::get_running_loop().iteration(), name));
+    name
+}
+
+#[test]
+fn as_completed_yields_tasks_finishing_in_one_iteration_in_the_order_they_finished() {
+    let lp = virtual_loop();
+    let finished = Rc::new(RefCell::new(Vec::new()));
+    let recorder = finished.clone();
+
+    let order = lp.run_until_complete(async move {
+        let deadline = corio::get_running_loop().time() + Duration::from_millis(10);
+        let mut completed = corio::as_completed([
+            arrive(recorder.clone(), "x", deadline, true),
+            arrive(recorder.clone(), "y", deadline, false),
+            arrive(recorder.clone(), "z", deadline, false),
+        ]);
+        let mut order = Vec::new();
+        while let Some(outcome) = completed.next().await {
+            order.push(outcome.expect("arrive does not fail"));
+        }
+        order
+    });
+
+    let finished = finished.borrow().clone();
+    let iteration = finished[0].0;
+    assert_eq!(finished, [(iteration, "y"), (iteration, "z"), (iteration, "x")]);
+    assert_eq!(order, ["y", "z", "x"]);
+}
+
+#[test]
+fn as_completed_of_nothing_is_empty_at_once() {
+    let lp = virtual_loop();
+
+    let first = lp.run_until_complete(async {
+        let mut completed = corio::as_completed(Vec::<std::future::Ready<u8>>::new());
+        assert!(completed.is_empty());
+        completed.next().await
+    });
+
+    assert_eq!(first, None);
+}
+
+// ----- timeout and wait_for -------------------------------------------------
+
+#[test]
+fn timeout_returns_the_output_when_the_future_finishes_in_time() {
+    let lp = virtual_loop();
+    let log = Log::default();
+
+    let outcome = lp
+        .run_until_complete(corio::timeout(Duration::from_millis(20), child(log.clone(), "quick", 10, Ending::Return)));
+
+    assert_eq!(outcome, Ok(10));
+    assert_eq!(log.entries(), ["quick finished at 10ms"]);
+    assert_eq!(lp.elapsed(), Duration::from_millis(10));
+}
+
+#[test]
+fn timeout_lets_the_output_win_when_it_is_ready_at_the_deadline() {
+    let lp = virtual_loop();
+    let log = Log::default();
+
+    let outcome = lp.run_until_complete(corio::timeout(
+        Duration::from_millis(10),
+        child(log.clone(), "just in time", 10, Ending::Return),
+    ));
+
+    assert_eq!(outcome, Ok(10));
+    assert_eq!(lp.elapsed(), Duration::from_millis(10));
+}
+
+#[test]
+fn timeout_fails_at_exactly_the_deadline_and_drops_the_future_then() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let main_log = log.clone();
+
+    let outcome = lp.run_until_complete(async move {
+        let guard = DropGuard { log: main_log.clone(), label: "slow future" };
+        let inner_log = main_log.clone();
+        let slow = async move {
+            let _guard = guard;
+            corio::sleep(Duration::from_millis(50)).await;
+            inner_log.stamp("slow future finished");
+        };
+        let outcome = corio::timeout(Duration::from_millis(10), slow).await;
+        main_log.stamp("timeout returned");
+        corio::sleep(Duration::from_millis(100)).await;
+        outcome
+    });
+
+    assert_eq!(outcome, Err(TimeoutError));
+    assert_eq!(log.entries(), ["slow future dropped at 10ms", "timeout returned at 10ms"]);
+}
+
+#[test]
+fn wait_for_fails_at_exactly_the_deadline_and_drops_the_future_then() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let main_log = log.clone();
+
+    let outcomes = lp.run_until_complete(async move {
+        let guard = DropGuard { log: main_log.clone(), label: "slow future" };
+        let slow = async move {
+            let _guard = guard;
+            corio::sleep(Duration::from_millis(50)).await;
+        };
+        let late = corio::wait_for(slow, Duration::from_millis(10)).await;
+        main_log.stamp("wait_for returned");
+        let in_time = corio::wait_for(async { 5 }, Duration::from_millis(10)).await;
+        (late, in_time)
+    });
+
+    assert_eq!(outcomes, (Err(TimeoutError), Ok(5)));
+    assert_eq!(log.entries(), ["slow future dropped at 10ms", "wait_for returned at 10ms"]);
+}
+
+#[test]
+fn a_task_awaited_by_reference_through_timeout_keeps_running_and_can_then_be_cancelled() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let main_log = log.clone();
+
+    let outcome = lp.run_until_complete(async move {
+        let guard = DropGuard { log: main_log.clone(), label: "task" };
+        let task_log = main_log.clone();
+        let mut task = corio::create_task(async move {
+            let _guard = guard;
+            corio::sleep(Duration::from_millis(50)).await;
+            task_log.stamp("task finished");
+        });
+        let timed_out = corio::timeout(Duration::from_millis(10), &mut task).await;
+        main_log.stamp(&format!("timeout returned {timed_out:?}"));
+        corio::sleep(Duration::from_millis(10)).await;
+        assert!(!task.done(), "a timed-out Task handle must not cancel its task");
+        assert!(task.cancel());
+        task.await
+    });
+
+    assert_eq!(outcome, Err(TaskError::Cancelled));
+    assert_eq!(log.entries(), ["timeout returned Err(TimeoutError) at 10ms", "task dropped at 20ms"]);
+}
+
+#[test]
+fn a_task_given_to_wait_for_by_value_is_cancelled_at_the_timeout() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let main_log = log.clone();
+
+    lp.run_until_complete(async move {
+        let task_log = main_log.clone();
+        let task = corio::create_task(async move {
+            let _guard = DropGuard { log: task_log.clone(), label: "task" };
+            child(task_log, "task", 50, Ending::Return).await
+        });
+        let handle = task.handle();
+        let outcome = corio::wait_for(task, Duration::from_millis(10)).await;
+        main_log.stamp(&format!("wait_for returned {outcome:?}"));
+        corio::sleep(Duration::from_millis(100)).await;
+        assert!(handle.cancelled(), "asyncio's wait_for cancels the task it gives up on");
+    });
+
+    // The handle, dropped while being awaited, cancels the task; the task's
+    // future is dropped at its next step, one iteration later, still at 10 ms.
+    assert_eq!(log.entries(), ["wait_for returned Err(TimeoutError) at 10ms", "task dropped at 10ms"]);
+}
+
+#[test]
+fn cancelling_a_task_cancels_the_task_it_awaits() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let main_log = log.clone();
+
+    lp.run_until_complete(async move {
+        let inner_log = main_log.clone();
+        let outer_log = main_log.clone();
+        let outer = corio::create_task(async move {
+            let inner = corio::create_task(async move {
+                let _guard = DropGuard { log: inner_log.clone(), label: "inner" };
+                child(inner_log, "inner", 50, Ending::Return).await
+            });
+            let _guard = DropGuard { log: outer_log, label: "outer" };
+            inner.await
+        });
+        corio::sleep(Duration::from_millis(10)).await;
+        outer.cancel();
+        corio::sleep(Duration::from_millis(100)).await;
+    });
+
+    assert_eq!(log.entries(), ["outer dropped at 10ms", "inner dropped at 10ms"]);
+}
+
+#[test]
+fn an_abandoned_wait_leaves_its_tasks_running() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let main_log = log.clone();
+
+    lp.run_until_complete(async move {
+        let task = corio::create_task(child(main_log.clone(), "task", 50, Ending::Return));
+        let waiting = corio::wait(vec![task], corio::ALL_COMPLETED, None);
+        let outcome = corio::timeout(Duration::from_millis(10), waiting).await;
+        main_log.stamp(&format!("gave up waiting: {}", outcome.is_err()));
+        corio::sleep(Duration::from_millis(100)).await;
+    });
+
+    assert_eq!(log.entries(), ["gave up waiting: true at 10ms", "task finished at 50ms"]);
+}

@@ -1,0 +1,275 @@
+//! Panics: a panicking task becomes `TaskError::Panicked(message)` for
+//! whoever awaits it while the loop carries on; a panic nobody retrieves is
+//! reported once through the exception handler (asyncio's "Task exception
+//! was never retrieved"); a panicking callback is reported and the callbacks
+//! after it still run; and `corio::run` re-raises a panic of its main future
+//! after cleaning up.
+
+use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
+use std::time::Duration;
+
+use corio::{EventLoop, Report, TaskError};
+
+/// What happened, in order, shared between the test, its tasks and its
+/// exception handler.
+#[derive(Clone, Default)]
+struct Log(Rc<RefCell<Vec<String>>>);
+
+impl Log {
+    /// Appends `event` as it is.
+    fn push(&self, event: &str) {
+        self.0.borrow_mut().push(event.to_owned());
+    }
+
+    /// Appends `event` stamped with the running loop's (virtual) time.
+    fn stamp(&self, event: &str) {
+        let now = corio::get_running_loop().elapsed();
+        self.0.borrow_mut().push(format!("{event} at {}ms", now.as_millis()));
+    }
+
+    /// Everything recorded so far.
+    fn entries(&self) -> Vec<String> {
+        self.0.borrow().clone()
+    }
+}
+
+/// A loop whose clock jumps from timer to timer, so times are exact.
+fn virtual_loop() -> EventLoop {
+    EventLoop::builder().virtual_time(true).build()
+}
+
+/// Collects every report the loop hands to its exception handler.
+fn collect_reports(lp: &corio::LoopHandle) -> Rc<RefCell<Vec<Report>>> {
+    let reports = Rc::new(RefCell::new(Vec::new()));
+    let sink = reports.clone();
+    lp.set_exception_handler(move |report| sink.borrow_mut().push(report.clone()));
+    reports
+}
+
+/// Runs a closure when dropped: moved into a future, it shows the moment the
+/// future is destroyed.
+struct DropGuard<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for DropGuard<F> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
+}
+
+/// Sleeps `ms` milliseconds of loop time, then panics with "boom".
+async fn boom_after(ms: u64) -> u32 {
+    corio::sleep(Duration::from_millis(ms)).await;
+    panic!("boom")
+}
+
+#[test]
+fn a_panicking_task_surfaces_to_its_awaiter_and_the_loop_keeps_running_others() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let main_log = log.clone();
+
+    let outcomes = lp.run_until_complete(async move {
+        let doomed = corio::create_task(boom_after(10));
+        let survivor_log = main_log.clone();
+        let survivor = corio::create_task(async move {
+            corio::sleep(Duration::from_millis(20)).await;
+            survivor_log.stamp("survivor finished");
+            2
+        });
+        let failed = doomed.await;
+        main_log.stamp(&format!("awaiter got {failed:?}"));
+        (failed, survivor.await)
+    });
+
+    assert_eq!(outcomes, (Err(TaskError::Panicked("boom".into())), Ok(2)));
+    assert_eq!(log.entries(), [r#"awaiter got Err(Panicked("boom")) at 10ms"#, "survivor finished at 20ms"]);
+}
+
+#[test]
+fn a_panic_message_is_carried_whether_static_or_formatted() {
+    let lp = virtual_loop();
+
+    let outcomes = lp.run_until_complete(async {
+        let fixed = corio::create_task(async { panic!("fixed message") });
+        let formatted = corio::create_task(async {
+            let code = 7;
+            panic!("failed with code {code}")
+        });
+        let opaque = corio::create_task(async { std::panic::panic_any(42_u8) });
+        (fixed.await, formatted.await, opaque.await)
+    });
+
+    assert_eq!(outcomes.0, Err::<(), _>(TaskError::Panicked("fixed message".into())));
+    assert_eq!(outcomes.1, Err::<(), _>(TaskError::Panicked("failed with code 7".into())));
+    assert!(outcomes.2.expect_err("the task panicked").is_panic());
+}
+
+#[test]
+fn a_panic_is_reported_once_when_the_handle_was_dropped_before_the_task_finished() {
+    let lp = virtual_loop();
+    let reports = collect_reports(&lp);
+
+    drop(lp.create_named_task("doomed", boom_after(10)));
+    lp.run_until_complete(corio::sleep(Duration::from_millis(20)));
+    lp.run_until_complete(corio::sleep(Duration::from_millis(20)));
+    lp.close();
+
+    assert_eq!(*reports.borrow(), [Report::NeverRetrieved { task: "doomed".into(), message: "boom".into() }]);
+}
+
+#[test]
+fn a_panic_is_reported_once_when_the_handle_is_dropped_after_the_task_finished() {
+    let lp = virtual_loop();
+    let reports = collect_reports(&lp);
+    let task = lp.create_named_task("doomed", boom_after(10));
+    lp.run_until_complete(corio::sleep(Duration::from_millis(20)));
+    assert!(task.done());
+    assert_eq!(*reports.borrow(), Vec::<Report>::new(), "the handle may still retrieve the panic");
+
+    drop(task);
+    lp.close();
+
+    assert_eq!(*reports.borrow(), [Report::NeverRetrieved { task: "doomed".into(), message: "boom".into() }]);
+}
+
+#[test]
+fn a_panic_retrieved_through_the_handle_is_not_reported() {
+    let lp = virtual_loop();
+    let reports = collect_reports(&lp);
+
+    let outcomes = lp.run_until_complete(async {
+        let awaited = corio::create_task(boom_after(5));
+        let mut polled = corio::create_task(boom_after(5));
+        let gathered = corio::gather_all([boom_after(5), boom_after(10)]);
+        let waited = vec![corio::create_task(boom_after(5))];
+        let (done, _) = corio::wait(waited, corio::FIRST_EXCEPTION, None).await;
+        let mut outcomes = vec![awaited.await];
+        corio::sleep(Duration::from_millis(10)).await;
+        outcomes.push(polled.result().expect("done by now"));
+        outcomes.extend(gathered.await);
+        for task in done {
+            outcomes.push(task.await);
+        }
+        outcomes
+    });
+    lp.close();
+
+    assert_eq!(outcomes, vec![Err(TaskError::Panicked("boom".into())); 5]);
+    assert_eq!(*reports.borrow(), Vec::<Report>::new());
+}
+
+#[test]
+fn a_sibling_panicking_after_gather_returned_the_first_panic_is_not_reported() {
+    // asyncio's gather marks the exceptions of children that fail after it
+    // has already finished as retrieved, so they are not logged.
+    let lp = virtual_loop();
+    let reports = collect_reports(&lp);
+
+    let outcome = lp.run_until_complete(async {
+        let outcome = corio::gather([boom_after(10), boom_after(20)]).await;
+        corio::sleep(Duration::from_millis(30)).await;
+        outcome
+    });
+    lp.close();
+
+    assert_eq!(outcome, Err(TaskError::Panicked("boom".into())));
+    assert_eq!(*reports.borrow(), Vec::<Report>::new());
+}
+
+#[test]
+fn a_panic_in_a_callback_is_reported_and_later_callbacks_still_run() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let handler_log = log.clone();
+    lp.set_exception_handler(move |report| handler_log.push(&format!("report: {report}")));
+    for (delay, name) in [(None, "soon"), (Some(Duration::from_millis(5)), "later")] {
+        let before = log.clone();
+        let after = log.clone();
+        let schedule = |f: Box<dyn FnOnce()>| match delay {
+            None => {
+                lp.call_soon(f);
+            }
+            Some(delay) => {
+                lp.call_later(delay, f);
+            }
+        };
+        schedule(Box::new(move || before.push(&format!("{name} before"))));
+        schedule(Box::new(move || panic!("{name} callback failed")));
+        schedule(Box::new(move || after.push(&format!("{name} after"))));
+    }
+
+    lp.run_until_complete(corio::sleep(Duration::from_millis(10)));
+
+    assert_eq!(
+        log.entries(),
+        [
+            "soon before",
+            "report: exception in callback: soon callback failed",
+            "soon after",
+            "later before",
+            "report: exception in callback: later callback failed",
+            "later after",
+        ]
+    );
+}
+
+#[test]
+fn a_callback_panic_is_reported_as_callback_panicked() {
+    let lp = virtual_loop();
+    let reports = collect_reports(&lp);
+    lp.call_soon(|| panic!("bad callback"));
+
+    lp.run_until_complete(corio::sleep(Duration::ZERO));
+
+    assert_eq!(*reports.borrow(), [Report::CallbackPanicked { message: "bad callback".into() }]);
+}
+
+#[test]
+#[should_panic(expected = "main future failed")]
+fn run_propagates_a_panic_of_the_main_future() {
+    corio::run(async {
+        corio::sleep(Duration::ZERO).await;
+        panic!("main future failed")
+    })
+}
+
+#[test]
+fn run_cancels_pending_tasks_before_propagating_a_panic_of_the_main_future() {
+    let log = Log::default();
+    let main_log = log.clone();
+
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        corio::run(async move {
+            let drop_log = main_log.clone();
+            drop(corio::create_task(async move {
+                let _guard = DropGuard(move || drop_log.push("child dropped"));
+                corio::sleep(Duration::from_secs(3600)).await;
+            }));
+            corio::sleep(Duration::ZERO).await;
+            main_log.push("main panicking");
+            panic!("main future failed")
+        })
+    }));
+
+    let payload = outcome.expect_err("run must propagate the panic");
+    let message = payload.downcast_ref::<String>().map(String::as_str).or(payload.downcast_ref::<&str>().copied());
+    assert_eq!(message, Some("main future failed"));
+    assert_eq!(log.entries(), ["main panicking", "child dropped"]);
+}
+
+#[test]
+fn an_event_loop_stays_usable_after_run_until_complete_propagated_a_panic() {
+    let lp = virtual_loop();
+    let survivor = lp.create_task(async {
+        corio::sleep(Duration::from_millis(20)).await;
+        "still here"
+    });
+
+    let outcome = catch_unwind(AssertUnwindSafe(|| lp.run_until_complete(boom_after(10))));
+    assert!(outcome.is_err());
+
+    assert_eq!(lp.run_until_complete(survivor), Ok("still here"));
+    assert_eq!(lp.elapsed(), Duration::from_millis(20));
+}
