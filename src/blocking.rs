@@ -173,12 +173,14 @@ where
             slot.outcome = Some(outcome);
             slot.waker.take()
         };
-        // Count the job finished before waking, so the loop that wakes up
-        // already sees it gone.
-        in_flight.in_flight.fetch_sub(1, Ordering::AcqRel);
+        // Wake first, then count the job finished: a virtual clock jumps
+        // only when no job is in flight and nothing is queued, so the result
+        // must be queued (the wake) before the job stops counting. The other
+        // order leaves a gap in which the loop sees neither and jumps.
         if let Some(waker) = waker {
             waker.wake();
         }
+        in_flight.in_flight.fetch_sub(1, Ordering::AcqRel);
     }));
     ToThread { slot }
 }
