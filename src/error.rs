@@ -4,7 +4,7 @@
 //! cancelled, or it panics. The last two are not the task's own output, so the
 //! [`Task`](crate::Task) handle reports them as a [`TaskError`] beside it.
 //! Timeouts are a separate, smaller type because they can only come from
-//! [`timeout`](crate::timeout) and [`wait_for`](crate::wait_for).
+//! [`timeout`](crate::timeout()) and [`wait_for`](crate::wait_for).
 
 use std::error::Error;
 use std::fmt;
@@ -60,7 +60,7 @@ impl fmt::Display for TaskError {
 
 impl Error for TaskError {}
 
-/// The deadline of [`timeout`](crate::timeout) or [`wait_for`](crate::wait_for)
+/// The deadline of [`timeout`](crate::timeout()) or [`wait_for`](crate::wait_for)
 /// passed before the future completed; the future has been dropped.
 ///
 /// ```

@@ -3,7 +3,7 @@
 //! `corio` ("coroutine I/O") is meant to be used and to be read. It has its
 //! own executor, waker plumbing, hierarchical timer wheel and mio-driven
 //! reactor, and on top of them the API an asyncio user expects: [`run`],
-//! [`create_task`], [`gather`], [`wait`], [`sleep`], [`wait_for`],
+//! [`create_task`], [`gather()`], [`wait`], [`sleep()`], [`wait_for`],
 //! [`as_completed`], an explicit [`EventLoop`], and the [`sync`] primitives.
 //! Scheduling order is specified (it follows asyncio's `_run_once`) and can
 //! be tested exactly on a virtual clock with an event trace.
@@ -40,7 +40,7 @@
 //! | `blocking.rs` | the helper-thread pool behind [`to_thread`] | `BlockingPool` |
 //! | `task/handle.rs`, `task/spawn.rs` | what users hold and call | [`Task`] |
 //! | `runtime/event_loop.rs` | the public loop | [`EventLoop`] |
-//! | `combine/*.rs`, `time/timeout.rs` | gather, wait, as_completed, timeouts | [`gather`] |
+//! | `combine/*.rs`, `time/timeout.rs` | gather, wait, as_completed, timeouts | [`gather()`] |
 //! | `sync/*.rs` | Lock, Event, Semaphore, Queue with FIFO hand-off | [`sync::Lock`] |
 //! | `runtime/report.rs`, `runtime/trace.rs` | what the loop tells you | [`Report`], [`TraceEvent`] |
 //!

@@ -305,7 +305,7 @@ impl<S: Slots> Drop for Guard<S> {
 /// outputs as a tuple, in argument order: `gather!(a, b, c)` is
 /// `asyncio.gather(a, b, c)`. Up to eight futures. The result is
 /// `Result<(A, B, ...), TaskError>`, with the same first-failure rule as
-/// [`gather`](crate::gather).
+/// [`gather()`](crate::gather()).
 ///
 /// ```
 /// # corio::run(async {
@@ -325,7 +325,7 @@ macro_rules! gather {
     }};
 }
 
-/// [`gather!`] returning every outcome, asyncio's
+/// [`gather!`](crate::gather!) returning every outcome, asyncio's
 /// `gather(a, b, return_exceptions=True)`: a tuple of
 /// `Result<_, TaskError>`, one per future, in argument order.
 ///

@@ -2,7 +2,7 @@
 //!
 //! While [`EventLoop::run_until_complete`](crate::EventLoop::run_until_complete)
 //! runs, the loop's core sits in a thread-local. That is how the free
-//! functions ([`create_task`](crate::create_task), [`sleep`](crate::sleep),
+//! functions ([`create_task`](crate::create_task), [`sleep`](crate::sleep()),
 //! [`get_running_loop`](crate::get_running_loop), ...) find their loop
 //! without being passed one, and how a waker woken on the loop's thread
 //! pushes straight onto the local ready queue.

@@ -37,7 +37,7 @@ use crate::runtime::report::Report;
 /// out an await and keep the task, await `&mut task` instead.)
 ///
 /// [`wait_for`]: crate::wait_for
-/// [`timeout`]: crate::timeout
+/// [`timeout`]: crate::timeout()
 ///
 /// ```
 /// # corio::run(async {

@@ -1,5 +1,5 @@
 //! Time: the hierarchical timer wheel (pure data), and the futures built on
-//! it ([`sleep`], [`timeout`]).
+//! it ([`sleep()`], [`timeout()`]).
 //!
 //! Read `wheel.rs` first: it never reads a clock, so its tests step it tick
 //! by tick. `runtime/clock.rs` turns instants into its ticks.
