@@ -8,56 +8,14 @@
 //! Drop guards moved into task futures show exactly when each future is
 //! destroyed; events are stamped with the loop iteration they happened in.
 
+mod common;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use common::{DropGuard, Log, collect_reports, virtual_loop};
 use corio::{EventLoop, Report, TaskError};
-
-/// What happened, in order, shared between the test and its tasks.
-#[derive(Clone, Default)]
-struct Log(Rc<RefCell<Vec<String>>>);
-
-impl Log {
-    /// Appends `event` as it is.
-    fn push(&self, event: &str) {
-        self.0.borrow_mut().push(event.to_owned());
-    }
-
-    /// Appends `event` prefixed with the running loop's iteration.
-    fn record(&self, event: &str) {
-        let iteration = corio::get_running_loop().iteration();
-        self.0.borrow_mut().push(format!("{iteration}: {event}"));
-    }
-
-    /// Everything recorded so far.
-    fn entries(&self) -> Vec<String> {
-        self.0.borrow().clone()
-    }
-}
-
-/// Runs a closure when dropped: moved into a future, it shows the moment the
-/// future is destroyed, even if the future was never polled.
-struct DropGuard<F: FnMut()>(F);
-
-impl<F: FnMut()> Drop for DropGuard<F> {
-    fn drop(&mut self) {
-        (self.0)();
-    }
-}
-
-/// A loop whose clock jumps from timer to timer, so times are exact.
-fn virtual_loop() -> EventLoop {
-    EventLoop::builder().virtual_time(true).build()
-}
-
-/// Collects every report the loop hands to its exception handler.
-fn collect_reports(lp: &corio::LoopHandle) -> Rc<RefCell<Vec<Report>>> {
-    let reports = Rc::new(RefCell::new(Vec::new()));
-    let sink = reports.clone();
-    lp.set_exception_handler(move |report| sink.borrow_mut().push(report.clone()));
-    reports
-}
 
 #[test]
 fn a_task_cancelled_before_its_first_poll_never_runs() {

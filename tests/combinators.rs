@@ -8,42 +8,20 @@
 //! Every test records what happened, stamped with the loop's virtual time, and
 //! compares the whole record with the sequence asyncio's semantics predict.
 
+mod common;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use corio::{ALL_COMPLETED, EventLoop, FIRST_COMPLETED, FIRST_EXCEPTION, Task, TaskError, TimeoutError};
+use common::{DropGuard, Log, outcomes_of, virtual_loop};
+use corio::{ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, Task, TaskError, TimeoutError};
 
-/// What happened, in order, shared between the test and its tasks.
-#[derive(Clone, Default)]
-struct Log(Rc<RefCell<Vec<String>>>);
-
-impl Log {
-    /// Appends `event` stamped with the running loop's (virtual) time.
-    fn stamp(&self, event: &str) {
-        let now = corio::get_running_loop().elapsed();
-        self.0.borrow_mut().push(format!("{event} at {}ms", now.as_millis()));
-    }
-
-    /// Everything recorded so far.
-    fn entries(&self) -> Vec<String> {
-        self.0.borrow().clone()
-    }
-}
-
-/// Stamps "`label` dropped" into a log when dropped: moved into a future, it
-/// shows the moment the future is destroyed (completed or cancelled).
-struct DropGuard {
-    /// Where to record the drop.
-    log: Log,
-    /// What to call the dropped thing.
-    label: &'static str,
-}
-
-impl Drop for DropGuard {
-    fn drop(&mut self) {
-        self.log.stamp(&format!("{} dropped", self.label));
-    }
+/// A guard that stamps "`label` dropped" into `log` when dropped: moved into
+/// a future, it shows the moment the future is destroyed.
+fn stamp_when_dropped(log: &Log, label: &'static str) -> DropGuard<impl FnMut() + use<>> {
+    let log = log.clone();
+    DropGuard(move || log.stamp(&format!("{label} dropped")))
 }
 
 /// How a [`child`] ends once its sleep is over.
@@ -72,11 +50,6 @@ async fn child(log: Log, name: &'static str, ms: u64, ending: Ending) -> u64 {
             unreachable!("a cancelled task stops at its next await")
         }
     }
-}
-
-/// A loop whose clock jumps from timer to timer, so times are exact.
-fn virtual_loop() -> EventLoop {
-    EventLoop::builder().virtual_time(true).build()
 }
 
 /// The names of `tasks`, in order: how a `wait` partition is compared.
@@ -122,20 +95,33 @@ fn gather_returns_the_first_panic_at_once_and_leaves_the_siblings_running() {
     assert_eq!(log.entries(), ["gather returned at 10ms", "sibling finished at 30ms"]);
 }
 
-/// Sleeps until `deadline` (first yielding one iteration if `late`, which
-/// puts its timer behind the others due at the same tick), records the
-/// iteration it fails in, and panics with `message`.
+/// Sleeps until `deadline`, first yielding one iteration if `late`, and
+/// records the iteration it finished in.
+async fn arrive(
+    finished: Rc<RefCell<Vec<(u64, &'static str)>>>,
+    name: &'static str,
+    deadline: std::time::Instant,
+    late: bool,
+) -> &'static str {
+    if late {
+        // Starting the sleep one iteration later puts this timer behind the
+        // others due at the same tick, so this task finishes after them.
+        corio::sleep(Duration::ZERO).await;
+    }
+    corio::sleep_until(deadline).await;
+    finished.borrow_mut().push((corio::get_running_loop().iteration(), name));
+    name
+}
+
+/// Like [`arrive`] under the name `message` (so the iteration it fails in is
+/// recorded), then panics with `message`.
 async fn fail_at(
     failed: Rc<RefCell<Vec<(u64, &'static str)>>>,
     deadline: std::time::Instant,
     late: bool,
     message: &'static str,
 ) -> u64 {
-    if late {
-        corio::sleep(Duration::ZERO).await;
-    }
-    corio::sleep_until(deadline).await;
-    failed.borrow_mut().push((corio::get_running_loop().iteration(), message));
+    arrive(failed, message, deadline, late).await;
     panic!("{message}")
 }
 
@@ -256,7 +242,7 @@ fn dropping_an_unfinished_gather_cancels_its_running_children() {
 
     lp.run_until_complete(async move {
         let children = ["first", "second"].map(|label| {
-            let guard = DropGuard { log: main_log.clone(), label };
+            let guard = stamp_when_dropped(&main_log, label);
             let log = main_log.clone();
             async move {
                 let _guard = guard;
@@ -291,7 +277,7 @@ fn dropping_a_gather_before_awaiting_it_cancels_children_that_never_started() {
 
     lp.run_until_complete(async move {
         let children = ["first", "second"].map(|label| {
-            let guard = DropGuard { log: main_log.clone(), label };
+            let guard = stamp_when_dropped(&main_log, label);
             let log = main_log.clone();
             async move {
                 let _guard = guard;
@@ -328,12 +314,7 @@ fn wait_first_completed_returns_when_one_task_is_done_and_leaves_the_rest_runnin
         );
         let (done, pending) = corio::wait(tasks, FIRST_COMPLETED, None).await;
         main_log.stamp("wait returned");
-        let partition = (names(&done), names(&pending));
-        let mut results = Vec::new();
-        for task in pending {
-            results.push(task.await);
-        }
-        (partition.0, partition.1, results)
+        (names(&done), names(&pending), outcomes_of(pending).await)
     });
 
     assert_eq!(done, ["t10"]);
@@ -380,12 +361,7 @@ fn wait_first_exception_returns_as_soon_as_a_task_panics() {
         );
         let (done, pending) = corio::wait(tasks, FIRST_EXCEPTION, None).await;
         main_log.stamp("wait returned");
-        let partition = (names(&done), names(&pending));
-        let mut outcomes = Vec::new();
-        for task in done {
-            outcomes.push(task.await);
-        }
-        (partition.0, partition.1, outcomes)
+        (names(&done), names(&pending), outcomes_of(done).await)
     });
 
     assert_eq!(done, ["ok10", "boom20"]);
@@ -456,12 +432,7 @@ fn wait_with_a_timeout_returns_at_exactly_the_timeout_and_leaves_pending_tasks_r
         let (done, pending) = corio::wait(tasks, ALL_COMPLETED, Some(Duration::from_millis(20))).await;
         main_log.stamp("wait returned");
         assert!(pending.iter().all(|task| !task.done()));
-        let partition = (names(&done), names(&pending));
-        let mut late_results = Vec::new();
-        for task in pending {
-            late_results.push(task.await);
-        }
-        (partition.0, partition.1, late_results)
+        (names(&done), names(&pending), outcomes_of(pending).await)
     });
 
     assert_eq!(done, ["t10"]);
@@ -567,24 +538,6 @@ fn as_completed_yields_outcomes_in_completion_order() {
     );
 }
 
-/// Sleeps until `deadline`, first yielding one iteration if `late`, and
-/// records the iteration it finished in.
-async fn arrive(
-    finished: Rc<RefCell<Vec<(u64, &'static str)>>>,
-    name: &'static str,
-    deadline: std::time::Instant,
-    late: bool,
-) -> &'static str {
-    if late {
-        // Starting the sleep one iteration later puts this timer behind the
-        // others due at the same tick, so this task finishes after them.
-        corio::sleep(Duration::ZERO).await;
-    }
-    corio::sleep_until(deadline).await;
-    finished.borrow_mut().push((corio::get_running_loop().iteration(), name));
-    name
-}
-
 #[test]
 fn as_completed_yields_tasks_finishing_in_one_iteration_in_the_order_they_finished() {
     let lp = virtual_loop();
@@ -660,7 +613,7 @@ fn timeout_fails_at_exactly_the_deadline_and_drops_the_future_then() {
     let main_log = log.clone();
 
     let outcome = lp.run_until_complete(async move {
-        let guard = DropGuard { log: main_log.clone(), label: "slow future" };
+        let guard = stamp_when_dropped(&main_log, "slow future");
         let inner_log = main_log.clone();
         let slow = async move {
             let _guard = guard;
@@ -684,7 +637,7 @@ fn wait_for_fails_at_exactly_the_deadline_and_drops_the_future_then() {
     let main_log = log.clone();
 
     let outcomes = lp.run_until_complete(async move {
-        let guard = DropGuard { log: main_log.clone(), label: "slow future" };
+        let guard = stamp_when_dropped(&main_log, "slow future");
         let slow = async move {
             let _guard = guard;
             corio::sleep(Duration::from_millis(50)).await;
@@ -706,7 +659,7 @@ fn a_task_awaited_by_reference_through_timeout_keeps_running_and_can_then_be_can
     let main_log = log.clone();
 
     let outcome = lp.run_until_complete(async move {
-        let guard = DropGuard { log: main_log.clone(), label: "task" };
+        let guard = stamp_when_dropped(&main_log, "task");
         let task_log = main_log.clone();
         let mut task = corio::create_task(async move {
             let _guard = guard;
@@ -734,7 +687,7 @@ fn a_task_given_to_wait_for_by_value_is_cancelled_at_the_timeout() {
     lp.run_until_complete(async move {
         let task_log = main_log.clone();
         let task = corio::create_task(async move {
-            let _guard = DropGuard { log: task_log.clone(), label: "task" };
+            let _guard = stamp_when_dropped(&task_log, "task");
             child(task_log, "task", 50, Ending::Return).await
         });
         let handle = task.handle();
@@ -760,10 +713,10 @@ fn cancelling_a_task_cancels_the_task_it_awaits() {
         let outer_log = main_log.clone();
         let outer = corio::create_task(async move {
             let inner = corio::create_task(async move {
-                let _guard = DropGuard { log: inner_log.clone(), label: "inner" };
+                let _guard = stamp_when_dropped(&inner_log, "inner");
                 child(inner_log, "inner", 50, Ending::Return).await
             });
-            let _guard = DropGuard { log: outer_log, label: "outer" };
+            let _guard = stamp_when_dropped(&outer_log, "outer");
             inner.await
         });
         corio::sleep(Duration::from_millis(10)).await;

@@ -7,25 +7,15 @@
 //! phase, and compare the whole sequence; the slow-poll tests are the only
 //! ones that use the real clock, with generous bounds.
 
+mod common;
+
 use std::cell::RefCell;
 use std::io;
 use std::rc::Rc;
 use std::time::Duration;
 
+use common::{collect_reports, virtual_loop};
 use corio::{EventLoop, Report, TaskError, TraceEvent, TraceKind};
-
-/// A loop whose clock jumps from timer to timer, so times are exact.
-fn virtual_loop() -> EventLoop {
-    EventLoop::builder().virtual_time(true).build()
-}
-
-/// Collects every report the loop hands to its exception handler.
-fn collect_reports(lp: &corio::LoopHandle) -> Rc<RefCell<Vec<Report>>> {
-    let reports = Rc::new(RefCell::new(Vec::new()));
-    let sink = reports.clone();
-    lp.set_exception_handler(move |report| sink.borrow_mut().push(report.clone()));
-    reports
-}
 
 /// The names of the running loop's unfinished tasks, sorted (`all_tasks`
 /// promises no order).

@@ -5,58 +5,13 @@
 //! after it still run; and `corio::run` re-raises a panic of its main future
 //! after cleaning up.
 
-use std::cell::RefCell;
+mod common;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::rc::Rc;
 use std::time::Duration;
 
-use corio::{EventLoop, Report, TaskError};
-
-/// What happened, in order, shared between the test, its tasks and its
-/// exception handler.
-#[derive(Clone, Default)]
-struct Log(Rc<RefCell<Vec<String>>>);
-
-impl Log {
-    /// Appends `event` as it is.
-    fn push(&self, event: &str) {
-        self.0.borrow_mut().push(event.to_owned());
-    }
-
-    /// Appends `event` stamped with the running loop's (virtual) time.
-    fn stamp(&self, event: &str) {
-        let now = corio::get_running_loop().elapsed();
-        self.0.borrow_mut().push(format!("{event} at {}ms", now.as_millis()));
-    }
-
-    /// Everything recorded so far.
-    fn entries(&self) -> Vec<String> {
-        self.0.borrow().clone()
-    }
-}
-
-/// A loop whose clock jumps from timer to timer, so times are exact.
-fn virtual_loop() -> EventLoop {
-    EventLoop::builder().virtual_time(true).build()
-}
-
-/// Collects every report the loop hands to its exception handler.
-fn collect_reports(lp: &corio::LoopHandle) -> Rc<RefCell<Vec<Report>>> {
-    let reports = Rc::new(RefCell::new(Vec::new()));
-    let sink = reports.clone();
-    lp.set_exception_handler(move |report| sink.borrow_mut().push(report.clone()));
-    reports
-}
-
-/// Runs a closure when dropped: moved into a future, it shows the moment the
-/// future is destroyed.
-struct DropGuard<F: FnMut()>(F);
-
-impl<F: FnMut()> Drop for DropGuard<F> {
-    fn drop(&mut self) {
-        (self.0)();
-    }
-}
+use common::{DropGuard, Log, collect_reports, virtual_loop};
+use corio::{Report, TaskError};
 
 /// Sleeps `ms` milliseconds of loop time, then panics with "boom".
 async fn boom_after(ms: u64) -> u32 {

@@ -7,13 +7,18 @@
 //! a task resumed by a timer or by another task's completion runs one
 //! iteration after the event, as in asyncio.
 
+mod common;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use common::virtual_loop;
 use corio::{EventLoop, TraceKind};
 
-/// A shared log of `(iteration, label)` entries.
+/// A shared log of `(iteration, label)` entries. Unlike `common::Log`, it
+/// keeps the iteration as a number, so that the expected logs below read as
+/// tables of `(iteration, label)` pairs.
 #[derive(Clone, Default)]
 struct Log(Rc<RefCell<Vec<(u64, String)>>>);
 
@@ -33,11 +38,6 @@ impl Log {
 /// Builds the expected log from `(iteration, label)` pairs.
 fn expect(entries: &[(u64, &str)]) -> Vec<(u64, String)> {
     entries.iter().map(|(iteration, label)| (*iteration, label.to_string())).collect()
-}
-
-/// A loop on the virtual clock.
-fn virtual_loop() -> EventLoop {
-    EventLoop::builder().virtual_time(true).build()
 }
 
 #[test]

@@ -8,20 +8,20 @@
 //! Each test records what its tasks do in a log, stamped with virtual time,
 //! and compares the whole log.
 
+mod common;
+
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
+use common::{outcomes_of, virtual_loop};
 use corio::sync::{Event, Lock, Queue, QueueEmpty, Semaphore};
-use corio::{EventLoop, Task, TaskError};
+use corio::{Task, TaskError};
 
-/// What the tasks of one test did, in order.
+/// What the tasks of one test did, in order, as lines written by [`note`]
+/// (kept local: its right-aligned "` 10 ms: `" stamps differ from
+/// `common::Log`'s).
 type Log = Rc<RefCell<Vec<String>>>;
-
-/// A loop on a virtual clock.
-fn virtual_loop() -> EventLoop {
-    EventLoop::builder().virtual_time(true).build()
-}
 
 /// `n` milliseconds.
 fn ms(n: u64) -> Duration {
@@ -475,11 +475,7 @@ fn cancelling_a_task_queued_for_a_lock_lets_the_next_waiter_in() {
             assert!(tasks[1].cancel());
             corio::sleep(ms(5)).await;
             drop(guard);
-            let mut outcomes = Vec::new();
-            for task in tasks {
-                outcomes.push(task.await);
-            }
-            outcomes
+            outcomes_of(tasks).await
         }
     });
     assert_eq!(outcomes, [Ok(()), Err(TaskError::Cancelled), Ok(())]);
@@ -509,11 +505,7 @@ fn cancelling_a_waiter_just_handed_the_lock_passes_the_lock_on() {
             // The release hands the lock to A; A is cancelled before it runs.
             drop(guard);
             assert!(tasks[0].cancel());
-            let mut outcomes = Vec::new();
-            for task in tasks {
-                outcomes.push(task.await);
-            }
-            outcomes
+            outcomes_of(tasks).await
         }
     });
     assert_eq!(outcomes, [Err(TaskError::Cancelled), Ok(())]);
@@ -546,11 +538,7 @@ fn cancelling_tasks_waiting_for_permits_loses_no_permit() {
             assert!(tasks[1].cancel());
             drop(permit);
             assert!(tasks[0].cancel());
-            let mut outcomes = Vec::new();
-            for task in tasks {
-                outcomes.push(task.await);
-            }
-            outcomes
+            outcomes_of(tasks).await
         }
     });
     assert_eq!(outcomes, [Err(TaskError::Cancelled), Err(TaskError::Cancelled), Ok(()), Ok(())]);
@@ -581,10 +569,7 @@ fn cancelling_tasks_waiting_in_get_loses_no_item() {
             queue.put_nowait("x").unwrap();
             assert!(tasks[0].cancel());
             queue.put_nowait("y").unwrap();
-            let mut outcomes = Vec::new();
-            for task in tasks {
-                outcomes.push(task.await);
-            }
+            let outcomes = outcomes_of(tasks).await;
             queue.put_nowait("z").unwrap();
             outcomes
         }
@@ -618,10 +603,7 @@ fn cancelling_a_putter_waiting_on_a_full_queue_drops_its_item_and_frees_its_turn
             // before it runs: the slot must go to B.
             let first = queue.get_nowait();
             assert!(tasks[0].cancel());
-            let mut outcomes = Vec::new();
-            for task in tasks {
-                outcomes.push(task.await);
-            }
+            let outcomes = outcomes_of(tasks).await;
             note(&log, format!("took {first:?}, then {:?}, then {:?}", queue.get_nowait(), queue.get_nowait()));
             outcomes
         }

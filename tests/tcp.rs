@@ -7,39 +7,16 @@
 //! Each test body runs on its own thread under a time limit, so a lost
 //! readiness wakeup fails the test instead of hanging the test binary.
 
-use std::cell::RefCell;
+mod common;
+
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr};
 use std::rc::Rc;
-use std::sync::mpsc;
-use std::thread;
 use std::time::Duration;
 
+use common::{Log, virtual_loop, within};
 use corio::EventLoop;
 use corio::net::{TcpListener, TcpStream, lookup_host};
-
-/// Runs `test` on a fresh thread and fails if it does not finish within
-/// `limit` (the stuck thread is left behind; the test binary still exits).
-fn within(limit: Duration, test: impl FnOnce() + Send + 'static) {
-    let (done, finished) = mpsc::channel();
-    let runner = thread::spawn(move || {
-        test();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(limit) {
-        Ok(()) => runner.join().unwrap(),
-        // The sender was dropped without sending: the test panicked.
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(panic) = runner.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test did not finish within {limit:?}"),
-    }
-}
-
-/// What the tasks of one test did, in order.
-type Log = Rc<RefCell<Vec<String>>>;
 
 /// A port-0 address on the loopback interface.
 fn any_local_port() -> SocketAddr {
@@ -90,7 +67,7 @@ async fn send_and_read_back(addr: SocketAddr, message: Vec<u8>) -> io::Result<Ve
 #[test]
 fn an_echo_server_sees_eof_after_the_client_half_closes_and_the_client_then_reads_to_the_end() {
     within(Duration::from_secs(20), || {
-        let log: Log = Rc::default();
+        let log = Log::default();
         corio::run({
             let log = log.clone();
             async move {
@@ -104,26 +81,26 @@ fn an_echo_server_sees_eof_after_the_client_half_closes_and_the_client_then_read
                         // after the client's FIN.
                         let mut received = Vec::new();
                         stream.read_to_end(&mut received).await.unwrap();
-                        log.borrow_mut().push(format!("server read {:?} then EOF", String::from_utf8_lossy(&received)));
+                        log.push(&format!("server read {:?} then EOF", String::from_utf8_lossy(&received)));
                         stream.write_all(&received).await.unwrap();
                         // A read after EOF keeps returning 0.
                         let mut more = [0u8; 16];
                         let again = stream.read(&mut more).await.unwrap();
-                        log.borrow_mut().push(format!("server read {again} bytes again, closes"));
+                        log.push(&format!("server read {again} bytes again, closes"));
                     }
                 });
                 let stream = TcpStream::connect(addr).await.unwrap();
                 stream.write_all(b"hello, corio").await.unwrap();
                 stream.shutdown(Shutdown::Write).unwrap();
-                log.borrow_mut().push("client half-closed".to_owned());
+                log.push("client half-closed");
                 let mut reply = Vec::new();
                 let n = stream.read_to_end(&mut reply).await.unwrap();
-                log.borrow_mut().push(format!("client read {n} bytes to EOF: {:?}", String::from_utf8_lossy(&reply)));
+                log.push(&format!("client read {n} bytes to EOF: {:?}", String::from_utf8_lossy(&reply)));
                 server.await.unwrap();
             }
         });
         assert_eq!(
-            *log.borrow(),
+            log.entries(),
             [
                 "client half-closed",
                 "server read \"hello, corio\" then EOF",
@@ -259,7 +236,7 @@ fn connect_host_reaches_a_local_server_by_name_and_by_literal() {
 
 #[test]
 fn lookup_host_returns_ip_literals_without_leaving_the_loop() {
-    let lp = EventLoop::builder().virtual_time(true).build();
+    let lp = virtual_loop();
     let cases: [(&str, SocketAddr); 4] = [
         ("127.0.0.1", SocketAddr::from((Ipv4Addr::LOCALHOST, 8080))),
         ("10.1.2.3", SocketAddr::from((Ipv4Addr::new(10, 1, 2, 3), 8080))),

@@ -8,37 +8,20 @@
 //! Each test body runs on its own thread under a time limit, so a lost
 //! wakeup fails the test instead of hanging the test binary.
 
+mod common;
+
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::{Log, virtual_loop, within};
 use corio::{EventLoop, TaskError, TraceKind};
-
-/// Runs `test` on a fresh thread and fails if it does not finish within
-/// `limit` (the stuck thread is left behind; the test binary still exits).
-fn within(limit: Duration, test: impl FnOnce() + Send + 'static) {
-    let (done, finished) = mpsc::channel();
-    let runner = thread::spawn(move || {
-        test();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(limit) {
-        Ok(()) => runner.join().unwrap(),
-        // The sender was dropped without sending: the test panicked.
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(panic) = runner.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test did not finish within {limit:?}"),
-    }
-}
 
 /// A future that completes once `released` is set, leaving each poll's
 /// waker in `waker` for someone else (on any thread) to wake, and counting
@@ -282,14 +265,14 @@ fn several_to_thread_jobs_run_at_the_same_time() {
 #[test]
 fn a_virtual_clock_does_not_jump_past_a_running_to_thread_job() {
     within(Duration::from_secs(10), || {
-        let lp = EventLoop::builder().virtual_time(true).build();
-        let log = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let lp = virtual_loop();
+        let log = Log::default();
         let sleeper = lp.create_task({
             let log = log.clone();
             async move {
                 corio::sleep(Duration::from_secs(3600)).await;
                 let now = corio::get_running_loop().elapsed();
-                log.borrow_mut().push(format!("the hour-long sleep ended at {now:?}"));
+                log.push(&format!("the hour-long sleep ended at {now:?}"));
             }
         });
         let job = lp.create_task({
@@ -297,14 +280,14 @@ fn a_virtual_clock_does_not_jump_past_a_running_to_thread_job() {
             async move {
                 corio::to_thread(|| thread::sleep(Duration::from_millis(50))).await.unwrap();
                 let now = corio::get_running_loop().elapsed();
-                log.borrow_mut().push(format!("the 50 ms job ended at {now:?}"));
+                log.push(&format!("the 50 ms job ended at {now:?}"));
             }
         });
         lp.run_until_complete(async move {
             job.await.unwrap();
             sleeper.await.unwrap();
         });
-        assert_eq!(*log.borrow(), ["the 50 ms job ended at 0ns", "the hour-long sleep ended at 3600s"]);
+        assert_eq!(log.entries(), ["the 50 ms job ended at 0ns", "the hour-long sleep ended at 3600s"]);
     });
 }
 
@@ -314,7 +297,7 @@ fn a_virtual_clock_never_jumps_while_a_quick_to_thread_job_is_delivering_its_res
     // counting it finished and its wake reaching the loop; repeat it until
     // the loop is likely to look into that window at least once.
     within(Duration::from_secs(60), || {
-        let lp = EventLoop::builder().virtual_time(true).build();
+        let lp = virtual_loop();
         let jumped_at = lp.run_until_complete(async {
             let lp = corio::get_running_loop();
             for round in 0..2000u32 {
@@ -356,7 +339,7 @@ fn a_virtual_clock_does_not_jump_while_a_finished_job_is_still_waking_its_task()
     // the wake arrives the result is still on its way, so the hour-long
     // timeout must not fire.
     within(Duration::from_secs(10), || {
-        let lp = EventLoop::builder().virtual_time(true).build();
+        let lp = virtual_loop();
         let outcome = lp.run_until_complete(async {
             let mut job = std::pin::pin!(corio::to_thread(|| 42));
             let delayed_wake = std::future::poll_fn(|cx| {
