@@ -83,9 +83,15 @@ impl BlockingPool {
         self.shared.in_flight.fetch_add(1, Ordering::AcqRel);
         let mut state = self.shared.lock();
         state.queue.push_back(job);
+        // Wake an idle worker if there is one. `idle` still counts workers
+        // notified earlier that have not woken yet, so if the queue outgrows
+        // it, start another thread as well: two jobs queued back to back
+        // must never share one worker while the second waits (a first job
+        // blocked on the second would deadlock).
         if state.idle > 0 {
             self.shared.job_ready.notify_one();
-        } else if state.threads < self.max_threads {
+        }
+        if state.queue.len() > state.idle && state.threads < self.max_threads {
             state.threads += 1;
             let shared = self.shared.clone();
             let spawned = thread::Builder::new().name("corio-blocking".into()).spawn(move || shared.work());

@@ -52,7 +52,8 @@ struct Wakers {
     writer: Option<Waker>,
 }
 
-/// One readiness report handed to the loop for its trace.
+/// One readiness report handed to the loop for its trace: which of the
+/// source's wakers were woken.
 pub(crate) struct Readiness {
     /// The source's token.
     pub(crate) token: usize,
@@ -115,16 +116,20 @@ impl Reactor {
             Direction::Read => &mut wakers.reader,
             Direction::Write => &mut wakers.writer,
         };
-        match slot {
-            Some(stored) if stored.will_wake(waker) => {}
-            _ => *slot = Some(waker.clone()),
+        if slot.as_ref().is_some_and(|stored| stored.will_wake(waker)) {
+            return;
         }
+        let replaced = slot.replace(waker.clone());
+        // Drop the old waker after the borrow: dropping runs its vtable's
+        // code, which for a foreign waker could reach this reactor again.
+        drop(sources);
+        drop(replaced);
     }
 
     /// Waits up to `timeout` (forever if `None`) for I/O, then wakes the
-    /// tasks waiting on every source that became ready. Returns what became
-    /// ready, for the trace, and whether the loop's own waker fired.
-    pub(crate) fn turn(&self, timeout: Option<Duration>, ready: &mut Vec<Readiness>) -> io::Result<()> {
+    /// tasks waiting on every source that became ready. `on_ready` hears of
+    /// each readiness just before its wakers are woken (the loop traces it).
+    pub(crate) fn turn(&self, timeout: Option<Duration>, mut on_ready: impl FnMut(Readiness)) -> io::Result<()> {
         let mut events = self.events.borrow_mut();
         match self.poll.borrow_mut().poll(&mut events, timeout) {
             Ok(()) => {}
@@ -149,7 +154,7 @@ impl Reactor {
                 ),
                 None => continue,
             };
-            ready.push(Readiness { token: event.token().0, readable: reader.is_some(), writable: writer.is_some() });
+            on_ready(Readiness { token: event.token().0, readable: reader.is_some(), writable: writer.is_some() });
             reader.into_iter().chain(writer).for_each(Waker::wake);
         }
         Ok(())

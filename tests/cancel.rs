@@ -308,3 +308,36 @@ fn closing_a_loop_with_no_pending_tasks_reports_nothing() {
 
     assert_eq!(*reports.borrow(), Vec::<Report>::new());
 }
+
+#[test]
+fn a_task_timed_out_through_a_mut_reference_survives_its_handle_being_dropped_later() {
+    let log = Log::default();
+    let task_log = log.clone();
+    let lp = virtual_loop();
+    lp.run_until_complete(async move {
+        let mut task = corio::create_task(async move {
+            corio::sleep(Duration::from_millis(50)).await;
+            task_log.stamp("task finished");
+        });
+        assert!(corio::timeout(Duration::from_millis(10), &mut task).await.is_err());
+        // Fire and forget from here on: dropping the handle must not cancel.
+        drop(task);
+        corio::sleep(Duration::from_millis(100)).await;
+    });
+    assert_eq!(log.entries(), ["task finished at 50ms"]);
+}
+
+#[test]
+fn callbacks_cannot_be_scheduled_on_a_closed_loop() {
+    let lp = EventLoop::new();
+    let handle = lp.handle();
+    lp.close();
+    for schedule in [
+        Box::new(|| drop(handle.call_soon(|| {}))) as Box<dyn Fn()>,
+        Box::new(|| drop(handle.call_later(Duration::from_millis(1), || {}))),
+        Box::new(|| drop(handle.call_at(handle.time(), || {}))),
+    ] {
+        let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(schedule));
+        assert!(refused.is_err(), "asyncio raises 'Event loop is closed'; so do we");
+    }
+}

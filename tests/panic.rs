@@ -228,3 +228,23 @@ fn an_event_loop_stays_usable_after_run_until_complete_propagated_a_panic() {
     assert_eq!(lp.run_until_complete(survivor), Ok("still here"));
     assert_eq!(lp.elapsed(), Duration::from_millis(20));
 }
+
+#[test]
+fn awaiting_a_task_of_another_loop_fails_clearly_instead_of_hanging() {
+    let home = virtual_loop();
+    let elsewhere = virtual_loop();
+    let stranger = home.create_named_task("stranger", async { 1 });
+    let outcome = catch_unwind(AssertUnwindSafe(|| elsewhere.run_until_complete(stranger)));
+    let message = outcome.expect_err("awaiting must fail").downcast::<String>().expect("a message");
+    assert!(message.contains("awaited stranger on a loop other than the one it was created on"), "{message}");
+}
+
+#[test]
+fn a_panicking_exception_handler_does_not_take_the_loop_down() {
+    let lp = virtual_loop();
+    lp.set_exception_handler(|_| panic!("the handler itself fails"));
+    drop(lp.create_task(async { panic!("boom") }));
+    lp.run_until_complete(corio::sleep(Duration::ZERO));
+    // The loop survived the handler's panic and still runs tasks.
+    assert_eq!(lp.run_until_complete(async { 5 }), 5);
+}

@@ -226,6 +226,13 @@ fn io_readiness_runs_the_waiting_task_in_the_same_iteration() {
         .rfind(|event| matches!(event.kind, TraceKind::IoReady { readable: true, .. }))
         .expect("the reactor reported the read");
     assert_eq!(last_poll.iteration, readiness.iteration, "I/O wakes run in the iteration that polled them");
+    // The trace reads in causal order: readiness, then the wake it caused.
+    let position = |wanted: &corio::TraceEvent| events.iter().position(|event| event == wanted).expect("present");
+    let wake = events
+        .iter()
+        .rfind(|event| event.kind == TraceKind::Wake { task: reader_id, remote: false })
+        .expect("the reader was woken");
+    assert!(position(readiness) < position(wake), "readiness is recorded before the wake it causes");
 }
 
 #[test]

@@ -612,3 +612,19 @@ fn cancelling_a_putter_waiting_on_a_full_queue_drops_its_item_and_frees_its_turn
     assert_eq!(*log.borrow(), [" 10 ms: B put", " 10 ms: took Ok(\"held\"), then Ok(\"B\"), then Err(QueueEmpty)"]);
     assert_eq!(Rc::strong_count(&queue), 1);
 }
+
+#[test]
+fn a_get_nowait_after_a_hand_off_takes_the_next_item_not_the_promised_one() {
+    let queue = Rc::new(Queue::unbounded());
+    let getter_queue = queue.clone();
+    let (waited, newcomer) = virtual_loop().run_until_complete(async move {
+        let getter = corio::create_task(async move { getter_queue.get().await });
+        corio::sleep(Duration::ZERO).await;
+        // "x" is promised to the waiting getter; "y" is free for anyone.
+        queue.put_nowait("x").unwrap();
+        queue.put_nowait("y").unwrap();
+        let newcomer = queue.get_nowait().unwrap();
+        (getter.await.unwrap(), newcomer)
+    });
+    assert_eq!((waited, newcomer), ("x", "y"), "the oldest getter gets the oldest item");
+}

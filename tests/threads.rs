@@ -263,6 +263,23 @@ fn several_to_thread_jobs_run_at_the_same_time() {
 }
 
 #[test]
+fn jobs_queued_back_to_back_get_a_worker_each_even_with_one_idle() {
+    within(Duration::from_secs(20), || {
+        corio::run(async {
+            // Leave exactly one idle worker in the pool.
+            corio::to_thread(|| ()).await.unwrap();
+            // The first job can only finish once the second has run, so both
+            // must run at the same time: one idle worker is not enough.
+            let (send, receive) = std::sync::mpsc::channel::<u32>();
+            let first = corio::to_thread(move || receive.recv_timeout(Duration::from_secs(10)));
+            let second = corio::to_thread(move || send.send(7));
+            assert_eq!(second.await.unwrap(), Ok(()));
+            assert_eq!(first.await.unwrap(), Ok(7), "the first job never saw the second one's message");
+        });
+    });
+}
+
+#[test]
 fn a_virtual_clock_does_not_jump_past_a_running_to_thread_job() {
     within(Duration::from_secs(10), || {
         let lp = virtual_loop();
@@ -352,4 +369,39 @@ fn a_virtual_clock_does_not_jump_while_a_finished_job_is_still_waking_its_task()
         assert_eq!(outcome, Ok(Ok(42)));
         assert_eq!(lp.elapsed(), Duration::ZERO, "the virtual clock jumped while the job's result was on its way");
     });
+}
+
+#[test]
+fn call_soon_threadsafe_wakes_a_blocked_loop_and_runs_callbacks_in_order_on_its_thread() {
+    within(Duration::from_secs(20), || {
+        let lp = EventLoop::new();
+        let remote = lp.remote_handle();
+        let loop_thread = thread::current().id();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sender_seen = seen.clone();
+        let sender = thread::spawn(move || {
+            // Give the loop time to block in epoll with nothing to do.
+            thread::sleep(Duration::from_millis(20));
+            for n in 0..3 {
+                let seen = sender_seen.clone();
+                remote
+                    .call_soon_threadsafe(move || seen.lock().unwrap().push((n, thread::current().id())))
+                    .expect("the loop is open");
+            }
+            remote.call_soon_threadsafe(|| corio::get_running_loop().stop()).expect("the loop is open");
+        });
+        let started = Instant::now();
+        lp.run_forever();
+        sender.join().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5), "the loop was not woken");
+        assert_eq!(*seen.lock().unwrap(), [(0, loop_thread), (1, loop_thread), (2, loop_thread)]);
+    });
+}
+
+#[test]
+fn call_soon_threadsafe_on_a_closed_loop_is_refused() {
+    let lp = EventLoop::new();
+    let remote = lp.remote_handle();
+    drop(lp);
+    assert_eq!(remote.call_soon_threadsafe(|| {}), Err(corio::LoopClosed));
 }

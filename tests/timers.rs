@@ -339,3 +339,16 @@ fn sleep_until_a_past_instant_on_the_real_clock_completes_promptly() {
     let took = started.elapsed();
     assert!(took < 510 * MS, "sleep(10 ms) then an already-due sleep_until took {took:?}");
 }
+
+#[test]
+fn sleeping_or_calling_later_for_duration_max_means_never() {
+    let lp = EventLoop::builder().virtual_time(true).build();
+    let timed_out = lp.run_until_complete(async {
+        let never = corio::get_running_loop().call_later(Duration::MAX, || unreachable!("never due"));
+        let outcome = corio::timeout(Duration::from_millis(5), corio::sleep(Duration::MAX)).await;
+        never.cancel();
+        outcome
+    });
+    assert_eq!(timed_out, Err(TimeoutError));
+    assert_eq!(lp.elapsed(), Duration::from_millis(5));
+}

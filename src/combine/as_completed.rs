@@ -1,7 +1,7 @@
 //! [`as_completed`]: outcomes in the order the tasks complete, asyncio's
 //! `asyncio.as_completed`.
 
-use std::future::poll_fn;
+use std::future::{IntoFuture, poll_fn};
 use std::task::Poll;
 
 use crate::error::TaskError;
@@ -28,10 +28,10 @@ use crate::task::{Task, create_task};
 /// assert_eq!(order, [10, 20, 30]);
 /// # });
 /// ```
-pub fn as_completed<I>(futures: I) -> AsCompleted<<I::Item as std::future::Future>::Output>
+pub fn as_completed<I>(futures: I) -> AsCompleted<<I::Item as IntoFuture>::Output>
 where
     I: IntoIterator,
-    I::Item: std::future::Future + 'static,
+    I::Item: IntoFuture<IntoFuture: 'static>,
 {
     AsCompleted { tasks: futures.into_iter().map(create_task).collect() }
 }
@@ -53,10 +53,9 @@ pub struct AsCompleted<T> {
 
 impl<T> Drop for AsCompleted<T> {
     fn drop(&mut self) {
-        // The tasks may still hold our waker from an abandoned `next()`;
-        // forget it so dropping their handles does not read as "gave up
-        // while awaiting" and cancel them (asyncio's as_completed leaves its
-        // tasks running).
+        // The tasks keep running (as with asyncio's as_completed); they may
+        // still hold our waker from an abandoned `next()`, which would wake
+        // us for nothing.
         for task in &self.tasks {
             task.clear_waiter();
         }

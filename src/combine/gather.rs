@@ -7,8 +7,7 @@
 //! so they start running at the caller's next await even before the gather
 //! itself is awaited.
 
-use std::future::{Future, poll_fn};
-use std::pin::Pin;
+use std::future::{Future, IntoFuture, poll_fn};
 use std::task::{Context, Poll};
 
 use crate::error::TaskError;
@@ -19,9 +18,10 @@ use crate::task::{Task, create_task};
 ///
 /// The first failure (a task that panicked or was cancelled), in completion
 /// order, is returned at once, and the other tasks keep running, as in
-/// asyncio; failures among them later are not reported as unretrieved. If the gather itself is dropped (cancelled) before it finishes,
-/// the tasks still running are cancelled too. For every outcome, failures
-/// included, use [`gather_all`].
+/// asyncio; failures among them later are not reported as unretrieved. If
+/// the gather itself is dropped (cancelled) before it finishes, the tasks
+/// still running are cancelled too. For every outcome, failures included,
+/// use [`gather_all`].
 ///
 /// # Panics
 /// Outside a running loop.
@@ -36,10 +36,10 @@ use crate::task::{Task, create_task};
 /// assert_eq!(corio::gather(slow_first).await, Ok(vec![30, 10, 20]));
 /// # });
 /// ```
-pub fn gather<I>(futures: I) -> impl Future<Output = Result<Vec<<I::Item as Future>::Output>, TaskError>>
+pub fn gather<I>(futures: I) -> impl Future<Output = Result<Vec<<I::Item as IntoFuture>::Output>, TaskError>>
 where
     I: IntoIterator,
-    I::Item: Future + 'static,
+    I::Item: IntoFuture<IntoFuture: 'static>,
 {
     let mut slots = Guard::new(futures.into_iter().map(|future| Slot::new(create_task(future))).collect::<Vec<_>>());
     async move {
@@ -65,10 +65,10 @@ where
 /// assert!(outcomes[1].as_ref().unwrap_err().is_panic());
 /// # });
 /// ```
-pub fn gather_all<I>(futures: I) -> impl Future<Output = Vec<Result<<I::Item as Future>::Output, TaskError>>>
+pub fn gather_all<I>(futures: I) -> impl Future<Output = Vec<Result<<I::Item as IntoFuture>::Output, TaskError>>>
 where
     I: IntoIterator,
-    I::Item: Future + 'static,
+    I::Item: IntoFuture<IntoFuture: 'static>,
 {
     let mut slots = Guard::new(futures.into_iter().map(|future| Slot::new(create_task(future))).collect::<Vec<_>>());
     async move {
@@ -98,7 +98,7 @@ impl<T> Slot<T> {
     /// that of two failures seen in one poll the earlier can be returned.
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Failure>> {
         if self.outcome.is_none() {
-            match Pin::new(&mut self.task).poll(cx) {
+            match self.task.poll_outcome(cx) {
                 // The task wakes us when it completes (its join waker).
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(outcome) => self.outcome = Some(outcome),
@@ -317,7 +317,8 @@ impl<S: Slots> Drop for Guard<S> {
 #[macro_export]
 macro_rules! gather {
     ($($future:expr),+ $(,)?) => {{
-        let mut guard = $crate::__private::Guard::new(($($crate::__private::Slot::new($crate::create_task($future)),)+));
+        let mut guard =
+            $crate::__private::Guard::new(($($crate::__private::Slot::new($crate::create_task($future)),)+));
         async move {
             ::std::future::poll_fn(|cx| guard.poll_slots(cx, true)).await?;
             ::std::result::Result::<_, $crate::TaskError>::Ok(guard.into_outputs())
@@ -339,7 +340,8 @@ macro_rules! gather {
 #[macro_export]
 macro_rules! gather_all {
     ($($future:expr),+ $(,)?) => {{
-        let mut guard = $crate::__private::Guard::new(($($crate::__private::Slot::new($crate::create_task($future)),)+));
+        let mut guard =
+            $crate::__private::Guard::new(($($crate::__private::Slot::new($crate::create_task($future)),)+));
         async move {
             let _ = ::std::future::poll_fn(|cx| guard.poll_slots(cx, false)).await;
             guard.into_outcomes()

@@ -86,10 +86,10 @@ where
     })
 }
 
-/// The tasks being waited on. If the wait is abandoned (the waiting task is
-/// cancelled, or a timeout drops the wait), the tasks keep running, as in
-/// asyncio: forgetting our waker first keeps their handles' drop from
-/// reading as "gave up while awaiting", which would cancel them.
+/// The tasks being waited on. However the wait ends (or is abandoned: the
+/// waiting task cancelled, a timeout dropping the wait), the tasks keep
+/// running, as in asyncio, and forget our waker so they do not wake us for
+/// nothing when they complete.
 struct Waiting<T>(Vec<Task<T>>);
 
 impl<T> Drop for Waiting<T> {

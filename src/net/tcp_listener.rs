@@ -75,6 +75,7 @@ impl TcpListener {
         match self.source.poll_io(Direction::Read, cx, |listener| listener.accept()) {
             Poll::Ready(Ok((stream, peer))) => Poll::Ready(TcpStream::from_mio(stream).map(|stream| (stream, peer))),
             Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+            // The reactor wakes us when a connection arrives (readable).
             Poll::Pending => Poll::Pending,
         }
     }

@@ -14,6 +14,12 @@ use std::time::{Duration, Instant};
 // timeout, so waiting for a tick never waits less than the tick. The
 // conversions below are therefore written in milliseconds.
 
+/// The last tick a timer can be set for: about 146 million years at 1 ms,
+/// so "never" in practice. Later deadlines (`sleep(Duration::MAX)`) are
+/// clamped to it, which keeps tick arithmetic from overflowing and stays
+/// inside the wheel's limit of `2^64 - 2^36` ticks.
+const MAX_TICK: u64 = 1 << 62;
+
 /// The loop's source of time.
 pub(crate) struct Clock {
     /// Tick zero: when the loop was created.
@@ -52,12 +58,25 @@ impl Clock {
         duration_to_ticks(self.elapsed())
     }
 
-    /// The first tick at or after `deadline`: `ceil((deadline - epoch) / TICK)`.
-    /// Firing at this tick is never early.
+    /// The first tick at or after `deadline`: `ceil((deadline - epoch) / TICK)`,
+    /// at most [`MAX_TICK`]. Firing at this tick is never early.
     pub(crate) fn deadline_tick(&self, deadline: Instant) -> u64 {
         let since_epoch = deadline.saturating_duration_since(self.epoch);
         let ticks = duration_to_ticks(since_epoch);
-        if ticks_to_duration(ticks) < since_epoch { ticks + 1 } else { ticks }
+        if ticks >= MAX_TICK {
+            MAX_TICK
+        } else if ticks_to_duration(ticks) < since_epoch {
+            ticks + 1
+        } else {
+            ticks
+        }
+    }
+
+    /// The instant `delay` from now, or one past every reachable tick if that
+    /// overflows `Instant` (`sleep(Duration::MAX)` means "forever").
+    pub(crate) fn deadline_after(&self, delay: Duration) -> Instant {
+        let now = self.now();
+        now.checked_add(delay).or_else(|| self.epoch.checked_add(ticks_to_duration(MAX_TICK))).unwrap_or(now)
     }
 
     /// How long from now until `tick` begins (zero if it has).
@@ -98,6 +117,16 @@ mod tests {
         clock.advance_to_tick(7);
         assert_eq!(clock.now_tick(), 7);
         assert_eq!(clock.elapsed(), Duration::from_millis(7));
+    }
+
+    #[test]
+    fn far_deadlines_clamp_instead_of_overflowing() {
+        let clock = Clock::new(true);
+        let forever = clock.deadline_after(Duration::MAX);
+        assert_eq!(clock.deadline_tick(forever), MAX_TICK);
+        let very_far = clock.now() + Duration::from_secs(1 << 62);
+        assert_eq!(clock.deadline_tick(very_far), MAX_TICK);
+        assert_eq!(clock.deadline_tick(clock.deadline_after(Duration::from_millis(3))), 3);
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub(crate) struct Enter {
 /// # Panics
 /// If a loop is already running on this thread, like asyncio's
 /// "Cannot run the event loop while another loop is running".
+#[track_caller]
 pub(crate) fn enter(core: &Rc<LoopCore>) -> Enter {
     CURRENT.with_borrow_mut(|current| {
         assert!(current.is_none(), "cannot run the event loop while another loop is running");

@@ -33,11 +33,11 @@ use slab::Slab;
 
 use crate::blocking::BlockingPool;
 use crate::error::{TaskError, panic_message};
-use crate::reactor::{Reactor, Readiness};
+use crate::reactor::Reactor;
 use crate::runtime::callback::{CallbackCell, CallbackHandle, Runnable, TimerHandle};
 use crate::runtime::clock::Clock;
 use crate::runtime::report::{Report, default_handler};
-use crate::runtime::shared::Shared;
+use crate::runtime::shared::{Remote, Shared};
 use crate::runtime::trace::{TraceEvent, TraceKind, write_trace_jsonl};
 use crate::task::raw::{CANCEL_REQUESTED, CANCELLED, COMPLETE, DETACHED, JOIN_INTEREST, PANICKED, SCHEDULED, TaskRef};
 use crate::task::waker::waker_ref;
@@ -110,8 +110,6 @@ pub(crate) struct LoopCore {
     trace_file: Option<PathBuf>,
     /// The exception handler, if one was set.
     handler: RefCell<Option<ExceptionHandler>>,
-    /// Reused buffer for the reactor's readiness reports.
-    io_ready: RefCell<Vec<Readiness>>,
     /// A weak pointer to ourselves, handed to task handles and timers.
     weak_self: Weak<LoopCore>,
 }
@@ -138,7 +136,6 @@ impl LoopCore {
             trace: RefCell::new((config.trace || config.trace_file.is_some()).then(Vec::new)),
             trace_file: config.trace_file,
             handler: RefCell::new(None),
-            io_ready: RefCell::new(Vec::new()),
             weak_self: weak_self.clone(),
         }))
     }
@@ -187,14 +184,22 @@ impl LoopCore {
 
     /// Queues a callback at the back of the ready queue (asyncio's
     /// `call_soon`).
+    ///
+    /// # Panics
+    /// If the loop is closed.
     pub(crate) fn call_soon(&self, f: impl FnOnce() + 'static) -> CallbackHandle {
+        assert!(!self.closed.get(), "event loop is closed");
         let cell = CallbackCell::new(f);
         self.ready.borrow_mut().push_back(Runnable::Callback(cell.clone()));
         CallbackHandle::new(cell)
     }
 
     /// Schedules a callback for `when` (asyncio's `call_at`).
+    ///
+    /// # Panics
+    /// If the loop is closed.
     pub(crate) fn call_at(&self, when: Instant, f: impl FnOnce() + 'static) -> TimerHandle {
+        assert!(!self.closed.get(), "event loop is closed");
         let cell = CallbackCell::new(f);
         let key = self.insert_timer(when, Runnable::Callback(cell.clone()));
         TimerHandle::new(cell, key, when, self.weak())
@@ -219,16 +224,15 @@ impl LoopCore {
     /// says whether the timer is still pending (`false` once it fired).
     pub(crate) fn refresh_timer(&self, key: TimerKey, waker: &Waker) -> bool {
         let mut timers = self.timers.borrow_mut();
-        match timers.get_mut(key) {
-            Some(Runnable::Wake(stored)) => {
-                if !stored.will_wake(waker) {
-                    *stored = waker.clone();
-                }
-                true
-            }
-            Some(_) => true,
-            None => false,
-        }
+        let replaced = match timers.get_mut(key) {
+            Some(Runnable::Wake(stored)) if !stored.will_wake(waker) => std::mem::replace(stored, waker.clone()),
+            Some(_) => return true,
+            None => return false,
+        };
+        // Drop the old waker after the borrow: its drop may run foreign code.
+        drop(timers);
+        drop(replaced);
+        true
     }
 
     /// Removes a timer that has not fired.
@@ -267,26 +271,28 @@ impl LoopCore {
         if self.shared.park() {
             timeout = Some(Duration::ZERO);
         }
-        let mut io_ready = self.io_ready.borrow_mut();
-        io_ready.clear();
-        let polled = self.reactor.turn(timeout, &mut io_ready);
+        let polled = self.reactor.turn(timeout, |readiness| {
+            self.record(|| TraceKind::IoReady {
+                token: readiness.token,
+                readable: readiness.readable,
+                writable: readiness.writable,
+            });
+        });
         let remote = self.shared.unpark();
         if let Err(error) = polled {
             // epoll_wait only fails on a broken selector (EBADF, EINVAL);
             // asyncio lets that OSError escape the loop too.
             panic!("the reactor's poll failed: {error}");
         }
-        for readiness in io_ready.drain(..) {
-            self.record(|| TraceKind::IoReady {
-                token: readiness.token,
-                readable: readiness.readable,
-                writable: readiness.writable,
-            });
-        }
-        drop(io_ready);
-        for task in remote {
-            self.record(|| TraceKind::Wake { task: task.header().id, remote: true });
-            self.ready.borrow_mut().push_back(Runnable::Task(task));
+        for entry in remote {
+            let runnable = match entry {
+                Remote::Task(task) => {
+                    self.record(|| TraceKind::Wake { task: task.header().id, remote: true });
+                    Runnable::Task(task)
+                }
+                Remote::Callback(f) => Runnable::Callback(CallbackCell::new(f)),
+            };
+            self.ready.borrow_mut().push_back(runnable);
         }
 
         // Phase 3: timers. On a virtual clock with nothing to do, jump from
@@ -450,13 +456,20 @@ impl LoopCore {
             return;
         }
         drop(self.shared.close());
+        // Cancel every pending task first and report afterwards: a report
+        // runs user code (the exception handler) that may panic, and no task
+        // may be left with a live future once the slab has let go of it.
         let pending: Vec<TaskRef> = self.tasks.borrow_mut().drain().collect();
+        let mut destroyed = Vec::with_capacity(pending.len());
         for task in &pending {
             // SAFETY: loop thread.
-            self.report(Report::DestroyedPending { task: unsafe { task.name() } });
+            destroyed.push(unsafe { task.name() });
             // SAFETY: loop thread.
             unsafe { task.cancel() };
             self.finish(task, Outcome::Cancelled);
+        }
+        for task in destroyed {
+            self.report(Report::DestroyedPending { task });
         }
         drop(pending);
         // Take everything out before dropping it: dropped callbacks and
@@ -499,10 +512,14 @@ impl LoopCore {
 
     /// Hands a report to the exception handler (or stderr).
     pub(crate) fn report(&self, report: Report) {
-        let handler = self.handler.borrow().clone();
-        match handler {
-            Some(handler) => handler(&report),
-            None => default_handler(&report),
+        let Some(handler) = self.handler.borrow().clone() else {
+            default_handler(&report);
+            return;
+        };
+        // A panicking handler must not unwind through the loop (asyncio logs
+        // and carries on too); the report still reaches stderr.
+        if catch_unwind(AssertUnwindSafe(|| handler(&report))).is_err() {
+            default_handler(&report);
         }
     }
 

@@ -1,5 +1,6 @@
-//! The public face of a loop: [`run`], [`EventLoop`] with its [`Builder`],
-//! and [`LoopHandle`], what [`get_running_loop`] returns.
+//! The public face of a loop: [`run`], [`EventLoop`] (set up by
+//! [`Builder`]), and [`LoopHandle`], what
+//! [`get_running_loop`] returns.
 //!
 //! An `EventLoop` owns its core; dropping it closes the loop. A `LoopHandle`
 //! only points at the core (weakly), so tasks can keep one without keeping
@@ -7,25 +8,22 @@
 //! `create_task`, `call_soon`, `call_later`, `call_at`, `time`, `stop`, ...
 //! (`EventLoop` dereferences to its `LoopHandle`, so they are written once.)
 
-use std::future::Future;
+use std::future::IntoFuture;
 use std::ops::Deref;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::path::PathBuf;
 use std::rc::{Rc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::blocking::{ToThread, to_thread};
 use crate::error::TaskError;
+use crate::runtime::builder::Builder;
 use crate::runtime::callback::{CallbackHandle, TimerHandle};
 use crate::runtime::context;
-use crate::runtime::core::{Config, LoopCore};
+use crate::runtime::core::LoopCore;
 use crate::runtime::report::Report;
+use crate::runtime::shared::RemoteHandle;
 use crate::runtime::trace::TraceEvent;
 use crate::task::Task;
-
-/// Debug mode's default slow-poll threshold, asyncio's
-/// `slow_callback_duration`.
-const DEFAULT_SLOW_POLL: Duration = Duration::from_millis(100);
 
 /// Runs `future` to completion on a fresh event loop and returns its output,
 /// like `asyncio.run(main())`: then cancels every task still pending, lets
@@ -43,10 +41,15 @@ const DEFAULT_SLOW_POLL: Duration = Duration::from_millis(100);
 /// });
 /// assert_eq!(answer, 42);
 /// ```
+#[track_caller]
 pub fn run<F>(future: F) -> F::Output
 where
-    F: Future + 'static,
+    F: IntoFuture<IntoFuture: 'static>,
 {
+    assert!(
+        context::try_current().is_none(),
+        "corio::run cannot be called while a loop is running on this thread; await the future instead"
+    );
     EventLoop::new().run_and_close(future)
 }
 
@@ -63,134 +66,6 @@ where
 /// ```
 pub fn get_running_loop() -> LoopHandle {
     LoopHandle { core: Rc::downgrade(&context::current()) }
-}
-
-/// Sets up an [`EventLoop`]: virtual time, tracing, debug mode.
-///
-/// ```
-/// let lp = corio::EventLoop::builder().virtual_time(true).trace(true).build();
-/// let start = lp.time();
-/// lp.run_until_complete(corio::sleep(std::time::Duration::from_secs(3600)));
-/// assert_eq!(lp.time() - start, std::time::Duration::from_secs(3600));
-/// ```
-#[derive(Clone, Debug)]
-pub struct Builder {
-    /// Time jumps to the next timer when nothing is ready.
-    virtual_time: bool,
-    /// Record a trace of loop events.
-    trace: bool,
-    /// Write the trace as JSON lines to this file on close.
-    trace_file: Option<PathBuf>,
-    /// Debug mode; `None` means "from `CORIO_DEBUG`".
-    debug: Option<bool>,
-    /// Debug mode's slow-poll threshold.
-    slow_poll: Duration,
-}
-
-impl Default for Builder {
-    fn default() -> Self {
-        Builder {
-            virtual_time: false,
-            trace: false,
-            trace_file: std::env::var_os("CORIO_TRACE").filter(|path| !path.is_empty()).map(PathBuf::from),
-            debug: None,
-            slow_poll: DEFAULT_SLOW_POLL,
-        }
-    }
-}
-
-impl Builder {
-    /// Virtual time: when nothing is ready, the clock jumps to the next timer
-    /// instead of waiting, so an hour of sleeps runs in microseconds and every
-    /// run is exactly reproducible. Real waiting still happens for I/O from
-    /// outside the loop and for `to_thread` jobs.
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::builder().virtual_time(true).build();
-    /// # drop(lp);
-    /// ```
-    pub fn virtual_time(mut self, on: bool) -> Self {
-        self.virtual_time = on;
-        self
-    }
-
-    /// Records a trace of loop events, read with [`LoopHandle::take_trace`].
-    /// Also on when `CORIO_TRACE=<file>` is set, which writes the trace to
-    /// that file as JSON lines when the loop closes.
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::builder().trace(true).build();
-    /// # drop(lp);
-    /// ```
-    pub fn trace(mut self, on: bool) -> Self {
-        self.trace = on;
-        self
-    }
-
-    /// Debug mode (default: on if the `CORIO_DEBUG` environment variable is
-    /// set to anything but `0`, like `PYTHONASYNCIODEBUG`): every poll that
-    /// takes longer than the slow-poll threshold is reported with the
-    /// task's name.
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::builder().debug(true).build();
-    /// assert!(lp.get_debug());
-    /// ```
-    pub fn debug(mut self, on: bool) -> Self {
-        self.debug = Some(on);
-        self
-    }
-
-    /// Debug mode's threshold (default 100 ms), asyncio's
-    /// `loop.slow_callback_duration`.
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::builder()
-    ///     .debug(true)
-    ///     .slow_callback_duration(std::time::Duration::from_millis(10))
-    ///     .build();
-    /// # drop(lp);
-    /// ```
-    pub fn slow_callback_duration(mut self, threshold: Duration) -> Self {
-        self.slow_poll = threshold;
-        self
-    }
-
-    /// Creates the loop.
-    ///
-    /// # Panics
-    /// If the OS refuses an epoll instance or an eventfd (out of file
-    /// descriptors); use [`Builder::try_build`] to get that as an error.
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::builder().build();
-    /// # drop(lp);
-    /// ```
-    pub fn build(self) -> EventLoop {
-        match self.try_build() {
-            Ok(event_loop) => event_loop,
-            Err(error) => panic!("could not create an event loop: {error}"),
-        }
-    }
-
-    /// Creates the loop, or says why the OS would not let us.
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::builder().try_build()?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn try_build(self) -> std::io::Result<EventLoop> {
-        let debug =
-            self.debug.unwrap_or_else(|| std::env::var_os("CORIO_DEBUG").is_some_and(|v| !v.is_empty() && v != "0"));
-        let core = LoopCore::new(Config {
-            virtual_time: self.virtual_time,
-            trace: self.trace,
-            trace_file: self.trace_file,
-            slow_poll: debug.then_some(self.slow_poll),
-        })?;
-        let handle = LoopHandle { core: Rc::downgrade(&core) };
-        Ok(EventLoop { core, handle })
-    }
 }
 
 /// An event loop you drive yourself, as in asyncio's explicit style:
@@ -249,12 +124,13 @@ impl EventLoop {
     /// let lp = corio::EventLoop::new();
     /// assert_eq!(lp.run_until_complete(async { 1 + 1 }), 2);
     /// ```
+    #[track_caller]
     pub fn run_until_complete<F>(&self, future: F) -> F::Output
     where
-        F: Future + 'static,
+        F: IntoFuture<IntoFuture: 'static>,
     {
         let _running = context::enter(&self.core);
-        let mut task = self.core.spawn(future, None);
+        let mut task = self.core.spawn(future.into_future(), None);
         while !task.done() {
             self.core.run_once();
             if self.core.take_stop() && !task.done() {
@@ -284,6 +160,7 @@ impl EventLoop {
     /// lp.call_soon(move || handle.stop());
     /// lp.run_forever();
     /// ```
+    #[track_caller]
     pub fn run_forever(&self) {
         assert!(!self.core.is_closed(), "event loop is closed");
         let _running = context::enter(&self.core);
@@ -323,11 +200,17 @@ impl EventLoop {
         self.handle.clone()
     }
 
+    /// Wraps a freshly built core.
+    pub(crate) fn from_core(core: Rc<LoopCore>) -> EventLoop {
+        let handle = LoopHandle { core: Rc::downgrade(&core) };
+        EventLoop { core, handle }
+    }
+
     /// What [`run`] does: run `future`, then cancel what is left (also if
     /// `future` panicked), let the cancelled tasks unwind, and close.
     fn run_and_close<F>(self, future: F) -> F::Output
     where
-        F: Future + 'static,
+        F: IntoFuture<IntoFuture: 'static>,
     {
         let outcome = catch_unwind(AssertUnwindSafe(|| self.run_until_complete(future)));
         self.cancel_all_tasks();
@@ -403,9 +286,9 @@ impl LoopHandle {
     /// ```
     pub fn create_task<F>(&self, future: F) -> Task<F::Output>
     where
-        F: Future + 'static,
+        F: IntoFuture<IntoFuture: 'static>,
     {
-        self.core().spawn(future, None)
+        self.core().spawn(future.into_future(), None)
     }
 
     /// [`create_task`](LoopHandle::create_task) with a name (asyncio's
@@ -418,13 +301,16 @@ impl LoopHandle {
     /// ```
     pub fn create_named_task<F>(&self, name: impl Into<String>, future: F) -> Task<F::Output>
     where
-        F: Future + 'static,
+        F: IntoFuture<IntoFuture: 'static>,
     {
-        self.core().spawn(future, Some(name.into()))
+        self.core().spawn(future.into_future(), Some(name.into()))
     }
 
     /// Queues `f` to run in the next iteration, in FIFO order with woken
     /// tasks (asyncio's `call_soon`).
+    ///
+    /// # Panics
+    /// If the loop is closed.
     ///
     /// ```
     /// let lp = corio::EventLoop::new();
@@ -438,6 +324,9 @@ impl LoopHandle {
     /// Runs `f` once `delay` has passed (asyncio's `call_later`). Callbacks
     /// due at the same tick run in the order they were scheduled.
     ///
+    /// # Panics
+    /// If the loop is closed.
+    ///
     /// ```
     /// use std::time::Duration;
     /// let lp = corio::EventLoop::builder().virtual_time(true).build();
@@ -446,11 +335,14 @@ impl LoopHandle {
     /// ```
     pub fn call_later(&self, delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
         let core = self.core();
-        let when = core.clock.now() + delay;
+        let when = core.clock.deadline_after(delay);
         core.call_at(when, f)
     }
 
     /// Runs `f` at loop time `when` (asyncio's `call_at`).
+    ///
+    /// # Panics
+    /// If the loop is closed.
     ///
     /// ```
     /// use std::time::Duration;
@@ -567,6 +459,19 @@ impl LoopHandle {
     {
         assert!(self.is_running(), "run_in_executor must be called on the running loop");
         to_thread(f)
+    }
+
+    /// A handle other threads can use to reach this loop
+    /// ([`RemoteHandle::call_soon_threadsafe`]).
+    ///
+    /// ```
+    /// let lp = corio::EventLoop::new();
+    /// let remote = lp.remote_handle();
+    /// std::thread::spawn(move || remote.call_soon_threadsafe(|| println!("hi from afar")));
+    /// # lp.run_until_complete(corio::sleep(std::time::Duration::from_millis(10)));
+    /// ```
+    pub fn remote_handle(&self) -> RemoteHandle {
+        RemoteHandle::new(self.core().shared.clone())
     }
 
     /// Sets the function that receives [`Report`]s (asyncio's

@@ -3,9 +3,11 @@
 //!
 //! Read in this order: `core.rs` (one iteration, phase by phase),
 //! `shared.rs` and `context.rs` (how a wake finds its loop), `callback.rs`
-//! (what the ready queue holds), `clock.rs`, `event_loop.rs`, then
+//! (what the ready queue holds), `clock.rs`, `event_loop.rs` and
+//! `builder.rs`, then
 //! `report.rs` and `trace.rs` (what the loop tells you).
 
+pub(crate) mod builder;
 pub(crate) mod callback;
 pub(crate) mod clock;
 pub(crate) mod context;

@@ -68,7 +68,10 @@ impl fmt::Display for Report {
     }
 }
 
-/// The handler used when none is set: one line on stderr.
+/// The handler used when none is set: one line on stderr. `eprintln!`
+/// panics if stderr is gone (a broken pipe); that panic is caught, because
+/// a report must never unwind through the loop's bookkeeping. (`eprintln!`
+/// rather than a raw write to `io::stderr()` so test harnesses capture it.)
 pub(crate) fn default_handler(report: &Report) {
-    eprintln!("corio: {report}");
+    let _ = std::panic::catch_unwind(|| eprintln!("corio: {report}"));
 }

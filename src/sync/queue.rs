@@ -226,7 +226,7 @@ impl<T> Queue<T> {
         // claimed the front item for us.
         Waiter::new(&self.getters, || self.unclaim()).await;
         self.claimed.set(self.claimed.get() - 1);
-        self.pop()
+        self.take(0)
     }
 
     /// Takes the item at the front of the queue if there is one that no
@@ -252,10 +252,13 @@ impl<T> Queue<T> {
     pub fn get_nowait(&self) -> Result<T, QueueEmpty> {
         // Getters only queue when every item is claimed; so an unclaimed
         // item here means nobody is in line ahead of us.
-        if self.items.borrow().len() == self.claimed.get() {
+        let claimed = self.claimed.get();
+        if self.items.borrow().len() == claimed {
             return Err(QueueEmpty);
         }
-        Ok(self.pop())
+        // The first `claimed` items are owed to woken getters that have not
+        // run yet; ours is the first one after them.
+        Ok(self.take(claimed))
     }
 
     /// Returns the number of items in the queue, including any promised to
@@ -397,10 +400,11 @@ impl<T> Queue<T> {
         self.offer_item();
     }
 
-    /// Removes the front item, which the caller owns (claimed, or free),
-    /// and reserves the slot it leaves for the oldest waiting putter, if any.
-    fn pop(&self) -> T {
-        let item = self.items.borrow_mut().pop_front();
+    /// Removes the item at `index`, which the caller owns (the front one,
+    /// claimed for it, or the first unclaimed one), and reserves the slot it
+    /// leaves for the oldest waiting putter, if any.
+    fn take(&self, index: usize) -> T {
+        let item = self.items.borrow_mut().remove(index);
         let item = item.expect("the caller owns an item, so the queue is not empty");
         self.offer_slot();
         item

@@ -126,14 +126,19 @@ impl WaiterList {
     /// A task may be polled with a different waker than last time (it moved
     /// to another executor, or is polled inside a `select`); the `Future`
     /// contract says only the latest one must be woken.
-    pub(crate) fn set_waker(&mut self, key: WaiterKey, new: &Waker) {
+    ///
+    /// Returns the replaced waker, for the caller to drop once it has
+    /// released its borrow of the list (dropping a waker runs its code).
+    #[must_use = "drop the old waker after releasing the list's borrow"]
+    pub(crate) fn set_waker(&mut self, key: WaiterKey, new: &Waker) -> Option<Waker> {
         if let Node::Queued { waker, .. } = &mut self.nodes[key.0] {
             // `will_wake` avoids a clone (an atomic increment for most
             // wakers) on the common path, where the waker has not changed.
             if !waker.will_wake(new) {
-                *waker = new.clone();
+                return Some(std::mem::replace(waker, new.clone()));
             }
         }
+        None
     }
 
     /// Removes a waiter, queued or granted, and returns `true` if it had been
@@ -250,7 +255,9 @@ impl<F: Fn()> Future for Waiter<'_, F> {
                 // Polled without a grant: a spurious wakeup, or our task was
                 // woken for another reason. Keep our place in line, and keep
                 // the newest waker, because that is the one that must be woken.
-                list.set_waker(key, cx.waker());
+                let replaced = list.set_waker(key, cx.waker());
+                drop(list);
+                drop(replaced);
                 // Pending: the grant will wake this waker when we reach the
                 // head of the line and the resource is freed.
                 Poll::Pending

@@ -10,15 +10,17 @@
 //! [`all_tasks`]: crate::all_tasks
 
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::Weak;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use super::raw::{CANCEL_REQUESTED, CANCELLED, COMPLETE, DETACHED, JOIN_INTEREST, PANICKED, TaskRef};
 use crate::error::TaskError;
+use crate::runtime::context;
 use crate::runtime::core::LoopCore;
 use crate::runtime::report::Report;
 
@@ -27,14 +29,18 @@ use crate::runtime::report::Report;
 /// Returned by [`create_task`](crate::create_task) (and its asyncio spelling
 /// [`ensure_future`](crate::ensure_future)). Awaiting yields
 /// `Ok(output)`, or a [`TaskError`] if the task was cancelled or panicked.
+///
+/// Two ways to await, as in asyncio:
+/// - `task.await` hands the task to the await ([`Join`]): if that await is
+///   abandoned before the task completes (the awaiting task is cancelled,
+///   or [`wait_for`] / [`timeout`] gives up on it), the task is cancelled
+///   too, as asyncio's cancellation propagates into the task being awaited;
+/// - `(&mut task).await` waits without that tie: a timeout on it leaves the
+///   task running and the handle usable (asyncio's `shield`).
+///
 /// Dropping the handle does **not** cancel the task (as in asyncio, where
 /// the loop keeps running a task nobody refers to); the task's output is then
 /// dropped when it completes, and a panic nobody retrieved is reported.
-/// The exception is a handle dropped *while it is being awaited*: that
-/// happens when the awaiting task is cancelled, or when [`wait_for`] or
-/// [`timeout`] gives up on it, and then the task is cancelled too, as
-/// asyncio's cancellation propagates into the task being awaited. (To time
-/// out an await and keep the task, await `&mut task` instead.)
 ///
 /// [`wait_for`]: crate::wait_for
 /// [`timeout`]: crate::timeout()
@@ -182,25 +188,65 @@ impl<T> Task<T> {
 
     /// Ready once the task is complete; otherwise leaves `cx`'s waker to be
     /// woken on completion. Unlike awaiting, the outcome stays in place.
+    ///
+    /// # Panics
+    /// If the task belongs to a loop other than the one running (it could
+    /// never complete here; asyncio raises the same complaint).
     pub(crate) fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
         if self.done() {
             return Poll::Ready(());
         }
-        // SAFETY: loop thread (`Task` is `!Send`); the borrow ends here.
-        let local = unsafe { self.raw.local() };
-        match &local.join_waker {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            _ => local.join_waker = Some(cx.waker().clone()),
+        if let Some(running) = context::try_current() {
+            assert!(
+                Arc::ptr_eq(&running.shared, &self.raw.header().shared),
+                "awaited {} on a loop other than the one it was created on",
+                self.name()
+            );
         }
+        self.register_waiter(cx.waker());
         // Woken by `LoopCore::finish` when the task completes.
         Poll::Pending
+    }
+
+    /// Leaves `waker` to be woken when the task completes. The old waker is
+    /// swapped out and dropped, and the new one cloned, with no borrow of the
+    /// task's local data alive: both may run a foreign waker's code, which
+    /// could look at this task again.
+    fn register_waiter(&self, waker: &Waker) {
+        // SAFETY (all three blocks): loop thread (`Task` is `!Send`), and
+        // each borrow of `Local` ends within its statement.
+        let current = unsafe { self.raw.local() }.join_waker.as_ref().is_some_and(|stored| stored.will_wake(waker));
+        if current {
+            return;
+        }
+        let new = waker.clone();
+        // SAFETY: as above.
+        let old = unsafe { self.raw.local() }.join_waker.replace(new);
+        drop(old);
     }
 
     /// Forgets the waker left by `poll_done`, so a waiter that gave up is
     /// not woken for nothing later.
     pub(crate) fn clear_waiter(&self) {
-        // SAFETY: loop thread (`Task` is `!Send`).
-        unsafe { self.raw.local() }.join_waker = None;
+        // SAFETY: loop thread (`Task` is `!Send`); the borrow ends with the
+        // statement, before the old waker is dropped.
+        let old = unsafe { self.raw.local() }.join_waker.take();
+        drop(old);
+    }
+
+    /// Polls for the outcome, taking it once the task is complete: the body
+    /// of both ways to await.
+    pub(crate) fn poll_outcome(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {
+        if self.poll_done(cx).is_pending() {
+            // The loop wakes us when this task completes (`LoopCore::finish`),
+            // so the awaiting task runs again in the next iteration, as in
+            // asyncio.
+            return Poll::Pending;
+        }
+        match self.result() {
+            Some(outcome) => Poll::Ready(outcome),
+            None => panic!("`Task` awaited after its outcome was already taken (by an await or `result()`)"),
+        }
     }
 
     /// Lets go of the task without cancelling it and without reporting its
@@ -229,33 +275,71 @@ impl<T> Task<T> {
     }
 }
 
-impl<T> Future for Task<T> {
+impl<T> IntoFuture for Task<T> {
+    type Output = Result<T, TaskError>;
+    type IntoFuture = Join<T>;
+
+    /// `task.await`: the await owns the task from here on.
+    fn into_future(self) -> Join<T> {
+        Join { task: self }
+    }
+}
+
+/// `(&mut task).await`: wait for the outcome without tying the task's fate
+/// to this await.
+impl<T> Future for &mut Task<T> {
     type Output = Result<T, TaskError>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if self.poll_done(cx).is_pending() {
-            // The loop wakes us when this task completes (`LoopCore::finish`),
-            // so the awaiting task runs again in the next iteration, as in
-            // asyncio.
-            return Poll::Pending;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.get_mut().poll_outcome(cx)
+    }
+}
+
+/// What `task.await` awaits: the task's outcome, with the task cancelled if
+/// the await is abandoned before it completes (the awaiting task was
+/// cancelled, or a timeout dropped the await), as asyncio's cancellation
+/// propagates into the task being awaited.
+///
+/// ```
+/// use std::time::Duration;
+/// # corio::run(async {
+/// let slow = corio::create_task(corio::sleep(Duration::from_secs(60)));
+/// let handle = slow.handle();
+/// // `wait_for` gives up on the await, and so the task is cancelled.
+/// assert!(corio::wait_for(slow, Duration::from_millis(1)).await.is_err());
+/// corio::sleep(Duration::ZERO).await;
+/// assert!(handle.cancelled());
+/// # });
+/// ```
+pub struct Join<T> {
+    /// The task being awaited.
+    task: Task<T>,
+}
+
+impl<T> Future for Join<T> {
+    type Output = Result<T, TaskError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.get_mut().task.poll_outcome(cx)
+    }
+}
+
+impl<T> Drop for Join<T> {
+    fn drop(&mut self) {
+        if !self.task.done() {
+            self.task.cancel();
         }
-        match self.result() {
-            Some(outcome) => Poll::Ready(outcome),
-            None => panic!("`Task` polled again after it returned its outcome"),
-        }
+    }
+}
+
+impl<T> fmt::Debug for Join<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.task.handle_ref().fmt_debug("Join", f)
     }
 }
 
 impl<T> Drop for Task<T> {
     fn drop(&mut self) {
-        // A handle dropped while it is being awaited (it holds an awaiter's
-        // waker) means the awaiter gave up on it: its task was cancelled, or
-        // a timeout dropped the await. asyncio cancels the awaited task in
-        // both cases, and so do we. A handle nobody awaits just lets go.
-        // SAFETY: loop thread (`Task` is `!Send`); the borrow ends here.
-        if unsafe { self.raw.local() }.join_waker.take().is_some() {
-            self.cancel();
-        }
         // Give up our claim on the output. If the task already completed, the
         // output is ours to drop, here on the loop's thread; a panic nobody
         // looked at is reported, as asyncio reports "exception was never
@@ -406,7 +490,7 @@ impl TaskHandleRef<'_> {
         }
         // The loop checks the flag when it pops the task: schedule it so that
         // happens in the next iteration even if nothing else would wake it.
-        crate::task::waker::schedule(header, || self.0.clone());
+        crate::task::waker::schedule(self.0);
         true
     }
 

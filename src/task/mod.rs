@@ -9,5 +9,5 @@ pub(crate) mod raw;
 pub(crate) mod spawn;
 pub(crate) mod waker;
 
-pub use handle::{Task, TaskHandle};
+pub use handle::{Join, Task, TaskHandle};
 pub use spawn::{all_tasks, create_named_task, create_task, current_task, ensure_future};

@@ -46,11 +46,11 @@ pub(crate) const COMPLETE: usize = 1 << 1;
 pub(crate) const CANCEL_REQUESTED: usize = 1 << 2;
 /// The task completed by cancellation (set together with [`COMPLETE`]).
 pub(crate) const CANCELLED: usize = 1 << 3;
-/// The task completed by panicking (set together with [`COMPLETE`]).
-pub(crate) const PANICKED: usize = 1 << 5;
 /// A [`Task`](crate::Task) handle is alive and will take the output; without
 /// it the loop drops the output as soon as the task completes.
 pub(crate) const JOIN_INTEREST: usize = 1 << 4;
+/// The task completed by panicking (set together with [`COMPLETE`]).
+pub(crate) const PANICKED: usize = 1 << 5;
 /// The outcome was handed off to a combinator that already reported a
 /// failure (a `gather` sibling): a later panic is not reported as
 /// "never retrieved", as asyncio's gather marks such exceptions retrieved.
@@ -74,7 +74,9 @@ pub(crate) struct Header {
     pub(crate) key: usize,
 }
 
-/// Task data that only the loop's thread touches.
+/// Task data that only the loop's thread touches while the task lives. (The
+/// final `dealloc` may drop it on another thread, which is fine: it holds
+/// only a `String`, a `Waker` and a number, all `Send`.)
 pub(crate) struct Local {
     /// The task's name, as in asyncio's `Task.get_name()`.
     pub(crate) name: Option<String>,
@@ -399,7 +401,15 @@ unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) -> Option<TaskError> {
 /// `Vtable::dealloc` for `F`.
 unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: the block came from `Box<Cell<F>>` in `TaskRef::new` and no
-    // reference remains. Its stage is `Consumed` (module docs), so dropping
-    // the box runs no code of `F`.
-    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F>>().as_ptr()) });
+    // reference remains, so nothing else reads it.
+    let mut cell = unsafe { Box::from_raw(ptr.cast::<Cell<F>>().as_ptr()) };
+    // By the rule in the module docs the stage is `Consumed` by now, so
+    // dropping the block runs no code of `F`. If a bug ever broke that rule,
+    // this may be the wrong thread for `F`'s destructor: leak the block
+    // rather than run it here.
+    if !matches!(cell.stage.get_mut(), Stage::Consumed) {
+        std::mem::forget(cell);
+        return;
+    }
+    drop(cell);
 }

@@ -1,7 +1,7 @@
 //! The free functions that reach the running loop's tasks: [`create_task`],
 //! [`ensure_future`], [`current_task`] and [`all_tasks`].
 
-use std::future::Future;
+use std::future::IntoFuture;
 
 use super::{Task, TaskHandle};
 use crate::runtime::context;
@@ -22,9 +22,9 @@ use crate::runtime::context;
 /// ```
 pub fn create_task<F>(future: F) -> Task<F::Output>
 where
-    F: Future + 'static,
+    F: IntoFuture<IntoFuture: 'static>,
 {
-    context::current().spawn(future, None)
+    context::current().spawn(future.into_future(), None)
 }
 
 /// [`create_task`] with a name, asyncio's `create_task(coro, name=...)`.
@@ -40,9 +40,9 @@ where
 /// ```
 pub fn create_named_task<F>(name: impl Into<String>, future: F) -> Task<F::Output>
 where
-    F: Future + 'static,
+    F: IntoFuture<IntoFuture: 'static>,
 {
-    context::current().spawn(future, Some(name.into()))
+    context::current().spawn(future.into_future(), Some(name.into()))
 }
 
 /// asyncio's older spelling of [`create_task`]: wraps a future in a task
@@ -60,7 +60,7 @@ where
 /// ```
 pub fn ensure_future<F>(future: F) -> Task<F::Output>
 where
-    F: Future + 'static,
+    F: IntoFuture<IntoFuture: 'static>,
 {
     create_task(future)
 }

@@ -32,13 +32,17 @@ pub(crate) fn waker_ref(task: &TaskRef) -> ManuallyDrop<Waker> {
 /// Marks the task scheduled and queues it, unless it already is or is done.
 ///
 /// Waking twice schedules once, and waking a finished or cancelled task is
-/// a no-op: both are the single `fetch_or` below.
-pub(crate) fn schedule(header: &Header, task: impl FnOnce() -> TaskRef) {
+/// a no-op: both are the single `fetch_or` below. The caller's `task` stays
+/// alive for the whole call: `Shared::schedule` reads the `Shared` inside
+/// the task's header after the queued reference may already have been run
+/// and dropped by the loop, so the block must not depend on that one.
+pub(crate) fn schedule(task: &TaskRef) {
+    let header = task.header();
     let previous = header.state.fetch_or(SCHEDULED, Ordering::AcqRel);
     if previous & (SCHEDULED | COMPLETE) != 0 {
         return;
     }
-    header.shared.schedule(task());
+    header.shared.schedule(task.clone());
 }
 
 /// `RawWakerVTable::clone`: one more reference.
@@ -49,23 +53,22 @@ unsafe fn clone(data: *const ()) -> RawWaker {
     RawWaker::new(data, &VTABLE)
 }
 
-/// `RawWakerVTable::wake`: schedule, then release this waker's reference by
-/// handing it to the queue (or dropping it if no push was needed).
+/// `RawWakerVTable::wake`: schedule, then release this waker's reference.
 unsafe fn wake(data: *const ()) {
-    // SAFETY: an owned waker holds one reference, which we now own.
+    // SAFETY: an owned waker holds one reference, which we now own. Holding
+    // it until `schedule` returns keeps the block alive throughout (the
+    // queue gets a clone of its own).
     let task = unsafe { TaskRef::from_raw(data.cast::<Header>()) };
-    let header: *const Header = task.header();
-    // SAFETY: `task` keeps the header alive for this call (it is moved into
-    // the queue or dropped only after `schedule` has read the header).
-    schedule(unsafe { &*header }, || task);
+    schedule(&task);
+    drop(task);
 }
 
 /// `RawWakerVTable::wake_by_ref`: schedule, keeping this waker's reference.
 unsafe fn wake_by_ref(data: *const ()) {
-    // SAFETY: the waker holds or borrows a reference, so the task is alive.
-    let header = unsafe { &*data.cast::<Header>() };
-    // SAFETY: as above; the clone is the reference the queue will own.
-    schedule(header, || unsafe { TaskRef::clone_raw(data.cast::<Header>()) });
+    // SAFETY: the waker holds (or borrows) a reference for the duration of
+    // this call; `ManuallyDrop` borrows it without releasing it.
+    let task = ManuallyDrop::new(unsafe { TaskRef::from_raw(data.cast::<Header>()) });
+    schedule(&task);
 }
 
 /// `RawWakerVTable::drop`: release this waker's reference.

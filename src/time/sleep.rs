@@ -106,7 +106,7 @@ impl Future for Sleep {
                 }
                 let core = context::current();
                 let deadline = match self.wait {
-                    Wait::Duration(duration) => core.clock.now() + duration,
+                    Wait::Duration(duration) => core.clock.deadline_after(duration),
                     Wait::Until(deadline) => deadline,
                 };
                 let key = core.insert_timer(deadline, Runnable::Wake(cx.waker().clone()));

@@ -1,7 +1,7 @@
 //! [`timeout`] and [`wait_for`]: race a future against a deadline and drop
 //! it, cancelling its work, if the deadline wins.
 
-use std::future::{Future, poll_fn};
+use std::future::{Future, IntoFuture, poll_fn};
 use std::pin::pin;
 use std::task::Poll;
 use std::time::Duration;
@@ -27,8 +27,8 @@ use crate::time::sleep::sleep;
 /// assert!(slow.is_err());
 /// # });
 /// ```
-pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Output, TimeoutError> {
-    let mut future = pin!(future);
+pub async fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Result<F::Output, TimeoutError> {
+    let mut future = pin!(future.into_future());
     let mut deadline = sleep(duration);
     poll_fn(|cx| {
         if let Poll::Ready(output) = future.as_mut().poll(cx) {
@@ -55,6 +55,6 @@ pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Outp
 /// assert_eq!(result, Err(corio::TimeoutError));
 /// # });
 /// ```
-pub async fn wait_for<F: Future>(future: F, duration: Duration) -> Result<F::Output, TimeoutError> {
+pub async fn wait_for<F: IntoFuture>(future: F, duration: Duration) -> Result<F::Output, TimeoutError> {
     timeout(duration, future).await
 }
