@@ -248,3 +248,33 @@ fn a_panicking_exception_handler_does_not_take_the_loop_down() {
     // The loop survived the handler's panic and still runs tasks.
     assert_eq!(lp.run_until_complete(async { 5 }), 5);
 }
+
+#[test]
+fn a_panicking_handler_during_close_still_drops_every_future_on_the_loop_thread() {
+    use std::sync::{Arc, Mutex};
+    use std::thread::{self, ThreadId};
+
+    /// Records the thread it is dropped on; holds an `Rc`, so it is `!Send`.
+    struct Probe(Arc<Mutex<Option<ThreadId>>>, std::rc::Rc<()>);
+    impl Drop for Probe {
+        fn drop(&mut self) {
+            *self.0.lock().unwrap() = Some(thread::current().id());
+        }
+    }
+
+    let dropped_on = Arc::new(Mutex::new(None));
+    let lp = corio::EventLoop::new();
+    let probe = Probe(dropped_on.clone(), std::rc::Rc::new(()));
+    // The task waits on a blocking job, so the job's worker thread holds its
+    // waker: the last reference, once the loop lets go.
+    drop(lp.create_task(async move {
+        let _probe = probe;
+        let _ = corio::to_thread(|| thread::sleep(Duration::from_millis(100))).await;
+    }));
+    lp.run_until_complete(corio::sleep(Duration::ZERO));
+    lp.set_exception_handler(|report| panic!("the handler refuses {report}"));
+    lp.close();
+    drop(lp);
+    thread::sleep(Duration::from_millis(300));
+    assert_eq!(*dropped_on.lock().unwrap(), Some(thread::current().id()), "a !Send future left its thread");
+}
