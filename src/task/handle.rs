@@ -125,7 +125,8 @@ impl<T> Task<T> {
         self.handle_ref().name()
     }
 
-    /// Renames the task (shown in reports, debug warnings and traces).
+    /// Renames the task (shown in reports and debug warnings; the trace keeps
+    /// the name the task had when it was spawned).
     ///
     /// ```
     /// # corio::run(async {
