@@ -254,8 +254,8 @@ fn a_panicking_handler_during_close_still_drops_every_future_on_the_loop_thread(
     use std::sync::{Arc, Mutex};
     use std::thread::{self, ThreadId};
 
-    /// Records the thread it is dropped on; holds an `Rc`, so it is `!Send`.
-    struct Probe(Arc<Mutex<Option<ThreadId>>>, std::rc::Rc<()>);
+    /// Records the thread it is dropped on; `!Send`, like a future holding an `Rc`.
+    struct Probe(Arc<Mutex<Option<ThreadId>>>, std::marker::PhantomData<std::rc::Rc<()>>);
     impl Drop for Probe {
         fn drop(&mut self) {
             *self.0.lock().unwrap() = Some(thread::current().id());
@@ -264,7 +264,7 @@ fn a_panicking_handler_during_close_still_drops_every_future_on_the_loop_thread(
 
     let dropped_on = Arc::new(Mutex::new(None));
     let lp = corio::EventLoop::new();
-    let probe = Probe(dropped_on.clone(), std::rc::Rc::new(()));
+    let probe = Probe(dropped_on.clone(), std::marker::PhantomData);
     // The task waits on a blocking job, so the job's worker thread holds its
     // waker: the last reference, once the loop lets go.
     drop(lp.create_task(async move {
