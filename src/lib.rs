@@ -39,7 +39,7 @@
 //! | `net/*.rs` | TCP and DNS on the loop | [`net::TcpStream`] |
 //! | `blocking.rs` | the helper-thread pool behind [`to_thread`] | `BlockingPool` |
 //! | `task/handle.rs`, `task/spawn.rs` | what users hold and call | [`Task`] |
-//! | `runtime/event_loop.rs` | the public loop | [`EventLoop`] |
+//! | `runtime/event_loop.rs`, `loop_handle.rs`, `builder.rs` | the public loop | [`EventLoop`] |
 //! | `combine/*.rs`, `time/timeout.rs` | gather, wait, as_completed, timeouts | [`gather()`] |
 //! | `sync/*.rs` | Lock, Event, Semaphore, Queue with FIFO hand-off | [`sync::Lock`] |
 //! | `runtime/report.rs`, `runtime/trace.rs` | what the loop tells you | [`Report`], [`TraceEvent`] |
@@ -66,7 +66,8 @@ pub use combine::wait::{ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, ReturnW
 pub use error::{TaskError, TimeoutError};
 pub use runtime::builder::Builder;
 pub use runtime::callback::{CallbackHandle, TimerHandle};
-pub use runtime::event_loop::{EventLoop, LoopHandle, get_running_loop, run};
+pub use runtime::event_loop::{EventLoop, get_running_loop, run};
+pub use runtime::loop_handle::LoopHandle;
 pub use runtime::report::Report;
 pub use runtime::shared::{LoopClosed, RemoteHandle};
 pub use runtime::trace::{TraceEvent, TraceKind, write_trace_jsonl};

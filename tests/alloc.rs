@@ -6,21 +6,36 @@
 //! have their capacity.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 use std::time::Duration;
 
 use corio::EventLoop;
 
-/// The system allocator, counting allocations made by this process.
+/// The system allocator, counting the allocations made by each thread (only
+/// the test's own thread is read: the harness's threads allocate too).
 struct Counting;
 
-/// Allocations so far.
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    /// Allocations made by this thread so far. A `const` thread-local with no
+    /// destructor, so reading it never allocates.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Allocations made by the calling thread so far.
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// Counts one allocation on the calling thread (if its thread-local is
+/// still alive: threads being torn down are not counted).
+fn count() {
+    let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+}
 
 // SAFETY: forwards to the system allocator unchanged.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: same contract as ours.
         unsafe { System.alloc(layout) }
     }
@@ -31,7 +46,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: same contract as ours.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -43,7 +58,7 @@ static GLOBAL: Counting = Counting;
 /// Runs `body` on `lp` and returns how many allocations it made.
 fn allocations_during(lp: &EventLoop, body: impl Fn() + 'static) -> usize {
     // The main future itself is a task: count it too, then subtract it.
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     lp.run_until_complete(async move {
         body();
         // Let every spawned task run to completion.
@@ -51,11 +66,9 @@ fn allocations_during(lp: &EventLoop, body: impl Fn() + 'static) -> usize {
             corio::sleep(Duration::ZERO).await;
         }
     });
-    ALLOCATIONS.load(Ordering::Relaxed) - before
+    allocations() - before
 }
 
-// The tests share one global counter, so they run in one test function:
-// parallel test threads would count each other's allocations.
 #[test]
 fn spawning_costs_one_allocation_and_waking_none() {
     const TASKS: usize = 1000;
@@ -80,12 +93,12 @@ fn spawning_costs_one_allocation_and_waking_none() {
         }
     };
     let sleeping = |lp: &EventLoop| {
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let before = allocations();
         lp.run_until_complete(async move {
             sleep_all();
             corio::sleep(Duration::from_millis(100)).await;
         });
-        ALLOCATIONS.load(Ordering::Relaxed) - before
+        allocations() - before
     };
     sleeping(&lp);
     let main_task_and_its_sleep = sleeping(&lp) - TASKS;

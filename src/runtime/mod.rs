@@ -3,8 +3,8 @@
 //!
 //! Read in this order: `core.rs` (one iteration, phase by phase),
 //! `shared.rs` and `context.rs` (how a wake finds its loop), `callback.rs`
-//! (what the ready queue holds), `clock.rs`, `event_loop.rs` and
-//! `builder.rs`, then
+//! (what the ready queue holds), `clock.rs`, `event_loop.rs`,
+//! `loop_handle.rs` and `builder.rs`, then
 //! `report.rs` and `trace.rs` (what the loop tells you).
 
 pub(crate) mod builder;
@@ -13,6 +13,7 @@ pub(crate) mod clock;
 pub(crate) mod context;
 pub(crate) mod core;
 pub(crate) mod event_loop;
+pub(crate) mod loop_handle;
 pub(crate) mod report;
 pub(crate) mod shared;
 pub(crate) mod trace;
