@@ -11,9 +11,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::runtime::callback::Runnable;
 use crate::runtime::core::LoopCore;
 use crate::runtime::shared::Shared;
+use crate::task::raw::TaskRef;
 
 thread_local! {
     /// The loop running on this thread, if any.
@@ -63,17 +63,23 @@ pub(crate) fn try_current() -> Option<Rc<LoopCore>> {
     CURRENT.try_with(|current| current.borrow().clone()).ok().flatten()
 }
 
-/// Pushes `runnable` onto the ready queue if the loop owning `shared` is the
-/// one running on this thread; otherwise hands it back.
-pub(crate) fn push_if_current(shared: &Arc<Shared>, runnable: Runnable) -> Result<(), Runnable> {
-    let core =
-        CURRENT.try_with(|current| current.borrow().as_ref().filter(|core| Arc::ptr_eq(&core.shared, shared)).cloned());
-    match core {
-        Ok(Some(core)) => {
-            core.push_woken(runnable);
-            Ok(())
+/// Queues a woken `task` on the ready queue if the loop owning `shared` is
+/// the one running on this thread; otherwise hands it back.
+pub(crate) fn push_if_current(shared: &Arc<Shared>, task: TaskRef) -> Result<(), TaskRef> {
+    // The task sits in a slot the closure may take it from, so that it is
+    // handed back intact if the thread-local is already gone (a wake during
+    // thread teardown) and no `Rc` of the core needs cloning per wake.
+    let mut slot = Some(task);
+    let _ = CURRENT.try_with(|current| {
+        if let Some(core) = &*current.borrow()
+            && Arc::ptr_eq(&core.shared, shared)
+            && let Some(task) = slot.take()
+        {
+            core.push_woken(task);
         }
-        // Not this thread's running loop, or the thread is being torn down.
-        _ => Err(runnable),
+    });
+    match slot {
+        None => Ok(()),
+        Some(task) => Err(task),
     }
 }

@@ -207,11 +207,9 @@ impl LoopCore {
 
     /// Queues a task woken on the loop's thread (called by the waker through
     /// `Shared::schedule`).
-    pub(crate) fn push_woken(&self, runnable: Runnable) {
-        if let Runnable::Task(task) = &runnable {
-            self.record(|| TraceKind::Wake { task: task.header().id, remote: false });
-        }
-        self.ready.borrow_mut().push_back(runnable);
+    pub(crate) fn push_woken(&self, task: TaskRef) {
+        self.record(|| TraceKind::Wake { task: task.header().id, remote: false });
+        self.ready.borrow_mut().push_back(Runnable::Task(task));
     }
 
     /// Puts `entry` in the wheel, due at the first tick not before `deadline`.

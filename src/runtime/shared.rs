@@ -13,7 +13,6 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::runtime::callback::Runnable;
 use crate::runtime::context;
 use crate::task::raw::TaskRef;
 
@@ -60,11 +59,7 @@ impl Shared {
         // The common case: woken by another task or by the reactor on the
         // loop's own thread. Straight onto the ready queue, in FIFO order
         // with callbacks.
-        let task = match context::push_if_current(self, Runnable::Task(task)) {
-            Ok(()) => return,
-            Err(Runnable::Task(task)) => task,
-            Err(_) => unreachable!("push_if_current hands back what it was given"),
-        };
+        let Err(task) = context::push_if_current(self, task) else { return };
         // Another thread, or the loop is not running. A wake after close is
         // dropped: nothing will ever run the task again.
         let _ = self.push_remote(Remote::Task(task));
