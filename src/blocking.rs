@@ -170,7 +170,7 @@ where
     let core = context::current();
     let slot = Arc::new(Mutex::new(Slot { outcome: None, waker: None }));
     let job_slot = slot.clone();
-    let in_flight = core.blocking.shared.clone();
+    let pool = core.blocking.shared.clone();
     core.blocking.submit(Box::new(move || {
         let outcome =
             catch_unwind(AssertUnwindSafe(f)).map_err(|payload| TaskError::Panicked(panic_message(&*payload)));
@@ -186,7 +186,7 @@ where
         if let Some(waker) = waker {
             waker.wake();
         }
-        in_flight.in_flight.fetch_sub(1, Ordering::AcqRel);
+        pool.in_flight.fetch_sub(1, Ordering::AcqRel);
     }));
     ToThread { slot }
 }

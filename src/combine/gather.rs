@@ -41,7 +41,7 @@ where
     I: IntoIterator,
     I::Item: IntoFuture<IntoFuture: 'static>,
 {
-    let mut slots = Guard::new(futures.into_iter().map(|future| Slot::new(create_task(future))).collect::<Vec<_>>());
+    let mut slots = spawn_slots(futures);
     async move {
         poll_fn(|cx| slots.poll_slots(cx, true)).await?;
         Ok(slots.finish().into_iter().map(Slot::into_output).collect())
@@ -70,12 +70,22 @@ where
     I: IntoIterator,
     I::Item: IntoFuture<IntoFuture: 'static>,
 {
-    let mut slots = Guard::new(futures.into_iter().map(|future| Slot::new(create_task(future))).collect::<Vec<_>>());
+    let mut slots = spawn_slots(futures);
     async move {
         // With `stop_on_failure` off this only resolves once every slot is in.
         let _ = poll_fn(|cx| slots.poll_slots(cx, false)).await;
         slots.finish().into_iter().map(Slot::into_outcome).collect()
     }
+}
+
+/// Spawns every future as a task, each in a guarded slot (asyncio's gather
+/// schedules its children at call time, not when awaited).
+fn spawn_slots<I>(futures: I) -> Guard<Vec<Slot<<I::Item as IntoFuture>::Output>>>
+where
+    I: IntoIterator,
+    I::Item: IntoFuture<IntoFuture: 'static>,
+{
+    Guard::new(futures.into_iter().map(|future| Slot::new(create_task(future))).collect())
 }
 
 /// One gathered task and, once it is in, its outcome.

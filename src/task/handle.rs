@@ -197,13 +197,6 @@ impl<T> Task<T> {
         if self.done() {
             return Poll::Ready(());
         }
-        if let Some(running) = context::try_current() {
-            assert!(
-                Arc::ptr_eq(&running.shared, &self.raw.header().shared),
-                "awaited {} on a loop other than the one it was created on",
-                self.name()
-            );
-        }
         self.register_waiter(cx.waker());
         // Woken by `LoopCore::finish` when the task completes.
         Poll::Pending
@@ -219,6 +212,15 @@ impl<T> Task<T> {
         let current = unsafe { self.raw.local() }.join_waker.as_ref().is_some_and(|stored| stored.will_wake(waker));
         if current {
             return;
+        }
+        // A new awaiter: check, once per registration rather than on every
+        // poll, that it runs on this task's loop.
+        if let Some(running) = context::try_current() {
+            assert!(
+                Arc::ptr_eq(&running.shared, &self.raw.header().shared),
+                "awaited {} on a loop other than the one it was created on",
+                self.name()
+            );
         }
         let new = waker.clone();
         // SAFETY: as above.
