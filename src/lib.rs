@@ -52,6 +52,7 @@
 mod blocking;
 mod combine;
 mod error;
+pub mod http;
 pub mod net;
 mod reactor;
 mod runtime;

@@ -18,6 +18,8 @@ use std::time::Duration;
 
 use corio::{EventLoop, LoopHandle, Report, Task, TaskError};
 
+pub mod http;
+
 /// What happened, in order, shared between a test, its tasks, its callbacks
 /// and its exception handler.
 #[derive(Clone, Default)]

@@ -1,0 +1,115 @@
+//! [`Connection`]: one open transport and the bytes received on it but not
+//! yet consumed.
+//!
+//! The buffer is what lets the head parser and the body decoders work on
+//! slices: a read appends to it, a parser consumes a prefix of it. Bytes past
+//! the end of one response are the next response's on a keep-alive
+//! connection, so they stay here rather than in any per-response state.
+
+use std::future::poll_fn;
+use std::io;
+use std::task::{Context, Poll};
+
+use crate::http::transport::Transport;
+
+/// How much a read asks the socket for at most: large enough for a few TLS
+/// records or a typical page's head and first body bytes.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// An open connection to an origin (or to a proxy tunnelling to it).
+pub(crate) struct Connection {
+    /// The byte stream.
+    transport: Transport,
+    /// Received bytes; `buffer[start..end]` are not consumed yet. The vector
+    /// is kept at its full length (zeroed once), so reads go straight into
+    /// its tail without re-initialising memory.
+    buffer: Vec<u8>,
+    /// First unconsumed byte.
+    start: usize,
+    /// One past the last received byte.
+    end: usize,
+    /// Responses completed on this connection (0 while on its first).
+    pub(crate) responses: u32,
+}
+
+impl Connection {
+    /// Wraps a connected transport.
+    pub(crate) fn new(transport: Transport) -> Connection {
+        Connection { transport, buffer: Vec::new(), start: 0, end: 0, responses: 0 }
+    }
+
+    /// The received bytes not consumed yet.
+    pub(crate) fn buffered(&self) -> &[u8] {
+        &self.buffer[self.start..self.end]
+    }
+
+    /// Marks the first `n` buffered bytes consumed.
+    pub(crate) fn consume(&mut self, n: usize) {
+        debug_assert!(n <= self.end - self.start);
+        self.start += n;
+        if self.start == self.end {
+            // Everything consumed: the next read can start at the front.
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    /// Reads more bytes from the transport and appends them to the buffer;
+    /// returns how many (0 at the end of the stream).
+    pub(crate) async fn fill(&mut self) -> io::Result<usize> {
+        self.make_room();
+        let Connection { transport, buffer, end, .. } = self;
+        let n = poll_fn(|cx: &mut Context<'_>| transport.poll_read(cx, &mut buffer[*end..])).await?;
+        self.end += n;
+        Ok(n)
+    }
+
+    /// Makes at least `READ_CHUNK` bytes free after `end`: first by moving
+    /// the unconsumed bytes to the front, and only if that is not enough by
+    /// growing (a head larger than one chunk, say).
+    fn make_room(&mut self) {
+        if self.buffer.len() - self.end >= READ_CHUNK {
+            return;
+        }
+        if self.start > 0 {
+            self.buffer.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buffer.len() - self.end < READ_CHUNK {
+            self.buffer.resize(self.end + READ_CHUNK, 0);
+        }
+    }
+
+    /// Writes all of `bytes`.
+    pub(crate) async fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.transport.write_all(bytes).await
+    }
+
+    /// True when the last end-of-stream was a TLS close without
+    /// `close_notify`: a close-delimited body may have been truncated.
+    pub(crate) fn closed_without_notify(&self) -> bool {
+        self.transport.closed_without_notify()
+    }
+
+    /// Checks, without waiting, that an idle connection was not closed by
+    /// the server: a read that would block means it is still open. Any byte
+    /// or end of stream means it is unusable (an idle connection has no
+    /// response owed to it).
+    pub(crate) fn looks_open(&mut self) -> bool {
+        if self.start != self.end {
+            return false;
+        }
+        let mut probe = [0u8; 1];
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        // The no-op waker replaces the reactor's read waker for this socket
+        // until the next real read registers its own; nobody waits on an
+        // idle connection, so nothing is lost.
+        matches!(self.transport.poll_read(&mut cx, &mut probe), Poll::Pending)
+    }
+
+    /// Borrows the transport (to hand it to TLS after a proxy `CONNECT`).
+    pub(crate) fn into_transport(self) -> Transport {
+        self.transport
+    }
+}

@@ -1,0 +1,250 @@
+//! [`Error`]: everything that can go wrong between `session.get(url)` and the
+//! last byte of the body, as one public enum.
+//!
+//! Each variant names the stage that failed (URL, DNS, connect, TLS, proxy,
+//! protocol, ...) so a caller can decide what to retry without matching on
+//! message text; the messages themselves are written for the person reading
+//! the log. Lower layers (URL parser, head parser, chunked decoder, content
+//! decoder) have their own small error types; this one wraps their messages.
+
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+use crate::http::url::{Url, UrlError};
+
+/// An error from the HTTP client.
+///
+/// ```
+/// # corio::run(async {
+/// let session = corio::http::Session::new();
+/// let error = session.get("ftp://example.com/").await.unwrap_err();
+/// assert!(matches!(error, corio::http::Error::Url(_)));
+/// assert_eq!(error.to_string(), r#"unsupported URL scheme "ftp" (only http and https are supported)"#);
+/// # });
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The URL could not be parsed, or uses a scheme other than http/https.
+    Url(UrlError),
+    /// The request itself is unsafe to send: a method, header name, header
+    /// value or body option that would break the message framing (CR, LF or
+    /// NUL in a header, say). Nothing was written to the network.
+    InvalidRequest(String),
+    /// The host name could not be resolved.
+    Dns {
+        /// The name that was looked up.
+        host: String,
+        /// The resolver's error.
+        source: io::Error,
+    },
+    /// No resolved address accepted a TCP connection.
+    Connect {
+        /// The host that was dialled (a name or an IP literal).
+        host: String,
+        /// The port that was dialled.
+        port: u16,
+        /// The last address's error (refused, unreachable, ...).
+        source: io::Error,
+    },
+    /// The TLS handshake failed; [`TlsErrorKind`] says why.
+    Tls {
+        /// What kind of failure it was.
+        kind: TlsErrorKind,
+        /// The server name the certificate was checked against.
+        host: String,
+        /// rustls's description.
+        detail: String,
+    },
+    /// A deadline passed; [`TimeoutKind`] says which one.
+    Timeout {
+        /// Which of the session's timeouts expired.
+        kind: TimeoutKind,
+        /// Its configured length.
+        after: Duration,
+    },
+    /// The proxy refused to open a tunnel (its answer to `CONNECT` was not
+    /// 2xx; 407 means it wants credentials).
+    Proxy {
+        /// The proxy's status code.
+        status: u16,
+        /// The proxy's reason phrase.
+        reason: String,
+    },
+    /// The server broke HTTP/1.1: a malformed head, contradictory framing,
+    /// a bad chunk, too large a head, ...
+    Protocol(String),
+    /// The connection ended before the response was complete: before the
+    /// head, or before the body's announced end.
+    Incomplete(String),
+    /// A redirect chain was longer than the session allows.
+    TooManyRedirects {
+        /// The configured maximum.
+        max: usize,
+        /// The URL the last redirect pointed to (boxed: a `Url` is large,
+        /// and every `Result` in the client carries this enum).
+        url: Box<Url>,
+    },
+    /// A redirect pointed somewhere the client will not follow (a scheme
+    /// other than http/https, or an unparseable Location).
+    RedirectRefused {
+        /// The `Location` header as received.
+        location: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The body (after decompression) was larger than the configured limit.
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The body could not be decoded: corrupt gzip/deflate data, or text in
+    /// an unsupported charset or not valid in the one it claimed.
+    Decode(String),
+    /// [`Response::raise_for_status`](crate::http::Response::raise_for_status)
+    /// found a 4xx or 5xx status.
+    Status {
+        /// The status code.
+        status: u16,
+        /// The reason phrase.
+        reason: String,
+        /// The URL that answered (boxed, as above).
+        url: Box<Url>,
+    },
+    /// A socket error in the middle of an exchange (a reset, say).
+    Io(io::Error),
+}
+
+/// Why a TLS handshake failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsErrorKind {
+    /// The certificate is valid, but not for this host name or IP address.
+    WrongHost,
+    /// The certificate's validity period has ended (or not yet begun).
+    Expired,
+    /// The certificate signed itself and is not among the trusted roots.
+    SelfSigned,
+    /// The certificate chains to no trusted root: add the CA with
+    /// [`SessionBuilder::add_root_certificate_pem`](crate::http::SessionBuilder::add_root_certificate_pem).
+    UnknownIssuer,
+    /// Anything else: a bad signature, a protocol alert, no shared cipher, a
+    /// close during the handshake, ...
+    Other,
+}
+
+/// Which deadline expired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeoutKind {
+    /// Getting a connection: waiting for the pool, DNS, TCP, TLS, proxy tunnel.
+    Connect,
+    /// Waiting for the next bytes from the server (the gap between reads).
+    Read,
+    /// The whole request, redirects and body included.
+    Total,
+}
+
+impl Error {
+    /// True for every [`Error::Timeout`].
+    ///
+    /// ```
+    /// use corio::http::{Error, TimeoutKind};
+    /// let error = Error::Timeout { kind: TimeoutKind::Read, after: std::time::Duration::from_secs(1) };
+    /// assert!(error.is_timeout());
+    /// ```
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. })
+    }
+
+    /// True when the server could not be reached at all (DNS or TCP connect),
+    /// the errors a crawler usually retries.
+    ///
+    /// ```
+    /// use corio::http::Error;
+    /// let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+    /// assert!(Error::Connect { host: "a".into(), port: 80, source: refused }.is_connect());
+    /// ```
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Error::Dns { .. } | Error::Connect { .. })
+    }
+
+    /// The status code for [`Error::Status`] and [`Error::Proxy`].
+    ///
+    /// ```
+    /// use corio::http::Error;
+    /// assert_eq!(Error::Proxy { status: 407, reason: "Proxy Authentication Required".into() }.status(), Some(407));
+    /// ```
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Status { status, .. } | Error::Proxy { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Url(error) => write!(f, "{error}"),
+            Error::InvalidRequest(why) => write!(f, "invalid request: {why}"),
+            Error::Dns { host, source } => write!(f, "could not resolve host {host:?}: {source}"),
+            Error::Connect { host, port, source } => write!(f, "could not connect to {host}:{port}: {source}"),
+            Error::Tls { kind, host, detail } => {
+                let what = match kind {
+                    TlsErrorKind::WrongHost => "the server's certificate is not valid for this host name",
+                    TlsErrorKind::Expired => "the server's certificate has expired or is not yet valid",
+                    TlsErrorKind::SelfSigned => {
+                        "the server's certificate is self-signed (add it as a root certificate to trust it)"
+                    }
+                    TlsErrorKind::UnknownIssuer => {
+                        "the server's certificate was issued by an unknown authority (add the CA as a root certificate)"
+                    }
+                    TlsErrorKind::Other => "TLS handshake failed",
+                };
+                write!(f, "TLS error with {host}: {what} ({detail})")
+            }
+            Error::Timeout { kind, after } => {
+                let what = match kind {
+                    TimeoutKind::Connect => "connect timeout: no connection",
+                    TimeoutKind::Read => "read timeout: the server sent nothing",
+                    TimeoutKind::Total => "total timeout: the request did not finish",
+                };
+                write!(f, "{what} within {after:?}")
+            }
+            Error::Proxy { status: 407, reason } => {
+                write!(f, "the proxy requires authentication (407 {reason}); put user:password in the proxy URL")
+            }
+            Error::Proxy { status, reason } => write!(f, "the proxy refused the tunnel: {status} {reason}"),
+            Error::Protocol(why) => write!(f, "HTTP protocol error: {why}"),
+            Error::Incomplete(why) => write!(f, "incomplete response: {why}"),
+            Error::TooManyRedirects { max, url } => {
+                write!(f, "too many redirects (more than {max}); last went to {url}")
+            }
+            Error::RedirectRefused { location, reason } => write!(f, "refusing redirect to {location:?}: {reason}"),
+            Error::BodyTooLarge { limit } => {
+                write!(f, "response body exceeds the limit of {limit} bytes (raise it with max_body_size)")
+            }
+            Error::Decode(why) => write!(f, "could not decode the response body: {why}"),
+            Error::Status { status, reason, url } => write!(f, "HTTP status {status} {reason} from {url}"),
+            Error::Io(error) => write!(f, "connection error: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Url(error) => Some(error),
+            Error::Dns { source, .. } | Error::Connect { source, .. } => Some(source),
+            Error::Io(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<UrlError> for Error {
+    fn from(error: UrlError) -> Self {
+        Error::Url(error)
+    }
+}

@@ -1,0 +1,100 @@
+//! One request-response exchange on one connection: write the head and
+//! body, read the response head (skipping 1xx), decide the body's framing.
+//!
+//! In the path of a request this sits between the session (which picked the
+//! connection) and the [`Response`](crate::http::Response) (which reads the
+//! body). It also tells the session whether a failure happened before the
+//! server sent a single byte, the one case where retrying on a fresh
+//! connection is safe for an idempotent request.
+
+use crate::http::connection::Connection;
+use crate::http::deadline::{Deadline, within};
+use crate::http::error::Error;
+use crate::http::framing::{Framing, response_framing};
+use crate::http::head::{HeadLimits, HeadScanner, ResponseHead, parse_head};
+
+/// Why an exchange failed, and whether it failed before any response byte
+/// arrived (a server closing a kept-alive connection looks exactly like that).
+pub(crate) struct Failure {
+    /// What went wrong.
+    pub(crate) error: Error,
+    /// True when the server sent nothing at all before the failure.
+    pub(crate) nothing_received: bool,
+}
+
+/// Writes `request` (head and body, already rendered) and reads the final
+/// response head and its framing.
+pub(crate) async fn exchange(
+    connection: &mut Connection,
+    request: &[u8],
+    request_was_head: bool,
+    limits: &HeadLimits,
+    read_deadline: impl Fn() -> Option<Deadline>,
+) -> Result<(ResponseHead, Framing), Failure> {
+    if let Err(error) = connection.write_all(request).await {
+        // A write can fail on a connection the server already closed; the
+        // server has then seen (and answered) nothing.
+        return Err(Failure { error: Error::Io(error), nothing_received: true });
+    }
+    let mut received_any = false;
+    let head = read_head_tracking(connection, limits, read_deadline, &mut received_any)
+        .await
+        .map_err(|error| Failure { error, nothing_received: !received_any })?;
+    let framing = response_framing(request_was_head, &head)
+        .map_err(|error| Failure { error: Error::Protocol(error.to_string()), nothing_received: false })?;
+    Ok((head, framing))
+}
+
+/// Reads the next final response head from `connection`, skipping interim
+/// (1xx) responses other than 101.
+///
+/// # Errors
+/// [`Error::Incomplete`] if the connection ends first, [`Error::Protocol`]
+/// for a malformed or oversized head, a read [`Error::Timeout`].
+pub(crate) async fn read_head(
+    connection: &mut Connection,
+    limits: &HeadLimits,
+    read_deadline: Option<Deadline>,
+) -> Result<ResponseHead, Error> {
+    read_head_tracking(connection, limits, || read_deadline, &mut false).await
+}
+
+/// [`read_head`], noting in `received_any` whether any byte arrived.
+async fn read_head_tracking(
+    connection: &mut Connection,
+    limits: &HeadLimits,
+    read_deadline: impl Fn() -> Option<Deadline>,
+    received_any: &mut bool,
+) -> Result<ResponseHead, Error> {
+    loop {
+        let mut scanner = HeadScanner::new();
+        // The scanner remembers how far it looked, so each read only costs
+        // a scan of the new bytes; httparse runs once, on the complete head.
+        let length = loop {
+            *received_any |= !connection.buffered().is_empty();
+            match scanner.scan(connection.buffered(), limits) {
+                Ok(Some(length)) => break length,
+                Ok(None) => {}
+                Err(error) => return Err(Error::Protocol(error.to_string())),
+            }
+            let read = within(read_deadline(), async { connection.fill().await.map_err(Error::Io) }).await?;
+            if read == 0 {
+                let what = if connection.buffered().is_empty() {
+                    "the server closed the connection without sending a response"
+                } else {
+                    "the server closed the connection in the middle of the response head"
+                };
+                return Err(Error::Incomplete(what.into()));
+            }
+        };
+        let head =
+            parse_head(&connection.buffered()[..length], limits).map_err(|error| Error::Protocol(error.to_string()))?;
+        connection.consume(length);
+        // 1xx answers (100 Continue, 103 Early Hints) are interim: the real
+        // answer follows on the same connection. 101 is final for us.
+        if (100..200).contains(&head.status) && head.status != 101 {
+            continue;
+        }
+        return Ok(head);
+    }
+}

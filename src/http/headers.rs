@@ -1,0 +1,516 @@
+//! [`Headers`]: the ordered multimap of header fields carried by a request or
+//! a response.
+//!
+//! On the way out, the user fills a `Headers` for a request; the request writer
+//! checks every field with [`check_name`] and [`check_value`] before a single
+//! byte reaches the socket, so a stray CR or LF can never smuggle a second
+//! header or a second request onto the wire. On the way back, the head reader
+//! (`head.rs`) builds a `Headers` from the parsed response, decoding each raw
+//! value with [`decode_value`].
+//!
+//! The storage is a plain `Vec<(String, String)>` in arrival order, not a hash
+//! map: a response rarely carries more than a few dozen fields, a linear scan
+//! over them beats hashing, and HTTP needs what a map would lose - the order of
+//! fields and repeated names (`Set-Cookie`). Names keep the spelling they were
+//! given; every lookup compares them ASCII-case-insensitively, as RFC 9110
+//! section 5.1 says field names are.
+
+use std::error::Error;
+use std::fmt;
+
+/// An ordered list of header fields; lookups ignore ASCII case in names.
+///
+/// ```
+/// use corio::http::Headers;
+///
+/// let mut headers = Headers::new();
+/// headers.append("Set-Cookie", "a=1");
+/// headers.append("set-cookie", "b=2");
+/// headers.insert("Content-Type", "text/plain");
+/// assert_eq!(headers.get("SET-COOKIE"), Some("a=1"));
+/// assert_eq!(headers.get_all("set-cookie").collect::<Vec<_>>(), ["a=1", "b=2"]);
+/// assert_eq!(headers.len(), 3);
+/// ```
+#[derive(Clone, Default)]
+pub struct Headers {
+    /// The fields in the order they were added or received: (name as given, value).
+    fields: Vec<(String, String)>,
+}
+
+impl Headers {
+    /// An empty list; allocates nothing until the first field is added.
+    ///
+    /// ```
+    /// assert!(corio::http::Headers::new().is_empty());
+    /// ```
+    pub fn new() -> Headers {
+        Headers { fields: Vec::new() }
+    }
+
+    /// An empty list with room for `n` fields before it reallocates.
+    ///
+    /// ```
+    /// let headers = corio::http::Headers::with_capacity(8);
+    /// assert_eq!(headers.len(), 0);
+    /// ```
+    pub fn with_capacity(n: usize) -> Headers {
+        Headers { fields: Vec::with_capacity(n) }
+    }
+
+    /// The value of the first field called `name` (any ASCII case), if any.
+    ///
+    /// ```
+    /// let headers: corio::http::Headers = [("Content-Length", "5")].into_iter().collect();
+    /// assert_eq!(headers.get("content-length"), Some("5"));
+    /// assert_eq!(headers.get("content-type"), None);
+    /// ```
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.get_all(name).next()
+    }
+
+    /// The values of every field called `name`, in order.
+    ///
+    /// ```
+    /// let headers: corio::http::Headers = [("Via", "a"), ("Host", "h"), ("via", "b")].into_iter().collect();
+    /// assert_eq!(headers.get_all("VIA").collect::<Vec<_>>(), ["a", "b"]);
+    /// ```
+    pub fn get_all(&self, name: &str) -> impl Iterator<Item = &str> {
+        self.fields.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// True if at least one field is called `name`.
+    ///
+    /// ```
+    /// let headers: corio::http::Headers = [("Host", "example.com")].into_iter().collect();
+    /// assert!(headers.contains("host"));
+    /// ```
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Sets `name` to exactly one `value`: the first field with that name takes
+    /// the new name spelling and value in place, later ones are removed; if there
+    /// was none, the field is appended. Nothing is validated here (see
+    /// [`check_name`] and [`check_value`]).
+    ///
+    /// ```
+    /// let mut headers: corio::http::Headers = [("Accept", "a"), ("Host", "h"), ("accept", "b")].into_iter().collect();
+    /// headers.insert("ACCEPT", "c");
+    /// assert_eq!(headers.iter().collect::<Vec<_>>(), [("ACCEPT", "c"), ("Host", "h")]);
+    /// ```
+    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        let (name, value) = (name.into(), value.into());
+        let Some(first) = self.fields.iter().position(|(n, _)| n.eq_ignore_ascii_case(&name)) else {
+            self.fields.push((name, value));
+            return;
+        };
+        // One pass over the tail drops the later duplicates; `retain` keeps the
+        // order of what stays and moves each survivor at most once, so this is
+        // O(n) however many duplicates there were.
+        let mut index = 0;
+        self.fields.retain(|(n, _)| {
+            let keep = index <= first || !n.eq_ignore_ascii_case(&name);
+            index += 1;
+            keep
+        });
+        self.fields[first] = (name, value);
+    }
+
+    /// Adds a field at the end, keeping any existing fields with the same name.
+    ///
+    /// ```
+    /// let mut headers = corio::http::Headers::new();
+    /// headers.append("Accept", "text/html");
+    /// headers.append("Accept", "text/plain");
+    /// assert_eq!(headers.len(), 2);
+    /// ```
+    pub fn append(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.fields.push((name.into(), value.into()));
+    }
+
+    /// Removes every field called `name`; true if there was at least one.
+    ///
+    /// ```
+    /// let mut headers: corio::http::Headers = [("Host", "h")].into_iter().collect();
+    /// assert!(headers.remove("HOST"));
+    /// assert!(!headers.remove("host"));
+    /// ```
+    pub fn remove(&mut self, name: &str) -> bool {
+        let before = self.fields.len();
+        self.fields.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.fields.len() != before
+    }
+
+    /// Every field as `(name, value)`, in order, names spelled as given.
+    ///
+    /// ```
+    /// let headers: corio::http::Headers = [("A", "1"), ("B", "2")].into_iter().collect();
+    /// assert_eq!(headers.iter().collect::<Vec<_>>(), [("A", "1"), ("B", "2")]);
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.fields.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    /// The number of fields, counting repeated names separately.
+    ///
+    /// ```
+    /// let headers: corio::http::Headers = [("A", "1"), ("a", "2")].into_iter().collect();
+    /// assert_eq!(headers.len(), 2);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// True if there are no fields.
+    ///
+    /// ```
+    /// assert!(corio::http::Headers::default().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// True if any field called `name` lists `token` among its comma-separated
+    /// members (ASCII case ignored, spaces and tabs around members trimmed), as
+    /// in `Connection: keep-alive, close`.
+    ///
+    /// ```
+    /// let headers: corio::http::Headers = [("Connection", "keep-alive, Close")].into_iter().collect();
+    /// assert!(headers.has_token("connection", "close"));
+    /// assert!(!headers.has_token("connection", "upgrade"));
+    /// ```
+    pub fn has_token(&self, name: &str, token: &str) -> bool {
+        self.get_all(name).flat_map(|value| value.split(',')).any(|member| trim_ows(member).eq_ignore_ascii_case(token))
+    }
+}
+
+/// Trims optional whitespace (RFC 9110 `OWS`: spaces and horizontal tabs) from
+/// both ends of a list member.
+pub fn trim_ows(s: &str) -> &str {
+    s.trim_matches([' ', '\t'])
+}
+
+/// Equal when both hold the same fields in the same order, names compared
+/// ignoring ASCII case and values exactly; so `Host: a` equals `host: a`.
+impl PartialEq for Headers {
+    fn eq(&self, other: &Headers) -> bool {
+        self.fields.len() == other.fields.len()
+            && self.fields.iter().zip(&other.fields).all(|((n1, v1), (n2, v2))| n1.eq_ignore_ascii_case(n2) && v1 == v2)
+    }
+}
+
+impl Eq for Headers {}
+
+/// Shows the fields as a map-like list, `{"Host": "a", "Accept": "b"}`.
+impl fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> Extend<(K, V)> for Headers {
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
+        // `append`, not `insert`: extending adds fields, it never replaces them.
+        self.fields.extend(iter.into_iter().map(|(n, v)| (n.into(), v.into())));
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Headers {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Headers {
+        let mut headers = Headers::new();
+        headers.extend(iter);
+        headers
+    }
+}
+
+/// Turns a raw received field value into text: valid UTF-8 is taken as is,
+/// anything else is read as Latin-1 (each byte becomes U+0000..U+00FF), which
+/// is lossless and is what HTTP/1.1 historically specified and what Python's
+/// `http.client` does. Allocates exactly once, sized for the result.
+pub fn decode_value(raw: &[u8]) -> String {
+    if let Ok(text) = std::str::from_utf8(raw) {
+        return text.to_owned();
+    }
+    // A byte at or above 0x80 becomes a two-byte UTF-8 sequence, so counting
+    // them first gives the exact capacity and the pushes never reallocate.
+    let wide = raw.iter().filter(|b| !b.is_ascii()).count();
+    let mut text = String::with_capacity(raw.len() + wide);
+    text.extend(raw.iter().map(|&b| char::from(b)));
+    text
+}
+
+/// Checks that `name` can be sent as a field name: non-empty and made only of
+/// RFC 9110 `tchar`s (letters, digits and ``!#$%&'*+-.^_`|~``).
+///
+/// ```
+/// assert!(corio::http::check_name("X-Request-Id").is_ok());
+/// assert!(corio::http::check_name("X Request").is_err());
+/// ```
+pub fn check_name(name: &str) -> Result<(), HeaderError> {
+    if name.is_empty() {
+        return Err(HeaderError::EmptyName);
+    }
+    match name.chars().find(|&c| !is_tchar(c)) {
+        Some(found) => Err(HeaderError::InvalidName { name: name.to_owned(), found }),
+        None => Ok(()),
+    }
+}
+
+/// Checks that `value` can be sent as the value of field `name` (the name is
+/// only used in the error message): no CR, LF or NUL, and no other control
+/// character except horizontal tab. Non-ASCII text is allowed and is sent as
+/// UTF-8.
+///
+/// ```
+/// assert!(corio::http::check_value("X-A", "fine\tvalue").is_ok());
+/// assert!(corio::http::check_value("X-A", "evil\r\nX-B: 1").is_err());
+/// ```
+pub fn check_value(name: &str, value: &str) -> Result<(), HeaderError> {
+    let name = || name.to_owned();
+    // Checking bytes is enough: every control character is ASCII, and UTF-8
+    // never uses ASCII byte values inside a multi-byte sequence.
+    for &byte in value.as_bytes() {
+        match byte {
+            b'\r' | b'\n' => return Err(HeaderError::LineBreak { name: name() }),
+            0 => return Err(HeaderError::Nul { name: name() }),
+            b'\t' => {}
+            0x01..=0x1f | 0x7f => return Err(HeaderError::ControlCharacter { name: name(), byte }),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// True for the characters RFC 9110 section 5.6.2 allows in a token.
+fn is_tchar(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+}
+
+/// Why a header field was refused before a request was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HeaderError {
+    /// A field name was the empty string.
+    EmptyName,
+    /// A field name contained `found`, which is not an RFC 9110 token character
+    /// (for example a space, a colon or a non-ASCII letter).
+    InvalidName {
+        /// The offending name, as given.
+        name: String,
+        /// The first character in it that is not allowed.
+        found: char,
+    },
+    /// A value contained CR or LF, which would end the field early and let the
+    /// rest be read as another header or request.
+    LineBreak {
+        /// The name of the field whose value was refused.
+        name: String,
+    },
+    /// A value contained a NUL byte.
+    Nul {
+        /// The name of the field whose value was refused.
+        name: String,
+    },
+    /// A value contained another control character (0x01-0x1F except tab, or
+    /// 0x7F DEL).
+    ControlCharacter {
+        /// The name of the field whose value was refused.
+        name: String,
+        /// The control byte found.
+        byte: u8,
+    },
+}
+
+impl fmt::Display for HeaderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `{:?}` quotes the name and escapes anything unprintable in it, so the
+        // message is safe to log even when the name is the problem.
+        match self {
+            HeaderError::EmptyName => f.write_str("header name is empty; refusing to send it"),
+            HeaderError::InvalidName { name, found } => write!(
+                f,
+                "header name {name:?} contains {found:?}, which is not allowed in a field name \
+                 (letters, digits and !#$%&'*+-.^_`|~ only); refusing to send it"
+            ),
+            HeaderError::LineBreak { name } => {
+                write!(f, "header {name:?} value contains a line break (CR or LF); refusing to send it")
+            }
+            HeaderError::Nul { name } => write!(f, "header {name:?} value contains a NUL byte; refusing to send it"),
+            HeaderError::ControlCharacter { name, byte } => {
+                write!(f, "header {name:?} value contains control character 0x{byte:02x}; refusing to send it")
+            }
+        }
+    }
+}
+
+impl Error for HeaderError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(fields: &[(&str, &str)]) -> Headers {
+        fields.iter().copied().collect()
+    }
+
+    fn listed(h: &Headers) -> Vec<(&str, &str)> {
+        h.iter().collect()
+    }
+
+    #[test]
+    fn lookups_ignore_ascii_case_and_keep_order() {
+        let h = headers(&[("Set-Cookie", "a"), ("Host", "h"), ("SET-COOKIE", "b")]);
+        let cases: &[(&str, Option<&str>, &[&str])] = &[
+            ("set-cookie", Some("a"), &["a", "b"]),
+            ("HOST", Some("h"), &["h"]),
+            ("missing", None, &[]),
+            ("Set-Cookie ", None, &[]),
+        ];
+        for &(name, first, all) in cases {
+            assert_eq!(h.get(name), first, "get({name:?})");
+            assert_eq!(h.get_all(name).collect::<Vec<_>>(), all, "get_all({name:?})");
+            assert_eq!(h.contains(name), first.is_some(), "contains({name:?})");
+        }
+    }
+
+    #[test]
+    fn insert_replaces_all_and_keeps_position_of_the_first() {
+        type Case<'a> = (&'a [(&'a str, &'a str)], (&'a str, &'a str), &'a [(&'a str, &'a str)]);
+        let cases: &[Case] = &[
+            (&[], ("A", "1"), &[("A", "1")]),
+            (&[("B", "x")], ("A", "1"), &[("B", "x"), ("A", "1")]),
+            (&[("a", "0"), ("B", "x")], ("A", "1"), &[("A", "1"), ("B", "x")]),
+            (&[("B", "x"), ("a", "0"), ("C", "y"), ("A", "2")], ("A", "1"), &[("B", "x"), ("A", "1"), ("C", "y")]),
+            (&[("a", "0"), ("a", "0"), ("a", "0")], ("A", "1"), &[("A", "1")]),
+        ];
+        for &(before, (name, value), after) in cases {
+            let mut h = headers(before);
+            h.insert(name, value);
+            assert_eq!(listed(&h), after, "insert into {before:?}");
+        }
+    }
+
+    #[test]
+    fn append_remove_len_and_extend() {
+        let mut h = Headers::with_capacity(4);
+        assert!(h.is_empty());
+        h.append("A", "1");
+        h.append("a", "2");
+        h.extend([("B", "3")]);
+        h.extend(vec![(String::from("C"), String::from("4"))]);
+        assert_eq!(h.len(), 4);
+        assert!(h.remove("A"));
+        assert!(!h.remove("a"));
+        assert_eq!(listed(&h), [("B", "3"), ("C", "4")]);
+    }
+
+    #[test]
+    fn equality_ignores_name_case_but_not_order_or_value_case() {
+        let cases = [
+            (headers(&[("Host", "a")]), headers(&[("host", "a")]), true),
+            (headers(&[("Host", "a")]), headers(&[("Host", "A")]), false),
+            (headers(&[("A", "1"), ("B", "2")]), headers(&[("B", "2"), ("A", "1")]), false),
+            (headers(&[("A", "1")]), headers(&[("A", "1"), ("A", "1")]), false),
+            (Headers::new(), Headers::default(), true),
+        ];
+        for (left, right, equal) in cases {
+            assert_eq!(left == right, equal, "{left:?} == {right:?}");
+        }
+    }
+
+    #[test]
+    fn debug_shows_fields_as_a_map() {
+        assert_eq!(format!("{:?}", headers(&[("A", "1"), ("a", "2")])), r#"{"A": "1", "a": "2"}"#);
+    }
+
+    #[test]
+    fn has_token_searches_comma_lists_across_fields() {
+        let h = headers(&[("Connection", "keep-alive ,\tUpgrade"), ("connection", "CLOSE"), ("Other", "close")]);
+        let cases = [
+            ("connection", "close", true),
+            ("connection", "upgrade", true),
+            ("Connection", "keep-alive", true),
+            ("connection", "keep", false),
+            ("connection", "", false),
+            ("other", "close", true),
+            ("missing", "close", false),
+        ];
+        for (name, token, found) in cases {
+            assert_eq!(h.has_token(name, token), found, "has_token({name:?}, {token:?})");
+        }
+    }
+
+    #[test]
+    fn decode_value_takes_utf8_as_is_and_falls_back_to_latin1() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"", ""),
+            (b"plain", "plain"),
+            ("caf\u{e9}".as_bytes(), "caf\u{e9}"),
+            (b"caf\xe9", "caf\u{e9}"),
+            (b"\xff\x80 \xc3", "\u{ff}\u{80} \u{c3}"),
+        ];
+        for &(raw, text) in cases {
+            let decoded = decode_value(raw);
+            assert_eq!(decoded, text, "decode_value({raw:?})");
+            // The Latin-1 path sizes the string exactly: it never grew past its first allocation.
+            if std::str::from_utf8(raw).is_err() {
+                assert_eq!(decoded.capacity(), decoded.len(), "capacity for {raw:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn check_name_accepts_tokens_only() {
+        let cases = [
+            ("Content-Type", Ok(())),
+            ("x!#$%&'*+-.^_`|~09", Ok(())),
+            ("", Err(HeaderError::EmptyName)),
+            ("X A", Err(HeaderError::InvalidName { name: "X A".into(), found: ' ' })),
+            ("X:", Err(HeaderError::InvalidName { name: "X:".into(), found: ':' })),
+            ("X\r\n", Err(HeaderError::InvalidName { name: "X\r\n".into(), found: '\r' })),
+            ("caf\u{e9}", Err(HeaderError::InvalidName { name: "caf\u{e9}".into(), found: '\u{e9}' })),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(check_name(name), expected, "check_name({name:?})");
+        }
+    }
+
+    #[test]
+    fn check_value_refuses_line_breaks_nul_and_controls() {
+        let name = || "X-A".to_owned();
+        let cases = [
+            ("", Ok(())),
+            ("a\tb c", Ok(())),
+            ("caf\u{e9} \u{1f600}", Ok(())),
+            ("a\r\nX-B: 1", Err(HeaderError::LineBreak { name: name() })),
+            ("a\nb", Err(HeaderError::LineBreak { name: name() })),
+            ("a\rb", Err(HeaderError::LineBreak { name: name() })),
+            ("a\0b", Err(HeaderError::Nul { name: name() })),
+            ("a\x07", Err(HeaderError::ControlCharacter { name: name(), byte: 7 })),
+            ("a\x7f", Err(HeaderError::ControlCharacter { name: name(), byte: 0x7f })),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(check_value("X-A", value), expected, "check_value({value:?})");
+        }
+    }
+
+    #[test]
+    fn error_messages_name_the_header_and_the_reason() {
+        let cases = [
+            (
+                HeaderError::LineBreak { name: "X-A".into() },
+                r#"header "X-A" value contains a line break (CR or LF); refusing to send it"#,
+            ),
+            (HeaderError::Nul { name: "X-A".into() }, r#"header "X-A" value contains a NUL byte; refusing to send it"#),
+            (
+                HeaderError::ControlCharacter { name: "X-A".into(), byte: 7 },
+                r#"header "X-A" value contains control character 0x07; refusing to send it"#,
+            ),
+            (HeaderError::EmptyName, "header name is empty; refusing to send it"),
+        ];
+        for (error, message) in cases {
+            assert_eq!(error.to_string(), message);
+        }
+        let invalid = HeaderError::InvalidName { name: "X\nA".into(), found: '\n' }.to_string();
+        assert!(invalid.starts_with(r#"header name "X\nA" contains '\n', which is not allowed"#), "{invalid}");
+    }
+}

@@ -1,0 +1,428 @@
+//! [`RequestBuilder`]: one request being described (headers, body, per-request
+//! overrides) and, when it is sent, the exact bytes of its head.
+//!
+//! In the path of a request this is the beginning: `session.get(url)` makes
+//! a builder, awaiting it hands it to the session, and `write_head` renders
+//! the head once per hop (a redirect changes the URL and maybe the method).
+//! Everything a server or proxy could misread is refused here, before a
+//! byte is written.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::time::Duration;
+
+use crate::http::error::Error;
+use crate::http::headers::{Headers, check_name, check_value};
+use crate::http::response::Response;
+use crate::http::session::Session;
+use crate::http::url::{IntoUrl, Url};
+
+/// A request being built: awaiting it (or calling [`send`](Self::send))
+/// sends it.
+///
+/// ```no_run
+/// # corio::run(async {
+/// let session = corio::http::Session::new();
+/// let response = session
+///     .post("http://127.0.0.1:8080/login")
+///     .header("X-Requested-With", "corio")
+///     .form(&[("user", "ann"), ("password", "s3cret & more")])
+///     .await?;
+/// println!("{}", response.status());
+/// # Ok::<(), corio::http::Error>(())
+/// # }).unwrap();
+/// ```
+#[must_use = "a request does nothing until it is awaited"]
+pub struct RequestBuilder {
+    /// The session that sends it.
+    session: Session,
+    /// The method, checked when sent.
+    method: String,
+    /// The target, or the error parsing it gave (reported when sent).
+    url: Result<Url, Error>,
+    /// Headers given for this request; they replace session defaults of the
+    /// same name.
+    headers: Headers,
+    /// The body, if any.
+    body: Option<Vec<u8>>,
+    /// Overrides of the session's settings.
+    pub(crate) options: RequestOptions,
+    /// The first error a builder method met (an unusable proxy URL, say).
+    error: Option<Error>,
+}
+
+/// Per-request overrides; `None` means "the session's setting".
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RequestOptions {
+    /// Whole-request timeout.
+    pub(crate) total_timeout: Option<Option<Duration>>,
+    /// Connect timeout.
+    pub(crate) connect_timeout: Option<Option<Duration>>,
+    /// Read timeout.
+    pub(crate) read_timeout: Option<Option<Duration>>,
+    /// `Some(None)` forces a direct connection; `Some(Some(url))` a proxy.
+    pub(crate) proxy: Option<Option<String>>,
+    /// Redirects to follow at most (0 = do not follow).
+    pub(crate) max_redirects: Option<usize>,
+}
+
+/// What the session needs to send a request: the checked parts of a
+/// [`RequestBuilder`].
+pub(crate) struct Prepared {
+    /// The method, a valid token.
+    pub(crate) method: String,
+    /// The first target.
+    pub(crate) url: Url,
+    /// The request's own headers (validated).
+    pub(crate) headers: Headers,
+    /// The body, if any.
+    pub(crate) body: Option<Vec<u8>>,
+    /// Overrides of the session's settings.
+    pub(crate) options: RequestOptions,
+}
+
+impl RequestBuilder {
+    /// A request for `session` with `method` and `url`.
+    pub(crate) fn new(session: Session, method: &str, url: impl IntoUrl) -> RequestBuilder {
+        RequestBuilder {
+            session,
+            method: method.to_owned(),
+            url: url.into_url().map_err(Error::from),
+            headers: Headers::new(),
+            body: None,
+            options: RequestOptions::default(),
+            error: None,
+        }
+    }
+
+    /// Adds a header (several with one name are all sent). A header of the
+    /// same name in the session's defaults is replaced.
+    ///
+    /// ```
+    /// # let session = corio::http::Session::new();
+    /// let request = session.get("http://example.com/").header("Accept-Language", "zh-CN,zh;q=0.9");
+    /// ```
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> RequestBuilder {
+        self.headers.append(name, value);
+        self
+    }
+
+    /// Sends `body` as is, with its length as `Content-Length`.
+    ///
+    /// ```
+    /// # let session = corio::http::Session::new();
+    /// let request = session.put("http://example.com/blob").body(vec![0u8, 1, 2]);
+    /// ```
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> RequestBuilder {
+        self.body = Some(body.into());
+        self
+    }
+
+    /// Sends `fields` as an `application/x-www-form-urlencoded` body
+    /// (aiohttp's `data={...}`).
+    ///
+    /// ```
+    /// # let session = corio::http::Session::new();
+    /// let request = session.post("http://example.com/search").form(&[("q", "肖申克"), ("page", "1")]);
+    /// ```
+    pub fn form<K: AsRef<str>, V: AsRef<str>>(mut self, fields: &[(K, V)]) -> RequestBuilder {
+        let mut body = String::new();
+        for (index, (name, value)) in fields.iter().enumerate() {
+            if index > 0 {
+                body.push('&');
+            }
+            form_encode(name.as_ref(), &mut body);
+            body.push('=');
+            form_encode(value.as_ref(), &mut body);
+        }
+        self.set_default_header("Content-Type", "application/x-www-form-urlencoded");
+        self.body(body)
+    }
+
+    /// Sends `json`, already serialised JSON text, as `application/json`.
+    ///
+    /// ```
+    /// # let session = corio::http::Session::new();
+    /// let request = session.post("http://example.com/api").json(r#"{"rank": 1}"#);
+    /// ```
+    pub fn json(mut self, json: impl Into<String>) -> RequestBuilder {
+        self.set_default_header("Content-Type", "application/json");
+        self.body(json.into())
+    }
+
+    /// Appends `name=value` pairs to the URL's query (aiohttp's `params=`).
+    ///
+    /// ```
+    /// # let session = corio::http::Session::new();
+    /// let request = session.get("https://movie.douban.com/top250").query(&[("start", "25"), ("filter", "")]);
+    /// ```
+    pub fn query<K: AsRef<str>, V: AsRef<str>>(mut self, pairs: &[(K, V)]) -> RequestBuilder {
+        if let Ok(url) = &self.url {
+            let mut text = url.to_string();
+            let mut separator = if url.query().is_some() { '&' } else { '?' };
+            for (name, value) in pairs {
+                text.push(separator);
+                separator = '&';
+                form_encode(name.as_ref(), &mut text);
+                text.push('=');
+                form_encode(value.as_ref(), &mut text);
+            }
+            self.url = Url::parse(&text).map_err(Error::from);
+        }
+        self
+    }
+
+    /// Limits the whole request, redirects and body included; `None` for no
+    /// limit. Overrides the session's total timeout.
+    ///
+    /// ```
+    /// # let session = corio::http::Session::new();
+    /// let request = session.get("http://example.com/").timeout(Some(std::time::Duration::from_secs(5)));
+    /// ```
+    pub fn timeout(mut self, total: Option<Duration>) -> RequestBuilder {
+        self.options.total_timeout = Some(total);
+        self
+    }
+
+    /// Limits getting a connection for this request.
+    ///
+    /// ```
+    /// # let session = corio::http::Session::new();
+    /// let request = session.get("http://example.com/").connect_timeout(Some(std::time::Duration::from_secs(2)));
+    /// ```
+    pub fn connect_timeout(mut self, connect: Option<Duration>) -> RequestBuilder {
+        self.options.connect_timeout = Some(connect);
+        self
+    }
+
+    /// Limits each wait for bytes from the server.
+    ///
+    /// ```
+    /// # let session = corio::http::Session::new();
+    /// let request = session.get("http://example.com/").read_timeout(Some(std::time::Duration::from_secs(10)));
+    /// ```
+    pub fn read_timeout(mut self, read: Option<Duration>) -> RequestBuilder {
+        self.options.read_timeout = Some(read);
+        self
+    }
+
+    /// Sends this request through the HTTP proxy at `url` (the tutorial's
+    /// `session.get(url, proxy="http://...")`); credentials in the URL are
+    /// sent as `Proxy-Authorization: Basic`.
+    ///
+    /// ```
+    /// # let session = corio::http::Session::new();
+    /// let request = session.get("http://example.com/").proxy("http://user:pass@127.0.0.1:3128");
+    /// ```
+    pub fn proxy(mut self, url: &str) -> RequestBuilder {
+        self.options.proxy = Some(Some(url.to_owned()));
+        self
+    }
+
+    /// Connects directly, ignoring the session's proxy settings.
+    ///
+    /// ```
+    /// # let session = corio::http::Session::new();
+    /// let request = session.get("http://127.0.0.1/").no_proxy();
+    /// ```
+    pub fn no_proxy(mut self) -> RequestBuilder {
+        self.options.proxy = Some(None);
+        self
+    }
+
+    /// Follows at most `max` redirects (0: return the redirect itself).
+    ///
+    /// ```
+    /// # let session = corio::http::Session::new();
+    /// let request = session.get("http://example.com/").max_redirects(0);
+    /// ```
+    pub fn max_redirects(mut self, max: usize) -> RequestBuilder {
+        self.options.max_redirects = Some(max);
+        self
+    }
+
+    /// Sends the request and waits for the response head; the body is read
+    /// later from the [`Response`]. Same as awaiting the builder.
+    ///
+    /// # Errors
+    /// Every [`Error`] but [`Error::Status`] and [`Error::Decode`].
+    ///
+    /// ```no_run
+    /// # corio::run(async {
+    /// let session = corio::http::Session::new();
+    /// let response = session.get("http://example.com/").send().await?;
+    /// # Ok::<(), corio::http::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn send(self) -> Result<Response, Error> {
+        let session = self.session.clone();
+        session.execute(self.prepare()?).await
+    }
+
+    /// Checks everything that can be checked before connecting.
+    fn prepare(self) -> Result<Prepared, Error> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        let url = self.url?;
+        if self.method.is_empty() || !self.method.bytes().all(is_token_byte) {
+            return Err(Error::InvalidRequest(format!(
+                "method {:?} is not a valid HTTP token (letters, digits and !#$%&'*+-.^_`|~ only)",
+                self.method
+            )));
+        }
+        for (name, value) in self.headers.iter() {
+            check_name(name).map_err(|error| Error::InvalidRequest(error.to_string()))?;
+            check_value(name, value).map_err(|error| Error::InvalidRequest(error.to_string()))?;
+            if name.eq_ignore_ascii_case("transfer-encoding") || name.eq_ignore_ascii_case("content-length") {
+                return Err(Error::InvalidRequest(format!(
+                    "the {name} header is set by the client from the body; do not set it yourself"
+                )));
+            }
+        }
+        Ok(Prepared { method: self.method, url, headers: self.headers, body: self.body, options: self.options })
+    }
+
+    /// Sets a header only if the request does not have it yet.
+    fn set_default_header(&mut self, name: &str, value: &str) {
+        if !self.headers.contains(name) {
+            self.headers.append(name, value);
+        }
+    }
+}
+
+impl IntoFuture for RequestBuilder {
+    type Output = Result<Response, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<Response, Error>>>>;
+
+    /// `session.get(url).await`, as aiohttp's `await session.get(url)`.
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// The parts of a head that change from hop to hop.
+pub(crate) struct HeadParts<'a> {
+    /// The method.
+    pub(crate) method: &'a str,
+    /// The target URL.
+    pub(crate) url: &'a Url,
+    /// True when the request goes to a proxy in absolute form.
+    pub(crate) absolute_form: bool,
+    /// The session's default headers; those the request also sets are skipped.
+    pub(crate) defaults: &'a Headers,
+    /// The request's own headers.
+    pub(crate) headers: &'a Headers,
+    /// Extra computed headers (`Cookie`, `Proxy-Authorization`, ...).
+    pub(crate) extra: &'a [(&'a str, &'a str)],
+    /// The body length, if there is a body.
+    pub(crate) body_length: Option<usize>,
+}
+
+/// Renders a request head: request line, `Host` first, the headers, the
+/// computed ones, `Content-Length`, the blank line.
+pub(crate) fn write_head(parts: &HeadParts<'_>, out: &mut Vec<u8>) {
+    out.extend_from_slice(parts.method.as_bytes());
+    out.push(b' ');
+    if parts.absolute_form {
+        // A proxy needs the whole URL to know where to go (RFC 9112 3.2.2).
+        out.extend_from_slice(parts.url.to_string().as_bytes());
+    } else {
+        out.extend_from_slice(parts.url.path_and_query().as_bytes());
+    }
+    out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
+    match parts.headers.get("host").or_else(|| parts.defaults.get("host")) {
+        Some(host) => out.extend_from_slice(host.as_bytes()),
+        None => out.extend_from_slice(parts.url.authority().as_bytes()),
+    }
+    out.extend_from_slice(b"\r\n");
+    // Defaults first, minus the ones the request overrides; written straight
+    // into the output, so merging costs no allocation.
+    let defaults = parts.defaults.iter().filter(|(name, _)| !parts.headers.contains(name));
+    let fields = defaults.chain(parts.headers.iter()).filter(|(name, _)| !name.eq_ignore_ascii_case("host"));
+    for (name, value) in fields.chain(parts.extra.iter().copied()) {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if let Some(length) = parts.body_length {
+        out.extend_from_slice(format!("Content-Length: {length}\r\n").as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// RFC 9110 token characters, the only ones allowed in a method.
+fn is_token_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
+}
+
+/// `application/x-www-form-urlencoded` encoding of one name or value: ASCII
+/// letters, digits and `*-._` as they are, space as `+`, the rest as `%XX`.
+fn form_encode(text: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for byte in text.bytes() {
+        match byte {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(char::from(byte)),
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(char::from(HEX[usize::from(byte >> 4)]));
+                out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_encoding_follows_the_urlencoded_rules() {
+        let mut out = String::new();
+        form_encode("a b&c=d/é*-._~", &mut out);
+        assert_eq!(out, "a+b%26c%3Dd%2F%C3%A9*-._%7E");
+    }
+
+    #[test]
+    fn head_puts_host_first_and_content_length_last() {
+        let url = Url::parse("http://example.com:8080/a b?q=1#frag").unwrap();
+        let mut headers = Headers::new();
+        headers.append("User-Agent", "ua");
+        headers.append("Host", "override");
+        let mut out = Vec::new();
+        let parts = HeadParts {
+            method: "POST",
+            url: &url,
+            absolute_form: false,
+            defaults: &Headers::new(),
+            headers: &headers,
+            extra: &[("Cookie", "a=1")],
+            body_length: Some(3),
+        };
+        write_head(&parts, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "POST /a%20b?q=1 HTTP/1.1\r\nHost: override\r\nUser-Agent: ua\r\nCookie: a=1\r\nContent-Length: 3\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn absolute_form_carries_the_whole_url_without_fragment() {
+        let url = Url::parse("http://example.com/p?q#f").unwrap();
+        let headers = Headers::new();
+        let mut out = Vec::new();
+        let parts = HeadParts {
+            method: "GET",
+            url: &url,
+            absolute_form: true,
+            defaults: &headers,
+            headers: &headers,
+            extra: &[],
+            body_length: None,
+        };
+        write_head(&parts, &mut out);
+        assert_eq!(String::from_utf8(out).unwrap(), "GET http://example.com/p?q HTTP/1.1\r\nHost: example.com\r\n\r\n");
+    }
+}

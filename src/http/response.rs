@@ -1,0 +1,314 @@
+//! [`Response`]: what a request returns once the response head has arrived:
+//! status, headers, the final URL, the redirects that led there, and the
+//! body, still on the wire, to read whole or piece by piece.
+
+use std::fmt;
+
+use crate::http::body::BodyReader;
+use crate::http::error::Error;
+use crate::http::head::ResponseHead;
+use crate::http::headers::Headers;
+use crate::http::url::Url;
+
+/// An HTTP response (aiohttp's `ClientResponse`).
+///
+/// The body is read with [`bytes`](Self::bytes), [`text`](Self::text) or
+/// [`chunk`](Self::chunk). Reading it to the end returns the connection to
+/// the session's pool; dropping a response with its body unread closes the
+/// connection instead.
+///
+/// ```no_run
+/// # corio::run(async {
+/// let session = corio::http::Session::new();
+/// let response = session.get("https://movie.douban.com/top250").await?.raise_for_status()?;
+/// println!("{} {:?}", response.status(), response.headers().get("content-type"));
+/// let html = response.text().await?;
+/// # Ok::<(), corio::http::Error>(())
+/// # }).unwrap();
+/// ```
+pub struct Response {
+    /// The status code.
+    status: u16,
+    /// The reason phrase.
+    reason: String,
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    version: u8,
+    /// The header fields in the order received.
+    headers: Headers,
+    /// The URL that gave this response (after redirects).
+    url: Url,
+    /// The redirect responses that led here, oldest first.
+    history: Vec<Response>,
+    /// The body.
+    body: BodyReader,
+}
+
+impl Response {
+    /// A response whose body is read by `body`.
+    pub(crate) fn new(head: ResponseHead, url: Url, body: BodyReader) -> Response {
+        Response {
+            status: head.status,
+            reason: head.reason,
+            version: head.version,
+            headers: head.headers,
+            url,
+            history: Vec::new(),
+            body,
+        }
+    }
+
+    /// The status code, such as 200 or 404.
+    ///
+    /// ```no_run
+    /// # async fn f(response: corio::http::Response) {
+    /// if response.status() == 404 { println!("页面不存在"); }
+    /// # }
+    /// ```
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The reason phrase (`OK`, `Not Found`); may be empty.
+    ///
+    /// ```no_run
+    /// # async fn f(response: corio::http::Response) {
+    /// println!("{} {}", response.status(), response.reason());
+    /// # }
+    /// ```
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// `"HTTP/1.1"` or `"HTTP/1.0"`.
+    ///
+    /// ```no_run
+    /// # async fn f(response: corio::http::Response) {
+    /// assert!(response.version().starts_with("HTTP/1."));
+    /// # }
+    /// ```
+    pub fn version(&self) -> &'static str {
+        if self.version == 0 { "HTTP/1.0" } else { "HTTP/1.1" }
+    }
+
+    /// True for a status below 400 (aiohttp's `ok`).
+    ///
+    /// ```no_run
+    /// # async fn f(response: corio::http::Response) {
+    /// if !response.ok() { eprintln!("failed: {}", response.status()); }
+    /// # }
+    /// ```
+    pub fn ok(&self) -> bool {
+        self.status < 400
+    }
+
+    /// The header fields, in the order the server sent them.
+    ///
+    /// ```no_run
+    /// # async fn f(response: corio::http::Response) {
+    /// let kind = response.headers().get("Content-Type");
+    /// # }
+    /// ```
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// The URL that gave this response: the request's, or the last
+    /// redirect's target.
+    ///
+    /// ```no_run
+    /// # async fn f(response: corio::http::Response) {
+    /// println!("ended up at {}", response.url());
+    /// # }
+    /// ```
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The redirect responses followed to get here, oldest first (empty
+    /// without redirects). Their bodies have been discarded.
+    ///
+    /// ```no_run
+    /// # async fn f(response: corio::http::Response) {
+    /// for hop in response.history() {
+    ///     println!("{} {}", hop.status(), hop.url());
+    /// }
+    /// # }
+    /// ```
+    pub fn history(&self) -> &[Response] {
+        &self.history
+    }
+
+    /// The announced `Content-Length`, if any (the body's length on the wire,
+    /// before decompression).
+    ///
+    /// ```no_run
+    /// # async fn f(response: corio::http::Response) {
+    /// let size = response.content_length();
+    /// # }
+    /// ```
+    pub fn content_length(&self) -> Option<u64> {
+        self.headers.get("content-length").and_then(|value| value.trim().parse().ok())
+    }
+
+    /// The chunked body's trailer fields; empty until the body has been read
+    /// to its end, and for bodies that were not chunked.
+    ///
+    /// ```no_run
+    /// # async fn f(mut response: corio::http::Response) -> Result<(), corio::http::Error> {
+    /// while response.chunk().await?.is_some() {}
+    /// let checksum = response.trailers().get("X-Checksum");
+    /// # Ok(()) }
+    /// ```
+    pub fn trailers(&self) -> &Headers {
+        self.body.trailers()
+    }
+
+    /// Returns the response if its status is below 400, else
+    /// [`Error::Status`] (aiohttp's `raise_for_status()`).
+    ///
+    /// # Errors
+    /// [`Error::Status`] for 4xx and 5xx.
+    ///
+    /// ```no_run
+    /// # corio::run(async {
+    /// let session = corio::http::Session::new();
+    /// let page = session.get("http://example.com/").await?.raise_for_status()?.text().await?;
+    /// # Ok::<(), corio::http::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn raise_for_status(self) -> Result<Response, Error> {
+        if self.ok() {
+            Ok(self)
+        } else {
+            Err(Error::Status { status: self.status, reason: self.reason.clone(), url: Box::new(self.url.clone()) })
+        }
+    }
+
+    /// The next piece of the (decompressed) body, or `None` at its end.
+    ///
+    /// # Errors
+    /// A read [`Error::Timeout`], [`Error::Incomplete`] if the connection
+    /// ends early, [`Error::Protocol`] for bad framing,
+    /// [`Error::BodyTooLarge`], [`Error::Decode`].
+    ///
+    /// ```no_run
+    /// # async fn f(mut response: corio::http::Response) -> Result<(), corio::http::Error> {
+    /// let mut total = 0;
+    /// while let Some(piece) = response.chunk().await? {
+    ///     total += piece.len();
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>, Error> {
+        let mut piece = Vec::new();
+        match self.body.read_into(&mut piece).await? {
+            0 => Ok(None),
+            _ => Ok(Some(piece)),
+        }
+    }
+
+    /// The whole (decompressed) body.
+    ///
+    /// # Errors
+    /// As for [`chunk`](Self::chunk).
+    ///
+    /// ```no_run
+    /// # async fn f(response: corio::http::Response) -> Result<(), corio::http::Error> {
+    /// let image: Vec<u8> = response.bytes().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn bytes(mut self) -> Result<Vec<u8>, Error> {
+        // One growing buffer: each read appends to it, with no copy per chunk.
+        let mut body = Vec::new();
+        while self.body.read_into(&mut body).await? > 0 {}
+        Ok(body)
+    }
+
+    /// The whole body as text, decoded with the `Content-Type` charset, or
+    /// UTF-8 if none is given (as aiohttp 3.9+). UTF-8, US-ASCII and
+    /// ISO-8859-1 (Latin-1) are understood.
+    ///
+    /// # Errors
+    /// As for [`chunk`](Self::chunk), and [`Error::Decode`] for text that is
+    /// not valid in its charset, or a charset not understood.
+    ///
+    /// ```no_run
+    /// # async fn f(response: corio::http::Response) -> Result<(), corio::http::Error> {
+    /// let html: String = response.text().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn text(self) -> Result<String, Error> {
+        let charset = self.charset().unwrap_or_else(|| "utf-8".to_owned());
+        let body = self.bytes().await?;
+        decode_text(body, &charset)
+    }
+
+    /// Drops the rest of the body; for a redirect kept in the history. A
+    /// small rest is read so the connection can be reused; a large one is
+    /// not worth reading, and closing the connection is cheaper.
+    pub(crate) async fn discard_body(&mut self) {
+        let mut sink = Vec::new();
+        loop {
+            match self.body.read_into(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) if sink.len() > 64 * 1024 => break,
+                Ok(_) => sink.clear(),
+            }
+        }
+        self.body = BodyReader::finished();
+    }
+
+    /// Records the redirects that led to this response.
+    pub(crate) fn set_history(&mut self, history: Vec<Response>) {
+        self.history = history;
+    }
+
+    /// The `charset` parameter of `Content-Type`, lowercase.
+    fn charset(&self) -> Option<String> {
+        let content_type = self.headers.get("content-type")?;
+        content_type.split(';').skip(1).find_map(|parameter| {
+            let (name, value) = parameter.split_once('=')?;
+            name.trim().eq_ignore_ascii_case("charset").then(|| value.trim().trim_matches('"').to_ascii_lowercase())
+        })
+    }
+}
+
+/// Decodes `body` from `charset`.
+fn decode_text(body: Vec<u8>, charset: &str) -> Result<String, Error> {
+    match charset {
+        "utf-8" | "utf8" => String::from_utf8(body).map_err(|error| {
+            Error::Decode(format!(
+                "the body is not valid UTF-8 (first bad byte at offset {}); read it with bytes() instead",
+                error.utf8_error().valid_up_to()
+            ))
+        }),
+        "us-ascii" | "ascii" if body.is_ascii() => Ok(body.into_iter().map(char::from).collect()),
+        "us-ascii" | "ascii" => Err(Error::Decode("the body claims US-ASCII but has bytes above 127".into())),
+        "iso-8859-1" | "latin1" | "latin-1" | "l1" => Ok(body.into_iter().map(char::from).collect()),
+        other => Err(Error::Decode(format!("charset {other:?} is not supported; read the body with bytes() instead"))),
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("url", &self.url.to_string())
+            .field("headers", &self.headers)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_decoding_follows_the_charset() {
+        assert_eq!(decode_text("豆瓣".as_bytes().to_vec(), "utf-8").unwrap(), "豆瓣");
+        assert_eq!(decode_text(vec![0x63, 0x61, 0x66, 0xe9], "iso-8859-1").unwrap(), "café");
+        assert!(decode_text(vec![0xff], "utf-8").unwrap_err().to_string().contains("offset 0"));
+        assert!(decode_text(vec![0x80], "us-ascii").is_err());
+        assert!(decode_text(vec![], "gbk").unwrap_err().to_string().contains("not supported"));
+    }
+}
