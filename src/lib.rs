@@ -4,7 +4,8 @@
 //! own executor, waker plumbing, hierarchical timer wheel and mio-driven
 //! reactor, and on top of them the API an asyncio user expects: [`run`],
 //! [`create_task`], [`gather()`], [`wait`], [`sleep()`], [`wait_for`],
-//! [`as_completed`], an explicit [`EventLoop`], and the [`sync`] primitives.
+//! [`as_completed`], an explicit [`EventLoop`], and the [`sync`] primitives;
+//! and [`http`], an HTTP/1.1 client (the aiohttp of this world) built on it.
 //! Scheduling order is specified (it follows asyncio's `_run_once`) and can
 //! be tested exactly on a virtual clock with an event trace.
 //!
@@ -43,6 +44,7 @@
 //! | `combine/*.rs`, `time/timeout.rs` | gather, wait, as_completed, timeouts | [`gather()`] |
 //! | `sync/*.rs` | Lock, Event, Semaphore, Queue with FIFO hand-off | [`sync::Lock`] |
 //! | `runtime/report.rs`, `runtime/trace.rs` | what the loop tells you | [`Report`], [`TraceEvent`] |
+//! | `http/*.rs` | an HTTP/1.1 client on all of the above (its own tour is in [`http`]) | [`http::Session`] |
 //!
 //! DESIGN.md walks through the life of a wakeup step by step.
 

@@ -90,8 +90,8 @@ impl Headers {
 
     /// Sets `name` to exactly one `value`: the first field with that name takes
     /// the new name spelling and value in place, later ones are removed; if there
-    /// was none, the field is appended. Nothing is validated here (see
-    /// [`check_name`] and [`check_value`]).
+    /// was none, the field is appended. Nothing is validated here: the
+    /// client checks names and values when a request is sent.
     ///
     /// ```
     /// let mut headers: corio::http::Headers = [("Accept", "a"), ("Host", "h"), ("accept", "b")].into_iter().collect();

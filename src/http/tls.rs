@@ -154,7 +154,7 @@ fn is_self_issued(certificate: &[u8]) -> bool {
 
 /// Finds the issuer and subject `Name`s in an X.509 certificate by walking
 /// just enough DER: Certificate ::= SEQUENCE { tbsCertificate SEQUENCE {
-/// [0] version OPTIONAL, serialNumber, signature, issuer, validity, subject,
+/// `[0] version` OPTIONAL, serialNumber, signature, issuer, validity, subject,
 /// ... } ... }.
 fn issuer_and_subject(certificate: &[u8]) -> Option<(&[u8], &[u8])> {
     let (certificate, _) = der_element(certificate)?;
