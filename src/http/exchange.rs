@@ -37,9 +37,12 @@ pub(crate) async fn exchange(
         return Err(Failure { error: Error::Io(error), nothing_received: true });
     }
     let mut received_any = false;
-    let head = read_head_tracking(connection, limits, read_deadline, &mut received_any)
-        .await
-        .map_err(|error| Failure { error, nothing_received: !received_any })?;
+    let head = read_head_tracking(connection, limits, read_deadline, &mut received_any).await.map_err(|error| {
+        // Only a close or reset counts: a timeout on a silent server is
+        // not a sign of a stale connection, and retrying would double it.
+        let closed = matches!(error, Error::Io(_) | Error::Incomplete(_));
+        Failure { error, nothing_received: closed && !received_any }
+    })?;
     let framing = response_framing(request_was_head, &head)
         .map_err(|error| Failure { error: Error::Protocol(error.to_string()), nothing_received: false })?;
     Ok((head, framing))

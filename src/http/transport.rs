@@ -66,10 +66,16 @@ impl Transport {
         match self {
             Transport::Plain(tcp) => tcp.write_all(buf).await,
             Transport::Tls(tls) => {
-                // rustls buffers the whole plaintext as records; we then
-                // push those records out until its buffer is empty.
-                tls.session.writer().write_all(buf)?;
-                poll_fn(|cx| tls.poll_flush(cx)).await
+                // rustls takes plaintext up to its buffer limit (64 KiB)
+                // and turns it into records; we push those out and offer
+                // the rest, until rustls has taken everything.
+                let mut rest = buf;
+                while !rest.is_empty() {
+                    let taken = tls.session.writer().write(rest)?;
+                    rest = &rest[taken..];
+                    poll_fn(|cx| tls.poll_flush(cx)).await?;
+                }
+                Ok(())
             }
         }
     }
