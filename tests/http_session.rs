@@ -643,6 +643,28 @@ fn the_read_timeout_fires_when_the_server_never_answers() {
 }
 
 #[test]
+fn a_read_timeout_on_a_reused_connection_is_not_retried() {
+    run(|| async {
+        // Answers the first request, then goes silent on the same
+        // connection: a timeout there is not a stale connection.
+        let server = TestServer::start(|mut conn| {
+            if conn.read_request().is_some() {
+                conn.send(&ok("first"));
+            }
+            let _ = conn.read_request();
+            let _ = conn.read_request();
+        });
+        let session = Session::builder().read_timeout(Some(Duration::from_millis(150))).build().unwrap();
+        assert_eq!(session.get(server.url("/1")).await.unwrap().text().await.unwrap(), "first");
+        let started = Instant::now();
+        let error = session.get(server.url("/2")).await.unwrap_err();
+        assert!(matches!(error, Error::Timeout { kind: TimeoutKind::Read, .. }), "{error:?}");
+        assert_between(started.elapsed(), Duration::from_millis(140), Duration::from_millis(2000));
+        assert_eq!(server.connections(), 1, "a second connection means the timeout was retried");
+    });
+}
+
+#[test]
 fn a_head_trickling_in_forever_hits_the_total_timeout_not_the_read_timeout() {
     run(|| async {
         // One byte of an endless header every 50 ms: each read is quick, the
