@@ -93,7 +93,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
             "-L" | "--location" => options.max_redirects = DEFAULT_MAX_REDIRECTS,
             "--max-redirects" => {
                 let count = value(&arg)?;
-                options.max_redirects = count.parse().map_err(|_| format!("--max-redirects {count:?} is not a count"))?;
+                options.max_redirects =
+                    count.parse().map_err(|_| format!("--max-redirects {count:?} is not a count"))?;
             }
             flag if flag.starts_with('-') && flag.len() > 1 => return Err(format!("unknown option {flag}")),
             _ if url.is_some() => return Err(format!("only one URL, please (got a second: {arg})")),

@@ -19,6 +19,7 @@ use std::time::Duration;
 use corio::{EventLoop, LoopHandle, Report, Task, TaskError};
 
 pub mod http;
+pub mod tls;
 
 /// What happened, in order, shared between a test, its tasks, its callbacks
 /// and its exception handler.
