@@ -58,11 +58,13 @@ pub(crate) struct Pool {
 struct PoolState {
     /// Slots taken (connections in use or being opened), all keys together.
     in_use: usize,
-    /// Slots taken per key; keys with none are removed.
-    in_use_per_key: HashMap<PoolKey, usize>,
+    /// Slots taken per key. Keys stay when their count drops to 0, like
+    /// the idle lists below: one small entry per origin ever used, in
+    /// exchange for no map churn (and no allocation) per request.
+    in_use_per_key: HashMap<Rc<PoolKey>, usize>,
     /// Reusable connections, most recently returned last (reused first:
     /// the freshest is the least likely to have been closed by the server).
-    idle: HashMap<PoolKey, Vec<IdleConnection>>,
+    idle: HashMap<Rc<PoolKey>, Vec<IdleConnection>>,
     /// Requests waiting for a slot, oldest first.
     waiters: VecDeque<Rc<PoolWaiter>>,
 }
@@ -78,7 +80,7 @@ struct IdleConnection {
 /// One request waiting for a slot.
 struct PoolWaiter {
     /// The key it wants a slot for.
-    key: PoolKey,
+    key: Rc<PoolKey>,
     /// Set when the pool counted a slot for it (its `Lease` is then owed).
     granted: Cell<bool>,
     /// The waiting task's latest waker.
@@ -90,7 +92,7 @@ pub(crate) struct Lease {
     /// The pool the slot belongs to.
     pool: Rc<Pool>,
     /// The key it was counted under.
-    key: PoolKey,
+    key: Rc<PoolKey>,
 }
 
 impl Pool {
@@ -101,14 +103,15 @@ impl Pool {
 
     /// Waits, first come first served, until a slot for `key` is free, and
     /// takes it.
-    pub(crate) async fn acquire(self: &Rc<Pool>, key: &PoolKey) -> Lease {
+    pub(crate) async fn acquire(self: &Rc<Pool>, key: &Rc<PoolKey>) -> Lease {
         let waiter = {
             let mut state = self.state.borrow_mut();
             if self.has_room(&state, key) {
                 state.take_slot(key);
-                return Lease { pool: Rc::clone(self), key: key.clone() };
+                return Lease { pool: Rc::clone(self), key: Rc::clone(key) };
             }
-            let waiter = Rc::new(PoolWaiter { key: key.clone(), granted: Cell::new(false), waker: RefCell::new(None) });
+            let waiter =
+                Rc::new(PoolWaiter { key: Rc::clone(key), granted: Cell::new(false), waker: RefCell::new(None) });
             state.waiters.push_back(Rc::clone(&waiter));
             waiter
         };
@@ -126,7 +129,7 @@ impl Pool {
         })
         .await;
         std::mem::forget(guard);
-        Lease { pool: Rc::clone(self), key: key.clone() }
+        Lease { pool: Rc::clone(self), key: Rc::clone(key) }
     }
 
     /// Takes the most recently returned idle connection for `key` that is
@@ -145,16 +148,19 @@ impl Pool {
             }
             // Dropping closes it.
         }
-        if idle.is_empty() {
-            state.idle.remove(key);
-        }
         found
     }
 
     /// Puts a connection whose response was read to its end back for reuse.
-    pub(crate) fn put_idle(&self, key: &PoolKey, connection: Connection, now: Instant) {
+    pub(crate) fn put_idle(&self, key: &Rc<PoolKey>, connection: Connection, now: Instant) {
         let mut state = self.state.borrow_mut();
-        state.idle.entry(key.clone()).or_default().push(IdleConnection { connection, since: now });
+        let idle = IdleConnection { connection, since: now };
+        match state.idle.get_mut(&**key) {
+            Some(list) => list.push(idle),
+            None => {
+                state.idle.insert(Rc::clone(key), vec![idle]);
+            }
+        }
     }
 
     /// Idle connections for all keys (for tests and `Session::idle_connections`).
@@ -212,9 +218,14 @@ impl Pool {
 
 impl PoolState {
     /// Counts one more slot for `key`.
-    fn take_slot(&mut self, key: &PoolKey) {
+    fn take_slot(&mut self, key: &Rc<PoolKey>) {
         self.in_use += 1;
-        *self.in_use_per_key.entry(key.clone()).or_default() += 1;
+        match self.in_use_per_key.get_mut(&**key) {
+            Some(count) => *count += 1,
+            None => {
+                self.in_use_per_key.insert(Rc::clone(key), 1);
+            }
+        }
     }
 
     /// Uncounts one slot for `key`.
@@ -222,16 +233,13 @@ impl PoolState {
         self.in_use -= 1;
         if let Some(count) = self.in_use_per_key.get_mut(key) {
             *count -= 1;
-            if *count == 0 {
-                self.in_use_per_key.remove(key);
-            }
         }
     }
 }
 
 impl Lease {
     /// The key this slot is counted under.
-    pub(crate) fn key(&self) -> &PoolKey {
+    pub(crate) fn key(&self) -> &Rc<PoolKey> {
         &self.key
     }
 

@@ -237,10 +237,11 @@ impl Response {
     /// let html: String = response.text().await?;
     /// # Ok(()) }
     /// ```
-    pub async fn text(self) -> Result<String, Error> {
-        let charset = self.charset().unwrap_or_else(|| "utf-8".to_owned());
+    pub async fn text(mut self) -> Result<String, Error> {
+        // `bytes` consumes the response, so keep the headers aside first.
+        let headers = std::mem::take(&mut self.headers);
         let body = self.bytes().await?;
-        decode_text(body, &charset)
+        decode_text(body, Charset::of(charset_parameter(&headers)))
     }
 
     /// Drops the rest of the body; for a redirect kept in the history. A
@@ -262,30 +263,63 @@ impl Response {
     pub(crate) fn set_history(&mut self, history: Vec<Response>) {
         self.history = history;
     }
+}
 
-    /// The `charset` parameter of `Content-Type`, lowercase.
-    fn charset(&self) -> Option<String> {
-        let content_type = self.headers.get("content-type")?;
-        content_type.split(';').skip(1).find_map(|parameter| {
-            let (name, value) = parameter.split_once('=')?;
-            name.trim().eq_ignore_ascii_case("charset").then(|| value.trim().trim_matches('"').to_ascii_lowercase())
-        })
+/// The `charset` parameter of `Content-Type`, as written.
+fn charset_parameter(headers: &Headers) -> Option<&str> {
+    let content_type = headers.get("content-type")?;
+    content_type.split(';').skip(1).find_map(|parameter| {
+        let (name, value) = parameter.split_once('=')?;
+        name.trim().eq_ignore_ascii_case("charset").then(|| value.trim().trim_matches('"'))
+    })
+}
+
+/// The charsets `text()` understands.
+#[derive(Clone, Copy, Debug)]
+enum Charset<'a> {
+    /// UTF-8, also the default.
+    Utf8,
+    /// US-ASCII: bytes above 127 are errors.
+    Ascii,
+    /// ISO-8859-1: each byte is the code point of the same number.
+    Latin1,
+    /// Anything else, as written.
+    Other(&'a str),
+}
+
+impl<'a> Charset<'a> {
+    /// The charset named by a `charset` parameter; UTF-8 if none.
+    fn of(name: Option<&'a str>) -> Charset<'a> {
+        let Some(name) = name else { return Charset::Utf8 };
+        let is = |candidates: &[&str]| candidates.iter().any(|candidate| name.eq_ignore_ascii_case(candidate));
+        if is(&["utf-8", "utf8"]) {
+            Charset::Utf8
+        } else if is(&["us-ascii", "ascii"]) {
+            Charset::Ascii
+        } else if is(&["iso-8859-1", "latin1", "latin-1", "l1"]) {
+            Charset::Latin1
+        } else {
+            Charset::Other(name)
+        }
     }
 }
 
 /// Decodes `body` from `charset`.
-fn decode_text(body: Vec<u8>, charset: &str) -> Result<String, Error> {
+fn decode_text(body: Vec<u8>, charset: Charset<'_>) -> Result<String, Error> {
     match charset {
-        "utf-8" | "utf8" => String::from_utf8(body).map_err(|error| {
+        Charset::Utf8 => String::from_utf8(body).map_err(|error| {
             Error::Decode(format!(
                 "the body is not valid UTF-8 (first bad byte at offset {}); read it with bytes() instead",
                 error.utf8_error().valid_up_to()
             ))
         }),
-        "us-ascii" | "ascii" if body.is_ascii() => Ok(body.into_iter().map(char::from).collect()),
-        "us-ascii" | "ascii" => Err(Error::Decode("the body claims US-ASCII but has bytes above 127".into())),
-        "iso-8859-1" | "latin1" | "latin-1" | "l1" => Ok(body.into_iter().map(char::from).collect()),
-        other => Err(Error::Decode(format!("charset {other:?} is not supported; read the body with bytes() instead"))),
+        // ASCII is valid UTF-8: the vector becomes the string without a copy.
+        Charset::Ascii if body.is_ascii() => decode_text(body, Charset::Utf8),
+        Charset::Ascii => Err(Error::Decode("the body claims US-ASCII but has bytes above 127".into())),
+        Charset::Latin1 => Ok(body.into_iter().map(char::from).collect()),
+        Charset::Other(other) => {
+            Err(Error::Decode(format!("charset {other:?} is not supported; read the body with bytes() instead")))
+        }
     }
 }
 
@@ -305,10 +339,13 @@ mod tests {
 
     #[test]
     fn text_decoding_follows_the_charset() {
-        assert_eq!(decode_text("豆瓣".as_bytes().to_vec(), "utf-8").unwrap(), "豆瓣");
-        assert_eq!(decode_text(vec![0x63, 0x61, 0x66, 0xe9], "iso-8859-1").unwrap(), "café");
-        assert!(decode_text(vec![0xff], "utf-8").unwrap_err().to_string().contains("offset 0"));
-        assert!(decode_text(vec![0x80], "us-ascii").is_err());
-        assert!(decode_text(vec![], "gbk").unwrap_err().to_string().contains("not supported"));
+        let decode = |body: &[u8], charset: Option<&str>| decode_text(body.to_vec(), Charset::of(charset));
+        assert_eq!(decode("豆瓣".as_bytes(), None).unwrap(), "豆瓣");
+        assert_eq!(decode("豆瓣".as_bytes(), Some("UTF-8")).unwrap(), "豆瓣");
+        assert_eq!(decode(&[0x63, 0x61, 0x66, 0xe9], Some("ISO-8859-1")).unwrap(), "café");
+        assert_eq!(decode(b"plain", Some("us-ascii")).unwrap(), "plain");
+        assert!(decode(&[0xff], Some("utf-8")).unwrap_err().to_string().contains("offset 0"));
+        assert!(decode(&[0x80], Some("us-ascii")).is_err());
+        assert!(decode(&[], Some("gbk")).unwrap_err().to_string().contains("not supported"));
     }
 }

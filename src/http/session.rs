@@ -603,12 +603,12 @@ impl Session {
         total: Option<Deadline>,
     ) -> Result<Response, Error> {
         let config = &self.inner.config;
-        let key = PoolKey {
+        let key = Rc::new(PoolKey {
             https: hop.url.is_https(),
             host: hop.url.host_str().to_owned(),
             port: hop.url.port(),
             proxy: hop.proxy.map(Proxy::key),
-        };
+        });
         let request = self.render(hop);
         let connect_timeout = options.connect_timeout.unwrap_or(config.connect_timeout);
         let read_timeout = options.read_timeout.unwrap_or(config.read_timeout);
@@ -647,7 +647,7 @@ impl Session {
     /// `fresh_only`), else a new one. The bool says whether it was reused.
     async fn connection_for(
         &self,
-        key: &PoolKey,
+        key: &Rc<PoolKey>,
         hop: &Hop<'_>,
         fresh_only: bool,
     ) -> Result<(Lease, Connection, bool), Error> {
