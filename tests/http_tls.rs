@@ -164,6 +164,38 @@ fn ca_issued_certificate_is_trusted_and_the_connection_is_reused_with_alpn_and_s
 }
 
 #[test]
+fn a_request_body_larger_than_the_tls_write_buffer_is_sent_whole() {
+    common::within(Duration::from_secs(10), || {
+        // rustls takes at most 64 KiB of plaintext at a time; a 1 MiB body
+        // must still arrive complete (the server answers with its length).
+        let ca = TestCa::new("corio test CA");
+        let server = TlsServer::start(ca.issue(&["localhost"]).server_config(), |stream| {
+            let Some(head) = read_head(stream) else { return };
+            let length: usize = head
+                .lines()
+                .find_map(|line| line.strip_prefix("Content-Length: "))
+                .and_then(|value| value.trim().parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0u8; length];
+            if stream.read_exact(&mut body).is_err() {
+                return;
+            }
+            let sum: u64 = body.iter().map(|&byte| u64::from(byte)).sum();
+            let answer = format!("{length} {sum}");
+            let response = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{answer}", answer.len());
+            let _ = stream.write_all(response.as_bytes());
+            finish_tcp(stream);
+        });
+        let session = session_trusting(&ca);
+        let url = server.url("localhost", "/upload");
+        let body: Vec<u8> = (0..1 << 20).map(|index: u32| (index % 251) as u8).collect();
+        let expected = format!("{} {}", body.len(), body.iter().map(|&byte| u64::from(byte)).sum::<u64>());
+        let answer = corio::run(async move { session.post(url.as_str()).body(body).await?.text().await });
+        assert_eq!(answer.unwrap(), expected);
+    });
+}
+
+#[test]
 fn ip_address_url_is_checked_against_the_ip_san_and_sends_no_sni() {
     common::within(Duration::from_secs(10), || {
         let ca = TestCa::new("corio test CA");
