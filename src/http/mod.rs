@@ -17,7 +17,9 @@
 //! |---|---|---|
 //! | `url.rs`, `host.rs`, `percent.rs`, `punycode.rs` | what a request is addressed to | [`Url`] |
 //! | `request.rs` | describing a request; rendering its head | [`RequestBuilder`] |
-//! | `session.rs` | shared state; redirects; one hop | [`Session`] |
+//! | `settings.rs` | a session's settings and defaults | [`SessionBuilder`] |
+//! | `session.rs` | shared state; the redirect loop; one hop | [`Session`] |
+//! | `redirect.rs` | which redirects to follow, and how the next request differs | `next_hop` |
 //! | `proxy.rs` | which proxy, with which credentials | `Proxy` |
 //! | `pool.rs` | in-use limits, FIFO waiting, idle reuse | `Pool` |
 //! | `connect.rs`, `tls.rs`, `transport.rs` | DNS, TCP, CONNECT, TLS | `Transport` |
@@ -50,9 +52,11 @@ mod percent;
 mod pool;
 mod proxy;
 mod punycode;
+mod redirect;
 mod request;
 mod response;
 mod session;
+mod settings;
 mod tls;
 mod transport;
 mod url;
@@ -64,5 +68,6 @@ pub use headers::Headers;
 pub use host::Host;
 pub use request::RequestBuilder;
 pub use response::Response;
-pub use session::{DEFAULT_MAX_BODY_SIZE, DEFAULT_USER_AGENT, Session, SessionBuilder};
+pub use session::Session;
+pub use settings::{DEFAULT_MAX_BODY_SIZE, DEFAULT_USER_AGENT, SessionBuilder};
 pub use url::{IntoUrl, Scheme, Url, UrlError};

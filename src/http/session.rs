@@ -6,7 +6,8 @@
 //!
 //! The path of a request, in the words of the code:
 //! 1. [`RequestBuilder`] checks the method, headers and URL (`prepare`).
-//! 2. `Session::execute` starts the total deadline and follows redirects.
+//! 2. `Session::execute` starts the total deadline and follows redirects
+//!    (the rules are in `redirect.rs`; the settings in `settings.rs`).
 //! 3. `Session::send_hop` renders the head, asks the [`Pool`] for a slot and
 //!    an idle connection, or `connect::open`s one (DNS, TCP, proxy, TLS).
 //! 4. `exchange` writes the request and reads the response head.
@@ -16,10 +17,9 @@
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use rustls::ClientConfig;
-use rustls::pki_types::CertificateDer;
 
 use crate::http::body::{BodyReader, BodySettings};
 use crate::http::connect;
@@ -30,21 +30,15 @@ use crate::http::decode::{ContentDecoder, parse_content_encoding};
 use crate::http::error::{Error, TimeoutKind};
 use crate::http::exchange::exchange;
 use crate::http::framing::BodyLength;
-use crate::http::head::HeadLimits;
-use crate::http::headers::{Headers, check_name, check_value};
-use crate::http::pool::{Lease, Pool, PoolKey, PoolLimits};
+use crate::http::headers::Headers;
+use crate::http::pool::{Lease, Pool, PoolKey};
 use crate::http::proxy::{EnvProxies, Proxy};
+use crate::http::redirect::{self, Hop};
 use crate::http::request::{HeadParts, Prepared, RequestBuilder, RequestOptions, write_head};
 use crate::http::response::Response;
+use crate::http::settings::{Config, SessionBuilder};
 use crate::http::tls;
-use crate::http::url::{IntoUrl, Url, UrlError};
-
-/// The `User-Agent` sent unless another is set: this crate and its version.
-pub const DEFAULT_USER_AGENT: &str = concat!("corio/", env!("CARGO_PKG_VERSION"));
-
-/// Bodies larger than this (after decompression) fail with
-/// [`Error::BodyTooLarge`] unless the session sets another limit.
-pub const DEFAULT_MAX_BODY_SIZE: u64 = 256 * 1024 * 1024;
+use crate::http::url::{IntoUrl, Url};
 
 /// A client session: a pool of keep-alive connections, a cookie jar, and
 /// defaults for every request made through it. Cloning is cheap and shares
@@ -84,308 +78,6 @@ struct SessionInner {
     proxy: Option<Proxy>,
 }
 
-/// A session's settings, set through [`SessionBuilder`].
-#[derive(Clone)]
-struct Config {
-    /// Headers sent with every request unless the request sets the same name.
-    headers: Headers,
-    /// Timeouts (total, connect, read).
-    total_timeout: Option<Duration>,
-    /// See [`SessionBuilder::connect_timeout`].
-    connect_timeout: Option<Duration>,
-    /// See [`SessionBuilder::read_timeout`].
-    read_timeout: Option<Duration>,
-    /// Pool limits and idle timeout.
-    pool: PoolLimits,
-    /// The session-wide proxy URL.
-    proxy: Option<String>,
-    /// Read `HTTP_PROXY` and friends.
-    trust_env: bool,
-    /// Keep and send cookies.
-    cookies: bool,
-    /// Redirects followed at most.
-    max_redirects: usize,
-    /// Decoded body bytes allowed.
-    max_body_size: u64,
-    /// Response head limits.
-    head_limits: HeadLimits,
-    /// Root certificates trusted besides webpki-roots.
-    extra_roots: Vec<CertificateDer<'static>>,
-    /// Ask for and decode gzip/deflate.
-    decompress: bool,
-    /// The first error a builder method met.
-    error: Option<String>,
-}
-
-/// Settings for a new [`Session`]; start with [`Session::builder`].
-///
-/// ```
-/// use std::time::Duration;
-/// let session = corio::http::Session::builder()
-///     .user_agent("my-crawler/1.0")
-///     .connect_timeout(Some(Duration::from_secs(5)))
-///     .read_timeout(Some(Duration::from_secs(20)))
-///     .limit_per_host(8)
-///     .max_redirects(5)
-///     .build()
-///     .unwrap();
-/// ```
-#[must_use = "call build() to get the session"]
-pub struct SessionBuilder {
-    /// The settings so far.
-    config: Config,
-}
-
-impl Default for Config {
-    fn default() -> Config {
-        let mut headers = Headers::new();
-        headers.append("User-Agent", DEFAULT_USER_AGENT);
-        headers.append("Accept", "*/*");
-        Config {
-            headers,
-            // aiohttp's defaults: 5 minutes in all, no per-read limit; ours
-            // adds a 30 s connect limit (aiohttp's sock_connect is 30 s too).
-            total_timeout: Some(Duration::from_secs(300)),
-            connect_timeout: Some(Duration::from_secs(30)),
-            read_timeout: None,
-            pool: PoolLimits { total: 100, per_host: 0, idle_timeout: Duration::from_secs(15) },
-            proxy: None,
-            trust_env: false,
-            cookies: true,
-            max_redirects: 10,
-            max_body_size: DEFAULT_MAX_BODY_SIZE,
-            head_limits: HeadLimits::default(),
-            extra_roots: Vec::new(),
-            decompress: true,
-            error: None,
-        }
-    }
-}
-
-impl SessionBuilder {
-    /// Sends `name: value` with every request (replacing a default of the
-    /// same name, such as `User-Agent` or `Accept`).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().header("Accept", "text/html").build().unwrap();
-    /// ```
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> SessionBuilder {
-        let (name, value) = (name.into(), value.into());
-        if let Err(error) = check_name(&name).and_then(|()| check_value(&name, &value)) {
-            self.config.error.get_or_insert(error.to_string());
-        }
-        self.config.headers.insert(name, value);
-        self
-    }
-
-    /// Sets the `User-Agent` (default [`DEFAULT_USER_AGENT`]).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().user_agent("Mozilla/5.0").build().unwrap();
-    /// ```
-    pub fn user_agent(self, user_agent: impl Into<String>) -> SessionBuilder {
-        self.header("User-Agent", user_agent)
-    }
-
-    /// Limits each whole request, redirects and body included (default 300
-    /// s; `None` for no limit).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().timeout(None).build().unwrap();
-    /// ```
-    pub fn timeout(mut self, total: Option<Duration>) -> SessionBuilder {
-        self.config.total_timeout = total;
-        self
-    }
-
-    /// Limits getting a connection: waiting for a pool slot, DNS, TCP, the
-    /// proxy tunnel and TLS (default 30 s).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().connect_timeout(Some(std::time::Duration::from_secs(3))).build();
-    /// ```
-    pub fn connect_timeout(mut self, connect: Option<Duration>) -> SessionBuilder {
-        self.config.connect_timeout = connect;
-        self
-    }
-
-    /// Limits each wait for bytes from the server (default none).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().read_timeout(Some(std::time::Duration::from_secs(10))).build();
-    /// ```
-    pub fn read_timeout(mut self, read: Option<Duration>) -> SessionBuilder {
-        self.config.read_timeout = read;
-        self
-    }
-
-    /// Connections in use at once across all hosts (default 100; 0 for no
-    /// limit). Requests beyond it wait, first come first served.
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().limit(20).build().unwrap();
-    /// ```
-    pub fn limit(mut self, total: usize) -> SessionBuilder {
-        self.config.pool.total = total;
-        self
-    }
-
-    /// Connections in use at once per scheme, host and port (default 0: no
-    /// limit beyond [`limit`](Self::limit)).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().limit_per_host(4).build().unwrap();
-    /// ```
-    pub fn limit_per_host(mut self, per_host: usize) -> SessionBuilder {
-        self.config.pool.per_host = per_host;
-        self
-    }
-
-    /// How long an idle keep-alive connection is kept for reuse (default 15 s).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().keepalive_timeout(std::time::Duration::from_secs(60)).build();
-    /// ```
-    pub fn keepalive_timeout(mut self, idle: Duration) -> SessionBuilder {
-        self.config.pool.idle_timeout = idle;
-        self
-    }
-
-    /// Sends every request through the HTTP proxy at `url` (credentials in
-    /// the URL become `Proxy-Authorization`).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().proxy("http://127.0.0.1:3128").build().unwrap();
-    /// ```
-    pub fn proxy(mut self, url: impl Into<String>) -> SessionBuilder {
-        self.config.proxy = Some(url.into());
-        self
-    }
-
-    /// Uses `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY` from the environment
-    /// when no proxy is set explicitly (aiohttp's `trust_env=True`; off by
-    /// default).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().trust_env(true).build();
-    /// ```
-    pub fn trust_env(mut self, trust: bool) -> SessionBuilder {
-        self.config.trust_env = trust;
-        self
-    }
-
-    /// Keeps cookies servers set and sends them back (default on).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().cookies(false).build().unwrap();
-    /// ```
-    pub fn cookies(mut self, enabled: bool) -> SessionBuilder {
-        self.config.cookies = enabled;
-        self
-    }
-
-    /// Follows at most `max` redirects (default 10; 0 returns redirects as
-    /// they are).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().max_redirects(0).build().unwrap();
-    /// ```
-    pub fn max_redirects(mut self, max: usize) -> SessionBuilder {
-        self.config.max_redirects = max;
-        self
-    }
-
-    /// Fails bodies larger than `bytes` after decompression (default
-    /// [`DEFAULT_MAX_BODY_SIZE`]).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().max_body_size(10 << 20).build().unwrap();
-    /// ```
-    pub fn max_body_size(mut self, bytes: u64) -> SessionBuilder {
-        self.config.max_body_size = bytes;
-        self
-    }
-
-    /// Fails response heads larger than `bytes` (default 64 KiB) or with
-    /// more than `fields` header fields (default 100).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().max_head_size(16 * 1024, 50).build().unwrap();
-    /// ```
-    pub fn max_head_size(mut self, bytes: usize, fields: usize) -> SessionBuilder {
-        self.config.head_limits = HeadLimits { max_head_bytes: bytes, max_headers: fields };
-        self
-    }
-
-    /// Trusts the CA certificates in `pem` besides the built-in roots (for
-    /// a private CA, or a test server's).
-    ///
-    /// ```no_run
-    /// let pem = std::fs::read("ca.pem").unwrap();
-    /// let session = corio::http::Session::builder().add_root_certificate_pem(&pem).build().unwrap();
-    /// ```
-    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> SessionBuilder {
-        match tls::parse_pem_certificates(pem) {
-            Ok(certificates) => self.config.extra_roots.extend(certificates),
-            Err(error) => {
-                self.config.error.get_or_insert(error.to_string());
-            }
-        }
-        self
-    }
-
-    /// Trusts one DER-encoded CA certificate besides the built-in roots.
-    ///
-    /// ```no_run
-    /// let der = std::fs::read("ca.der").unwrap();
-    /// let session = corio::http::Session::builder().add_root_certificate_der(der).build().unwrap();
-    /// ```
-    pub fn add_root_certificate_der(mut self, der: Vec<u8>) -> SessionBuilder {
-        self.config.extra_roots.push(CertificateDer::from(der));
-        self
-    }
-
-    /// Asks for gzip/deflate and decodes it transparently (default on).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().decompress(false).build().unwrap();
-    /// ```
-    pub fn decompress(mut self, enabled: bool) -> SessionBuilder {
-        self.config.decompress = enabled;
-        self
-    }
-
-    /// Builds the session.
-    ///
-    /// # Errors
-    /// [`Error::InvalidRequest`] for a bad default header, an unusable
-    /// proxy URL or certificate; [`Error::Url`] for a malformed proxy URL.
-    ///
-    /// ```
-    /// assert!(corio::http::Session::builder().header("Bad\nName", "x").build().is_err());
-    /// ```
-    pub fn build(mut self) -> Result<Session, Error> {
-        if let Some(error) = self.config.error.take() {
-            return Err(Error::InvalidRequest(error));
-        }
-        if self.config.decompress && !self.config.headers.contains("accept-encoding") {
-            self.config.headers.append("Accept-Encoding", "gzip, deflate");
-        }
-        let proxy = self.config.proxy.as_deref().map(Proxy::parse).transpose()?;
-        let env_proxies = if self.config.trust_env { Some(EnvProxies::from_env()?) } else { None };
-        Ok(Session {
-            inner: Rc::new(SessionInner {
-                pool: Pool::new(self.config.pool),
-                cookies: self.config.cookies.then(|| RefCell::new(CookieJar::new())),
-                tls: OnceCell::new(),
-                env_proxies,
-                proxy,
-                config: self.config,
-            }),
-        })
-    }
-}
-
 impl Default for Session {
     fn default() -> Session {
         Session::new()
@@ -393,6 +85,22 @@ impl Default for Session {
 }
 
 impl Session {
+    /// A session with checked settings (the end of [`SessionBuilder::build`]).
+    pub(crate) fn with_config(config: Config) -> Result<Session, Error> {
+        let proxy = config.proxy.as_deref().map(Proxy::parse).transpose()?;
+        let env_proxies = if config.trust_env { Some(EnvProxies::from_env()?) } else { None };
+        Ok(Session {
+            inner: Rc::new(SessionInner {
+                pool: Pool::new(config.pool),
+                cookies: config.cookies.then(|| RefCell::new(CookieJar::new())),
+                tls: OnceCell::new(),
+                env_proxies,
+                proxy,
+                config,
+            }),
+        })
+    }
+
     /// A session with the default settings.
     ///
     /// ```
@@ -550,46 +258,25 @@ impl Session {
 
     /// Sends hop after hop until a response is not a redirect to follow.
     async fn follow_redirects(&self, request: Prepared, total: Option<Deadline>) -> Result<Response, Error> {
-        let Prepared { mut method, mut url, mut headers, mut body, options } = request;
+        let Prepared { method, url, headers, body, options } = request;
         let max_redirects = options.max_redirects.unwrap_or(self.inner.config.max_redirects);
+        let mut hop = Hop { method, url, headers, body };
         let mut history = Vec::new();
         loop {
-            let proxy = self.proxy_for(&url, &options)?;
-            let hop =
-                Hop { method: &method, url: &url, headers: &headers, body: body.as_deref(), proxy: proxy.as_ref() };
-            let mut response = self.send_hop(&hop, &options, total).await?;
-            let Some(location) = redirect_location(&response, max_redirects) else {
+            let proxy = self.proxy_for(&hop.url, &options)?;
+            let mut response = self.send_hop(&hop, proxy.as_ref(), &options, total).await?;
+            let Some(location) = redirect::location_to_follow(response.status(), response.headers(), max_redirects)
+            else {
                 response.set_history(history);
                 return Ok(response);
             };
-            let next = url.join(&location).map_err(|error| Error::RedirectRefused {
-                reason: match error {
-                    UrlError::UnsupportedScheme(_) => "only http and https redirects are followed".to_owned(),
-                    other => other.to_string(),
-                },
-                location: location.clone(),
-            })?;
+            let next = redirect::resolve(&hop.url, location)?;
             if history.len() >= max_redirects {
                 return Err(Error::TooManyRedirects { max: max_redirects, url: Box::new(next) });
             }
-            // RFC 9110 15.4: 303 means "GET the other resource" (HEAD stays
-            // HEAD); 301/302 turn POST into GET, as every browser does;
-            // 307/308 repeat the request exactly.
-            let status = response.status();
-            if (status == 303 && method != "HEAD") || ((status == 301 || status == 302) && method == "POST") {
-                method = "GET".to_owned();
-                body = None;
-                headers.remove("content-type");
-            }
-            // Credentials meant for one origin must not leak to another.
-            if !url.origin_eq(&next) {
-                headers.remove("authorization");
-                headers.remove("cookie");
-                headers.remove("proxy-authorization");
-            }
+            hop = redirect::next_hop(response.status(), hop, next);
             response.discard_body().await;
             history.push(response);
-            url = next;
         }
     }
 
@@ -598,7 +285,8 @@ impl Session {
     /// for idempotent methods.
     async fn send_hop(
         &self,
-        hop: &Hop<'_>,
+        hop: &Hop,
+        proxy: Option<&Proxy>,
         options: &RequestOptions,
         total: Option<Deadline>,
     ) -> Result<Response, Error> {
@@ -607,9 +295,9 @@ impl Session {
             https: hop.url.is_https(),
             host: hop.url.host_str().to_owned(),
             port: hop.url.port(),
-            proxy: hop.proxy.map(Proxy::key),
+            proxy: proxy.map(Proxy::key),
         });
-        let request = self.render(hop);
+        let request = self.render(hop, proxy);
         let connect_timeout = options.connect_timeout.unwrap_or(config.connect_timeout);
         let read_timeout = options.read_timeout.unwrap_or(config.read_timeout);
         let read_deadline = || Deadline::earliest(total, Deadline::starting_now(TimeoutKind::Read, read_timeout));
@@ -618,11 +306,11 @@ impl Session {
             let connect_deadline =
                 Deadline::earliest(total, Deadline::starting_now(TimeoutKind::Connect, connect_timeout));
             let (lease, mut connection, reused) =
-                within(connect_deadline, self.connection_for(&key, hop, fresh_only)).await?;
+                within(connect_deadline, self.connection_for(&key, &hop.url, proxy, fresh_only)).await?;
             let is_head = hop.method == "HEAD";
             match exchange(&mut connection, &request, is_head, &config.head_limits, read_deadline).await {
                 Ok((head, framing)) => {
-                    self.store_cookies(hop.url, &head.headers);
+                    self.store_cookies(&hop.url, &head.headers);
                     let decoder = match framing.body {
                         BodyLength::Empty | BodyLength::Length(0) => None,
                         _ if !config.decompress => None,
@@ -632,7 +320,7 @@ impl Session {
                     let body = BodyReader::new(connection, lease, framing, decoder, settings);
                     return Ok(Response::new(head, hop.url.clone(), body));
                 }
-                Err(failure) if reused && failure.nothing_received && !fresh_only && is_idempotent(hop.method) => {
+                Err(failure) if reused && failure.nothing_received && !fresh_only && is_idempotent(&hop.method) => {
                     // The server closed the idle connection just as we
                     // reused it; the request never reached it. Try once
                     // more on a new connection (the old one drops here).
@@ -648,7 +336,8 @@ impl Session {
     async fn connection_for(
         &self,
         key: &Rc<PoolKey>,
-        hop: &Hop<'_>,
+        url: &Url,
+        proxy: Option<&Proxy>,
         fresh_only: bool,
     ) -> Result<(Lease, Connection, bool), Error> {
         let lease = self.inner.pool.acquire(key).await;
@@ -656,38 +345,43 @@ impl Session {
             return Ok((lease, connection, true));
         }
         let tls = || self.tls_config();
-        let connection = connect::open(hop.url, hop.proxy, tls, &self.inner.config.head_limits).await?;
+        let connection = connect::open(url, proxy, tls, &self.inner.config.head_limits).await?;
         Ok((lease, connection, false))
     }
 
     /// The request head (and small body) as bytes, ready to write.
-    fn render(&self, hop: &Hop<'_>) -> Vec<u8> {
-        let cookie = self.cookie_header(hop.url);
-        let mut extra: Vec<(&str, &str)> = Vec::new();
+    fn render(&self, hop: &Hop, proxy: Option<&Proxy>) -> Vec<u8> {
+        let cookie = self.cookie_header(&hop.url);
+        // At most two computed fields; a fixed array keeps this off the heap.
+        let mut extra = [("", ""); 2];
+        let mut count = 0;
         if let Some(cookie) = &cookie {
-            extra.push(("Cookie", cookie));
+            extra[count] = ("Cookie", cookie);
+            count += 1;
         }
-        let absolute_form = hop.proxy.is_some() && !hop.url.is_https();
-        if absolute_form && let Some(authorization) = hop.proxy.and_then(|proxy| proxy.authorization.as_deref()) {
-            extra.push(("Proxy-Authorization", authorization));
+        let absolute_form = proxy.is_some() && !hop.url.is_https();
+        if absolute_form && let Some(authorization) = proxy.and_then(|proxy| proxy.authorization.as_deref()) {
+            extra[count] = ("Proxy-Authorization", authorization);
+            count += 1;
         }
+        let body = hop.body.as_deref();
         // A body-carrying method sends Content-Length even when empty, so
         // the server does not wait for a body that never comes.
         let body_length =
-            hop.body.map(<[u8]>::len).or_else(|| matches!(hop.method, "POST" | "PUT" | "PATCH").then_some(0));
+            body.map(<[u8]>::len).or_else(|| matches!(hop.method.as_str(), "POST" | "PUT" | "PATCH").then_some(0));
         let parts = HeadParts {
-            method: hop.method,
-            url: hop.url,
+            method: &hop.method,
+            url: &hop.url,
             absolute_form,
             defaults: &self.inner.config.headers,
-            headers: hop.headers,
-            extra: &extra,
+            headers: &hop.headers,
+            extra: &extra[..count],
             body_length,
         };
-        let mut request = Vec::with_capacity(512 + hop.body.map_or(0, <[u8]>::len));
+        let mut request = Vec::with_capacity(512 + body.map_or(0, <[u8]>::len));
         write_head(&parts, &mut request);
         // Head and body in one buffer: one write, one packet for small bodies.
-        request.extend_from_slice(hop.body.unwrap_or_default());
+        request.extend_from_slice(body.unwrap_or_default());
         request
     }
 
@@ -729,29 +423,6 @@ impl Session {
             jar.store(&target, set_cookie, SystemTime::now());
         }
     }
-}
-
-/// One hop of a request: what is sent where.
-struct Hop<'a> {
-    /// The method.
-    method: &'a str,
-    /// The target.
-    url: &'a Url,
-    /// The request's own headers.
-    headers: &'a Headers,
-    /// The body, if any.
-    body: Option<&'a [u8]>,
-    /// The proxy, if any.
-    proxy: Option<&'a Proxy>,
-}
-
-/// The `Location` to follow, if `response` is a redirect and following is on.
-fn redirect_location(response: &Response, max_redirects: usize) -> Option<String> {
-    let is_redirect = matches!(response.status(), 301 | 302 | 303 | 307 | 308);
-    if !is_redirect || max_redirects == 0 {
-        return None;
-    }
-    response.headers().get("location").map(str::to_owned)
 }
 
 /// The content decoder for a response's `Content-Encoding`, `None` for identity.

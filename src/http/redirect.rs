@@ -1,0 +1,162 @@
+//! The redirect rules: whether a response is a redirect to follow, where it
+//! leads, and how the next request differs from the last (RFC 9110 15.4).
+//!
+//! In the path of a request this runs between hops of
+//! `Session::follow_redirects`. It is pure: statuses, methods, headers and
+//! URLs in, the next request out, so the rules are table-tested here.
+
+use crate::http::error::Error;
+use crate::http::headers::Headers;
+use crate::http::url::{Url, UrlError};
+
+/// Headers that carry credentials for one origin; they are dropped when a
+/// redirect leads to another scheme, host or port.
+const CREDENTIAL_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
+
+/// The parts of a request that a redirect may change.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Hop {
+    /// The method.
+    pub(crate) method: String,
+    /// The target.
+    pub(crate) url: Url,
+    /// The request's own headers.
+    pub(crate) headers: Headers,
+    /// The body, if any.
+    pub(crate) body: Option<Vec<u8>>,
+}
+
+/// The `Location` of a response with `status` that should be followed, or
+/// `None` if it is not a redirect (or following is off: `max_redirects` 0).
+pub(crate) fn location_to_follow(status: u16, headers: &Headers, max_redirects: usize) -> Option<&str> {
+    let is_redirect = matches!(status, 301 | 302 | 303 | 307 | 308);
+    if !is_redirect || max_redirects == 0 {
+        return None;
+    }
+    headers.get("location")
+}
+
+/// Resolves `location` against the URL that answered; only http(s) targets
+/// are followed.
+///
+/// # Errors
+/// [`Error::RedirectRefused`] for another scheme or an unparseable location.
+pub(crate) fn resolve(from: &Url, location: &str) -> Result<Url, Error> {
+    from.join(location).map_err(|error| Error::RedirectRefused {
+        reason: match error {
+            UrlError::UnsupportedScheme(_) => "only http and https redirects are followed".to_owned(),
+            other => other.to_string(),
+        },
+        location: location.to_owned(),
+    })
+}
+
+/// Turns the request that got a `status` redirect into the request for
+/// `next`.
+pub(crate) fn next_hop(status: u16, mut hop: Hop, next: Url) -> Hop {
+    // 303 means "GET the other resource" (HEAD stays HEAD); 301 and 302
+    // turn POST into GET, as every browser does; 307 and 308 repeat the
+    // request exactly, body included.
+    let becomes_get = match status {
+        303 => hop.method != "HEAD",
+        301 | 302 => hop.method == "POST",
+        _ => false,
+    };
+    if becomes_get {
+        hop.method = "GET".to_owned();
+        hop.body = None;
+        hop.headers.remove("content-type");
+    }
+    // Credentials meant for one origin must not leak to another.
+    if !hop.url.origin_eq(&next) {
+        for name in CREDENTIAL_HEADERS {
+            hop.headers.remove(name);
+        }
+    }
+    hop.url = next;
+    hop
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hop(method: &str, url: &str) -> Hop {
+        let mut headers = Headers::new();
+        headers.append("Authorization", "Bearer t");
+        headers.append("Cookie", "a=1");
+        headers.append("Proxy-Authorization", "Basic x");
+        headers.append("Content-Type", "text/plain");
+        headers.append("X-Keep", "yes");
+        Hop { method: method.to_owned(), url: Url::parse(url).unwrap(), headers, body: Some(b"data".to_vec()) }
+    }
+
+    #[test]
+    fn methods_and_bodies_follow_rfc_9110_per_status() {
+        // (status, method before, method after, body kept)
+        let table = [
+            (301, "POST", "GET", false),
+            (302, "POST", "GET", false),
+            (301, "PUT", "PUT", true),
+            (302, "DELETE", "DELETE", true),
+            (303, "POST", "GET", false),
+            (303, "PUT", "GET", false),
+            (303, "HEAD", "HEAD", true),
+            (303, "GET", "GET", false),
+            (307, "POST", "POST", true),
+            (308, "PUT", "PUT", true),
+        ];
+        for (status, before, after, body_kept) in table {
+            let next = Url::parse("http://example.com/next").unwrap();
+            let hop = next_hop(status, hop(before, "http://example.com/"), next);
+            assert_eq!(hop.method, after, "{status} {before}");
+            assert_eq!(hop.body.is_some(), body_kept, "{status} {before}");
+            assert_eq!(hop.headers.contains("content-type"), body_kept, "{status} {before}");
+        }
+    }
+
+    #[test]
+    fn credentials_are_dropped_exactly_when_the_origin_changes() {
+        for (next, kept) in [
+            ("http://example.com/other", true),
+            ("http://example.com:80/x", true),
+            ("https://example.com/", false),
+            ("http://example.com:8080/", false),
+            ("http://www.example.com/", false),
+        ] {
+            let hop = next_hop(307, hop("GET", "http://example.com/"), Url::parse(next).unwrap());
+            for name in CREDENTIAL_HEADERS {
+                assert_eq!(hop.headers.contains(name), kept, "{name} to {next}");
+            }
+            assert!(hop.headers.contains("x-keep"));
+            assert_eq!(hop.url.as_str(), Url::parse(next).unwrap().as_str());
+        }
+    }
+
+    #[test]
+    fn only_redirect_statuses_with_a_location_are_followed() {
+        let mut headers = Headers::new();
+        headers.append("Location", "/next");
+        for status in [301, 302, 303, 307, 308] {
+            assert_eq!(location_to_follow(status, &headers, 10), Some("/next"));
+            assert_eq!(location_to_follow(status, &headers, 0), None, "following is off");
+            assert_eq!(location_to_follow(status, &Headers::new(), 10), None, "no Location");
+        }
+        for status in [200, 300, 304, 305, 306, 404] {
+            assert_eq!(location_to_follow(status, &headers, 10), None, "{status}");
+        }
+    }
+
+    #[test]
+    fn locations_resolve_relative_to_the_response_url_and_other_schemes_are_refused() {
+        let from = Url::parse("http://example.com/a/b?q=1").unwrap();
+        assert_eq!(resolve(&from, "../c?x=1").unwrap().as_str(), "http://example.com/c?x=1");
+        assert_eq!(resolve(&from, "//other.example/").unwrap().as_str(), "http://other.example/");
+        assert_eq!(resolve(&from, "https://secure.example/p").unwrap().as_str(), "https://secure.example/p");
+        for location in ["ftp://example.com/file", "javascript:alert(1)", "mailto:a@example.com"] {
+            let error = resolve(&from, location).unwrap_err();
+            assert!(matches!(error, Error::RedirectRefused { .. }), "{location}: {error:?}");
+            assert!(error.to_string().contains("only http and https"), "{error}");
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! [`SessionBuilder`]: a session's settings and their defaults (aiohttp's
+//! `ClientSession(...)` and `TCPConnector(...)` arguments in one place).
+//!
+//! Nothing here does I/O. The builder collects settings, remembers the first
+//! invalid one, and `build` hands the checked [`Config`] to
+//! [`Session::with_config`], which sets up the shared state.
+
+use std::time::Duration;
+
+use rustls::pki_types::CertificateDer;
+
+use crate::http::error::Error;
+use crate::http::head::HeadLimits;
+use crate::http::headers::{Headers, check_name, check_value};
+use crate::http::pool::PoolLimits;
+use crate::http::session::Session;
+use crate::http::tls;
+
+/// The `User-Agent` sent unless another is set: this crate and its version.
+pub const DEFAULT_USER_AGENT: &str = concat!("corio/", env!("CARGO_PKG_VERSION"));
+
+/// Bodies larger than this (after decompression) fail with
+/// [`Error::BodyTooLarge`] unless the session sets another limit.
+pub const DEFAULT_MAX_BODY_SIZE: u64 = 256 * 1024 * 1024;
+
+/// A session's settings, set through [`SessionBuilder`].
+#[derive(Clone)]
+pub(crate) struct Config {
+    /// Headers sent with every request unless the request sets the same name.
+    pub(crate) headers: Headers,
+    /// Timeouts (total, connect, read).
+    pub(crate) total_timeout: Option<Duration>,
+    /// See [`SessionBuilder::connect_timeout`].
+    pub(crate) connect_timeout: Option<Duration>,
+    /// See [`SessionBuilder::read_timeout`].
+    pub(crate) read_timeout: Option<Duration>,
+    /// Pool limits and idle timeout.
+    pub(crate) pool: PoolLimits,
+    /// The session-wide proxy URL.
+    pub(crate) proxy: Option<String>,
+    /// Read `HTTP_PROXY` and friends.
+    pub(crate) trust_env: bool,
+    /// Keep and send cookies.
+    pub(crate) cookies: bool,
+    /// Redirects followed at most.
+    pub(crate) max_redirects: usize,
+    /// Decoded body bytes allowed.
+    pub(crate) max_body_size: u64,
+    /// Response head limits.
+    pub(crate) head_limits: HeadLimits,
+    /// Root certificates trusted besides webpki-roots.
+    pub(crate) extra_roots: Vec<CertificateDer<'static>>,
+    /// Ask for and decode gzip/deflate.
+    pub(crate) decompress: bool,
+    /// The first error a builder method met.
+    pub(crate) error: Option<String>,
+}
+
+/// Settings for a new [`Session`]; start with [`Session::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// let session = corio::http::Session::builder()
+///     .user_agent("my-crawler/1.0")
+///     .connect_timeout(Some(Duration::from_secs(5)))
+///     .read_timeout(Some(Duration::from_secs(20)))
+///     .limit_per_host(8)
+///     .max_redirects(5)
+///     .build()
+///     .unwrap();
+/// ```
+#[must_use = "call build() to get the session"]
+pub struct SessionBuilder {
+    /// The settings so far.
+    pub(crate) config: Config,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        let mut headers = Headers::new();
+        headers.append("User-Agent", DEFAULT_USER_AGENT);
+        headers.append("Accept", "*/*");
+        Config {
+            headers,
+            // aiohttp's defaults: 5 minutes in all, no per-read limit; ours
+            // adds a 30 s connect limit (aiohttp's sock_connect is 30 s too).
+            total_timeout: Some(Duration::from_secs(300)),
+            connect_timeout: Some(Duration::from_secs(30)),
+            read_timeout: None,
+            pool: PoolLimits { total: 100, per_host: 0, idle_timeout: Duration::from_secs(15) },
+            proxy: None,
+            trust_env: false,
+            cookies: true,
+            max_redirects: 10,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
+            head_limits: HeadLimits::default(),
+            extra_roots: Vec::new(),
+            decompress: true,
+            error: None,
+        }
+    }
+}
+
+impl SessionBuilder {
+    /// Sends `name: value` with every request (replacing a default of the
+    /// same name, such as `User-Agent` or `Accept`).
+    ///
+    /// ```
+    /// let session = corio::http::Session::builder().header("Accept", "text/html").build().unwrap();
+    /// ```
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> SessionBuilder {
+        let (name, value) = (name.into(), value.into());
+        if let Err(error) = check_name(&name).and_then(|()| check_value(&name, &value)) {
+            self.config.error.get_or_insert(error.to_string());
+        }
+        self.config.headers.insert(name, value);
+        self
+    }
+
+    /// Sets the `User-Agent` (default [`DEFAULT_USER_AGENT`]).
+    ///
+    /// ```
+    /// let session = corio::http::Session::builder().user_agent("Mozilla/5.0").build().unwrap();
+    /// ```
+    pub fn user_agent(self, user_agent: impl Into<String>) -> SessionBuilder {
+        self.header("User-Agent", user_agent)
+    }
+
+    /// Limits each whole request, redirects and body included (default 300
+    /// s; `None` for no limit).
+    ///
+    /// ```
+    /// let session = corio::http::Session::builder().timeout(None).build().unwrap();
+    /// ```
+    pub fn timeout(mut self, total: Option<Duration>) -> SessionBuilder {
+        self.config.total_timeout = total;
+        self
+    }
+
+    /// Limits getting a connection: waiting for a pool slot, DNS, TCP, the
+    /// proxy tunnel and TLS (default 30 s).
+    ///
+    /// ```
+    /// let session = corio::http::Session::builder().connect_timeout(Some(std::time::Duration::from_secs(3))).build();
+    /// ```
+    pub fn connect_timeout(mut self, connect: Option<Duration>) -> SessionBuilder {
+        self.config.connect_timeout = connect;
+        self
+    }
+
+    /// Limits each wait for bytes from the server (default none).
+    ///
+    /// ```
+    /// let session = corio::http::Session::builder().read_timeout(Some(std::time::Duration::from_secs(10))).build();
+    /// ```
+    pub fn read_timeout(mut self, read: Option<Duration>) -> SessionBuilder {
+        self.config.read_timeout = read;
+        self
+    }
+
+    /// Connections in use at once across all hosts (default 100; 0 for no
+    /// limit). Requests beyond it wait, first come first served.
+    ///
+    /// ```
+    /// let session = corio::http::Session::builder().limit(20).build().unwrap();
+    /// ```
+    pub fn limit(mut self, total: usize) -> SessionBuilder {
+        self.config.pool.total = total;
+        self
+    }
+
+    /// Connections in use at once per scheme, host and port (default 0: no
+    /// limit beyond [`limit`](Self::limit)).
+    ///
+    /// ```
+    /// let session = corio::http::Session::builder().limit_per_host(4).build().unwrap();
+    /// ```
+    pub fn limit_per_host(mut self, per_host: usize) -> SessionBuilder {
+        self.config.pool.per_host = per_host;
+        self
+    }
+
+    /// How long an idle keep-alive connection is kept for reuse (default 15 s).
+    ///
+    /// ```
+    /// let session = corio::http::Session::builder().keepalive_timeout(std::time::Duration::from_secs(60)).build();
+    /// ```
+    pub fn keepalive_timeout(mut self, idle: Duration) -> SessionBuilder {
+        self.config.pool.idle_timeout = idle;
+        self
+    }
+
+    /// Sends every request through the HTTP proxy at `url` (credentials in
+    /// the URL become `Proxy-Authorization`).
+    ///
+    /// ```
+    /// let session = corio::http::Session::builder().proxy("http://127.0.0.1:3128").build().unwrap();
+    /// ```
+    pub fn proxy(mut self, url: impl Into<String>) -> SessionBuilder {
+        self.config.proxy = Some(url.into());
+        self
+    }
+
+    /// Uses `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY` from the environment
+    /// when no proxy is set explicitly (aiohttp's `trust_env=True`; off by
+    /// default).
+    ///
+    /// ```
+    /// let session = corio::http::Session::builder().trust_env(true).build();
+    /// ```
+    pub fn trust_env(mut self, trust: bool) -> SessionBuilder {
+        self.config.trust_env = trust;
+        self
+    }
+
+    /// Keeps cookies servers set and sends them back (default on).
+    ///
+    /// ```
+    /// let session = corio::http::Session::builder().cookies(false).build().unwrap();
+    /// ```
+    pub fn cookies(mut self, enabled: bool) -> SessionBuilder {
+        self.config.cookies = enabled;
+        self
+    }
+
+    /// Follows at most `max` redirects (default 10; 0 returns redirects as
+    /// they are).
+    ///
+    /// ```
+    /// let session = corio::http::Session::builder().max_redirects(0).build().unwrap();
+    /// ```
+    pub fn max_redirects(mut self, max: usize) -> SessionBuilder {
+        self.config.max_redirects = max;
+        self
+    }
+
+    /// Fails bodies larger than `bytes` after decompression (default
+    /// [`DEFAULT_MAX_BODY_SIZE`]).
+    ///
+    /// ```
+    /// let session = corio::http::Session::builder().max_body_size(10 << 20).build().unwrap();
+    /// ```
+    pub fn max_body_size(mut self, bytes: u64) -> SessionBuilder {
+        self.config.max_body_size = bytes;
+        self
+    }
+
+    /// Fails response heads larger than `bytes` (default 64 KiB) or with
+    /// more than `fields` header fields (default 100).
+    ///
+    /// ```
+    /// let session = corio::http::Session::builder().max_head_size(16 * 1024, 50).build().unwrap();
+    /// ```
+    pub fn max_head_size(mut self, bytes: usize, fields: usize) -> SessionBuilder {
+        self.config.head_limits = HeadLimits { max_head_bytes: bytes, max_headers: fields };
+        self
+    }
+
+    /// Trusts the CA certificates in `pem` besides the built-in roots (for
+    /// a private CA, or a test server's).
+    ///
+    /// ```no_run
+    /// let pem = std::fs::read("ca.pem").unwrap();
+    /// let session = corio::http::Session::builder().add_root_certificate_pem(&pem).build().unwrap();
+    /// ```
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> SessionBuilder {
+        match tls::parse_pem_certificates(pem) {
+            Ok(certificates) => self.config.extra_roots.extend(certificates),
+            Err(error) => {
+                self.config.error.get_or_insert(error.to_string());
+            }
+        }
+        self
+    }
+
+    /// Trusts one DER-encoded CA certificate besides the built-in roots.
+    ///
+    /// ```no_run
+    /// let der = std::fs::read("ca.der").unwrap();
+    /// let session = corio::http::Session::builder().add_root_certificate_der(der).build().unwrap();
+    /// ```
+    pub fn add_root_certificate_der(mut self, der: Vec<u8>) -> SessionBuilder {
+        self.config.extra_roots.push(CertificateDer::from(der));
+        self
+    }
+
+    /// Asks for gzip/deflate and decodes it transparently (default on).
+    ///
+    /// ```
+    /// let session = corio::http::Session::builder().decompress(false).build().unwrap();
+    /// ```
+    pub fn decompress(mut self, enabled: bool) -> SessionBuilder {
+        self.config.decompress = enabled;
+        self
+    }
+
+    /// Builds the session.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a bad default header, an unusable
+    /// proxy URL or certificate; [`Error::Url`] for a malformed proxy URL.
+    ///
+    /// ```
+    /// assert!(corio::http::Session::builder().header("Bad\nName", "x").build().is_err());
+    /// ```
+    pub fn build(mut self) -> Result<Session, Error> {
+        if let Some(error) = self.config.error.take() {
+            return Err(Error::InvalidRequest(error));
+        }
+        if self.config.decompress && !self.config.headers.contains("accept-encoding") {
+            self.config.headers.append("Accept-Encoding", "gzip, deflate");
+        }
+        Session::with_config(self.config)
+    }
+}
