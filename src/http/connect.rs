@@ -5,6 +5,7 @@
 //! for the request's key. It runs under the connect timeout as a whole.
 
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use rustls::ClientConfig;
@@ -46,6 +47,12 @@ pub(crate) async fn open(
 /// to each address in the resolver's order until one answers.
 async fn dial(host: &str, port: u16) -> Result<TcpStream, Error> {
     let addresses = lookup_host(host, port).await.map_err(|source| Error::Dns { host: host.to_owned(), source })?;
+    connect_first(host, port, addresses).await
+}
+
+/// Connects to the first of `addresses` that accepts, in order; the error
+/// names `host` and carries the last address's failure.
+async fn connect_first(host: &str, port: u16, addresses: Vec<SocketAddr>) -> Result<TcpStream, Error> {
     let mut last_error = io::Error::new(io::ErrorKind::NotFound, "the name resolved to no addresses");
     for address in addresses {
         match TcpStream::connect(address).await {
@@ -86,5 +93,35 @@ async fn tunnel(tcp: TcpStream, target: &Url, proxy: &Proxy, limits: &HeadLimits
     match connection.into_transport() {
         Transport::Plain(tcp) => Ok(tcp),
         Transport::Tls(_) => unreachable!("the proxy hop is plain TCP"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An address on loopback where nothing listens.
+    fn closed_address() -> SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    }
+
+    #[test]
+    fn each_address_is_tried_in_turn_until_one_accepts_with_nodelay_set() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let open = listener.local_addr().unwrap();
+        let addresses = vec![closed_address(), closed_address(), open];
+        let connected = crate::run(async move { connect_first("multi.test", open.port(), addresses).await });
+        let connected = connected.unwrap();
+        assert_eq!(connected.peer_addr().unwrap(), open);
+        assert!(connected.nodelay().unwrap(), "requests are written whole: Nagle only delays them");
+    }
+
+    #[test]
+    fn when_every_address_fails_the_error_names_the_host_and_the_last_failure() {
+        let addresses = vec![closed_address(), closed_address()];
+        let error = crate::run(async move { connect_first("multi.test", 1, addresses).await }).unwrap_err();
+        assert!(matches!(&error, Error::Connect { host, .. } if host == "multi.test"), "{error:?}");
+        assert!(error.to_string().contains("refused"), "{error}");
     }
 }

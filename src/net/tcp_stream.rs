@@ -225,6 +225,21 @@ impl TcpStream {
         self.source.get_ref().set_nodelay(nodelay)
     }
 
+    /// Whether `TCP_NODELAY` is set.
+    ///
+    /// # Errors
+    /// The socket's error.
+    ///
+    /// ```no_run
+    /// # async fn f(stream: corio::net::TcpStream) -> std::io::Result<()> {
+    /// stream.set_nodelay(true)?;
+    /// assert!(stream.nodelay()?);
+    /// # Ok(()) }
+    /// ```
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.source.get_ref().nodelay()
+    }
+
     /// The remote address.
     ///
     /// # Errors
