@@ -1,49 +1,45 @@
-//! The session's cookie jar: RFC 6265 parsing of `Set-Cookie`, storage, and
-//! the `Cookie` header of the next request.
+//! The session's cookie jar (RFC 6265): which cookies to keep, and the
+//! `Cookie` header of the next request.
 //!
 //! In the path of a request the jar is consulted twice. Before a request is
 //! written, [`CookieJar::header_value`] picks the cookies whose domain, path
 //! and Secure flag match the target URL. After a response's headers are
-//! parsed, [`CookieJar::store`] is called once per `Set-Cookie` header.
-//! Like the timer wheel the jar never reads a clock: every call takes `now`,
-//! so tests step time exactly.
+//! parsed, [`CookieJar::store`] is called once per `Set-Cookie` header: it
+//! parses the value with `set_cookie.rs`, checks its Domain against the
+//! request host, fills in the default path, and stores, replaces or deletes
+//! a cookie. Like the timer wheel the jar never reads a clock: every call
+//! takes `now`, so tests step time exactly.
 //!
 //! Shortcuts and limits, named as such:
 //! - No public-suffix list is used. Only single-label domains (`Domain=com`)
 //!   are refused, so a server at `a.co.uk` can still set a cookie for all of
 //!   `co.uk`; the crawler talks to sites it chose, which bounds the harm.
-//! - Limits follow RFC 6265 section 6.1's minimums: [`MAX_NAME_VALUE_BYTES`]
-//!   per cookie, [`MAX_COOKIES_PER_DOMAIN`] per cookie domain (the exact
-//!   domain string, not the registrable domain) and [`MAX_COOKIES`] in all.
-//!   Over a limit the oldest-created cookie goes, not the least recently
-//!   used one: the jar keeps no access times.
+//! - Limits follow RFC 6265 section 6.1's minimums:
+//!   [`MAX_NAME_VALUE_BYTES`] per cookie (checked by the parser),
+//!   [`MAX_COOKIES_PER_DOMAIN`] per cookie domain (the exact domain string,
+//!   not the registrable domain) and [`MAX_COOKIES`] in all. Over a limit
+//!   the oldest-created cookie goes, not the least recently used one: the
+//!   jar keeps no access times.
 //! - From RFC 6265bis: a Secure cookie is only accepted over https, a plain
-//!   http response cannot overwrite a Secure cookie, the `__Secure-` and
-//!   `__Host-` name prefixes are enforced, and lifetimes are capped at
-//!   [`MAX_LIFETIME`]. `SameSite` is ignored: there are no cross-site
-//!   requests in a client without a browser.
+//!   http response cannot overwrite a Secure cookie, and the `__Secure-` and
+//!   `__Host-` name prefixes are enforced. Lifetimes are capped at
+//!   [`MAX_LIFETIME`] and `SameSite` is ignored, both by the parser.
+//!
+//! [`MAX_NAME_VALUE_BYTES`]: super::set_cookie::MAX_NAME_VALUE_BYTES
+//! [`MAX_LIFETIME`]: super::set_cookie::MAX_LIFETIME
 
 use std::error::Error;
 use std::fmt;
 use std::net::IpAddr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-use super::date::parse_cookie_date;
-
-/// Longest accepted name plus value, in bytes; a longer cookie is rejected.
-pub const MAX_NAME_VALUE_BYTES: usize = 4096;
-
-/// Longest attribute value, in bytes; a longer attribute is ignored.
-pub const MAX_ATTRIBUTE_VALUE_BYTES: usize = 1024;
+use super::set_cookie::SetCookie;
 
 /// Most cookies kept for one cookie domain; the oldest is evicted beyond it.
 pub const MAX_COOKIES_PER_DOMAIN: usize = 50;
 
 /// Most cookies kept in the jar; the oldest is evicted beyond it.
 pub const MAX_COOKIES: usize = 3000;
-
-/// Longest lifetime `Expires` or `Max-Age` may give (400 days, RFC 6265bis).
-pub const MAX_LIFETIME: Duration = Duration::from_secs(400 * 24 * 60 * 60);
 
 /// Why a `Set-Cookie` header was not stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,7 +48,8 @@ pub enum CookieError {
     MissingName,
     /// The name or value contains a control character (such as CR or LF).
     ControlCharacter,
-    /// The name and value together are longer than [`MAX_NAME_VALUE_BYTES`].
+    /// The name and value together are longer than
+    /// [`MAX_NAME_VALUE_BYTES`](super::set_cookie::MAX_NAME_VALUE_BYTES).
     TooLarge,
     /// The `Domain` attribute is neither the request host nor a parent of it
     /// (for an IP-address host it must be the address itself).
@@ -398,91 +395,6 @@ impl CookieJar {
     }
 }
 
-/// A `Set-Cookie` value parsed per RFC 6265 section 5.2, borrowing from it.
-#[derive(Debug, PartialEq, Eq)]
-struct SetCookie<'s> {
-    /// The non-empty cookie name.
-    name: &'s str,
-    /// The value, quotes kept.
-    value: &'s str,
-    /// The last non-empty Domain attribute, leading dot removed, lowercase.
-    domain: Option<String>,
-    /// The last Path attribute if it begins with `/`.
-    path: Option<&'s str>,
-    /// Max-Age if present, else Expires, capped at [`MAX_LIFETIME`] from now.
-    expires: Option<SystemTime>,
-    /// The Secure attribute was present.
-    secure: bool,
-    /// The HttpOnly attribute was present.
-    http_only: bool,
-}
-
-impl<'s> SetCookie<'s> {
-    /// Parses `line`; `now` anchors Max-Age.
-    fn parse(line: &'s str, now: SystemTime) -> Result<Self, CookieError> {
-        // Step 1: the name-value pair ends at the first `;`.
-        let (pair, attributes) = line.split_once(';').unwrap_or((line, ""));
-        let (name, value) = pair.split_once('=').ok_or(CookieError::MissingName)?;
-        let (name, value) = (trim_whitespace(name), trim_whitespace(value));
-        if name.is_empty() {
-            return Err(CookieError::MissingName);
-        }
-        // Control characters would let a value forge header lines when we
-        // send it back; RFC 6265bis rejects them outright.
-        if name.bytes().chain(value.bytes()).any(|byte| byte.is_ascii_control() && byte != b'\t') {
-            return Err(CookieError::ControlCharacter);
-        }
-        if name.len() + value.len() > MAX_NAME_VALUE_BYTES {
-            return Err(CookieError::TooLarge);
-        }
-        let mut cookie =
-            SetCookie { name, value, domain: None, path: None, expires: None, secure: false, http_only: false };
-        // Max-Age wins over Expires whatever their order, so keep both.
-        let (mut expires, mut max_age) = (None, None);
-
-        // Step 6 and section 5.2.1-6: the last of each attribute wins.
-        for attribute in attributes.split(';') {
-            let (key, value) = attribute.split_once('=').unwrap_or((attribute, ""));
-            let (key, value) = (trim_whitespace(key), trim_whitespace(value));
-            if value.len() > MAX_ATTRIBUTE_VALUE_BYTES {
-                continue;
-            }
-            if key.eq_ignore_ascii_case("expires") {
-                expires = parse_cookie_date(value).or(expires);
-            } else if key.eq_ignore_ascii_case("max-age") {
-                max_age = max_age_expiry(value, now).or(max_age);
-            } else if key.eq_ignore_ascii_case("domain") && !value.is_empty() {
-                cookie.domain = Some(value.strip_prefix('.').unwrap_or(value).to_ascii_lowercase());
-            } else if key.eq_ignore_ascii_case("path") {
-                // A relative or empty Path means "use the default path".
-                cookie.path = value.starts_with('/').then_some(value);
-            } else if key.eq_ignore_ascii_case("secure") {
-                cookie.secure = true;
-            } else if key.eq_ignore_ascii_case("httponly") {
-                cookie.http_only = true;
-            }
-        }
-        let cap = now.checked_add(MAX_LIFETIME);
-        cookie.expires = max_age.or(expires).map(|expiry| cap.map_or(expiry, |cap| expiry.min(cap)));
-        Ok(cookie)
-    }
-}
-
-/// Section 5.2.2: Max-Age is an optional `-` and digits; zero or less means
-/// "already expired", which the epoch stands for. `None` ignores the attribute.
-fn max_age_expiry(value: &str, now: SystemTime) -> Option<SystemTime> {
-    let (negative, digits) = value.strip_prefix('-').map_or((false, value), |digits| (true, digits));
-    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
-        return None;
-    }
-    if negative || digits.bytes().all(|byte| byte == b'0') {
-        return Some(UNIX_EPOCH);
-    }
-    // Only overflow can fail to parse here; any huge value hits the cap.
-    let seconds = digits.parse::<u64>().unwrap_or(u64::MAX).min(MAX_LIFETIME.as_secs());
-    now.checked_add(Duration::from_secs(seconds))
-}
-
 /// Section 5.3 steps 4-6: the domain a cookie belongs to and whether it is
 /// host-only, or why its Domain attribute is refused.
 fn cookie_domain<'a>(host: &'a str, attribute: Option<&'a str>) -> Result<(&'a str, bool), CookieError> {
@@ -530,14 +442,10 @@ fn default_path(request_path: &str) -> &str {
     }
 }
 
-/// Trims RFC 6265's whitespace (space and tab, not all of Unicode's).
-fn trim_whitespace(s: &str) -> &str {
-    s.trim_matches([' ', '\t'])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
 
     /// A fixed "now" for tests: 2021-06-09 10:18:14 UTC.
     fn now() -> SystemTime {
@@ -562,60 +470,11 @@ mod tests {
     }
 
     #[test]
-    fn set_cookie_attributes_parse_into_the_stored_cookie() {
-        let in_an_hour = Some(now() + Duration::from_secs(3600));
-        let on_date = Some(UNIX_EPOCH + Duration::from_secs(1_623_320_294)); // 2021-06-10 10:18:14
-        // (header, name, value, domain, path, expires, secure, http_only, host_only)
-        #[rustfmt::skip]
-        let table = [
-            ("a=1", "a", "1", "www.example.com", "/docs", None, false, false, true),
-            ("  a = 1  ; ", "a", "1", "www.example.com", "/docs", None, false, false, true),
-            ("a=", "a", "", "www.example.com", "/docs", None, false, false, true),
-            ("a=\"quoted value\"", "a", "\"quoted value\"", "www.example.com", "/docs", None, false, false, true),
-            ("a=b=c", "a", "b=c", "www.example.com", "/docs", None, false, false, true),
-            ("a=1; Path=/", "a", "1", "www.example.com", "/", None, false, false, true),
-            ("a=1; path=/x/y/", "a", "1", "www.example.com", "/x/y/", None, false, false, true),
-            ("a=1; Path=relative", "a", "1", "www.example.com", "/docs", None, false, false, true),
-            ("a=1; Path=/x; Path=", "a", "1", "www.example.com", "/docs", None, false, false, true),
-            ("a=1; Domain=example.com", "a", "1", "example.com", "/docs", None, false, false, false),
-            ("a=1; domain=.EXAMPLE.com", "a", "1", "example.com", "/docs", None, false, false, false),
-            ("a=1; Domain=www.example.com", "a", "1", "www.example.com", "/docs", None, false, false, false),
-            ("a=1; Domain=example.com; Domain=", "a", "1", "example.com", "/docs", None, false, false, false),
-            ("a=1; Domain=.", "a", "1", "www.example.com", "/docs", None, false, false, true),
-            ("a=1; Secure; HttpOnly", "a", "1", "www.example.com", "/docs", None, true, true, true),
-            ("a=1; SECURE; httponly=yes", "a", "1", "www.example.com", "/docs", None, true, true, true),
-            ("a=1; Max-Age=3600", "a", "1", "www.example.com", "/docs", in_an_hour, false, false, true),
-            ("a=1; Expires=Thu, 10 Jun 2021 10:18:14 GMT", "a", "1", "www.example.com", "/docs", on_date, false, false, true),
-            ("a=1; Max-Age=3600; Expires=Thu, 10 Jun 2021 10:18:14 GMT", "a", "1", "www.example.com", "/docs", in_an_hour, false, false, true),
-            ("a=1; Expires=Thu, 10 Jun 2021 10:18:14 GMT; Max-Age=3600", "a", "1", "www.example.com", "/docs", in_an_hour, false, false, true),
-            ("a=1; Expires=not a date", "a", "1", "www.example.com", "/docs", None, false, false, true),
-            ("a=1; Max-Age=+5; Max-Age=1e3; Max-Age=", "a", "1", "www.example.com", "/docs", None, false, false, true),
-            ("a=1; Max-Age=99999999999999999999999", "a", "1", "www.example.com", "/docs", Some(now() + MAX_LIFETIME), false, false, true),
-            ("a=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT", "a", "1", "www.example.com", "/docs", Some(now() + MAX_LIFETIME), false, false, true),
-            ("a=1; SameSite=Strict; Priority=High; Partitioned", "a", "1", "www.example.com", "/docs", None, false, false, true),
-        ];
-        for (line, name, value, domain, path, expires, secure, http_only, host_only) in table {
-            let jar = jar_with(&WWW, &[line]);
-            let cookie = jar.iter().next().unwrap();
-            let got = (cookie.name(), cookie.value(), cookie.domain(), cookie.path(), cookie.expires());
-            assert_eq!(got, (name, value, domain, path, expires), "{line:?}");
-            let flags = (cookie.secure(), cookie.http_only(), cookie.host_only());
-            assert_eq!(flags, (secure, http_only, host_only), "{line:?}");
-        }
-    }
-
-    #[test]
     fn invalid_set_cookie_headers_are_refused_with_a_reason() {
-        let long_value = format!("a={}", "x".repeat(MAX_NAME_VALUE_BYTES));
+        // Malformed headers are tested in `set_cookie.rs`; the first row
+        // checks that the parser's refusal reaches the caller.
         let table = [
-            (WWW, "", CookieError::MissingName),
             (WWW, "novalue", CookieError::MissingName),
-            (WWW, "=1", CookieError::MissingName),
-            (WWW, " =1; Path=/", CookieError::MissingName),
-            (WWW, "; a=1", CookieError::MissingName),
-            (WWW, "a=1\r\nX-Injected: yes", CookieError::ControlCharacter),
-            (WWW, "a\0=1", CookieError::ControlCharacter),
-            (WWW, long_value.as_str(), CookieError::TooLarge),
             (WWW, "a=1; Domain=other.com", CookieError::DomainMismatch),
             (WWW, "a=1; Domain=ww.example.com", CookieError::DomainMismatch),
             (WWW, "a=1; Domain=sub.www.example.com", CookieError::DomainMismatch),
@@ -635,9 +494,6 @@ mod tests {
             assert!(!jar.store(&target, line, now()));
             assert!(jar.is_empty());
         }
-        // The size limit is inclusive.
-        let just_fits = format!("a={}", "x".repeat(MAX_NAME_VALUE_BYTES - 1));
-        assert!(CookieJar::new().store(&WWW, &just_fits, now()));
     }
 
     #[test]
@@ -698,6 +554,23 @@ mod tests {
             [("", "/"), ("/", "/"), ("/a", "/"), ("/a/", "/a"), ("/a/b", "/a"), ("/a/b/c", "/a/b"), ("a/b", "/")];
         for (request_path, expected) in defaults {
             assert_eq!(default_path(request_path), expected, "{request_path:?}");
+        }
+    }
+
+    #[test]
+    fn stored_cookies_resolve_their_path_and_host_only_flag() {
+        // (Set-Cookie, stored path, host-only), all stored from WWW (/docs/page).
+        let table = [
+            ("a=1", "/docs", true),
+            ("a=1; Path=relative", "/docs", true),
+            ("a=1; Path=/x", "/x", true),
+            ("a=1; Domain=www.example.com", "/docs", false),
+            ("a=1; Domain=.example.com; Path=/", "/", false),
+        ];
+        for (line, path, host_only) in table {
+            let jar = jar_with(&WWW, &[line]);
+            let cookie = jar.iter().next().unwrap();
+            assert_eq!((cookie.path(), cookie.host_only()), (path, host_only), "{line}");
         }
     }
 

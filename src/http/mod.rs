@@ -25,14 +25,14 @@
 //! | `connect.rs`, `tls.rs`, `transport.rs` | DNS, TCP, CONNECT, TLS | `Transport` |
 //! | `connection.rs` | the receive buffer parsers read from | `Connection` |
 //! | `exchange.rs`, `head.rs`, `framing.rs` | writing, reading the head, body framing | `ResponseHead` |
-//! | `body.rs`, `chunked.rs`, `decode.rs` | unframing, decompressing, limiting | `BodyReader` |
+//! | `body.rs`, `chunked.rs`, `decode.rs`, `gzip.rs` | unframing, decompressing, limiting | `BodyReader` |
 //! | `response.rs` | what the caller gets | [`Response`] |
-//! | `cookie.rs`, `date.rs` | the cookie jar | [`Cookie`] |
+//! | `set_cookie.rs`, `cookie.rs`, `date.rs` | parsing `Set-Cookie`; the cookie jar | [`Cookie`] |
 //! | `deadline.rs`, `error.rs` | timeouts; the one error type | [`Error`] |
 //!
-//! The parsers (`url`, `head`, `framing`, `chunked`, `decode`, `cookie`,
-//! `date`) are sans-IO: they take bytes or strings and return values, and
-//! are table-tested beside their code.
+//! The parsers (`url`, `head`, `framing`, `chunked`, `decode`, `gzip`,
+//! `set_cookie`, `cookie`, `date`) are sans-IO: they take bytes or strings
+//! and return values, and are table-tested beside their code.
 
 mod body;
 mod chunked;
@@ -45,6 +45,7 @@ mod decode;
 mod error;
 mod exchange;
 mod framing;
+mod gzip;
 mod head;
 mod headers;
 mod host;
@@ -56,6 +57,7 @@ mod redirect;
 mod request;
 mod response;
 mod session;
+mod set_cookie;
 mod settings;
 mod tls;
 mod transport;
