@@ -844,3 +844,60 @@ fn chunk_yields_pieces_that_concatenate_to_the_body_and_then_none() {
         assert_eq!(server.connections(), 1);
     });
 }
+
+// Regressions from the review of the client.
+
+#[test]
+fn one_read_of_a_bomb_returns_a_bounded_piece_even_through_stacked_codings() {
+    run(|| async {
+        // 64 MiB of zeros, gzipped twice: a few hundred bytes on the wire.
+        let body = gzip(&gzip(&vec![0u8; 64 << 20]));
+        let server = TestServer::always(with_length("Content-Encoding: gzip, gzip\r\n", &body));
+        let session = Session::builder().max_body_size(1 << 30).build().unwrap();
+        let mut response = session.get(server.url("/")).await.unwrap();
+        let mut total = 0;
+        let mut largest = 0;
+        while let Some(piece) = response.chunk().await.unwrap() {
+            largest = largest.max(piece.len());
+            total += piece.len();
+        }
+        assert_eq!(total, 64 << 20);
+        assert!(largest <= 2 << 20, "one chunk() returned {largest} bytes");
+    });
+}
+
+#[test]
+fn an_unsupported_content_encoding_fails_the_body_read_not_the_request() {
+    run(|| async {
+        let server = TestServer::always(with_length("Content-Encoding: br\r\n", b"xx"));
+        let response = Session::new().get(server.url("/")).await.unwrap();
+        assert_eq!((response.status(), response.headers().get("content-encoding")), (200, Some("br")));
+        let error = response.bytes().await.unwrap_err();
+        assert!(matches!(&error, Error::Decode(message) if message.contains("br")), "{error:?}");
+    });
+}
+
+#[test]
+fn a_transfer_coding_other_than_chunked_is_refused_not_passed_on_encoded() {
+    run(|| async {
+        let mut response = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n".to_vec();
+        response.extend(gzip(b"hello"));
+        let server = TestServer::once_per_connection(response);
+        assert_protocol(Session::new().get(server.url("/")).await, "gzip", "Transfer-Encoding: gzip");
+    });
+}
+
+#[test]
+fn an_endless_stream_of_interim_responses_is_a_protocol_error() {
+    run(|| async {
+        let server = TestServer::start(|mut conn| {
+            if conn.read_request().is_some() {
+                for _ in 0..1000 {
+                    conn.send(b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n");
+                }
+                conn.send(&with_length("", b"end"));
+            }
+        });
+        assert_protocol(Session::new().get(server.url("/")).await, "interim", "1000 interim responses");
+    });
+}

@@ -912,3 +912,163 @@ fn raise_for_status_turns_a_404_into_a_status_error_and_passes_a_200() {
         assert_eq!(page.text().await.unwrap(), "here");
     });
 }
+
+// ---------------------------------------------------------------------------
+// Regressions from the review of the client
+// ---------------------------------------------------------------------------
+
+#[test]
+fn session_default_credentials_and_a_hand_set_host_stay_behind_on_a_cross_origin_redirect() {
+    run(|| async {
+        let other = TestServer::always(ok("other"));
+        let origin = TestServer::always(redirect(302, &other.url("/landing")));
+        let session = Session::builder()
+            .header("Authorization", "Bearer SESSION-SECRET")
+            .header("Cookie", "session=SECRET")
+            .build()
+            .unwrap();
+        let response = session.get(origin.url("/")).header("Host", "origin.example").await.unwrap();
+        assert_eq!(response.text().await.unwrap(), "other");
+        let at_origin = &origin.received()[0];
+        assert_eq!(at_origin.header("authorization"), Some("Bearer SESSION-SECRET"));
+        assert_eq!(at_origin.header("host"), Some("origin.example"));
+        let elsewhere = &other.received()[0];
+        assert_eq!(elsewhere.header("authorization"), None, "{:?}", elsewhere.head);
+        assert_eq!(elsewhere.header("cookie"), None, "{:?}", elsewhere.head);
+        assert_eq!(elsewhere.header("host"), Some(other.addr.to_string().as_str()));
+    });
+}
+
+#[test]
+fn a_redirect_body_that_never_ends_cannot_outlast_the_total_timeout() {
+    run(|| async {
+        let next = TestServer::always(ok("next"));
+        let location = next.url("/");
+        let origin = TestServer::start(move |mut conn| {
+            if conn.read_request().is_some() {
+                let head = format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\nTransfer-Encoding: chunked\r\n\r\n");
+                conn.send(head.as_bytes());
+                for _ in 0..500 {
+                    conn.send(b"1\r\nx\r\n");
+                    thread::sleep(Duration::from_millis(10));
+                }
+            }
+        });
+        let started = Instant::now();
+        let result = Session::new().get(origin.url("/")).timeout(Some(Duration::from_millis(500))).await;
+        assert!(matches!(result, Err(Error::Timeout { kind: TimeoutKind::Total, .. })), "{result:?}");
+        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+        assert!(next.received().is_empty(), "the redirect was followed after the deadline");
+    });
+}
+
+#[test]
+fn a_large_redirect_body_is_abandoned_not_read_to_its_end() {
+    run(|| async {
+        let next = TestServer::always(ok("next"));
+        let location = next.url("/");
+        // 32 MiB of body: far more than socket buffers hold, so the server's
+        // write only finishes if the client reads it all.
+        let finished_writing = Arc::new(AtomicUsize::new(0));
+        let finished = Arc::clone(&finished_writing);
+        let origin = TestServer::start(move |mut conn| {
+            if conn.read_request().is_some() {
+                let body = vec![b'a'; 32 << 20];
+                let head =
+                    format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: {}\r\n\r\n", body.len());
+                let written = std::io::Write::write_all(&mut conn.stream, head.as_bytes())
+                    .and_then(|()| std::io::Write::write_all(&mut conn.stream, &body));
+                finished.store(if written.is_ok() { 1 } else { 2 }, Ordering::SeqCst);
+            }
+        });
+        let response = Session::new().get(origin.url("/")).await.unwrap();
+        assert_eq!(response.text().await.unwrap(), "next");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while finished_writing.load(Ordering::SeqCst) == 0 && Instant::now() < deadline {
+            corio::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(finished_writing.load(Ordering::SeqCst), 2, "the client read the whole redirect body");
+    });
+}
+
+#[test]
+fn idle_connections_to_hosts_not_visited_again_expire_on_the_next_use_of_the_pool() {
+    run(|| async {
+        let servers: Vec<TestServer> = (0..20).map(|_| TestServer::always(ok("x"))).collect();
+        // Long enough that the twenty requests finish well inside it, even
+        // on a loaded machine.
+        let session = Session::builder().keepalive_timeout(Duration::from_secs(1)).build().unwrap();
+        for server in &servers {
+            session.get(server.url("/")).await.unwrap().bytes().await.unwrap();
+        }
+        assert_eq!(session.idle_connections(), 20);
+        corio::sleep(Duration::from_millis(1100)).await;
+        let fresh = TestServer::always(ok("fresh"));
+        session.get(fresh.url("/")).await.unwrap().bytes().await.unwrap();
+        assert_eq!(session.idle_connections(), 1, "only the connection just used stays idle");
+    });
+}
+
+#[test]
+fn idle_connections_are_capped_at_the_session_limit() {
+    run(|| async {
+        let servers: Vec<TestServer> = (0..5).map(|_| TestServer::always(ok("x"))).collect();
+        let session = Session::builder().limit(3).build().unwrap();
+        for server in &servers {
+            session.get(server.url("/")).await.unwrap().bytes().await.unwrap();
+        }
+        assert_eq!(session.idle_connections(), 3);
+        // The newest three are kept: the last server's connection is reused.
+        session.get(servers[4].url("/again")).await.unwrap().bytes().await.unwrap();
+        assert_eq!(servers[4].connections(), 1);
+    });
+}
+
+#[test]
+fn a_hand_set_cookie_and_the_jars_cookies_go_in_one_field() {
+    run(|| async {
+        let server = TestServer::always(reply("200 OK", &["Set-Cookie: jar=1"], ""));
+        let session = Session::new();
+        session.get(server.url("/")).await.unwrap();
+        session.get(server.url("/")).header("Cookie", "own=2").await.unwrap();
+        let second = &server.received()[1];
+        let cookies: Vec<&str> =
+            second.header_lines().into_iter().filter(|line| line.to_ascii_lowercase().starts_with("cookie:")).collect();
+        assert_eq!(cookies, ["Cookie: own=2; jar=1"]);
+    });
+}
+
+#[test]
+fn pool_slots_survive_cancellation_at_every_await() {
+    run(|| async {
+        let slow = slow(Duration::from_millis(300), "slow");
+        let session = Session::builder().limit(1).build().unwrap();
+        // 1. Cancelled while waiting for the head.
+        assert!(corio::timeout(Duration::from_millis(50), session.get(slow.url("/a"))).await.is_err());
+        assert_eq!(session.active_connections(), 0);
+        // 2. A holds the only slot; B is cancelled while queued.
+        let holder = session.clone();
+        let url = slow.url("/b");
+        let a = corio::create_task(async move { holder.get(url).await.unwrap() });
+        corio::sleep(Duration::from_millis(10)).await;
+        assert_eq!(session.active_connections(), 1);
+        assert!(corio::timeout(Duration::from_millis(20), session.get(slow.url("/c"))).await.is_err());
+        let response_a = a.await.unwrap();
+        assert_eq!(session.active_connections(), 1, "A's body is not read yet");
+        // 3. C is granted the slot when A's response drops, then cancelled
+        //    before it runs: the slot must come back.
+        let queued = session.clone();
+        let url = slow.url("/d");
+        let c = corio::create_task(async move { queued.get(url).await.map(|response| response.status()) });
+        corio::sleep(Duration::from_millis(10)).await;
+        drop(response_a);
+        c.cancel();
+        corio::sleep(Duration::from_millis(10)).await;
+        assert_eq!(session.active_connections(), 0);
+        // 4. A body dropped half-way frees its slot.
+        let response = session.get(slow.url("/e")).await.unwrap();
+        drop(response);
+        assert_eq!(session.active_connections(), 0);
+        assert!(corio::timeout(Duration::from_secs(2), session.get(slow.url("/f"))).await.is_ok());
+    });
+}

@@ -18,6 +18,11 @@ use crate::http::framing::{BodyLength, Framing};
 use crate::http::headers::Headers;
 use crate::http::pool::Lease;
 
+/// Decoded bytes one read aims to return at most. A read stops feeding the
+/// decoder once past it, so the overshoot is what one small input step can
+/// expand to (see `ContentDecoder::input_step`).
+const OUTPUT_BUDGET: usize = 64 * 1024;
+
 /// How the remaining body is delimited on the wire.
 enum Wire {
     /// This many bytes are still to come, of `announced` in all.
@@ -59,8 +64,15 @@ pub(crate) struct BodyReader {
     read_timeout: Option<Duration>,
     /// The whole request's deadline.
     total: Option<Deadline>,
-    /// Chunked bytes before content decoding; kept to reuse its allocation.
-    scratch: Vec<u8>,
+    /// Chunked data already unframed but not yet through the content
+    /// decoder (`pending[pending_start..]`); the allocation is reused.
+    pending: Vec<u8>,
+    /// How much of `pending` the decoder has taken.
+    pending_start: usize,
+    /// An error found in the head that only matters for the body (an
+    /// unsupported Content-Encoding): reported by the first read, so the
+    /// caller still sees the status and headers.
+    deferred: Option<Error>,
     /// Trailer fields of a chunked body, once it has ended.
     trailers: Headers,
     /// Set once a read failed: later reads fail too, rather than look like
@@ -84,7 +96,7 @@ impl BodyReader {
         connection: Connection,
         lease: Lease,
         framing: Framing,
-        decoder: Option<ContentDecoder>,
+        decoder: Result<Option<ContentDecoder>, Error>,
         settings: BodySettings,
     ) -> BodyReader {
         let wire = match framing.body {
@@ -94,6 +106,10 @@ impl BodyReader {
             BodyLength::Chunked => Some(Wire::Chunked(ChunkedDecoder::new())),
             BodyLength::UntilClose => Some(Wire::UntilClose),
         };
+        let (decoder, deferred) = match decoder {
+            Ok(decoder) => (decoder, None),
+            Err(error) => (None, Some(error)),
+        };
         let mut reader = BodyReader {
             source: None,
             decoder,
@@ -101,7 +117,9 @@ impl BodyReader {
             produced: 0,
             read_timeout: settings.read_timeout,
             total: settings.total,
-            scratch: Vec::new(),
+            pending: Vec::new(),
+            pending_start: 0,
+            deferred,
             trailers: Headers::new(),
             failed: false,
         };
@@ -126,7 +144,9 @@ impl BodyReader {
             produced: 0,
             read_timeout: None,
             total: None,
-            scratch: Vec::new(),
+            pending: Vec::new(),
+            pending_start: 0,
+            deferred: None,
             trailers: Headers::new(),
             failed: false,
         }
@@ -137,13 +157,17 @@ impl BodyReader {
         &self.trailers
     }
 
-    /// Appends the next decoded bytes to `out`; returns how many, 0 at the
-    /// end of the body.
+    /// Appends the next decoded bytes to `out` (about [`OUTPUT_BUDGET`] at
+    /// most, however much the data expands); returns how many, 0 at the end
+    /// of the body.
     pub(crate) async fn read_into(&mut self, out: &mut Vec<u8>) -> Result<usize, Error> {
         if self.failed {
             return Err(Error::Incomplete("the body could not be read after an earlier error".into()));
         }
-        let result = self.read_into_inner(out).await;
+        let result = match self.deferred.take() {
+            Some(error) => Err(error),
+            None => self.read_into_inner(out).await,
+        };
         if result.is_err() {
             // Drop the connection: whatever is left on it is unusable.
             self.failed = true;
@@ -156,9 +180,11 @@ impl BodyReader {
     async fn read_into_inner(&mut self, out: &mut Vec<u8>) -> Result<usize, Error> {
         let start = out.len();
         loop {
-            let Some(source) = &mut self.source else { return Ok(0) };
+            if self.source.is_none() {
+                return Ok(0);
+            }
             // Step 1: unframe and decode whatever is buffered already.
-            let ended = unframe(source, &mut self.scratch, &mut self.decoder, out, self.limit, &mut self.produced)?;
+            let ended = self.unframe(out, start)?;
             if ended {
                 self.finish(out)?;
                 return Ok(out.len() - start);
@@ -200,63 +226,102 @@ impl BodyReader {
     }
 }
 
-/// Moves the body bytes already in `source`'s buffer through the framing
-/// and the content decoder into `out`; returns true when the body ended.
-fn unframe(
-    source: &mut Source,
-    scratch: &mut Vec<u8>,
-    decoder: &mut Option<ContentDecoder>,
-    out: &mut Vec<u8>,
-    limit: u64,
-    produced: &mut u64,
-) -> Result<bool, Error> {
-    let buffered = source.connection.buffered();
-    if buffered.is_empty() {
-        return Ok(false);
+impl BodyReader {
+    /// Moves body bytes already received through the framing and the
+    /// content decoder into `out`, stopping once `out` has grown by
+    /// [`OUTPUT_BUDGET`] since `start`; returns true when the body ended.
+    fn unframe(&mut self, out: &mut Vec<u8>, start: usize) -> Result<bool, Error> {
+        let Some(source) = &mut self.source else { return Ok(true) };
+        let mut feeder = Feeder { decoder: &mut self.decoder, limit: self.limit, produced: &mut self.produced, start };
+        // Chunked data unframed by an earlier call goes first.
+        if self.pending_start < self.pending.len() {
+            self.pending_start += feeder.feed(&self.pending[self.pending_start..], out)?;
+            if self.pending_start < self.pending.len() {
+                return Ok(false);
+            }
+            if let Wire::Chunked(chunked) = &source.wire
+                && chunked.is_done()
+            {
+                return Ok(true);
+            }
+        }
+        let buffered = source.connection.buffered();
+        if buffered.is_empty() {
+            return Ok(false);
+        }
+        let (consumed, ended) = match &mut source.wire {
+            Wire::Length { remaining, .. } => {
+                let take = usize::try_from(*remaining).map_or(buffered.len(), |left| left.min(buffered.len()));
+                let used = feeder.feed(&buffered[..take], out)?;
+                *remaining -= used as u64;
+                (used, *remaining == 0)
+            }
+            // Without a content decoder, chunk data goes straight into
+            // `out`: one copy from the connection's buffer, none between.
+            Wire::Chunked(chunked) if feeder.decoder.is_none() => {
+                let before = out.len();
+                let progress = chunked.decode(buffered, out).map_err(|error| Error::Protocol(error.to_string()))?;
+                feeder.count((out.len() - before) as u64)?;
+                (progress.consumed, progress.done)
+            }
+            Wire::Chunked(chunked) => {
+                self.pending.clear();
+                let progress =
+                    chunked.decode(buffered, &mut self.pending).map_err(|error| Error::Protocol(error.to_string()))?;
+                self.pending_start = feeder.feed(&self.pending, out)?;
+                (progress.consumed, progress.done && self.pending_start == self.pending.len())
+            }
+            Wire::UntilClose => (feeder.feed(buffered, out)?, false),
+        };
+        source.connection.consume(consumed);
+        Ok(ended)
     }
-    let (consumed, ended) = match &mut source.wire {
-        Wire::Length { remaining, .. } => {
-            let take = usize::try_from(*remaining).map_or(buffered.len(), |remaining| remaining.min(buffered.len()));
-            decode(&buffered[..take], decoder, out, limit, produced)?;
-            *remaining -= take as u64;
-            (take, *remaining == 0)
-        }
-        Wire::Chunked(chunked) => {
-            scratch.clear();
-            let progress = chunked.decode(buffered, scratch).map_err(|error| Error::Protocol(error.to_string()))?;
-            decode(scratch, decoder, out, limit, produced)?;
-            (progress.consumed, progress.done)
-        }
-        Wire::UntilClose => {
-            decode(buffered, decoder, out, limit, produced)?;
-            (buffered.len(), false)
-        }
-    };
-    source.connection.consume(consumed);
-    Ok(ended)
 }
 
 /// Passes raw body bytes through the content decoder (or copies them, for
-/// identity) into `out`, enforcing the size limit on the decoded total.
-fn decode(
-    raw: &[u8],
-    decoder: &mut Option<ContentDecoder>,
-    out: &mut Vec<u8>,
+/// identity) into the caller's buffer, enforcing the size limit on the
+/// decoded total and the per-read output budget.
+struct Feeder<'a> {
+    /// The content decoder, `None` for identity.
+    decoder: &'a mut Option<ContentDecoder>,
+    /// Decoded bytes allowed in all.
     limit: u64,
-    produced: &mut u64,
-) -> Result<(), Error> {
-    let before = out.len();
-    match decoder {
-        Some(decoder) => decoder.decode(raw, out, limit).map_err(decode_error)?,
-        None => {
-            if *produced + raw.len() as u64 > limit {
-                return Err(Error::BodyTooLarge { limit });
-            }
+    /// Identity bytes produced so far (a decoder counts its own).
+    produced: &'a mut u64,
+    /// Where this read's output began in the caller's buffer.
+    start: usize,
+}
+
+impl Feeder<'_> {
+    /// Feeds `raw`, stopping early once the output budget is used up;
+    /// returns how many bytes of `raw` were taken.
+    fn feed(&mut self, raw: &[u8], out: &mut Vec<u8>) -> Result<usize, Error> {
+        let Some(decoder) = self.decoder else {
+            self.count(raw.len() as u64)?;
             out.extend_from_slice(raw);
+            return Ok(raw.len());
+        };
+        // Small steps, so that a bomb cannot turn one read into gigabytes:
+        // `input_step` bounds what one step can expand to.
+        let mut used = 0;
+        for piece in raw.chunks(decoder.input_step()) {
+            decoder.decode(piece, out, self.limit).map_err(decode_error)?;
+            used += piece.len();
+            if out.len() - self.start >= OUTPUT_BUDGET {
+                break;
+            }
         }
+        Ok(used)
     }
-    *produced += (out.len() - before) as u64;
-    Ok(())
+
+    /// Counts identity bytes against the limit.
+    fn count(&mut self, bytes: u64) -> Result<(), Error> {
+        *self.produced += bytes;
+        if *self.produced > self.limit {
+            return Err(Error::BodyTooLarge { limit: self.limit });
+        }
+        Ok(())
+    }
 }
 
 /// The connection ended: fine for a close-delimited body (unless TLS ended
@@ -278,9 +343,8 @@ fn end_of_stream(source: &Source) -> Result<(), Error> {
 
 /// Returns a connection to its pool if reusable (else closes it), then
 /// frees its slot.
-fn release(mut connection: Connection, lease: Lease, reusable: bool) {
+fn release(connection: Connection, lease: Lease, reusable: bool) {
     if reusable {
-        connection.responses += 1;
         lease.pool().put_idle(lease.key(), connection, crate::get_running_loop().time());
     }
     drop(lease);

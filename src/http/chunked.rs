@@ -112,9 +112,13 @@ enum State {
         /// Bytes of the size line read so far, for [`MAX_SIZE_LINE`].
         line_len: usize,
     },
-    /// After the digits: optional whitespace, then `;` or CR. The fields
-    /// are the chunk size and the line length so far.
-    AfterSize { size: u64, line_len: usize },
+    /// After the digits: optional whitespace, then `;` or CR.
+    AfterSize {
+        /// The chunk size.
+        size: u64,
+        /// Bytes of the size line read so far.
+        line_len: usize,
+    },
     /// Inside chunk extensions, tracking quoted strings so that an
     /// unterminated quote is caught.
     Extension {
@@ -127,18 +131,26 @@ enum State {
         /// The previous byte was a backslash inside a quoted string.
         escaped: bool,
     },
-    /// Saw the CR ending a size line (of a chunk of `size` bytes); LF must
-    /// follow.
-    SizeLineLf { size: u64 },
-    /// Copying chunk data; this many bytes remain.
-    Data { remaining: u64 },
+    /// Saw the CR ending a size line; LF must follow.
+    SizeLineLf {
+        /// The chunk size.
+        size: u64,
+    },
+    /// Copying chunk data.
+    Data {
+        /// Data bytes of this chunk still to come.
+        remaining: u64,
+    },
     /// Chunk data is over; CR must follow.
     DataCr,
     /// Saw the CR after chunk data; LF must follow.
     DataLf,
     /// Reading a trailer line (or the empty line ending the section) into
-    /// `line`; `cr` is set once its CR was seen.
-    Trailer { cr: bool },
+    /// `line`.
+    Trailer {
+        /// The line's CR was seen; LF must follow.
+        cr: bool,
+    },
     /// The whole body has been read.
     Done,
     /// An error was returned; it is repeated on every later call.

@@ -28,14 +28,12 @@ pub(crate) struct Connection {
     start: usize,
     /// One past the last received byte.
     end: usize,
-    /// Responses completed on this connection (0 while on its first).
-    pub(crate) responses: u32,
 }
 
 impl Connection {
     /// Wraps a connected transport.
     pub(crate) fn new(transport: Transport) -> Connection {
-        Connection { transport, buffer: Vec::new(), start: 0, end: 0, responses: 0 }
+        Connection { transport, buffer: Vec::new(), start: 0, end: 0 }
     }
 
     /// The received bytes not consumed yet.
@@ -108,7 +106,8 @@ impl Connection {
         matches!(self.transport.poll_read(&mut cx, &mut probe), Poll::Pending)
     }
 
-    /// Borrows the transport (to hand it to TLS after a proxy `CONNECT`).
+    /// Gives up the connection for its transport (to run TLS over a proxy
+    /// tunnel once the proxy accepted `CONNECT`).
     pub(crate) fn into_transport(self) -> Transport {
         self.transport
     }

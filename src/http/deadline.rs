@@ -52,5 +52,10 @@ pub(crate) async fn within<T>(
 ) -> Result<T, Error> {
     let Some(deadline) = deadline else { return future.await };
     let left = deadline.at.saturating_duration_since(crate::get_running_loop().time());
+    if left.is_zero() {
+        // Already past: `timeout` would still poll the future once (a zero
+        // sleep lasts one iteration), and that step could do real work.
+        return Err(deadline.error());
+    }
     crate::timeout(left, future).await.unwrap_or_else(|_| Err(deadline.error()))
 }

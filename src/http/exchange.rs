@@ -13,6 +13,9 @@ use crate::http::error::Error;
 use crate::http::framing::{Framing, response_framing};
 use crate::http::head::{HeadLimits, HeadScanner, ResponseHead, parse_head};
 
+/// Interim (1xx) responses accepted before the final one.
+const MAX_INTERIM_RESPONSES: usize = 16;
+
 /// Why an exchange failed, and whether it failed before any response byte
 /// arrived (a server closing a kept-alive connection looks exactly like that).
 pub(crate) struct Failure {
@@ -69,7 +72,7 @@ async fn read_head_tracking(
     read_deadline: impl Fn() -> Option<Deadline>,
     received_any: &mut bool,
 ) -> Result<ResponseHead, Error> {
-    loop {
+    for _ in 0..=MAX_INTERIM_RESPONSES {
         let mut scanner = HeadScanner::new();
         // The scanner remembers how far it looked, so each read only costs
         // a scan of the new bytes; httparse runs once, on the complete head.
@@ -100,4 +103,7 @@ async fn read_head_tracking(
         }
         return Ok(head);
     }
+    // Each interim head arrives quickly, so the read timeout never fires;
+    // without a cap a server could stall the request with them forever.
+    Err(Error::Protocol(format!("more than {MAX_INTERIM_RESPONSES} interim (1xx) responses before the final one")))
 }

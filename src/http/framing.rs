@@ -55,8 +55,9 @@ pub struct Framing {
 ///    Content-Length or Transfer-Encoding announce.
 /// 3. With Transfer-Encoding, if its last coding is `chunked` the body is
 ///    chunked and any Content-Length is ignored (the connection is then not
-///    reused, as that mix is a smuggling signal); if the last coding is not
-///    `chunked`, the body runs until close.
+///    reused, as that mix is a smuggling signal); any other coding is
+///    refused (it would reach the caller still encoded), and an empty list
+///    or `identity` means the body runs until close.
 /// 4. With Content-Length, every value must be the same decimal number.
 /// 5. Otherwise the body runs until close.
 ///
@@ -95,8 +96,14 @@ pub fn response_framing(request_was_head: bool, head: &ResponseHead) -> Result<F
                 let suspicious = head.version == 0 || headers.contains("content-length");
                 framing(BodyLength::Chunked, persistent && !suspicious)
             }
-            // The server applied some coding last that is not chunked (or
-            // listed none): only closing the connection ends such a body.
+            // A coding other than chunked (gzip, say) would reach the caller
+            // still encoded: refuse it rather than hand over bytes that are
+            // not the body. RFC 9112 would read it to the close.
+            Some(coding) if !coding.eq_ignore_ascii_case("identity") => {
+                Err(FramingError::UnsupportedTransferCoding(coding.to_owned()))
+            }
+            // An empty list, or the obsolete `identity`: only closing the
+            // connection ends such a body.
             _ => framing(BodyLength::UntilClose, false),
         };
     }
@@ -269,15 +276,16 @@ mod tests {
             ),
             ("chunked twice", false, 1, 200, &[("Transfer-Encoding", "chunked, chunked")], unsupported("chunked")),
             ("empty members", false, 1, 200, &[("Transfer-Encoding", " , chunked,")], ok(Chunked, true)),
-            ("chunked, gzip", false, 1, 200, &[("Transfer-Encoding", "chunked, gzip")], ok(UntilClose, false)),
+            ("chunked, gzip", false, 1, 200, &[("Transfer-Encoding", "chunked, gzip")], unsupported("gzip")),
             (
                 "gzip only",
                 false,
                 1,
                 200,
                 &[("Transfer-Encoding", "gzip"), ("Content-Length", "5")],
-                ok(UntilClose, false),
+                unsupported("gzip"),
             ),
+            ("identity te", false, 1, 200, &[("Transfer-Encoding", "identity")], ok(UntilClose, false)),
             ("empty te", false, 1, 200, &[("Transfer-Encoding", "")], ok(UntilClose, false)),
             // Content-Length.
             ("cl", false, 1, 200, &[("Content-Length", "5")], ok(Length(5), true)),

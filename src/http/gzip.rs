@@ -37,18 +37,26 @@ const TRAILER_LEN: usize = 8;
 enum HeaderPart {
     /// The 10 fixed bytes; the number says how many were read.
     Fixed(u8),
-    /// The 2-byte length of the extra field, little-endian: `got` bytes of
-    /// it read so far, `len` the value so far.
-    ExtraLen { got: u8, len: u16 },
+    /// The 2-byte length of the extra field, little-endian.
+    ExtraLen {
+        /// Bytes of the length read so far.
+        got: u8,
+        /// The length so far.
+        len: u16,
+    },
     /// Extra field bytes still to skip.
     Extra(u16),
     /// The file name, up to its zero byte.
     Name,
     /// The comment, up to its zero byte.
     Comment,
-    /// The 2-byte header CRC, little-endian: `got` bytes of it read so far,
-    /// `value` the value so far.
-    HeaderCrc { got: u8, value: u16 },
+    /// The 2-byte header CRC, little-endian.
+    HeaderCrc {
+        /// Bytes of the CRC read so far.
+        got: u8,
+        /// The CRC so far.
+        value: u16,
+    },
     /// The header is complete.
     Done,
 }

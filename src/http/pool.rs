@@ -65,6 +65,11 @@ struct PoolState {
     /// Reusable connections, most recently returned last (reused first:
     /// the freshest is the least likely to have been closed by the server).
     idle: HashMap<Rc<PoolKey>, Vec<IdleConnection>>,
+    /// Idle connections across all keys.
+    idle_count: usize,
+    /// When the oldest idle connection expires (`None` when none is idle):
+    /// the moment `close_expired` next has work to do.
+    next_expiry: Option<Instant>,
     /// Requests waiting for a slot, oldest first.
     waiters: VecDeque<Rc<PoolWaiter>>,
 }
@@ -133,27 +138,33 @@ impl Pool {
     }
 
     /// Takes the most recently returned idle connection for `key` that is
-    /// still usable, closing the ones that idled too long or were closed by
-    /// the server meanwhile.
+    /// still usable, closing the ones that were closed by the server
+    /// meanwhile (and, across all keys, those that idled too long).
     pub(crate) fn take_idle(&self, key: &PoolKey, now: Instant) -> Option<Connection> {
         let mut state = self.state.borrow_mut();
-        let idle = state.idle.get_mut(key)?;
-        let mut found = None;
-        while let Some(candidate) = idle.pop() {
-            let fresh = now.saturating_duration_since(candidate.since) < self.limits.idle_timeout;
+        self.close_expired(&mut state, now);
+        let PoolState { idle, idle_count, .. } = &mut *state;
+        let list = idle.get_mut(key)?;
+        while let Some(candidate) = list.pop() {
+            *idle_count -= 1;
             let mut connection = candidate.connection;
-            if fresh && connection.looks_open() {
-                found = Some(connection);
-                break;
+            if connection.looks_open() {
+                return Some(connection);
             }
             // Dropping closes it.
         }
-        found
+        None
     }
 
     /// Puts a connection whose response was read to its end back for reuse.
+    /// With `limit` idle connections already, the oldest one is closed to
+    /// make room: a crawl over many hosts must not hoard sockets.
     pub(crate) fn put_idle(&self, key: &Rc<PoolKey>, connection: Connection, now: Instant) {
         let mut state = self.state.borrow_mut();
+        self.close_expired(&mut state, now);
+        if self.limits.total != 0 && state.idle_count >= self.limits.total {
+            state.close_oldest();
+        }
         let idle = IdleConnection { connection, since: now };
         match state.idle.get_mut(&**key) {
             Some(list) => list.push(idle),
@@ -161,11 +172,38 @@ impl Pool {
                 state.idle.insert(Rc::clone(key), vec![idle]);
             }
         }
+        state.idle_count += 1;
+        let expiry = now.checked_add(self.limits.idle_timeout);
+        state.next_expiry = match (state.next_expiry, expiry) {
+            (Some(next), Some(expiry)) => Some(next.min(expiry)),
+            (next, expiry) => next.or(expiry),
+        };
     }
 
     /// Idle connections for all keys (for tests and `Session::idle_connections`).
     pub(crate) fn idle_count(&self) -> usize {
-        self.state.borrow().idle.values().map(Vec::len).sum()
+        self.state.borrow().idle_count
+    }
+
+    /// Closes, for every key, the idle connections older than the idle
+    /// timeout. It only walks the idle lists once the earliest expiry has
+    /// passed, so most calls cost one comparison.
+    fn close_expired(&self, state: &mut PoolState, now: Instant) {
+        if state.next_expiry.is_none_or(|next| now < next) {
+            return;
+        }
+        let timeout = self.limits.idle_timeout;
+        let mut next_expiry: Option<Instant> = None;
+        state.idle.retain(|_, list| {
+            list.retain(|idle| now.saturating_duration_since(idle.since) < timeout);
+            if let Some(oldest) = list.first().and_then(|idle| idle.since.checked_add(timeout)) {
+                next_expiry = Some(next_expiry.map_or(oldest, |next| next.min(oldest)));
+            }
+            // Lists emptied here go: their hosts have been quiet a while.
+            !list.is_empty()
+        });
+        state.idle_count = state.idle.values().map(Vec::len).sum();
+        state.next_expiry = next_expiry;
     }
 
     /// Slots in use right now.
@@ -175,7 +213,11 @@ impl Pool {
 
     /// Closes every idle connection.
     pub(crate) fn close_idle(&self) {
-        let idle = std::mem::take(&mut self.state.borrow_mut().idle);
+        let mut state = self.state.borrow_mut();
+        let idle = std::mem::take(&mut state.idle);
+        state.idle_count = 0;
+        state.next_expiry = None;
+        drop(state);
         drop(idle);
     }
 
@@ -217,6 +259,23 @@ impl Pool {
 }
 
 impl PoolState {
+    /// Closes the idle connection that came back longest ago.
+    fn close_oldest(&mut self) {
+        // Each list is in return order, so its first entry is its oldest.
+        let oldest = self
+            .idle
+            .iter()
+            .filter_map(|(key, list)| Some((list.first()?.since, key)))
+            .min_by_key(|(since, _)| *since)
+            .map(|(_, key)| Rc::clone(key));
+        if let Some(key) = oldest
+            && let Some(list) = self.idle.get_mut(&key)
+        {
+            list.remove(0);
+            self.idle_count -= 1;
+        }
+    }
+
     /// Counts one more slot for `key`.
     fn take_slot(&mut self, key: &Rc<PoolKey>) {
         self.in_use += 1;

@@ -9,9 +9,10 @@ use crate::http::error::Error;
 use crate::http::headers::Headers;
 use crate::http::url::{Url, UrlError};
 
-/// Headers that carry credentials for one origin; they are dropped when a
+/// Headers meant for one origin (credentials, and a `Host` set by hand):
+/// dropped, from the request and from the session's defaults, once a
 /// redirect leads to another scheme, host or port.
-const CREDENTIAL_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
+pub(crate) const ORIGIN_BOUND_HEADERS: [&str; 4] = ["authorization", "cookie", "proxy-authorization", "host"];
 
 /// The parts of a request that a redirect may change.
 #[derive(Debug, PartialEq)]
@@ -24,6 +25,9 @@ pub(crate) struct Hop {
     pub(crate) headers: Headers,
     /// The body, if any.
     pub(crate) body: Option<Vec<u8>>,
+    /// Set once a redirect left the first request's origin; it stays set,
+    /// so a redirect back does not bring the credentials back either.
+    pub(crate) left_origin: bool,
 }
 
 /// The `Location` of a response with `status` that should be followed, or
@@ -69,7 +73,8 @@ pub(crate) fn next_hop(status: u16, mut hop: Hop, next: Url) -> Hop {
     }
     // Credentials meant for one origin must not leak to another.
     if !hop.url.origin_eq(&next) {
-        for name in CREDENTIAL_HEADERS {
+        hop.left_origin = true;
+        for name in ORIGIN_BOUND_HEADERS {
             hop.headers.remove(name);
         }
     }
@@ -87,8 +92,10 @@ mod tests {
         headers.append("Cookie", "a=1");
         headers.append("Proxy-Authorization", "Basic x");
         headers.append("Content-Type", "text/plain");
+        headers.append("Host", "example.com");
         headers.append("X-Keep", "yes");
-        Hop { method: method.to_owned(), url: Url::parse(url).unwrap(), headers, body: Some(b"data".to_vec()) }
+        let url = Url::parse(url).unwrap();
+        Hop { method: method.to_owned(), url, headers, body: Some(b"data".to_vec()), left_origin: false }
     }
 
     #[test]
@@ -125,12 +132,21 @@ mod tests {
             ("http://www.example.com/", false),
         ] {
             let hop = next_hop(307, hop("GET", "http://example.com/"), Url::parse(next).unwrap());
-            for name in CREDENTIAL_HEADERS {
+            for name in ORIGIN_BOUND_HEADERS {
                 assert_eq!(hop.headers.contains(name), kept, "{name} to {next}");
             }
+            assert_eq!(hop.left_origin, !kept, "{next}");
             assert!(hop.headers.contains("x-keep"));
             assert_eq!(hop.url.as_str(), Url::parse(next).unwrap().as_str());
         }
+    }
+
+    #[test]
+    fn leaving_the_origin_is_remembered_even_when_a_later_redirect_comes_back() {
+        let away = next_hop(302, hop("GET", "http://example.com/"), Url::parse("http://other.example/").unwrap());
+        let back = next_hop(302, away, Url::parse("http://example.com/again").unwrap());
+        assert!(back.left_origin);
+        assert!(!back.headers.contains("authorization"));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! byte is written.
 
 use std::future::{Future, IntoFuture};
+use std::io::Write as _;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -313,6 +314,9 @@ pub(crate) struct HeadParts<'a> {
     pub(crate) defaults: &'a Headers,
     /// The request's own headers.
     pub(crate) headers: &'a Headers,
+    /// Names (lowercase) left out of both `defaults` and `headers`: fields
+    /// replaced by a computed one, or meant for an origin a redirect left.
+    pub(crate) omit: &'a [&'a str],
     /// Extra computed headers (`Cookie`, `Proxy-Authorization`, ...).
     pub(crate) extra: &'a [(&'a str, &'a str)],
     /// The body length, if there is a body.
@@ -326,20 +330,28 @@ pub(crate) fn write_head(parts: &HeadParts<'_>, out: &mut Vec<u8>) {
     out.push(b' ');
     if parts.absolute_form {
         // A proxy needs the whole URL to know where to go (RFC 9112 3.2.2).
-        out.extend_from_slice(parts.url.to_string().as_bytes());
+        out.extend_from_slice(parts.url.as_str().as_bytes());
     } else {
         out.extend_from_slice(parts.url.path_and_query().as_bytes());
     }
     out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
-    match parts.headers.get("host").or_else(|| parts.defaults.get("host")) {
-        Some(host) => out.extend_from_slice(host.as_bytes()),
+    let kept = |(name, _): &(&str, &str)| !parts.omit.iter().any(|omitted| name.eq_ignore_ascii_case(omitted));
+    let host = parts
+        .headers
+        .iter()
+        .chain(parts.defaults.iter())
+        .filter(kept)
+        .find(|(name, _)| name.eq_ignore_ascii_case("host"));
+    match host {
+        Some((_, host)) => out.extend_from_slice(host.as_bytes()),
         None => out.extend_from_slice(parts.url.authority().as_bytes()),
     }
     out.extend_from_slice(b"\r\n");
     // Defaults first, minus the ones the request overrides; written straight
     // into the output, so merging costs no allocation.
     let defaults = parts.defaults.iter().filter(|(name, _)| !parts.headers.contains(name));
-    let fields = defaults.chain(parts.headers.iter()).filter(|(name, _)| !name.eq_ignore_ascii_case("host"));
+    let fields =
+        defaults.chain(parts.headers.iter()).filter(kept).filter(|(name, _)| !name.eq_ignore_ascii_case("host"));
     for (name, value) in fields.chain(parts.extra.iter().copied()) {
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b": ");
@@ -347,7 +359,8 @@ pub(crate) fn write_head(parts: &HeadParts<'_>, out: &mut Vec<u8>) {
         out.extend_from_slice(b"\r\n");
     }
     if let Some(length) = parts.body_length {
-        out.extend_from_slice(format!("Content-Length: {length}\r\n").as_bytes());
+        // `write!` into the vector formats the number without a String.
+        let _ = write!(out, "Content-Length: {length}\r\n");
     }
     out.extend_from_slice(b"\r\n");
 }
@@ -398,6 +411,7 @@ mod tests {
             absolute_form: false,
             defaults: &Headers::new(),
             headers: &headers,
+            omit: &[],
             extra: &[("Cookie", "a=1")],
             body_length: Some(3),
         };
@@ -419,6 +433,7 @@ mod tests {
             absolute_form: true,
             defaults: &headers,
             headers: &headers,
+            omit: &[],
             extra: &[],
             body_length: None,
         };

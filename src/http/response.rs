@@ -10,6 +10,10 @@ use crate::http::head::ResponseHead;
 use crate::http::headers::Headers;
 use crate::http::url::Url;
 
+/// Body bytes of a redirect response read (and thrown away) so that its
+/// connection can be reused; a longer body closes the connection instead.
+const DISCARD_LIMIT: usize = 64 * 1024;
+
 /// An HTTP response (aiohttp's `ClientResponse`).
 ///
 /// The body is read with [`bytes`](Self::bytes), [`text`](Self::text) or
@@ -245,18 +249,26 @@ impl Response {
     }
 
     /// Drops the rest of the body; for a redirect kept in the history. A
-    /// small rest is read so the connection can be reused; a large one is
-    /// not worth reading, and closing the connection is cheaper.
-    pub(crate) async fn discard_body(&mut self) {
+    /// small rest is read so the connection can be reused; past
+    /// [`DISCARD_LIMIT`] bytes it is not worth it, and dropping the body
+    /// closes the connection instead. A timeout is the request's, so it is
+    /// passed on; any other failure only costs the connection.
+    pub(crate) async fn discard_body(&mut self) -> Result<(), Error> {
         let mut sink = Vec::new();
-        loop {
+        let mut discarded = 0;
+        while discarded <= DISCARD_LIMIT {
             match self.body.read_into(&mut sink).await {
-                Ok(0) | Err(_) => break,
-                Ok(_) if sink.len() > 64 * 1024 => break,
-                Ok(_) => sink.clear(),
+                Ok(0) => break,
+                Ok(read) => {
+                    discarded += read;
+                    sink.clear();
+                }
+                Err(error @ Error::Timeout { .. }) => return Err(error),
+                Err(_) => break,
             }
         }
         self.body = BodyReader::finished();
+        Ok(())
     }
 
     /// Records the redirects that led to this response.

@@ -33,7 +33,7 @@ use crate::http::framing::BodyLength;
 use crate::http::headers::Headers;
 use crate::http::pool::{Lease, Pool, PoolKey};
 use crate::http::proxy::{EnvProxies, Proxy};
-use crate::http::redirect::{self, Hop};
+use crate::http::redirect::{self, Hop, ORIGIN_BOUND_HEADERS};
 use crate::http::request::{HeadParts, Prepared, RequestBuilder, RequestOptions, write_head};
 use crate::http::response::Response;
 use crate::http::settings::{Config, SessionBuilder};
@@ -260,7 +260,7 @@ impl Session {
     async fn follow_redirects(&self, request: Prepared, total: Option<Deadline>) -> Result<Response, Error> {
         let Prepared { method, url, headers, body, options } = request;
         let max_redirects = options.max_redirects.unwrap_or(self.inner.config.max_redirects);
-        let mut hop = Hop { method, url, headers, body };
+        let mut hop = Hop { method, url, headers, body, left_origin: false };
         let mut history = Vec::new();
         loop {
             let proxy = self.proxy_for(&hop.url, &options)?;
@@ -275,7 +275,7 @@ impl Session {
                 return Err(Error::TooManyRedirects { max: max_redirects, url: Box::new(next) });
             }
             hop = redirect::next_hop(response.status(), hop, next);
-            response.discard_body().await;
+            response.discard_body().await?;
             history.push(response);
         }
     }
@@ -311,10 +311,12 @@ impl Session {
             match exchange(&mut connection, &request, is_head, &config.head_limits, read_deadline).await {
                 Ok((head, framing)) => {
                     self.store_cookies(&hop.url, &head.headers);
+                    // An unsupported Content-Encoding fails the body read,
+                    // not the request: status and headers are still useful.
                     let decoder = match framing.body {
-                        BodyLength::Empty | BodyLength::Length(0) => None,
-                        _ if !config.decompress => None,
-                        _ => content_decoder(&head.headers)?,
+                        BodyLength::Empty | BodyLength::Length(0) => Ok(None),
+                        _ if !config.decompress => Ok(None),
+                        _ => content_decoder(&head.headers),
                     };
                     let settings = BodySettings { limit: config.max_body_size, read_timeout, total };
                     let body = BodyReader::new(connection, lease, framing, decoder, settings);
@@ -351,7 +353,25 @@ impl Session {
 
     /// The request head (and small body) as bytes, ready to write.
     fn render(&self, hop: &Hop, proxy: Option<&Proxy>) -> Vec<u8> {
-        let cookie = self.cookie_header(&hop.url);
+        let defaults = &self.inner.config.headers;
+        let mut cookie = self.cookie_header(&hop.url);
+        // RFC 6265 allows one Cookie field: a cookie set by hand goes first,
+        // then the jar's, in one field that replaces the hand-set one.
+        let own_cookie = hop.headers.get("cookie").or_else(|| defaults.get("cookie")).filter(|_| !hop.left_origin);
+        let merged = match (&mut cookie, own_cookie) {
+            (Some(jar), Some(own)) => {
+                *jar = format!("{own}; {jar}");
+                true
+            }
+            _ => false,
+        };
+        // After a redirect to another origin, the session's own credentials
+        // stay behind too (the request's were removed by `next_hop`).
+        let omit: &[&str] = match (hop.left_origin, merged) {
+            (true, _) => &ORIGIN_BOUND_HEADERS,
+            (false, true) => &["cookie"],
+            (false, false) => &[],
+        };
         // At most two computed fields; a fixed array keeps this off the heap.
         let mut extra = [("", ""); 2];
         let mut count = 0;
@@ -373,8 +393,9 @@ impl Session {
             method: &hop.method,
             url: &hop.url,
             absolute_form,
-            defaults: &self.inner.config.headers,
+            defaults,
             headers: &hop.headers,
+            omit,
             extra: &extra[..count],
             body_length,
         };
