@@ -222,8 +222,11 @@ impl Response {
     /// # Ok(()) }
     /// ```
     pub async fn bytes(mut self) -> Result<Vec<u8>, Error> {
-        // One growing buffer: each read appends to it, with no copy per chunk.
-        let mut body = Vec::new();
+        // One growing buffer: each read appends to it, with no copy per
+        // chunk. The announced length is a hint for its first size, capped
+        // so a lying header cannot make us reserve gigabytes.
+        let hint = self.content_length().map_or(0, |length| length.min(1 << 20) as usize);
+        let mut body = Vec::with_capacity(hint);
         while self.body.read_into(&mut body).await? > 0 {}
         Ok(body)
     }
