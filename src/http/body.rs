@@ -111,17 +111,12 @@ impl BodyReader {
             Err(error) => (None, Some(error)),
         };
         let mut reader = BodyReader {
-            source: None,
             decoder,
             limit: settings.limit,
-            produced: 0,
             read_timeout: settings.read_timeout,
             total: settings.total,
-            pending: Vec::new(),
-            pending_start: 0,
             deferred,
-            trailers: Headers::new(),
-            failed: false,
+            ..BodyReader::finished()
         };
         match wire {
             Some(wire) => {
@@ -224,9 +219,7 @@ impl BodyReader {
         }
         Ok(())
     }
-}
 
-impl BodyReader {
     /// Moves body bytes already received through the framing and the
     /// content decoder into `out`, stopping once `out` has grown by
     /// [`OUTPUT_BUDGET`] since `start`; returns true when the body ended.

@@ -31,7 +31,7 @@ pub(crate) struct PoolKey {
     /// The origin's port.
     pub(crate) port: u16,
     /// The proxy URL, if the connection goes through one.
-    pub(crate) proxy: Option<String>,
+    pub(crate) proxy: Option<Rc<str>>,
 }
 
 /// The pool's limits, from the session's settings.

@@ -7,6 +7,8 @@
 //! an https request asks the proxy for a `CONNECT` tunnel and runs TLS to the
 //! origin through it (see `connect.rs`).
 
+use std::rc::Rc;
+
 use crate::http::error::Error;
 use crate::http::url::{Scheme, Url};
 
@@ -18,6 +20,10 @@ pub(crate) struct Proxy {
     pub(crate) url: Url,
     /// `Basic ...`, from the URL's user info.
     pub(crate) authorization: Option<String>,
+    /// What tells this proxy's connections apart in the pool: the URL and
+    /// the credentials (two users of one proxy must not share a tunnel).
+    /// Shared, so a pool key costs no copy per request.
+    pub(crate) key: Rc<str>,
 }
 
 impl Proxy {
@@ -37,16 +43,11 @@ impl Proxy {
             let credentials = format!("{}:{}", url.username(), url.password().unwrap_or(""));
             format!("Basic {}", base64(credentials.as_bytes()))
         });
-        Ok(Proxy { url, authorization })
-    }
-
-    /// The pool-key form of this proxy: its URL without credentials would
-    /// merge users, so the full URL is used.
-    pub(crate) fn key(&self) -> String {
-        match &self.authorization {
-            Some(authorization) => format!("{} {authorization}", self.url),
-            None => self.url.to_string(),
-        }
+        let key = match &authorization {
+            Some(authorization) => format!("{url} {authorization}"),
+            None => url.to_string(),
+        };
+        Ok(Proxy { url, authorization, key: Rc::from(key) })
     }
 }
 

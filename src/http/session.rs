@@ -14,6 +14,7 @@
 //! 5. A [`Response`] wraps the head and a `BodyReader`, which gives the
 //!    connection back to the pool when the body has been read.
 
+use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -264,7 +265,7 @@ impl Session {
         let mut history = Vec::new();
         loop {
             let proxy = self.proxy_for(&hop.url, &options)?;
-            let mut response = self.send_hop(&hop, proxy.as_ref(), &options, total).await?;
+            let mut response = self.send_hop(&hop, proxy.as_deref(), &options, total).await?;
             let Some(location) = redirect::location_to_follow(response.status(), response.headers(), max_redirects)
             else {
                 response.set_history(history);
@@ -295,7 +296,7 @@ impl Session {
             https: hop.url.is_https(),
             host: hop.url.host_str().to_owned(),
             port: hop.url.port(),
-            proxy: proxy.map(Proxy::key),
+            proxy: proxy.map(|proxy| Rc::clone(&proxy.key)),
         });
         let request = self.render(hop, proxy);
         let connect_timeout = options.connect_timeout.unwrap_or(config.connect_timeout);
@@ -408,15 +409,16 @@ impl Session {
 
     /// The proxy for this hop: the request's choice, else the session's,
     /// else the environment's (if trusted).
-    fn proxy_for(&self, url: &Url, options: &RequestOptions) -> Result<Option<Proxy>, Error> {
+    fn proxy_for(&self, url: &Url, options: &RequestOptions) -> Result<Option<Cow<'_, Proxy>>, Error> {
         match &options.proxy {
-            Some(Some(proxy)) => Proxy::parse(proxy).map(Some),
+            Some(Some(proxy)) => Proxy::parse(proxy).map(|proxy| Some(Cow::Owned(proxy))),
             Some(None) => Ok(None),
             None => Ok(self
                 .inner
                 .proxy
-                .clone()
-                .or_else(|| self.inner.env_proxies.as_ref().and_then(|env| env.for_url(url)).cloned())),
+                .as_ref()
+                .or_else(|| self.inner.env_proxies.as_ref().and_then(|env| env.for_url(url)))
+                .map(Cow::Borrowed)),
         }
     }
 
