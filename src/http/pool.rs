@@ -5,20 +5,25 @@
 //! [`Lease`] (a counted slot) for the request's [`PoolKey`], then for an idle
 //! connection with that key; only if there is none does it dial a new one.
 //! When the response body has been read to its end and the response allows
-//! it, the connection comes back here; dropping the lease frees the slot and
-//! hands it to the oldest waiter that can use it.
+//! it, the connection comes back here; dropping the lease frees the slot.
+//!
+//! The slots are the runtime's own [`Semaphore`]s: one for all hosts
+//! together (`limit`) and one per key (`limit_per_host`), taken in that
+//! order: per key first, so a request whose host is at its own limit waits
+//! in its host's line and never holds up requests for other hosts in the
+//! shared one. Each line is first come, first served, and a permit handed
+//! to a request that was cancelled meanwhile passes on to the next.
 //!
 //! The limits count connections in use, not idle ones, as aiohttp's
 //! `TCPConnector(limit=100, limit_per_host=0)` does.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
-use std::future::poll_fn;
+use std::collections::HashMap;
 use std::rc::Rc;
-use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crate::http::connection::Connection;
+use crate::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// What makes two connections interchangeable: the same scheme, host and
 /// port, reached the same way (directly or through the same proxy).
@@ -30,7 +35,8 @@ pub(crate) struct PoolKey {
     pub(crate) host: String,
     /// The origin's port.
     pub(crate) port: u16,
-    /// The proxy URL, if the connection goes through one.
+    /// The proxy's key (URL and credentials), if the connection goes
+    /// through one.
     pub(crate) proxy: Option<Rc<str>>,
 }
 
@@ -47,31 +53,30 @@ pub(crate) struct PoolLimits {
 
 /// Connection slots and idle connections, shared by a session's requests.
 pub(crate) struct Pool {
-    /// Everything mutable; never borrowed across an await.
-    state: RefCell<PoolState>,
     /// The limits, fixed at creation.
     limits: PoolLimits,
+    /// Slots for all hosts together; `None` without a total limit.
+    total: Option<Rc<Semaphore>>,
+    /// Slots per key, made on first use; unused without a per-host limit.
+    /// One entry per origin ever used: small, and no churn per request.
+    per_key: RefCell<HashMap<Rc<PoolKey>, Rc<Semaphore>>>,
+    /// Leases alive now (connections in use or being opened).
+    in_use: Cell<usize>,
+    /// Reusable connections; never borrowed across an await.
+    idle: RefCell<IdleConnections>,
 }
 
-/// The pool's mutable part.
+/// The idle side of the pool.
 #[derive(Default)]
-struct PoolState {
-    /// Slots taken (connections in use or being opened), all keys together.
-    in_use: usize,
-    /// Slots taken per key. Keys stay when their count drops to 0, like
-    /// the idle lists below: one small entry per origin ever used, in
-    /// exchange for no map churn (and no allocation) per request.
-    in_use_per_key: HashMap<Rc<PoolKey>, usize>,
-    /// Reusable connections, most recently returned last (reused first:
-    /// the freshest is the least likely to have been closed by the server).
-    idle: HashMap<Rc<PoolKey>, Vec<IdleConnection>>,
+struct IdleConnections {
+    /// Per key, most recently returned last (reused first: the freshest is
+    /// the least likely to have been closed by the server).
+    by_key: HashMap<Rc<PoolKey>, Vec<IdleConnection>>,
     /// Idle connections across all keys.
-    idle_count: usize,
+    count: usize,
     /// When the oldest idle connection expires (`None` when none is idle):
     /// the moment `close_expired` next has work to do.
     next_expiry: Option<Instant>,
-    /// Requests waiting for a slot, oldest first.
-    waiters: VecDeque<Rc<PoolWaiter>>,
 }
 
 /// A connection waiting to be reused.
@@ -82,71 +87,69 @@ struct IdleConnection {
     since: Instant,
 }
 
-/// One request waiting for a slot.
-struct PoolWaiter {
-    /// The key it wants a slot for.
-    key: Rc<PoolKey>,
-    /// Set when the pool counted a slot for it (its `Lease` is then owed).
-    granted: Cell<bool>,
-    /// The waiting task's latest waker.
-    waker: RefCell<Option<Waker>>,
-}
-
 /// One counted slot for a key; dropping it frees the slot.
 pub(crate) struct Lease {
     /// The pool the slot belongs to.
     pool: Rc<Pool>,
     /// The key it was counted under.
     key: Rc<PoolKey>,
+    /// The per-key permit, with a per-host limit.
+    _host: Option<OwnedSemaphorePermit>,
+    /// The all-hosts permit, with a total limit.
+    _total: Option<OwnedSemaphorePermit>,
 }
 
 impl Pool {
     /// An empty pool with `limits`.
     pub(crate) fn new(limits: PoolLimits) -> Rc<Pool> {
-        Rc::new(Pool { state: RefCell::new(PoolState::default()), limits })
+        Rc::new(Pool {
+            limits,
+            total: (limits.total > 0).then(|| Rc::new(Semaphore::new(limits.total))),
+            per_key: RefCell::new(HashMap::new()),
+            in_use: Cell::new(0),
+            idle: RefCell::new(IdleConnections::default()),
+        })
     }
 
     /// Waits, first come first served, until a slot for `key` is free, and
-    /// takes it.
+    /// takes it. Pending inside means a semaphore holds our waker until a
+    /// lease drops and its permit is handed to us.
     pub(crate) async fn acquire(self: &Rc<Pool>, key: &Rc<PoolKey>) -> Lease {
-        let waiter = {
-            let mut state = self.state.borrow_mut();
-            if self.has_room(&state, key) {
-                state.take_slot(key);
-                return Lease { pool: Rc::clone(self), key: Rc::clone(key) };
-            }
-            let waiter =
-                Rc::new(PoolWaiter { key: Rc::clone(key), granted: Cell::new(false), waker: RefCell::new(None) });
-            state.waiters.push_back(Rc::clone(&waiter));
-            waiter
+        let host = match self.per_key_semaphore(key) {
+            Some(semaphore) => Some(semaphore.acquire_owned().await),
+            None => None,
         };
-        // If this future is dropped while queued, the guard takes it out of
-        // the line, or hands back a slot granted to it in the meantime.
-        let guard = WaitGuard { pool: self, waiter: &waiter };
-        poll_fn(|cx| {
-            if guard.waiter.granted.get() {
-                return Poll::Ready(());
-            }
-            // Pending: `release_slot` sets `granted` and wakes this waker
-            // when a slot for our key frees up.
-            *guard.waiter.waker.borrow_mut() = Some(cx.waker().clone());
-            Poll::Pending
-        })
-        .await;
-        std::mem::forget(guard);
-        Lease { pool: Rc::clone(self), key: Rc::clone(key) }
+        let total = match &self.total {
+            Some(semaphore) => Some(semaphore.acquire_owned().await),
+            None => None,
+        };
+        self.in_use.set(self.in_use.get() + 1);
+        Lease { pool: Rc::clone(self), key: Rc::clone(key), _host: host, _total: total }
+    }
+
+    /// The semaphore for `key`'s per-host limit, made on first use.
+    fn per_key_semaphore(&self, key: &Rc<PoolKey>) -> Option<Rc<Semaphore>> {
+        if self.limits.per_host == 0 {
+            return None;
+        }
+        let mut per_key = self.per_key.borrow_mut();
+        let semaphore = match per_key.get(&**key) {
+            Some(semaphore) => semaphore,
+            None => per_key.entry(Rc::clone(key)).or_insert_with(|| Rc::new(Semaphore::new(self.limits.per_host))),
+        };
+        Some(Rc::clone(semaphore))
     }
 
     /// Takes the most recently returned idle connection for `key` that is
     /// still usable, closing the ones that were closed by the server
     /// meanwhile (and, across all keys, those that idled too long).
     pub(crate) fn take_idle(&self, key: &PoolKey, now: Instant) -> Option<Connection> {
-        let mut state = self.state.borrow_mut();
-        self.close_expired(&mut state, now);
-        let PoolState { idle, idle_count, .. } = &mut *state;
-        let list = idle.get_mut(key)?;
+        let mut idle = self.idle.borrow_mut();
+        idle.close_expired(now, self.limits.idle_timeout);
+        let IdleConnections { by_key, count, .. } = &mut *idle;
+        let list = by_key.get_mut(key)?;
         while let Some(candidate) = list.pop() {
-            *idle_count -= 1;
+            *count -= 1;
             let mut connection = candidate.connection;
             if connection.looks_open() {
                 return Some(connection);
@@ -160,41 +163,53 @@ impl Pool {
     /// With `limit` idle connections already, the oldest one is closed to
     /// make room: a crawl over many hosts must not hoard sockets.
     pub(crate) fn put_idle(&self, key: &Rc<PoolKey>, connection: Connection, now: Instant) {
-        let mut state = self.state.borrow_mut();
-        self.close_expired(&mut state, now);
-        if self.limits.total != 0 && state.idle_count >= self.limits.total {
-            state.close_oldest();
+        let mut idle = self.idle.borrow_mut();
+        idle.close_expired(now, self.limits.idle_timeout);
+        if self.limits.total != 0 && idle.count >= self.limits.total {
+            idle.close_oldest();
         }
-        let idle = IdleConnection { connection, since: now };
-        match state.idle.get_mut(&**key) {
-            Some(list) => list.push(idle),
+        let entry = IdleConnection { connection, since: now };
+        match idle.by_key.get_mut(&**key) {
+            Some(list) => list.push(entry),
             None => {
-                state.idle.insert(Rc::clone(key), vec![idle]);
+                idle.by_key.insert(Rc::clone(key), vec![entry]);
             }
         }
-        state.idle_count += 1;
-        let expiry = now.checked_add(self.limits.idle_timeout);
-        state.next_expiry = match (state.next_expiry, expiry) {
-            (Some(next), Some(expiry)) => Some(next.min(expiry)),
-            (next, expiry) => next.or(expiry),
-        };
+        idle.count += 1;
+        if let Some(expiry) = now.checked_add(self.limits.idle_timeout) {
+            idle.next_expiry = Some(idle.next_expiry.map_or(expiry, |next| next.min(expiry)));
+        }
     }
 
     /// Idle connections for all keys (for tests and `Session::idle_connections`).
     pub(crate) fn idle_count(&self) -> usize {
-        self.state.borrow().idle_count
+        self.idle.borrow().count
     }
 
-    /// Closes, for every key, the idle connections older than the idle
-    /// timeout. It only walks the idle lists once the earliest expiry has
-    /// passed, so most calls cost one comparison.
-    fn close_expired(&self, state: &mut PoolState, now: Instant) {
-        if state.next_expiry.is_none_or(|next| now < next) {
+    /// Slots in use right now.
+    pub(crate) fn in_use(&self) -> usize {
+        self.in_use.get()
+    }
+
+    /// Closes every idle connection.
+    pub(crate) fn close_idle(&self) {
+        let closed = std::mem::take(&mut *self.idle.borrow_mut());
+        // Dropped after the borrow ends: closing sockets runs no user code,
+        // but nothing is gained by holding the borrow.
+        drop(closed);
+    }
+}
+
+impl IdleConnections {
+    /// Closes, for every key, the idle connections older than `timeout`.
+    /// It only walks the lists once the earliest expiry has passed, so most
+    /// calls cost one comparison.
+    fn close_expired(&mut self, now: Instant, timeout: Duration) {
+        if self.next_expiry.is_none_or(|next| now < next) {
             return;
         }
-        let timeout = self.limits.idle_timeout;
         let mut next_expiry: Option<Instant> = None;
-        state.idle.retain(|_, list| {
+        self.by_key.retain(|_, list| {
             list.retain(|idle| now.saturating_duration_since(idle.since) < timeout);
             if let Some(oldest) = list.first().and_then(|idle| idle.since.checked_add(timeout)) {
                 next_expiry = Some(next_expiry.map_or(oldest, |next| next.min(oldest)));
@@ -202,96 +217,24 @@ impl Pool {
             // Lists emptied here go: their hosts have been quiet a while.
             !list.is_empty()
         });
-        state.idle_count = state.idle.values().map(Vec::len).sum();
-        state.next_expiry = next_expiry;
+        self.count = self.by_key.values().map(Vec::len).sum();
+        self.next_expiry = next_expiry;
     }
 
-    /// Slots in use right now.
-    pub(crate) fn in_use(&self) -> usize {
-        self.state.borrow().in_use
-    }
-
-    /// Closes every idle connection.
-    pub(crate) fn close_idle(&self) {
-        let mut state = self.state.borrow_mut();
-        let idle = std::mem::take(&mut state.idle);
-        state.idle_count = 0;
-        state.next_expiry = None;
-        drop(state);
-        drop(idle);
-    }
-
-    /// True when both limits leave room for one more slot for `key`.
-    fn has_room(&self, state: &PoolState, key: &PoolKey) -> bool {
-        let total_ok = self.limits.total == 0 || state.in_use < self.limits.total;
-        let key_ok =
-            self.limits.per_host == 0 || state.in_use_per_key.get(key).copied().unwrap_or(0) < self.limits.per_host;
-        total_ok && key_ok
-    }
-
-    /// Frees a slot and passes free slots to waiters, oldest first. A
-    /// waiter whose host is at its per-host limit keeps its place while
-    /// younger waiters for other hosts go ahead.
-    fn release_slot(&self, key: &PoolKey) {
-        let mut wakers = Vec::new();
-        {
-            let mut state = self.state.borrow_mut();
-            state.give_back(key);
-            let mut index = 0;
-            while index < state.waiters.len() {
-                let candidate = Rc::clone(&state.waiters[index]);
-                if self.limits.total != 0 && state.in_use >= self.limits.total {
-                    break;
-                }
-                if self.has_room(&state, &candidate.key) {
-                    state.take_slot(&candidate.key);
-                    candidate.granted.set(true);
-                    state.waiters.remove(index);
-                    wakers.extend(candidate.waker.borrow_mut().take());
-                } else {
-                    index += 1;
-                }
-            }
-        }
-        // Wake outside the borrow: waking only queues the tasks.
-        wakers.into_iter().for_each(Waker::wake);
-    }
-}
-
-impl PoolState {
     /// Closes the idle connection that came back longest ago.
     fn close_oldest(&mut self) {
         // Each list is in return order, so its first entry is its oldest.
         let oldest = self
-            .idle
+            .by_key
             .iter()
             .filter_map(|(key, list)| Some((list.first()?.since, key)))
             .min_by_key(|(since, _)| *since)
             .map(|(_, key)| Rc::clone(key));
         if let Some(key) = oldest
-            && let Some(list) = self.idle.get_mut(&key)
+            && let Some(list) = self.by_key.get_mut(&key)
         {
             list.remove(0);
-            self.idle_count -= 1;
-        }
-    }
-
-    /// Counts one more slot for `key`.
-    fn take_slot(&mut self, key: &Rc<PoolKey>) {
-        self.in_use += 1;
-        match self.in_use_per_key.get_mut(&**key) {
-            Some(count) => *count += 1,
-            None => {
-                self.in_use_per_key.insert(Rc::clone(key), 1);
-            }
-        }
-    }
-
-    /// Uncounts one slot for `key`.
-    fn give_back(&mut self, key: &PoolKey) {
-        self.in_use -= 1;
-        if let Some(count) = self.in_use_per_key.get_mut(key) {
-            *count -= 1;
+            self.count -= 1;
         }
     }
 }
@@ -310,25 +253,8 @@ impl Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        self.pool.release_slot(&self.key);
-    }
-}
-
-/// Cleans up after an `acquire` that was dropped while waiting.
-struct WaitGuard<'a> {
-    /// The pool waited on.
-    pool: &'a Rc<Pool>,
-    /// The waiter to remove.
-    waiter: &'a Rc<PoolWaiter>,
-}
-
-impl Drop for WaitGuard<'_> {
-    fn drop(&mut self) {
-        if self.waiter.granted.get() {
-            // A slot was counted for us but nobody will use it: pass it on.
-            self.pool.release_slot(&self.waiter.key);
-        } else {
-            self.pool.state.borrow_mut().waiters.retain(|waiter| !Rc::ptr_eq(waiter, self.waiter));
-        }
+        // The permits drop right after this, each waking the next waiter
+        // in its line.
+        self.pool.in_use.set(self.pool.in_use.get() - 1);
     }
 }
