@@ -265,3 +265,20 @@ fn binding_a_listener_outside_a_running_loop_is_an_error_not_a_panic() {
     assert!(error.to_string().contains("no running event loop"), "unexpected error: {error}");
     drop(lp);
 }
+
+#[test]
+fn connect_any_tries_each_address_in_turn_and_reports_the_last_failure() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let open = listener.local_addr().unwrap();
+    let closed = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (first, second) = (closed(), closed());
+    let (connected, failed, empty) = corio::run(async move {
+        let connected = TcpStream::connect_any([first, second, open]).await.map(|tcp| tcp.peer_addr().unwrap());
+        let failed = TcpStream::connect_any([first, second]).await.map(|_| ());
+        let empty = TcpStream::connect_any([]).await.map(|_| ());
+        (connected, failed, empty)
+    });
+    assert_eq!(connected.unwrap(), open);
+    assert_eq!(failed.unwrap_err().kind(), std::io::ErrorKind::ConnectionRefused);
+    assert_eq!(empty.unwrap_err().kind(), std::io::ErrorKind::NotFound);
+}

@@ -4,8 +4,6 @@
 //! In the path of a request this runs when the pool had no idle connection
 //! for the request's key. It runs under the connect timeout as a whole.
 
-use std::io;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use rustls::ClientConfig;
@@ -47,25 +45,15 @@ pub(crate) async fn open(
 /// to each address in the resolver's order until one answers.
 async fn dial(host: &str, port: u16) -> Result<TcpStream, Error> {
     let addresses = lookup_host(host, port).await.map_err(|source| Error::Dns { host: host.to_owned(), source })?;
-    connect_first(host, port, addresses).await
-}
-
-/// Connects to the first of `addresses` that accepts, in order; the error
-/// names `host` and carries the last address's failure.
-async fn connect_first(host: &str, port: u16, addresses: Vec<SocketAddr>) -> Result<TcpStream, Error> {
-    let mut last_error = io::Error::new(io::ErrorKind::NotFound, "the name resolved to no addresses");
-    for address in addresses {
-        match TcpStream::connect(address).await {
-            Ok(tcp) => {
-                // Requests are written whole; Nagle's algorithm would only
-                // delay a small body waiting for an ACK of the head.
-                tcp.set_nodelay(true).map_err(Error::Io)?;
-                return Ok(tcp);
-            }
-            Err(error) => last_error = error,
-        }
-    }
-    Err(Error::Connect { host: host.to_owned(), port, source: last_error })
+    let tcp = TcpStream::connect_any(addresses).await.map_err(|source| Error::Connect {
+        host: host.to_owned(),
+        port,
+        source,
+    })?;
+    // Requests are written whole; Nagle's algorithm would only delay a
+    // small body waiting for an ACK of the head.
+    tcp.set_nodelay(true).map_err(Error::Io)?;
+    Ok(tcp)
 }
 
 /// Asks the proxy on `tcp` to open a tunnel to `target` (`CONNECT
@@ -100,28 +88,19 @@ async fn tunnel(tcp: TcpStream, target: &Url, proxy: &Proxy, limits: &HeadLimits
 mod tests {
     use super::*;
 
-    /// An address on loopback where nothing listens.
-    fn closed_address() -> SocketAddr {
+    #[test]
+    fn dialling_sets_nodelay() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap()
+        let port = listener.local_addr().unwrap().port();
+        let tcp = crate::run(async move { dial("127.0.0.1", port).await }).unwrap();
+        assert!(tcp.nodelay().unwrap(), "requests are written whole: Nagle only delays them");
     }
 
     #[test]
-    fn each_address_is_tried_in_turn_until_one_accepts_with_nodelay_set() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let open = listener.local_addr().unwrap();
-        let addresses = vec![closed_address(), closed_address(), open];
-        let connected = crate::run(async move { connect_first("multi.test", open.port(), addresses).await });
-        let connected = connected.unwrap();
-        assert_eq!(connected.peer_addr().unwrap(), open);
-        assert!(connected.nodelay().unwrap(), "requests are written whole: Nagle only delays them");
-    }
-
-    #[test]
-    fn when_every_address_fails_the_error_names_the_host_and_the_last_failure() {
-        let addresses = vec![closed_address(), closed_address()];
-        let error = crate::run(async move { connect_first("multi.test", 1, addresses).await }).unwrap_err();
-        assert!(matches!(&error, Error::Connect { host, .. } if host == "multi.test"), "{error:?}");
+    fn a_failed_dial_names_the_host_and_port() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let error = crate::run(async move { dial("127.0.0.1", closed.port()).await }).unwrap_err();
+        assert!(matches!(&error, Error::Connect { host, port, .. } if host == "127.0.0.1" && *port == closed.port()));
         assert!(error.to_string().contains("refused"), "{error}");
     }
 }

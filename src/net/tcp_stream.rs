@@ -81,15 +81,33 @@ impl TcpStream {
     /// # }).unwrap();
     /// ```
     pub async fn connect_host(host: &str, port: u16) -> io::Result<TcpStream> {
-        let mut last_error = None;
-        for addr in lookup_host(host, port).await? {
-            match TcpStream::connect(addr).await {
+        TcpStream::connect_any(lookup_host(host, port).await?).await
+    }
+
+    /// Tries each of `addresses` in order until one connects (what a
+    /// client does with a name that resolved to several addresses).
+    ///
+    /// # Errors
+    /// The last address's connection error, or `NotFound` for no addresses.
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let listener = corio::net::TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+    /// let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    /// let stream = corio::net::TcpStream::connect_any([closed, listener.local_addr()?]).await?;
+    /// assert_eq!(stream.peer_addr()?, listener.local_addr()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn connect_any(addresses: impl IntoIterator<Item = SocketAddr>) -> io::Result<TcpStream> {
+        let mut last_error = io::Error::new(io::ErrorKind::NotFound, "no addresses to connect to");
+        for address in addresses {
+            match TcpStream::connect(address).await {
                 Ok(stream) => return Ok(stream),
-                Err(error) => last_error = Some(error),
+                Err(error) => last_error = error,
             }
         }
-        Err(last_error
-            .unwrap_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{host} resolved to no addresses"))))
+        Err(last_error)
     }
 
     /// Wraps an accepted socket.
