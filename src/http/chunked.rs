@@ -21,6 +21,8 @@
 
 use std::fmt;
 
+use crate::http::headers::{decode_value, is_token_byte};
+
 /// Most hex digits accepted in a chunk size: 16 digits fill a `u64` exactly.
 pub const MAX_SIZE_DIGITS: u8 = 16;
 /// Longest size line accepted, counting the size, whitespace and extensions
@@ -355,26 +357,16 @@ fn parse_trailer(line: &[u8]) -> Result<(String, String), ChunkedError> {
     }
     let colon = line.iter().position(|&b| b == b':').ok_or(invalid("missing \":\" after the field name"))?;
     let (name, value) = (&line[..colon], &line[colon + 1..]);
-    if name.is_empty() || !name.iter().all(|&b| is_token_char(b)) {
+    if name.is_empty() || !name.iter().copied().all(is_token_byte) {
         return Err(invalid("field name must be a non-empty token"));
     }
     let value = value.trim_ascii();
     if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
         return Err(invalid("field value contains a control character"));
     }
-    // The name is all ASCII (checked above), so the lossy conversion is exact.
-    let name = String::from_utf8_lossy(name).into_owned();
-    let value = match std::str::from_utf8(value) {
-        Ok(text) => text.to_owned(),
-        // Not UTF-8: read it as Latin-1, where every byte is one char.
-        Err(_) => value.iter().map(|&b| char::from(b)).collect(),
-    };
-    Ok((name, value))
-}
-
-/// A `tchar` from RFC 9110 section 5.6.2.
-fn is_token_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    // Decoded as header values are: UTF-8, else Latin-1 (the name is
+    // ASCII, checked above, so either reading is exact for it).
+    Ok((decode_value(name), decode_value(value)))
 }
 
 #[cfg(test)]

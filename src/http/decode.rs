@@ -19,6 +19,7 @@ use flate2::{Crc, Decompress, FlushDecompress, Status};
 use std::fmt;
 
 use super::gzip::{GzipHeader, GzipTrailer};
+use super::headers::trim_ows;
 
 /// Most content codings accepted on one response. Real servers apply one;
 /// two are allowed (curl decodes stacks too), but each stage multiplies how
@@ -81,7 +82,7 @@ impl std::error::Error for DecodeError {}
 /// `x-gzip` means gzip (RFC 9110 section 8.4.1.3).
 pub fn parse_content_encoding<'a>(header_values: impl Iterator<Item = &'a str>) -> Result<Vec<Coding>, DecodeError> {
     let mut codings = Vec::new();
-    let names = header_values.flat_map(|value| value.split(',')).map(|name| name.trim_matches([' ', '\t']));
+    let names = header_values.flat_map(|value| value.split(',')).map(trim_ows);
     // Empty list elements ("gzip, ,deflate") are allowed by the list syntax.
     for name in names.filter(|name| !name.is_empty()) {
         let coding = match name {

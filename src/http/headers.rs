@@ -273,7 +273,13 @@ pub fn check_value(name: &str, value: &str) -> Result<(), HeaderError> {
 
 /// True for the characters RFC 9110 section 5.6.2 allows in a token.
 fn is_tchar(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+    u8::try_from(c).is_ok_and(is_token_byte)
+}
+
+/// True for the bytes RFC 9110 section 5.6.2 allows in a token (field
+/// names, methods, trailer names).
+pub(crate) fn is_token_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
 }
 
 /// Why a header field was refused before a request was written.

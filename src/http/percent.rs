@@ -58,10 +58,17 @@ pub fn is_query_escaped(byte: u8) -> bool {
     matches!(byte, b' ' | b'"' | b'<' | b'>' | b'\'')
 }
 
+/// Uppercase hex digits, for `%XX` escapes.
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Appends the `%XX` escape of `byte`.
+fn push_escape(out: &mut String, byte: u8) {
+    out.extend(['%', char::from(HEX[usize::from(byte >> 4)]), char::from(HEX[usize::from(byte & 0xF)])]);
+}
+
 /// Appends `input` to `out`, writing `%XX` for non-ASCII bytes, bytes that
 /// `escaped` selects, and a `%` that does not start a valid `%XX`.
 pub fn percent_encode(out: &mut String, input: &str, escaped: fn(u8) -> bool) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let bytes = input.as_bytes();
     // Copy runs of bytes that need no change in one go; a run holds only
     // ASCII, so its ends are always char boundaries.
@@ -74,11 +81,24 @@ pub fn percent_encode(out: &mut String, input: &str, escaped: fn(u8) -> bool) {
         if run_start < i {
             out.push_str(&input[run_start..i]);
         }
-        out.extend(['%', HEX[usize::from(byte >> 4)] as char, HEX[usize::from(byte & 0xF)] as char]);
+        push_escape(out, byte);
         run_start = i + 1;
     }
     if run_start < bytes.len() {
         out.push_str(&input[run_start..]);
+    }
+}
+
+/// Appends one name or value in `application/x-www-form-urlencoded` form
+/// (forms, and query pairs added by a request): ASCII letters, digits and
+/// `*-._` as they are, space as `+`, everything else (`%` included) as `%XX`.
+pub fn form_encode(out: &mut String, text: &str) {
+    for byte in text.bytes() {
+        match byte {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(char::from(byte)),
+            b' ' => out.push('+'),
+            _ => push_escape(out, byte),
+        }
     }
 }
 
@@ -115,6 +135,13 @@ fn decode_escape(bytes: &[u8], i: usize) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn form_encoding_follows_the_urlencoded_rules() {
+        let mut out = String::new();
+        form_encode(&mut out, "a b&c=d/é*-._~%");
+        assert_eq!(out, "a+b%26c%3Dd%2F%C3%A9*-._%7E%25");
+    }
 
     #[test]
     fn writes_paths_encoded_and_without_dot_segments() {

@@ -13,7 +13,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use crate::http::error::Error;
-use crate::http::headers::{Headers, check_name, check_value};
+use crate::http::headers::{Headers, check_name, check_value, is_token_byte};
+use crate::http::percent::form_encode;
 use crate::http::response::Response;
 use crate::http::session::Session;
 use crate::http::url::{IntoUrl, Url};
@@ -132,9 +133,9 @@ impl RequestBuilder {
             if index > 0 {
                 body.push('&');
             }
-            form_encode(name.as_ref(), &mut body);
+            form_encode(&mut body, name.as_ref());
             body.push('=');
-            form_encode(value.as_ref(), &mut body);
+            form_encode(&mut body, value.as_ref());
         }
         self.set_default_header("Content-Type", "application/x-www-form-urlencoded");
         self.body(body)
@@ -164,9 +165,9 @@ impl RequestBuilder {
             for (name, value) in pairs {
                 text.push(separator);
                 separator = '&';
-                form_encode(name.as_ref(), &mut text);
+                form_encode(&mut text, name.as_ref());
                 text.push('=');
-                form_encode(value.as_ref(), &mut text);
+                form_encode(&mut text, value.as_ref());
             }
             self.url = Url::parse(&text).map_err(Error::from);
         }
@@ -365,38 +366,9 @@ pub(crate) fn write_head(parts: &HeadParts<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// RFC 9110 token characters, the only ones allowed in a method.
-fn is_token_byte(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
-}
-
-/// `application/x-www-form-urlencoded` encoding of one name or value: ASCII
-/// letters, digits and `*-._` as they are, space as `+`, the rest as `%XX`.
-fn form_encode(text: &str, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for byte in text.bytes() {
-        match byte {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(char::from(byte)),
-            b' ' => out.push('+'),
-            _ => {
-                out.push('%');
-                out.push(char::from(HEX[usize::from(byte >> 4)]));
-                out.push(char::from(HEX[usize::from(byte & 0x0f)]));
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn form_encoding_follows_the_urlencoded_rules() {
-        let mut out = String::new();
-        form_encode("a b&c=d/é*-._~", &mut out);
-        assert_eq!(out, "a+b%26c%3Dd%2F%C3%A9*-._%7E");
-    }
 
     #[test]
     fn head_puts_host_first_and_content_length_last() {

@@ -21,6 +21,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::cookie::CookieError;
 use super::date::parse_cookie_date;
+use super::headers::trim_ows;
 
 /// Longest accepted name plus value, in bytes; a longer cookie is rejected.
 pub const MAX_NAME_VALUE_BYTES: usize = 4096;
@@ -56,7 +57,7 @@ impl<'s> SetCookie<'s> {
         // Step 1: the name-value pair ends at the first `;`.
         let (pair, attributes) = line.split_once(';').unwrap_or((line, ""));
         let (name, value) = pair.split_once('=').ok_or(CookieError::MissingName)?;
-        let (name, value) = (trim_whitespace(name), trim_whitespace(value));
+        let (name, value) = (trim_ows(name), trim_ows(value));
         if name.is_empty() {
             return Err(CookieError::MissingName);
         }
@@ -76,7 +77,7 @@ impl<'s> SetCookie<'s> {
         // Step 6 and section 5.2.1-6: the last of each attribute wins.
         for attribute in attributes.split(';') {
             let (key, value) = attribute.split_once('=').unwrap_or((attribute, ""));
-            let (key, value) = (trim_whitespace(key), trim_whitespace(value));
+            let (key, value) = (trim_ows(key), trim_ows(value));
             if value.len() > MAX_ATTRIBUTE_VALUE_BYTES {
                 continue;
             }
@@ -114,11 +115,6 @@ fn max_age_expiry(value: &str, now: SystemTime) -> Option<SystemTime> {
     // Only overflow can fail to parse here; any huge value hits the cap.
     let seconds = digits.parse::<u64>().unwrap_or(u64::MAX).min(MAX_LIFETIME.as_secs());
     now.checked_add(Duration::from_secs(seconds))
-}
-
-/// Trims RFC 6265's whitespace (space and tab, not all of Unicode's).
-fn trim_whitespace(s: &str) -> &str {
-    s.trim_matches([' ', '\t'])
 }
 
 #[cfg(test)]
