@@ -1072,3 +1072,16 @@ fn pool_slots_survive_cancellation_at_every_await() {
         assert!(corio::timeout(Duration::from_secs(2), session.get(slow.url("/f"))).await.is_ok());
     });
 }
+
+#[test]
+fn an_unusable_per_request_proxy_fails_the_request_before_connecting() {
+    run(|| async {
+        let server = TestServer::always(ok("direct"));
+        let session = Session::new();
+        let https_proxy = session.get(server.url("/")).proxy("https://127.0.0.1:3128").await.unwrap_err();
+        assert!(https_proxy.to_string().contains("only http:// proxies"), "{https_proxy}");
+        let garbage = session.get(server.url("/")).proxy("not a url").await.unwrap_err();
+        assert!(matches!(garbage, Error::Url(_)), "{garbage:?}");
+        assert_eq!(server.connections(), 0);
+    });
+}

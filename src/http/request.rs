@@ -15,6 +15,7 @@ use std::time::Duration;
 use crate::http::error::Error;
 use crate::http::headers::{Headers, check_name, check_value, is_token_byte};
 use crate::http::percent::form_encode;
+use crate::http::proxy::Proxy;
 use crate::http::response::Response;
 use crate::http::session::Session;
 use crate::http::url::{IntoUrl, Url};
@@ -62,8 +63,8 @@ pub(crate) struct RequestOptions {
     pub(crate) connect_timeout: Option<Option<Duration>>,
     /// Read timeout.
     pub(crate) read_timeout: Option<Option<Duration>>,
-    /// `Some(None)` forces a direct connection; `Some(Some(url))` a proxy.
-    pub(crate) proxy: Option<Option<String>>,
+    /// `Some(None)` forces a direct connection; `Some(Some(proxy))` a proxy.
+    pub(crate) proxy: Option<Option<Proxy>>,
     /// Redirects to follow at most (0 = do not follow).
     pub(crate) max_redirects: Option<usize>,
 }
@@ -217,7 +218,12 @@ impl RequestBuilder {
     /// let request = session.get("http://example.com/").proxy("http://user:pass@127.0.0.1:3128");
     /// ```
     pub fn proxy(mut self, url: &str) -> RequestBuilder {
-        self.options.proxy = Some(Some(url.to_owned()));
+        match Proxy::parse(url) {
+            Ok(proxy) => self.options.proxy = Some(Some(proxy)),
+            Err(error) => {
+                self.error.get_or_insert(error);
+            }
+        }
         self
     }
 

@@ -14,7 +14,6 @@
 //! 5. A [`Response`] wraps the head and a `BodyReader`, which gives the
 //!    connection back to the pool when the body has been read.
 
-use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -264,8 +263,8 @@ impl Session {
         let mut hop = Hop { method, url, headers, body, left_origin: false };
         let mut history = Vec::new();
         loop {
-            let proxy = self.proxy_for(&hop.url, &options)?;
-            let mut response = self.send_hop(&hop, proxy.as_deref(), &options, total).await?;
+            let proxy = self.proxy_for(&hop.url, &options);
+            let mut response = self.send_hop(&hop, proxy, &options, total).await?;
             let Some(location) = redirect::location_to_follow(response.status(), response.headers(), max_redirects)
             else {
                 response.set_history(history);
@@ -409,16 +408,12 @@ impl Session {
 
     /// The proxy for this hop: the request's choice, else the session's,
     /// else the environment's (if trusted).
-    fn proxy_for(&self, url: &Url, options: &RequestOptions) -> Result<Option<Cow<'_, Proxy>>, Error> {
+    fn proxy_for<'a>(&'a self, url: &Url, options: &'a RequestOptions) -> Option<&'a Proxy> {
         match &options.proxy {
-            Some(Some(proxy)) => Proxy::parse(proxy).map(|proxy| Some(Cow::Owned(proxy))),
-            Some(None) => Ok(None),
-            None => Ok(self
-                .inner
-                .proxy
-                .as_ref()
-                .or_else(|| self.inner.env_proxies.as_ref().and_then(|env| env.for_url(url)))
-                .map(Cow::Borrowed)),
+            Some(choice) => choice.as_ref(),
+            None => {
+                self.inner.proxy.as_ref().or_else(|| self.inner.env_proxies.as_ref().and_then(|env| env.for_url(url)))
+            }
         }
     }
 
