@@ -160,17 +160,10 @@ impl RequestBuilder {
     /// let request = session.get("https://movie.douban.com/top250").query(&[("start", "25"), ("filter", "")]);
     /// ```
     pub fn query<K: AsRef<str>, V: AsRef<str>>(mut self, pairs: &[(K, V)]) -> RequestBuilder {
-        if let Ok(url) = &self.url {
-            let mut text = url.to_string();
-            let mut separator = if url.query().is_some() { '&' } else { '?' };
+        if let Ok(url) = &mut self.url {
             for (name, value) in pairs {
-                text.push(separator);
-                separator = '&';
-                form_encode(&mut text, name.as_ref());
-                text.push('=');
-                form_encode(&mut text, value.as_ref());
+                url.append_query_pair(name.as_ref(), value.as_ref());
             }
-            self.url = Url::parse(&text).map_err(Error::from);
         }
         self
     }

@@ -30,7 +30,7 @@ use std::fmt::{self, Write as _};
 use std::str::FromStr;
 
 use super::host::{Host, parse_host_and_port};
-use super::percent::{is_query_escaped, percent_decode, percent_encode, write_path};
+use super::percent::{form_encode, is_query_escaped, percent_decode, percent_encode, write_path};
 
 /// The protocol of a URL; only the two the client can speak.
 ///
@@ -354,6 +354,22 @@ impl Url {
         self.query_start.map(|start| &self.serialization[start + 1..])
     }
 
+    /// Appends one `name=value` pair to the query, form-encoding both (what
+    /// a request's `.query(...)` adds). The query is the end of the
+    /// serialization, and form encoding only writes characters a query may
+    /// hold, so nothing else needs to change.
+    pub(crate) fn append_query_pair(&mut self, name: &str, value: &str) {
+        if self.query_start.is_some() {
+            self.serialization.push('&');
+        } else {
+            self.query_start = Some(self.serialization.len());
+            self.serialization.push('?');
+        }
+        form_encode(&mut self.serialization, name);
+        self.serialization.push('=');
+        form_encode(&mut self.serialization, value);
+    }
+
     /// The request target of the request line (origin form): path and query.
     ///
     /// ```
@@ -613,6 +629,20 @@ fn split_userinfo(userinfo: Option<&str>) -> Result<(String, Option<String>), Ur
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn appended_query_pairs_are_form_encoded_and_keep_the_rest_of_the_url() {
+        let mut url = Url::parse("http://user:secret@example.com/p").unwrap();
+        url.append_query_pair("q", "a b&é");
+        url.append_query_pair("page", "2");
+        assert_eq!(url.as_str(), "http://example.com/p?q=a+b%26%C3%A9&page=2");
+        assert_eq!(url.query(), Some("q=a+b%26%C3%A9&page=2"));
+        assert_eq!((url.username(), url.password()), ("user", Some("secret")));
+        assert_eq!(Url::parse(url.as_str()).unwrap().as_str(), url.as_str(), "still normalised");
+        let mut with_query = Url::parse("http://example.com/?x=1").unwrap();
+        with_query.append_query_pair("y", "");
+        assert_eq!(with_query.path_and_query(), "/?x=1&y=");
+    }
 
     fn parse(input: &str) -> Url {
         match Url::parse(input) {
