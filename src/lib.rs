@@ -75,7 +75,7 @@ pub use runtime::report::Report;
 pub use runtime::shared::{LoopClosed, RemoteHandle};
 pub use runtime::trace::{TraceEvent, TraceKind, write_trace_jsonl};
 pub use task::{Join, Task, TaskHandle, all_tasks, create_named_task, create_task, current_task, ensure_future};
-pub use time::{Sleep, sleep, sleep_until, timeout, wait_for};
+pub use time::{Sleep, sleep, sleep_until, timeout, timeout_at, wait_for};
 
 /// Items the exported macros expand to; not part of the public API.
 #[doc(hidden)]

@@ -352,3 +352,19 @@ fn sleeping_or_calling_later_for_duration_max_means_never() {
     assert_eq!(timed_out, Err(TimeoutError));
     assert_eq!(lp.elapsed(), Duration::from_millis(5));
 }
+
+#[test]
+fn timeout_at_fires_at_its_instant_and_lets_a_ready_future_win_even_when_past() {
+    let lp = virtual_loop();
+    let start = lp.time();
+    let (slow, past, elapsed) = lp.run_until_complete(async move {
+        let deadline = start + Duration::from_secs(3);
+        let slow = corio::timeout_at(deadline, corio::sleep(Duration::from_secs(10))).await;
+        let elapsed = corio::get_running_loop().time() - start;
+        let past = corio::timeout_at(start, async { "ready" }).await;
+        (slow, past, elapsed)
+    });
+    assert_eq!(slow, Err(TimeoutError));
+    assert_eq!(elapsed, Duration::from_secs(3));
+    assert_eq!(past, Ok("ready"));
+}

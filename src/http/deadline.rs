@@ -51,11 +51,11 @@ pub(crate) async fn within<T>(
     future: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
     let Some(deadline) = deadline else { return future.await };
-    let left = deadline.at.saturating_duration_since(crate::get_running_loop().time());
-    if left.is_zero() {
-        // Already past: `timeout` would still poll the future once (a zero
-        // sleep lasts one iteration), and that step could do real work.
+    // Already past: `timeout_at` would still poll the future once (as
+    // asyncio's does), and for a request that step could start new work,
+    // such as the next redirect hop, after its deadline.
+    if crate::get_running_loop().time() >= deadline.at {
         return Err(deadline.error());
     }
-    crate::timeout(left, future).await.unwrap_or_else(|_| Err(deadline.error()))
+    crate::timeout_at(deadline.at, future).await.unwrap_or_else(|_| Err(deadline.error()))
 }

@@ -9,4 +9,4 @@ pub(crate) mod timeout;
 pub(crate) mod wheel;
 
 pub use sleep::{Sleep, sleep, sleep_until};
-pub use timeout::{timeout, wait_for};
+pub use timeout::{timeout, timeout_at, wait_for};

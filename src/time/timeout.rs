@@ -4,10 +4,10 @@
 use std::future::{Future, IntoFuture, poll_fn};
 use std::pin::pin;
 use std::task::Poll;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::TimeoutError;
-use crate::time::sleep::sleep;
+use crate::time::sleep::{Sleep, sleep, sleep_until};
 
 /// Runs `future` for at most `duration`: `Ok(output)` if it completes in
 /// time, otherwise `Err(TimeoutError)` with the future dropped at its
@@ -19,7 +19,7 @@ use crate::time::sleep::sleep;
 /// to give up waiting but leave the task running.
 ///
 /// ```
-/// use std::time::Duration;
+/// use std::time::{Duration, Instant};
 /// # corio::run(async {
 /// let quick = corio::timeout(Duration::from_secs(1), async { 7 }).await;
 /// assert_eq!(quick, Ok(7));
@@ -28,8 +28,30 @@ use crate::time::sleep::sleep;
 /// # });
 /// ```
 pub async fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Result<F::Output, TimeoutError> {
+    race(sleep(duration), future).await
+}
+
+/// [`timeout`] with an absolute deadline on the loop's clock (asyncio's
+/// `asyncio.timeout_at(when)`): useful when several steps share one
+/// deadline. As with [`timeout`], the future is polled once even if the
+/// deadline has already passed, and wins if it is ready then.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// # corio::run(async {
+/// let deadline = corio::get_running_loop().time() + Duration::from_millis(5);
+/// let first = corio::timeout_at(deadline, async { 1 }).await;
+/// let second = corio::timeout_at(deadline, corio::sleep(Duration::from_secs(9))).await;
+/// assert_eq!((first, second), (Ok(1), Err(corio::TimeoutError)));
+/// # });
+/// ```
+pub async fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Result<F::Output, TimeoutError> {
+    race(sleep_until(deadline), future).await
+}
+
+/// Polls `future` and then `deadline` until one of them is ready.
+async fn race<F: IntoFuture>(mut deadline: Sleep, future: F) -> Result<F::Output, TimeoutError> {
     let mut future = pin!(future.into_future());
-    let mut deadline = sleep(duration);
     poll_fn(|cx| {
         if let Poll::Ready(output) = future.as_mut().poll(cx) {
             return Poll::Ready(Ok(output));
@@ -49,7 +71,7 @@ pub async fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Result<F::
 /// deadline passes, and the error is [`TimeoutError`].
 ///
 /// ```
-/// use std::time::Duration;
+/// use std::time::{Duration, Instant};
 /// # corio::run(async {
 /// let result = corio::wait_for(corio::sleep(Duration::from_secs(60)), Duration::from_millis(1)).await;
 /// assert_eq!(result, Err(corio::TimeoutError));
