@@ -197,8 +197,8 @@ impl ChunkedDecoder {
         matches!(self.state, State::Done)
     }
 
-    /// Data bytes of the current chunk not yet delivered, while inside one.
-    /// A caller may use it to size a direct read into a user buffer.
+    /// Data bytes of the current chunk not yet delivered, while inside one
+    /// (only the tests ask, to check the decoder never reserves them).
     #[cfg(test)]
     pub fn data_remaining(&self) -> Option<u64> {
         match self.state {

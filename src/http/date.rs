@@ -3,10 +3,11 @@
 //! cookie's `Expires` attribute, and format the one preferred format.
 //!
 //! In the path of a request this sits beside the headers: the cookie jar
-//! calls [`parse_cookie_date`] while storing a `Set-Cookie`, and a test
-//! server or the crawler's mirror calls [`format_http_date`] when writing
-//! `Date` or `Last-Modified`. Nothing here reads a clock; every function is
-//! a pure conversion between text and [`SystemTime`].
+//! calls [`parse_cookie_date`] while storing a `Set-Cookie`. The other two
+//! are public for users of the client: [`parse_http_date`] reads a
+//! `Retry-After`, `Date` or `Last-Modified` value, and [`format_http_date`]
+//! writes one (a server, or a test's). Nothing here reads a clock; every
+//! function is a pure conversion between text and [`SystemTime`].
 //!
 //! The calendar arithmetic is Howard Hinnant's `days_from_civil` /
 //! `civil_from_days` (<https://howardhinnant.github.io/date_algorithms.html>):

@@ -151,7 +151,10 @@ impl Response {
     /// # }
     /// ```
     pub fn content_length(&self) -> Option<u64> {
-        self.headers.get("content-length").and_then(|value| value.trim().parse().ok())
+        // Framing already refused members that differ, so the first one
+        // stands for all (`Content-Length: 5, 5` is 5).
+        let first = self.headers.get("content-length")?.split(',').next()?;
+        first.trim().parse().ok()
     }
 
     /// The chunked body's trailer fields; empty until the body has been read

@@ -437,8 +437,9 @@ impl Session {
         let Some(jar) = &self.inner.cookies else { return };
         let mut jar = jar.borrow_mut();
         let target = cookie_target(url);
+        let now = SystemTime::now();
         for set_cookie in headers.get_all("set-cookie") {
-            jar.store(&target, set_cookie, SystemTime::now());
+            jar.store(&target, set_cookie, now);
         }
     }
 }
