@@ -15,7 +15,7 @@
 use std::error::Error;
 use std::fmt;
 
-use crate::http::headers::{Headers, decode_value};
+use crate::http::headers::Headers;
 
 /// Bounds on a response head, so a hostile or broken server cannot make the
 /// client buffer without end.
@@ -180,9 +180,11 @@ fn parse_into<'b>(
         Err(error) => return Err(malformed(&error.to_string(), head)),
     }
 
-    let mut headers = Headers::with_capacity(response.headers.len());
+    // One buffer for all the names and values, sized exactly.
+    let text_length = response.headers.iter().map(|field| field.name.len() + field.value.len()).sum();
+    let mut headers = Headers::with_text_capacity(response.headers.len(), text_length);
     for field in response.headers.iter() {
-        headers.append(field.name, unfold_and_decode(field.value));
+        headers.append_received(field.name, field.value);
     }
     // After `Complete`, httparse has filled version, code and reason.
     Ok(ResponseHead {
@@ -191,16 +193,6 @@ fn parse_into<'b>(
         reason: response.reason.unwrap_or("").to_owned(),
         headers,
     })
-}
-
-/// Decodes a field value, turning the CR and LF of an obsolete line folding
-/// into spaces first. Folding is rare, so the common case copies once.
-fn unfold_and_decode(raw: &[u8]) -> String {
-    if !raw.contains(&b'\r') && !raw.contains(&b'\n') {
-        return decode_value(raw);
-    }
-    let unfolded: Vec<u8> = raw.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }).collect();
-    decode_value(&unfolded)
 }
 
 /// Builds a [`HeadError::Malformed`] quoting the start of the bytes, escaped,

@@ -17,6 +17,7 @@
 
 use std::error::Error;
 use std::fmt;
+use std::ops::Range;
 
 /// An ordered list of header fields; lookups ignore ASCII case in names.
 ///
@@ -33,8 +34,14 @@ use std::fmt;
 /// ```
 #[derive(Clone, Default)]
 pub struct Headers {
-    /// The fields in the order they were added or received: (name as given, value).
-    fields: Vec<(String, String)>,
+    /// Every name and value, back to back, so a whole response head costs
+    /// two allocations (this and `fields`) rather than two per field. Text
+    /// of replaced or removed fields stays until the list is dropped: a
+    /// head is small and short-lived.
+    text: String,
+    /// Each field, in the order added or received, as the ranges of its
+    /// name and value in `text`.
+    fields: Vec<(Range<usize>, Range<usize>)>,
 }
 
 impl Headers {
@@ -44,7 +51,7 @@ impl Headers {
     /// assert!(corio::http::Headers::new().is_empty());
     /// ```
     pub fn new() -> Headers {
-        Headers { fields: Vec::new() }
+        Headers { text: String::new(), fields: Vec::new() }
     }
 
     /// An empty list with room for `n` fields before it reallocates.
@@ -54,7 +61,14 @@ impl Headers {
     /// assert_eq!(headers.len(), 0);
     /// ```
     pub fn with_capacity(n: usize) -> Headers {
-        Headers { fields: Vec::with_capacity(n) }
+        // About 32 bytes of name and value per field is typical.
+        Headers { text: String::with_capacity(n * 32), fields: Vec::with_capacity(n) }
+    }
+
+    /// An empty list with room for `fields` fields whose names and values
+    /// add up to `text` bytes (non-UTF-8 values may need a little more).
+    pub(crate) fn with_text_capacity(fields: usize, text: usize) -> Headers {
+        Headers { text: String::with_capacity(text), fields: Vec::with_capacity(fields) }
     }
 
     /// The value of the first field called `name` (any ASCII case), if any.
@@ -75,7 +89,7 @@ impl Headers {
     /// assert_eq!(headers.get_all("VIA").collect::<Vec<_>>(), ["a", "b"]);
     /// ```
     pub fn get_all(&self, name: &str) -> impl Iterator<Item = &str> {
-        self.fields.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
     }
 
     /// True if at least one field is called `name`.
@@ -98,22 +112,23 @@ impl Headers {
     /// headers.insert("ACCEPT", "c");
     /// assert_eq!(headers.iter().collect::<Vec<_>>(), [("ACCEPT", "c"), ("Host", "h")]);
     /// ```
-    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        let (name, value) = (name.into(), value.into());
-        let Some(first) = self.fields.iter().position(|(n, _)| n.eq_ignore_ascii_case(&name)) else {
-            self.fields.push((name, value));
+    pub fn insert(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        let Some(first) = self.iter().position(|(n, _)| n.eq_ignore_ascii_case(name)) else {
+            self.append(name, value);
             return;
         };
         // One pass over the tail drops the later duplicates; `retain` keeps the
         // order of what stays and moves each survivor at most once, so this is
         // O(n) however many duplicates there were.
+        let text = &self.text;
         let mut index = 0;
         self.fields.retain(|(n, _)| {
-            let keep = index <= first || !n.eq_ignore_ascii_case(&name);
+            let keep = index <= first || !text[n.clone()].eq_ignore_ascii_case(name);
             index += 1;
             keep
         });
-        self.fields[first] = (name, value);
+        self.fields[first] = self.push_text(name, value);
     }
 
     /// Adds a field at the end, keeping any existing fields with the same name.
@@ -124,8 +139,26 @@ impl Headers {
     /// headers.append("Accept", "text/plain");
     /// assert_eq!(headers.len(), 2);
     /// ```
-    pub fn append(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        self.fields.push((name.into(), value.into()));
+    pub fn append(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) {
+        let field = self.push_text(name.as_ref(), value.as_ref());
+        self.fields.push(field);
+    }
+
+    /// Adds a received field whose value is raw bytes: decoded as
+    /// [`decode_value`] does, with the CR and LF of an obsolete line folding
+    /// turned into spaces, straight into the shared text.
+    pub(crate) fn append_received(&mut self, name: &str, raw_value: &[u8]) {
+        let name_start = self.text.len();
+        self.text.push_str(name);
+        let value_start = self.text.len();
+        let unfold = |byte: u8| if byte == b'\r' || byte == b'\n' { b' ' } else { byte };
+        match std::str::from_utf8(raw_value) {
+            Ok(value) if !value.contains(['\r', '\n']) => self.text.push_str(value),
+            Ok(value) => self.text.extend(value.chars().map(|c| if c == '\r' || c == '\n' { ' ' } else { c })),
+            // Not UTF-8: Latin-1, one char per byte.
+            Err(_) => self.text.extend(raw_value.iter().map(|&byte| char::from(unfold(byte)))),
+        }
+        self.fields.push((name_start..value_start, value_start..self.text.len()));
     }
 
     /// Removes every field called `name`; true if there was at least one.
@@ -137,7 +170,8 @@ impl Headers {
     /// ```
     pub fn remove(&mut self, name: &str) -> bool {
         let before = self.fields.len();
-        self.fields.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        let text = &self.text;
+        self.fields.retain(|(n, _)| !text[n.clone()].eq_ignore_ascii_case(name));
         self.fields.len() != before
     }
 
@@ -148,7 +182,7 @@ impl Headers {
     /// assert_eq!(headers.iter().collect::<Vec<_>>(), [("A", "1"), ("B", "2")]);
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.fields.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+        self.fields.iter().map(|(name, value)| (&self.text[name.clone()], &self.text[value.clone()]))
     }
 
     /// The number of fields, counting repeated names separately.
@@ -182,6 +216,15 @@ impl Headers {
     pub fn has_token(&self, name: &str, token: &str) -> bool {
         self.get_all(name).flat_map(|value| value.split(',')).any(|member| trim_ows(member).eq_ignore_ascii_case(token))
     }
+
+    /// Appends `name` and `value` to the shared text; returns their ranges.
+    fn push_text(&mut self, name: &str, value: &str) -> (Range<usize>, Range<usize>) {
+        let name_start = self.text.len();
+        self.text.push_str(name);
+        let value_start = self.text.len();
+        self.text.push_str(value);
+        (name_start..value_start, value_start..self.text.len())
+    }
 }
 
 /// Trims optional whitespace (RFC 9110 `OWS`: spaces and horizontal tabs) from
@@ -194,8 +237,8 @@ pub fn trim_ows(s: &str) -> &str {
 /// ignoring ASCII case and values exactly; so `Host: a` equals `host: a`.
 impl PartialEq for Headers {
     fn eq(&self, other: &Headers) -> bool {
-        self.fields.len() == other.fields.len()
-            && self.fields.iter().zip(&other.fields).all(|((n1, v1), (n2, v2))| n1.eq_ignore_ascii_case(n2) && v1 == v2)
+        self.len() == other.len()
+            && self.iter().zip(other.iter()).all(|((n1, v1), (n2, v2))| n1.eq_ignore_ascii_case(n2) && v1 == v2)
     }
 }
 
@@ -208,14 +251,16 @@ impl fmt::Debug for Headers {
     }
 }
 
-impl<K: Into<String>, V: Into<String>> Extend<(K, V)> for Headers {
+impl<K: AsRef<str>, V: AsRef<str>> Extend<(K, V)> for Headers {
     fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
         // `append`, not `insert`: extending adds fields, it never replaces them.
-        self.fields.extend(iter.into_iter().map(|(n, v)| (n.into(), v.into())));
+        for (name, value) in iter {
+            self.append(name, value);
+        }
     }
 }
 
-impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Headers {
+impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for Headers {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Headers {
         let mut headers = Headers::new();
         headers.extend(iter);

@@ -105,7 +105,7 @@ impl RequestBuilder {
     /// # let session = corio::http::Session::new();
     /// let request = session.get("http://example.com/").header("Accept-Language", "zh-CN,zh;q=0.9");
     /// ```
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> RequestBuilder {
+    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> RequestBuilder {
         self.headers.append(name, value);
         self
     }

@@ -108,9 +108,9 @@ impl SessionBuilder {
     /// ```
     /// let session = corio::http::Session::builder().header("Accept", "text/html").build().unwrap();
     /// ```
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> SessionBuilder {
-        let (name, value) = (name.into(), value.into());
-        if let Err(error) = check_name(&name).and_then(|()| check_value(&name, &value)) {
+    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> SessionBuilder {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        if let Err(error) = check_name(name).and_then(|()| check_value(name, value)) {
             self.config.error.get_or_insert(error.to_string());
         }
         self.config.headers.insert(name, value);
@@ -122,7 +122,7 @@ impl SessionBuilder {
     /// ```
     /// let session = corio::http::Session::builder().user_agent("Mozilla/5.0").build().unwrap();
     /// ```
-    pub fn user_agent(self, user_agent: impl Into<String>) -> SessionBuilder {
+    pub fn user_agent(self, user_agent: impl AsRef<str>) -> SessionBuilder {
         self.header("User-Agent", user_agent)
     }
 
