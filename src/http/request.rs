@@ -16,6 +16,7 @@ use crate::http::error::Error;
 use crate::http::headers::{Headers, check_name, check_value, is_token_byte};
 use crate::http::percent::form_encode;
 use crate::http::proxy::Proxy;
+use crate::http::redirect::Hop;
 use crate::http::response::Response;
 use crate::http::session::Session;
 use crate::http::url::{IntoUrl, Url};
@@ -72,14 +73,8 @@ pub(crate) struct RequestOptions {
 /// What the session needs to send a request: the checked parts of a
 /// [`RequestBuilder`].
 pub(crate) struct Prepared {
-    /// The method, a valid token.
-    pub(crate) method: String,
-    /// The first target.
-    pub(crate) url: Url,
-    /// The request's own headers (validated).
-    pub(crate) headers: Headers,
-    /// The body, if any.
-    pub(crate) body: Option<Vec<u8>>,
+    /// The first hop: method, URL, headers and body, all checked.
+    pub(crate) hop: Hop,
     /// Overrides of the session's settings.
     pub(crate) options: RequestOptions,
 }
@@ -281,7 +276,8 @@ impl RequestBuilder {
                 )));
             }
         }
-        Ok(Prepared { method: self.method, url, headers: self.headers, body: self.body, options: self.options })
+        let hop = Hop { method: self.method, url, headers: self.headers, body: self.body, left_origin: false };
+        Ok(Prepared { hop, options: self.options })
     }
 
     /// Sets a header only if the request does not have it yet.

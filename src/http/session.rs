@@ -258,9 +258,8 @@ impl Session {
 
     /// Sends hop after hop until a response is not a redirect to follow.
     async fn follow_redirects(&self, request: Prepared, total: Option<Deadline>) -> Result<Response, Error> {
-        let Prepared { method, url, headers, body, options } = request;
+        let Prepared { mut hop, options } = request;
         let max_redirects = options.max_redirects.unwrap_or(self.inner.config.max_redirects);
-        let mut hop = Hop { method, url, headers, body, left_origin: false };
         let mut history = Vec::new();
         loop {
             let proxy = self.proxy_for(&hop.url, &options);
