@@ -1,0 +1,201 @@
+//! The crawl itself, as the tutorial does it: the 10 list pages, then every
+//! movie page they link to, one at a time (`--mode sync`) or all at once
+//! (`--mode async`), through the same [`Fetcher`].
+//!
+//! Both modes run the same jobs through [`run_jobs`]; the only difference
+//! is whether a job starts before the previous one finished. That is the
+//! tutorial's whole point, and keeping everything else equal is what makes
+//! the two timings comparable.
+
+use std::future::Future;
+use std::ops::ControlFlow;
+use std::rc::Rc;
+
+use corio::Task;
+
+use crate::cli::Mode;
+use crate::extract::{self, Movie};
+use crate::fetcher::{FetchError, Fetcher, Page};
+use crate::progress::Stats;
+use crate::timeline::PageKind;
+
+/// The number of list pages and movies per page in the Top 250.
+const LIST_PAGES: usize = 10;
+const PAGE_SIZE: usize = 25;
+
+/// One movie of the Top 250 and what became of its page.
+#[derive(Clone, Debug)]
+pub struct Record {
+    /// Its place in the list, from 1.
+    pub rank: usize,
+    /// Douban's subject id, e.g. `1292052`.
+    pub subject: String,
+    /// The movie page's URL.
+    pub url: String,
+    /// The fields, or why there are none.
+    pub status: Status,
+}
+
+/// What became of a movie page.
+#[derive(Clone, Debug)]
+pub enum Status {
+    /// The page was fetched and the four fields found.
+    Ok(Movie),
+    /// The site answered 404: the tutorial's `页面不存在`.
+    Missing,
+    /// The page could not be had (after retries) or did not parse.
+    Error(String),
+}
+
+/// How the crawl went, for the summary and the exit status.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// List pages that failed, with why.
+    pub list_failures: Vec<String>,
+    /// Movies whose four fields were found.
+    pub ok: usize,
+    /// Movies whose page was missing.
+    pub missing: usize,
+    /// Movies whose page failed.
+    pub failed: usize,
+    /// Why Douban refused the crawler, if it did.
+    pub ban: Option<String>,
+}
+
+/// What the crawl needs from the options.
+pub struct Plan {
+    /// The site's origin, without a trailing slash.
+    pub base_url: String,
+    /// One page at a time, or all at once.
+    pub mode: Mode,
+    /// Readable values instead of the tutorial's.
+    pub clean: bool,
+}
+
+/// Crawls the Top 250, handing each record to `emit` as it is ready, with
+/// its index among the movies found (rank order is index order).
+pub async fn crawl(fetcher: Rc<Fetcher>, plan: &Plan, mut emit: impl FnMut(usize, Record)) -> Summary {
+    let mut summary = Summary::default();
+    let subjects = list_movies(&fetcher, plan, &mut summary).await;
+    if summary.ban.is_none() {
+        let stats = &fetcher.stats;
+        stats.pages.set(stats.pages.get() + subjects.len());
+        let jobs = subjects.into_iter().map(|(rank, url)| fetch_movie(Rc::clone(&fetcher), plan.clean, rank, url));
+        run_jobs(plan.mode, jobs.collect(), |index, record| {
+            match &record.status {
+                Status::Ok(_) => summary.ok += 1,
+                Status::Missing => summary.missing += 1,
+                Status::Error(_) => summary.failed += 1,
+            }
+            emit(index, record);
+            stop_if_banned(&fetcher)
+        })
+        .await;
+    }
+    summary.ban = fetcher.ban();
+    summary
+}
+
+/// Fetches the 10 list pages and returns every movie's rank and URL, in
+/// rank order. A list page that fails costs its 25 movies, not the crawl.
+async fn list_movies(fetcher: &Rc<Fetcher>, plan: &Plan, summary: &mut Summary) -> Vec<(usize, String)> {
+    fetcher.stats.pages.set(LIST_PAGES);
+    let jobs = (0..LIST_PAGES).map(|page| {
+        let fetcher = Rc::clone(fetcher);
+        let start = page * PAGE_SIZE;
+        let url = format!("{}/top250?start={start}&filter=", plan.base_url);
+        async move { fetcher.fetch(PageKind::List, &format!("list start={start}"), &url).await }
+    });
+    let mut pages: Vec<Option<String>> = vec![None; LIST_PAGES];
+    run_jobs(plan.mode, jobs.collect(), |page, result| {
+        match result {
+            Ok(Page::Found(html)) => pages[page] = Some(html),
+            Ok(Page::Missing) => summary.list_failures.push(format!("list page {} is missing (404)", page + 1)),
+            Err(FetchError::Failed(why) | FetchError::Banned(why)) => {
+                summary.list_failures.push(format!("list page {}: {why}", page + 1));
+            }
+        }
+        stop_if_banned(fetcher)
+    })
+    .await;
+    let mut movies = Vec::with_capacity(LIST_PAGES * PAGE_SIZE);
+    for (page, html) in pages.iter().enumerate() {
+        let Some(html) = html else { continue };
+        let links = extract::subject_links(html);
+        if links.is_empty() {
+            summary.list_failures.push(format!("list page {} has no movie links the tutorial's pattern finds", page + 1));
+        }
+        movies.extend(links.into_iter().enumerate().map(|(i, url)| (page * PAGE_SIZE + i + 1, url)));
+    }
+    movies
+}
+
+/// Fetches and reads one movie page.
+async fn fetch_movie(fetcher: Rc<Fetcher>, clean: bool, rank: usize, url: String) -> Record {
+    let subject = subject_id(&url);
+    let label = format!("rank {rank} subject {subject}");
+    let status = match fetcher.fetch(PageKind::Movie, &label, &url).await {
+        Ok(Page::Found(html)) => {
+            let fields = if clean { extract::clean_movie(&html) } else { extract::movie(&html) };
+            fields.map(Status::Ok).unwrap_or_else(|missing| {
+                // A page that came back but does not parse is a failure too.
+                Stats::bump(&fetcher.stats.failed);
+                Status::Error(missing.to_string())
+            })
+        }
+        Ok(Page::Missing) => Status::Missing,
+        Err(FetchError::Failed(why) | FetchError::Banned(why)) => Status::Error(why),
+    };
+    Record { rank, subject, url, status }
+}
+
+/// The subject id in a movie URL such as `.../subject/1292052/`.
+pub fn subject_id(url: &str) -> String {
+    url.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned()
+}
+
+/// Stops the jobs once Douban has refused the crawler.
+fn stop_if_banned(fetcher: &Fetcher) -> ControlFlow<()> {
+    if fetcher.ban().is_some() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+}
+
+/// Runs `jobs` and hands each result to `done` with the job's index: in
+/// order, each job starting when the last has finished (`Sync`), or all as
+/// tasks at once and in completion order (`Async`). When `done` breaks,
+/// the jobs still running are cancelled.
+async fn run_jobs<T: 'static>(
+    mode: Mode,
+    jobs: Vec<impl Future<Output = T> + 'static>,
+    mut done: impl FnMut(usize, T) -> ControlFlow<()>,
+) {
+    match mode {
+        Mode::Sync => {
+            for (index, job) in jobs.into_iter().enumerate() {
+                if done(index, job.await).is_break() {
+                    return;
+                }
+            }
+        }
+        Mode::Async => {
+            let tasks: Vec<Task<(usize, T)>> = jobs
+                .into_iter()
+                .enumerate()
+                .map(|(index, job)| corio::create_task(async move { (index, job.await) }))
+                .collect();
+            let handles: Vec<_> = tasks.iter().map(Task::handle).collect();
+            let mut completed = corio::as_completed(tasks);
+            while let Some(outcome) = completed.next().await {
+                // `as_completed` wraps each task in one of its own, hence
+                // two layers. A job never panics, and is cancelled only
+                // below, after which this loop has ended.
+                let Ok(Ok((index, result))) = outcome else { continue };
+                if done(index, result).is_break() {
+                    for handle in &handles {
+                        handle.cancel();
+                    }
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! Fetching one page politely: a slot among `--concurrency`, retries with
+//! backoff, the pause of `--delay`, and Douban's ban answers recognised.
+//!
+//! Every attempt is drawn on the timeline and counted in [`Stats`]. A page
+//! ends in one of four ways: its HTML, "missing" (404), failed after its
+//! retries, or banned, which also stops every page that has not started.
+
+use std::cell::RefCell;
+use std::time::SystemTime;
+
+use corio::http::{self, Response, Session, Url};
+use corio::sync::Semaphore;
+
+use crate::cli::Options;
+use crate::extract;
+use crate::progress::Stats;
+use crate::retry::{Jitter, MAX_WAIT, RetryPolicy, retry_after};
+use crate::timeline::{Bar, Outcome, PageKind};
+
+/// Redirects followed by hand (the session follows none, so that a
+/// redirect to Douban's security check is seen before it is followed).
+const MAX_REDIRECTS: usize = 5;
+
+/// The host Douban sends a blocked crawler to.
+const SECURITY_HOST: &str = "sec.douban.com";
+
+/// A page as it came back.
+pub enum Page {
+    /// 2xx: the HTML.
+    Found(String),
+    /// 404: the page does not exist.
+    Missing,
+}
+
+/// Why a page has no content.
+#[derive(Clone, Debug)]
+pub enum FetchError {
+    /// Gave up after the retries; the text says why.
+    Failed(String),
+    /// Douban refused the crawler; nothing more should be fetched.
+    Banned(String),
+}
+
+/// How one attempt ended, before the retry decision.
+enum Attempt {
+    /// A page, found or missing.
+    Done(Page),
+    /// Worth trying again, after `wait` if the server named one.
+    Retry { why: String, wait: Option<std::time::Duration> },
+    /// Not worth trying again.
+    Fail(String),
+    /// A ban answer.
+    Ban(String),
+}
+
+/// The crawler's HTTP side: one session, shared by every page.
+pub struct Fetcher {
+    /// The connection pool and its defaults (headers, timeout, proxy).
+    session: Session,
+    /// One permit per request in flight.
+    slots: Semaphore,
+    /// Retries and backoff.
+    policy: RetryPolicy,
+    /// The pause after each request, before jitter.
+    delay: std::time::Duration,
+    /// Randomness for backoff and delay.
+    jitter: Jitter,
+    /// The counters the progress line shows.
+    pub stats: Stats,
+    /// Every finished attempt, for the timeline.
+    bars: RefCell<Vec<Bar>>,
+    /// Set by the first ban answer.
+    banned: RefCell<Option<String>>,
+}
+
+impl Fetcher {
+    /// A fetcher with a browser-like session built from the options.
+    ///
+    /// # Errors
+    /// A bad `--proxy` URL.
+    pub fn new(options: &Options) -> Result<Fetcher, http::Error> {
+        let mut session = Session::builder()
+            .user_agent(
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                 Chrome/120.0.0.0 Safari/537.36",
+            )
+            .header("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+            .header("Accept-Language", "zh-CN,zh;q=0.9,en;q=0.8")
+            .timeout(Some(options.timeout))
+            .limit(options.concurrency)
+            .max_redirects(0);
+        if let Some(proxy) = &options.proxy {
+            session = session.proxy(proxy.clone());
+        }
+        Ok(Fetcher {
+            session: session.build()?,
+            slots: Semaphore::new(options.concurrency),
+            policy: RetryPolicy { retries: options.retries, backoff: options.backoff },
+            delay: options.delay,
+            jitter: options.seed.map_or_else(Jitter::from_entropy, Jitter::new),
+            stats: Stats::new(),
+            bars: RefCell::new(Vec::new()),
+            banned: RefCell::new(None),
+        })
+    }
+
+    /// Why Douban refused the crawler, once it has.
+    pub fn ban(&self) -> Option<String> {
+        self.banned.borrow().clone()
+    }
+
+    /// Every attempt so far, in the order they finished.
+    pub fn bars(&self) -> Vec<Bar> {
+        self.bars.borrow().clone()
+    }
+
+    /// Fetches one page: waits for a slot, tries up to `1 + retries`
+    /// times, then holds the slot for the jittered `--delay`.
+    pub async fn fetch(&self, kind: PageKind, label: &str, url: &str) -> Result<Page, FetchError> {
+        let _slot = self.slots.acquire().await;
+        let result = self.fetch_with_retries(kind, label, url).await;
+        Stats::bump(&self.stats.done);
+        if matches!(result, Err(FetchError::Failed(_))) {
+            Stats::bump(&self.stats.failed);
+        }
+        if !self.delay.is_zero() {
+            corio::sleep(self.jitter.spread(self.delay)).await;
+        }
+        result
+    }
+
+    async fn fetch_with_retries(&self, kind: PageKind, label: &str, url: &str) -> Result<Page, FetchError> {
+        let mut retry = 0;
+        loop {
+            // A ban seen by another page stops this one before it asks.
+            if let Some(reason) = self.ban() {
+                return Err(FetchError::Banned(reason));
+            }
+            let started = self.stats.started.elapsed();
+            Stats::bump(&self.stats.requests);
+            Stats::bump(&self.stats.in_flight);
+            let attempt = self.attempt(url).await;
+            self.stats.in_flight.set(self.stats.in_flight.get() - 1);
+            let bar = |outcome| Bar {
+                kind,
+                label: label.to_owned(),
+                start: started,
+                end: self.stats.started.elapsed(),
+                outcome,
+            };
+            match attempt {
+                Attempt::Done(page) => {
+                    let outcome = if matches!(page, Page::Missing) { Outcome::Missing } else { Outcome::Ok };
+                    self.bars.borrow_mut().push(bar(outcome));
+                    return Ok(page);
+                }
+                Attempt::Ban(reason) => {
+                    self.bars.borrow_mut().push(bar(Outcome::Banned(reason.clone())));
+                    self.banned.borrow_mut().get_or_insert(reason.clone());
+                    return Err(FetchError::Banned(reason));
+                }
+                Attempt::Retry { why, wait } if retry < self.policy.retries => {
+                    let wait = wait.unwrap_or_else(|| self.policy.backoff(retry, &self.jitter));
+                    self.bars.borrow_mut().push(bar(Outcome::Retried(why)));
+                    retry += 1;
+                    Stats::bump(&self.stats.retries);
+                    corio::sleep(wait).await;
+                }
+                Attempt::Retry { why, .. } | Attempt::Fail(why) => {
+                    let why = if retry > 0 { format!("{why} (after {retry} retries)") } else { why };
+                    self.bars.borrow_mut().push(bar(Outcome::Failed(why.clone())));
+                    return Err(FetchError::Failed(why));
+                }
+            }
+        }
+    }
+
+    /// One request, following redirects by hand, and its body.
+    async fn attempt(&self, url: &str) -> Attempt {
+        let mut url = match Url::parse(url) {
+            Ok(url) => url,
+            Err(error) => return Attempt::Fail(format!("bad url {url:?}: {error}")),
+        };
+        for _ in 0..=MAX_REDIRECTS {
+            let response = match self.session.get(url.clone()).send().await {
+                Ok(response) => response,
+                Err(error) => return failure(error),
+            };
+            match response.status() {
+                301 | 302 | 303 | 307 | 308 => match redirect_target(&url, &response) {
+                    Ok(next) if next.host_str() == SECURITY_HOST => {
+                        return Attempt::Ban(format!("{url} redirected to Douban's security check ({next})"));
+                    }
+                    Ok(next) => url = next,
+                    Err(why) => return Attempt::Fail(why),
+                },
+                _ => return self.read_page(&url, response).await,
+            }
+        }
+        Attempt::Fail(format!("more than {MAX_REDIRECTS} redirects from {url}"))
+    }
+
+    /// Sorts a non-redirect answer into page, retry, failure or ban.
+    async fn read_page(&self, url: &Url, response: Response) -> Attempt {
+        let status = response.status();
+        let wait = response.headers().get("retry-after").and_then(|value| retry_after(value, SystemTime::now()));
+        match status {
+            403 | 418 => return Attempt::Ban(format!("{url} answered {status} {}", response.reason())),
+            404 => {
+                // Read the short 404 page so the connection can be reused.
+                let _ = response.bytes().await;
+                return Attempt::Done(Page::Missing);
+            }
+            429 | 500..=599 => {
+                let why = format!("{status} {}", response.reason());
+                return match wait {
+                    Some(wait) if wait > MAX_WAIT => {
+                        Attempt::Fail(format!("{why}, and the server asked to wait {} s", wait.as_secs()))
+                    }
+                    _ => Attempt::Retry { why, wait },
+                };
+            }
+            200..=299 => {}
+            _ => return Attempt::Fail(format!("unexpected answer {status} {}", response.reason())),
+        }
+        match response.text().await {
+            Ok(html) if extract::is_ban_notice(&html) => {
+                Attempt::Ban(format!("{url} answered with Douban's \"abnormal requests from your IP\" page"))
+            }
+            Ok(html) => Attempt::Done(Page::Found(html)),
+            Err(error) => failure(error),
+        }
+    }
+}
+
+/// Whether a client error is worth another try: the network's hiccups are
+/// (refused or reset connections, timeouts, a body cut short), a bad URL or
+/// certificate is not.
+fn failure(error: http::Error) -> Attempt {
+    let retryable = error.is_connect()
+        || error.is_timeout()
+        || matches!(error, http::Error::Io(_) | http::Error::Incomplete(_));
+    if retryable { Attempt::Retry { why: error.to_string(), wait: None } } else { Attempt::Fail(error.to_string()) }
+}
+
+/// The absolute URL a redirect points at.
+fn redirect_target(from: &Url, response: &Response) -> Result<Url, String> {
+    let location = response.headers().get("location").ok_or_else(|| format!("{from}: a redirect without Location"))?;
+    from.join(location).map_err(|error| format!("{from}: bad redirect to {location:?}: {error}"))
+}

@@ -1,0 +1,151 @@
+//! The Douban Movie Top 250 crawl from the Python coroutine tutorial, on
+//! corio's runtime and HTTP client.
+//!
+//! ```text
+//! cargo run --release --example top250 -- --mirror                 # offline, the real 2019 pages
+//! cargo run --release --example top250 -- --mirror --mode sync     # the tutorial's `requests` version
+//! cargo run --release --example top250 -- --help
+//! ```
+//!
+//! It fetches the 10 list pages, then every movie page they link to, and
+//! prints each movie's name, score, director and language as the tutorial's
+//! four regexes find them, then the elapsed time. With `--mirror` it first
+//! starts the offline mirror (see `examples/douban_mirror`) on a thread of
+//! its own and crawls that; without it, it crawls movie.douban.com politely.
+//!
+//! Reading order: `cli.rs` (the flags), `crawl.rs` (the two phases, sync
+//! and async), `fetcher.rs` (one page: slots, retries, bans), `retry.rs`,
+//! `extract.rs` (the tutorial's regexes), `output.rs`, `progress.rs`,
+//! `timeline.rs`.
+
+mod cli;
+mod crawl;
+mod extract;
+mod fetcher;
+mod output;
+mod progress;
+mod retry;
+mod timeline;
+
+// The mirror is shared with the `douban_mirror` example.
+#[path = "../douban_mirror/server.rs"]
+mod server;
+#[path = "../douban_mirror/site.rs"]
+mod site;
+
+#[cfg(test)]
+mod fixtures;
+
+use std::process::ExitCode;
+use std::rc::Rc;
+use std::time::Duration;
+
+use cli::{Mode, Options};
+use crawl::{Plan, Summary};
+use fetcher::Fetcher;
+use output::Output;
+use progress::Progress;
+
+/// Exit status when some pages failed after their retries.
+const EXIT_FAILED: u8 = 1;
+/// Exit status for bad arguments.
+const EXIT_USAGE: u8 = 2;
+/// Exit status when Douban refused the crawler.
+const EXIT_BANNED: u8 = 3;
+
+fn main() -> ExitCode {
+    let options = match cli::parse(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(message) if message.is_empty() => {
+            println!("{}", cli::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("top250: {message}\n\n{}", cli::USAGE);
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    match run(&options) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("top250: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Starts the mirror if asked, crawls, and writes the output, the timeline
+/// and the summary. `Err` is a setup failure that stopped the crawl before
+/// it began, or an output that could not be written.
+fn run(options: &Options) -> Result<ExitCode, String> {
+    let base_url = match &options.base_url {
+        Some(base_url) => base_url.clone(),
+        None => {
+            let config = server::MirrorConfig { port: 0, latency: options.mirror_latency };
+            let address = server::spawn(config).map_err(|error| format!("cannot start the mirror: {error}"))?;
+            format!("http://{address}")
+        }
+    };
+    let mut output = Output::open(options).map_err(|error| format!("cannot open the output: {error}"))?;
+    let fetcher = Rc::new(Fetcher::new(options).map_err(|error| error.to_string())?);
+    let plan = Plan { base_url: base_url.clone(), mode: options.mode, clean: options.clean };
+    let progress = Progress::for_stderr(options.quiet);
+
+    let crawler = Rc::clone(&fetcher);
+    let (summary, output) = corio::run(async move {
+        let stats = Rc::clone(&crawler);
+        let redraw = corio::create_task(async move { progress.redraw(&stats.stats).await });
+        let summary = crawl::crawl(crawler, &plan, |index, record| output.emit(index, record)).await;
+        redraw.cancel();
+        (summary, output)
+    });
+    let elapsed = fetcher.stats.started.elapsed();
+    output.finish(elapsed).map_err(|error| format!("cannot write the output: {error}"))?;
+
+    if let Some(path) = &options.timeline {
+        let mut bars = fetcher.bars();
+        bars.sort_by_key(|bar| bar.start);
+        let mode = if options.mode == Mode::Sync { "sync" } else { "async" };
+        let title = format!("{mode} crawl of {base_url}: {} requests in {:.2} s", bars.len(), elapsed.as_secs_f64());
+        std::fs::write(path, timeline::render(&title, &bars, elapsed))
+            .map_err(|error| format!("cannot write the timeline {}: {error}", path.display()))?;
+    }
+    progress.finish(&summary_line(&summary, &fetcher, elapsed));
+    // Problems are printed even with --quiet.
+    for failure in &summary.list_failures {
+        eprintln!("top250: {failure}");
+    }
+    if let Some(reason) = &summary.ban {
+        let kept = summary.ok + summary.missing + summary.failed;
+        eprintln!(
+            "top250: stopped: Douban refused the crawler ({reason}); the {kept} records fetched before are kept. \
+             Wait before trying again, with a lower --concurrency or a --delay."
+        );
+    }
+    Ok(exit_code(&summary))
+}
+
+/// The last word on stderr: counts, time, requests and retries.
+fn summary_line(summary: &Summary, fetcher: &Fetcher, elapsed: Duration) -> String {
+    let stats = &fetcher.stats;
+    format!(
+        "top250: {} movies, {} missing, {} failed in {:.2} s; {} requests, {} retries",
+        summary.ok,
+        summary.missing,
+        summary.failed,
+        elapsed.as_secs_f64(),
+        stats.requests.get(),
+        stats.retries.get()
+    )
+}
+
+/// 3 for a ban, 1 for failed pages, 0 otherwise.
+fn exit_code(summary: &Summary) -> ExitCode {
+    if summary.ban.is_some() {
+        ExitCode::from(EXIT_BANNED)
+    } else if summary.failed > 0 || !summary.list_failures.is_empty() {
+        ExitCode::from(EXIT_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
