@@ -79,7 +79,8 @@ impl Site {
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         if path == "/top250" {
             let start = query.split('&').find_map(|pair| pair.strip_prefix("start=")).unwrap_or("0");
-            let page = start.parse::<usize>().ok().filter(|start| start % PAGE_SIZE == 0).map(|start| start / PAGE_SIZE);
+            let page =
+                start.parse::<usize>().ok().filter(|start| start % PAGE_SIZE == 0).map(|start| start / PAGE_SIZE);
             return match page.and_then(|page| self.list_pages.get(page)) {
                 Some(html) => Page::Plain(html),
                 None => Page::NotFound,
