@@ -123,7 +123,9 @@ async fn list_movies(fetcher: &Rc<Fetcher>, plan: &Plan, summary: &mut Summary) 
         let Some(html) = html else { continue };
         let links = extract::subject_links(html);
         if links.is_empty() {
-            summary.list_failures.push(format!("list page {} has no movie links the tutorial's pattern finds", page + 1));
+            summary
+                .list_failures
+                .push(format!("list page {} has no movie links the tutorial's pattern finds", page + 1));
         }
         movies.extend(links.into_iter().enumerate().map(|(i, url)| (page * PAGE_SIZE + i + 1, url)));
     }

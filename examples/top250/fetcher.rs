@@ -237,9 +237,8 @@ impl Fetcher {
 /// (refused or reset connections, timeouts, a body cut short), a bad URL or
 /// certificate is not.
 fn failure(error: http::Error) -> Attempt {
-    let retryable = error.is_connect()
-        || error.is_timeout()
-        || matches!(error, http::Error::Io(_) | http::Error::Incomplete(_));
+    let retryable =
+        error.is_connect() || error.is_timeout() || matches!(error, http::Error::Io(_) | http::Error::Incomplete(_));
     if retryable { Attempt::Retry { why: error.to_string(), wait: None } } else { Attempt::Fail(error.to_string()) }
 }
 

@@ -46,12 +46,19 @@ impl Output {
     pub fn open(options: &Options) -> io::Result<Output> {
         let writer: Box<dyn Write> = match &options.output {
             Some(path) => Box::new(BufWriter::new(
-                File::create(path).map_err(|error| io::Error::new(error.kind(), format!("{}: {error}", path.display())))?,
+                File::create(path)
+                    .map_err(|error| io::Error::new(error.kind(), format!("{}: {error}", path.display())))?,
             )),
             None => Box::new(io::stdout()),
         };
-        let mut output =
-            Output { writer, format: options.format, as_completed: options.as_completed, held: BTreeMap::new(), next: 0, error: None };
+        let mut output = Output {
+            writer,
+            format: options.format,
+            as_completed: options.as_completed,
+            held: BTreeMap::new(),
+            next: 0,
+            error: None,
+        };
         if output.format == Format::Csv {
             output.write_line(CSV_HEADER.to_owned());
         }
@@ -118,9 +125,11 @@ pub fn text_line(record: &Record) -> String {
 /// One CSV row (RFC 4180 quoting); lists are joined with ` / `.
 pub fn csv_line(record: &Record) -> String {
     let (status, fields, error) = match &record.status {
-        Status::Ok(movie) => {
-            ("ok", [movie.name.clone(), movie.score.clone(), movie.director.to_string(), movie.language.to_string()], "")
-        }
+        Status::Ok(movie) => (
+            "ok",
+            [movie.name.clone(), movie.score.clone(), movie.director.to_string(), movie.language.to_string()],
+            "",
+        ),
         Status::Missing => ("missing", Default::default(), ""),
         Status::Error(why) => ("error", Default::default(), why.as_str()),
     };
@@ -167,7 +176,9 @@ pub fn json_line(record: &Record) -> String {
 fn json_field(field: &Field) -> String {
     match field {
         Field::Text(text) => json_string(text),
-        Field::List(items) => format!("[{}]", items.iter().map(|item| json_string(item)).collect::<Vec<_>>().join(", ")),
+        Field::List(items) => {
+            format!("[{}]", items.iter().map(|item| json_string(item)).collect::<Vec<_>>().join(", "))
+        }
     }
 }
 
@@ -208,12 +219,17 @@ mod tests {
         } else {
             (Field::Text("史蒂文·斯皮尔伯格".into()), Field::Text("英语/德语".into()))
         };
-        Movie { name: "辛德勒的名单Schindler&#39;sList\u{200e}(1993)".into(), score: "9.5".into(), director, language }
+        Movie {
+            name: "辛德勒的名单Schindler&#39;sList\u{200e}(1993)".into(), score: "9.5".into(), director, language
+        }
     }
 
     #[test]
     fn text_lines_are_the_tutorials() {
-        assert_eq!(text_line(&record(Status::Ok(schindler(false)))), "辛德勒的名单Schindler&#39;sList\u{200e}(1993) 9.5 史蒂文·斯皮尔伯格 英语/德语");
+        assert_eq!(
+            text_line(&record(Status::Ok(schindler(false)))),
+            "辛德勒的名单Schindler&#39;sList\u{200e}(1993) 9.5 史蒂文·斯皮尔伯格 英语/德语"
+        );
         assert_eq!(text_line(&record(Status::Missing)), "页面不存在");
         assert_eq!(text_line(&record(Status::Error("reset".into()))), "error http://m/subject/1295124/: reset");
     }
@@ -230,7 +246,10 @@ mod tests {
             serde_json::from_str(&json_line(&record(Status::Error("a \"quoted\"\n\u{1}reason\\".into())))).unwrap();
         assert_eq!(error["error"], "a \"quoted\"\n\u{1}reason\\");
         let missing: serde_json::Value = serde_json::from_str(&json_line(&record(Status::Missing))).unwrap();
-        assert_eq!(missing, serde_json::json!({"rank": 8, "subject": "1295124", "url": "http://m/subject/1295124/", "status": "missing"}));
+        assert_eq!(
+            missing,
+            serde_json::json!({"rank": 8, "subject": "1295124", "url": "http://m/subject/1295124/", "status": "missing"})
+        );
     }
 
     #[test]
