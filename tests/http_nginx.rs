@@ -382,29 +382,9 @@ fn missing_file_is_a_404_that_raise_for_status_turns_into_an_error() {
 
 // --- The fetch example against nginx ------------------------------------------
 
-/// Runs `cargo run --example fetch -- args...` and returns its output.
+/// Runs the fetch example with `args` and returns its output.
 fn run_fetch(args: &[&str]) -> Output {
-    let mut cargo = Command::new(env!("CARGO"));
-    // Cargo gives this test the package's CARGO_PKG_*, CARGO_MANIFEST_* and
-    // similar variables. Build scripts (ring's) rerun when those change, so
-    // passing them on would make the inner cargo and the next `cargo test`
-    // rebuild ring for each other, over and over.
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        let set_for_the_test = name.starts_with("CARGO_PKG_")
-            || name.starts_with("CARGO_MANIFEST_")
-            || ["CARGO_CRATE_NAME", "CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "OUT_DIR"].contains(&&*name);
-        if set_for_the_test {
-            cargo.env_remove(&*name);
-        }
-    }
-    cargo
-        .args(["run", "--quiet", "--example", "fetch", "--"])
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::null())
-        .output()
-        .expect("run cargo")
+    common::examples::run_example("fetch", args)
 }
 
 /// Checks a successful `fetch -i` of the static page.

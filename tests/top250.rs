@@ -1,0 +1,190 @@
+//! The Top 250 crawler end to end, as a user runs it: `top250 --mirror`
+//! crawls the offline mirror of the real 2019 pages, and its records must
+//! be exactly what the tutorial's regexes give (`expected.jsonl`), in every
+//! mode and format. Also: the standalone `douban_mirror` server.
+//!
+//! Faults, retries and ban answers are in `top250_faults.rs`.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+use common::examples::{example_binary, run_example};
+
+/// The crawler's flags for a quick mirror crawl: no latency, no progress.
+const MIRROR: [&str; 4] = ["--mirror", "--mirror-latency-ms", "0", "--quiet"];
+
+/// The rank of the one movie whose page the 2019 crawl is missing.
+const MISSING_RANK: u64 = 247;
+
+/// Runs `top250 --mirror` quietly with more flags; checks it succeeded.
+fn crawl_mirror(flags: &[&str]) -> Output {
+    let args: Vec<&str> = MIRROR.iter().chain(flags).copied().collect();
+    let output = run_example("top250", &args);
+    assert!(output.status.success(), "top250 {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    output
+}
+
+/// stdout as text.
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+/// Parses JSON lines.
+fn json_lines(text: &str) -> Vec<Value> {
+    text.lines().map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"))).collect()
+}
+
+/// The tutorial's records for the 2019 crawl.
+fn expected() -> Vec<Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/douban/2019/expected.jsonl");
+    json_lines(&std::fs::read_to_string(path).expect("read expected.jsonl"))
+}
+
+#[test]
+fn a_mirror_crawl_yields_the_tutorials_records_in_rank_order() {
+    let records = json_lines(&stdout(&crawl_mirror(&["--format", "jsonl"])));
+    let expected = expected();
+    assert_eq!(records.len(), 250);
+    for (record, expected) in records.iter().zip(&expected) {
+        assert_eq!(record["rank"], expected["rank"]);
+        assert_eq!(record["subject"], expected["subject"]);
+        let url = record["url"].as_str().unwrap();
+        assert!(
+            url.starts_with("http://127.0.0.1:")
+                && url.ends_with(&format!("/subject/{}/", expected["subject"].as_str().unwrap())),
+            "{url}"
+        );
+        if expected["found"] == true {
+            assert_eq!(record["status"], "ok", "rank {}", expected["rank"]);
+            for field in ["name", "score", "director", "language"] {
+                assert_eq!(record[field], expected[field], "rank {} {field}", expected["rank"]);
+            }
+        } else {
+            assert_eq!(record["rank"], MISSING_RANK);
+            assert_eq!(record["status"], "missing");
+            assert!(record.get("name").is_none(), "a missing page has no fields: {record}");
+        }
+    }
+    assert_eq!(records.iter().filter(|record| record["status"] == "ok").count(), 249);
+}
+
+#[test]
+fn sync_and_async_print_the_same_lines_in_the_tutorials_format() {
+    let lines = |mode: &str| {
+        let text = stdout(&crawl_mirror(&["--mode", mode]));
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        let elapsed = lines.pop().expect("the elapsed time comes last");
+        assert!(elapsed.starts_with("elapsed ") && elapsed.ends_with(" s"), "{elapsed}");
+        lines
+    };
+    let sync = lines("sync");
+    assert_eq!(sync, lines("async"));
+    assert_eq!(sync.len(), 250);
+    assert_eq!(sync[0], "肖申克的救赎TheShawshankRedemption\u{200e}(1994) 9.7 弗兰克·德拉邦特 英语");
+    assert_eq!(sync[MISSING_RANK as usize - 1], "页面不存在");
+}
+
+#[test]
+fn clean_values_are_readable_with_every_director_and_language() {
+    let records = json_lines(&stdout(&crawl_mirror(&["--format", "jsonl", "--clean"])));
+    let by_rank = |rank: usize| &records[rank - 1];
+    assert_eq!(by_rank(1)["name"], "肖申克的救赎 The Shawshank Redemption (1994)");
+    assert_eq!(by_rank(8)["name"], "辛德勒的名单 Schindler's List (1993)");
+    assert_eq!(by_rank(8)["language"], serde_json::json!(["英语", "希伯来语", "德语", "波兰语"]));
+    assert_eq!(by_rank(145)["name"], "傲慢与偏见 Pride & Prejudice (2005)");
+    assert_eq!(by_rank(145)["director"], serde_json::json!(["乔·赖特"]));
+    for record in records.iter().filter(|record| record["status"] == "ok") {
+        let name = record["name"].as_str().unwrap();
+        assert!(!name.contains('\u{200e}') && !name.contains("&#") && !name.contains("&amp;"), "{name}");
+        assert!(record["director"].as_array().is_some_and(|directors| !directors.is_empty()), "{record}");
+    }
+    let several = records.iter().filter(|record| record["director"].as_array().is_some_and(|d| d.len() > 1)).count();
+    assert!(several > 0, "the 2019 Top 250 has movies with several directors");
+}
+
+#[test]
+fn as_completed_prints_the_same_records_in_arrival_order() {
+    let text = stdout(&crawl_mirror(&["--format", "jsonl", "--as-completed"]));
+    let ranks: Vec<u64> = json_lines(&text).iter().map(|record| record["rank"].as_u64().unwrap()).collect();
+    assert_eq!(ranks.iter().copied().collect::<BTreeSet<_>>(), (1..=250).collect());
+    assert_eq!(ranks.len(), 250);
+}
+
+#[test]
+fn csv_goes_to_the_output_file_and_the_timeline_has_one_bar_per_request() {
+    let dir = std::env::temp_dir().join(format!("corio-top250-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (csv, svg) = (dir.join("top250.csv"), dir.join("timeline.svg"));
+    let output =
+        crawl_mirror(&["--format", "csv", "--output", csv.to_str().unwrap(), "--timeline", svg.to_str().unwrap()]);
+    assert!(output.stdout.is_empty(), "records go to the file, not stdout");
+
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], "rank,subject,url,status,name,score,director,language,error");
+    assert_eq!(rows.len(), 251);
+    assert!(rows[MISSING_RANK as usize].starts_with("247,25921812,"), "{}", rows[MISSING_RANK as usize]);
+    assert!(rows[MISSING_RANK as usize].contains(",missing,"));
+
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    let document = roxmltree::Document::parse(&svg).expect("the timeline is well-formed XML");
+    let classes: Vec<Vec<&str>> = document
+        .descendants()
+        .filter_map(|node| node.attribute("class"))
+        .map(|class| class.split_whitespace().collect::<Vec<_>>())
+        .filter(|words| words.contains(&"bar"))
+        .collect();
+    assert_eq!(classes.len(), 260, "10 list pages + 250 movie pages, one request each");
+    assert_eq!(classes.iter().filter(|words| words.contains(&"list")).count(), 10);
+    assert_eq!(classes.iter().filter(|words| words.contains(&"movie")).count(), 250);
+    assert_eq!(classes.iter().filter(|words| words.contains(&"missing")).count(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_arguments_exit_with_status_2_and_say_why() {
+    let output = run_example("top250", &["--mode", "fast"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.starts_with("top250: --mode takes sync or async, not \"fast\""), "{stderr}");
+    assert!(stderr.contains("usage: top250"), "{stderr}");
+}
+
+#[test]
+fn the_standalone_mirror_serves_list_pages_movie_pages_and_404() {
+    let mut mirror = Command::new(example_binary("douban_mirror"))
+        .args(["--port", "0", "--latency-ms", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start douban_mirror");
+    let mut banner = String::new();
+    BufReader::new(mirror.stdout.take().unwrap()).read_line(&mut banner).unwrap();
+    let url = banner.split_whitespace().find(|word| word.starts_with("http://")).expect("the banner names the URL");
+    let origin = url.trim_end_matches("/top250").to_owned();
+
+    let result = corio::run(async move {
+        let session = corio::http::Session::new();
+        let list = session.get(format!("{origin}/top250?start=225&filter=")).await?.text().await?;
+        let movie = session.get(format!("{origin}/subject/1292052/")).await?;
+        let gzipped = movie.headers().get("content-encoding") == Some("gzip");
+        let movie = movie.text().await?;
+        let missing = session.get(format!("{origin}/subject/25921812/")).await?.status();
+        let unknown = session.get(format!("{origin}/nothing")).await?.status();
+        Ok::<_, corio::http::Error>((origin, list, gzipped, movie, missing, unknown))
+    });
+    mirror.kill().unwrap();
+    mirror.wait().unwrap();
+
+    let (origin, list, gzipped, movie, missing, unknown) = result.expect("the mirror answers");
+    assert!(list.contains(&format!("{origin}/subject/2043546/")), "list links point at the mirror");
+    assert!(!list.contains("https://movie.douban.com/subject/"), "no link leaves the mirror");
+    assert!(gzipped, "movie pages go out gzip-compressed, as Douban's do");
+    assert!(movie.contains("肖申克的救赎"));
+    assert_eq!((missing, unknown), (404, 404));
+}
