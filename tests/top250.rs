@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
 
@@ -156,8 +156,8 @@ fn bad_arguments_exit_with_status_2_and_say_why() {
     assert!(stderr.contains("usage: top250"), "{stderr}");
 }
 
-#[test]
-fn the_standalone_mirror_serves_list_pages_movie_pages_and_404() {
+/// Starts the standalone mirror on a free port; returns it and its origin.
+fn start_mirror() -> (Child, String) {
     let mut mirror = Command::new(example_binary("douban_mirror"))
         .args(["--port", "0", "--latency-ms", "0"])
         .stdout(Stdio::piped())
@@ -166,7 +166,12 @@ fn the_standalone_mirror_serves_list_pages_movie_pages_and_404() {
     let mut banner = String::new();
     BufReader::new(mirror.stdout.take().unwrap()).read_line(&mut banner).unwrap();
     let url = banner.split_whitespace().find(|word| word.starts_with("http://")).expect("the banner names the URL");
-    let origin = url.trim_end_matches("/top250").to_owned();
+    (mirror, url.trim_end_matches("/top250").to_owned())
+}
+
+#[test]
+fn the_standalone_mirror_serves_list_pages_movie_pages_and_404() {
+    let (mut mirror, origin) = start_mirror();
 
     let result = corio::run(async move {
         let session = corio::http::Session::new();
@@ -187,4 +192,24 @@ fn the_standalone_mirror_serves_list_pages_movie_pages_and_404() {
     assert!(gzipped, "movie pages go out gzip-compressed, as Douban's do");
     assert!(movie.contains("肖申克的救赎"));
     assert_eq!((missing, unknown), (404, 404));
+}
+
+#[test]
+fn every_request_can_go_through_a_proxy() {
+    // The mirror serves absolute-form targets, so it can play the proxy in
+    // front of movie.douban.com: a request that bypassed it would need DNS
+    // and the internet, and fail here.
+    let (mut mirror, proxy) = start_mirror();
+    let output = run_example(
+        "top250",
+        &["--base-url", "http://movie.douban.com", "--proxy", &proxy, "--concurrency", "50", "--format", "jsonl"],
+    );
+    mirror.kill().unwrap();
+    mirror.wait().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let records = json_lines(&stdout(&output));
+    assert_eq!(records.len(), 250);
+    assert_eq!(records.iter().filter(|record| record["status"] == "ok").count(), 249);
+    assert!(stderr.contains("260 requests, 0 retries"), "{stderr}");
 }

@@ -75,7 +75,15 @@ impl Site {
     /// Resolves a request target such as `/top250?start=25&filter=` or
     /// `/subject/1292052/`. A list page's `start` must be a multiple of 25
     /// below 250; a missing `start` means the first page.
+    ///
+    /// An absolute-form target (`http://movie.douban.com/top250`), as a
+    /// client sends to a proxy, is served by its path, so the mirror can
+    /// also stand in as a proxy in front of movie.douban.com.
     pub fn page(&self, target: &str) -> Page<'_> {
+        let target = match target.split_once("://") {
+            Some((_scheme, rest)) => rest.find('/').map_or("/", |slash| &rest[slash..]),
+            None => target,
+        };
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         if path == "/top250" {
             let start = query.split('&').find_map(|pair| pair.strip_prefix("start=")).unwrap_or("0");
