@@ -77,11 +77,13 @@ pub struct Plan {
 pub async fn crawl(fetcher: Rc<Fetcher>, plan: &Plan, mut emit: impl FnMut(usize, Record)) -> Summary {
     let mut summary = Summary::default();
     let subjects = list_movies(&fetcher, plan, &mut summary).await;
-    if summary.ban.is_none() {
+    if fetcher.ban().is_none() {
         let stats = &fetcher.stats;
         stats.pages.set(stats.pages.get() + subjects.len());
         let jobs = subjects.into_iter().map(|(rank, url)| fetch_movie(Rc::clone(&fetcher), plan.clean, rank, url));
         run_jobs(plan.mode, jobs.collect(), |index, record| {
+            // `None`: a page the ban stopped before it was answered.
+            let Some(record) = record else { return stop_if_banned(&fetcher) };
             match &record.status {
                 Status::Ok(_) => summary.ok += 1,
                 Status::Missing => summary.missing += 1,
@@ -114,6 +116,7 @@ async fn list_movies(fetcher: &Rc<Fetcher>, plan: &Plan, summary: &mut Summary) 
             Err(FetchError::Failed(why) | FetchError::Banned(why)) => {
                 summary.list_failures.push(format!("list page {}: {why}", page + 1));
             }
+            Err(FetchError::Stopped) => {}
         }
         stop_if_banned(fetcher)
     })
@@ -132,8 +135,9 @@ async fn list_movies(fetcher: &Rc<Fetcher>, plan: &Plan, summary: &mut Summary) 
     movies
 }
 
-/// Fetches and reads one movie page.
-async fn fetch_movie(fetcher: Rc<Fetcher>, clean: bool, rank: usize, url: String) -> Record {
+/// Fetches and reads one movie page; `None` if a ban stopped the crawl
+/// before the page was answered.
+async fn fetch_movie(fetcher: Rc<Fetcher>, clean: bool, rank: usize, url: String) -> Option<Record> {
     let subject = subject_id(&url);
     let label = format!("rank {rank} subject {subject}");
     let status = match fetcher.fetch(PageKind::Movie, &label, &url).await {
@@ -147,8 +151,9 @@ async fn fetch_movie(fetcher: Rc<Fetcher>, clean: bool, rank: usize, url: String
         }
         Ok(Page::Missing) => Status::Missing,
         Err(FetchError::Failed(why) | FetchError::Banned(why)) => Status::Error(why),
+        Err(FetchError::Stopped) => return None,
     };
-    Record { rank, subject, url, status }
+    Some(Record { rank, subject, url, status })
 }
 
 /// The subject id in a movie URL such as `.../subject/1292052/`.
@@ -164,7 +169,8 @@ fn stop_if_banned(fetcher: &Fetcher) -> ControlFlow<()> {
 /// Runs `jobs` and hands each result to `done` with the job's index: in
 /// order, each job starting when the last has finished (`Sync`), or all as
 /// tasks at once and in completion order (`Async`). When `done` breaks,
-/// the jobs still running are cancelled.
+/// the jobs still running are cancelled, and those that had already
+/// finished are still handed to `done`.
 async fn run_jobs<T: 'static>(
     mode: Mode,
     jobs: Vec<impl Future<Output = T> + 'static>,
@@ -194,6 +200,15 @@ async fn run_jobs<T: 'static>(
                 if done(index, result).is_break() {
                     for handle in &handles {
                         handle.cancel();
+                    }
+                    // Tasks that finished before the cancel still have their
+                    // results queued here: they are pages already fetched,
+                    // and must not be lost. The cancelled ones come out as
+                    // errors and are skipped.
+                    while let Some(outcome) = completed.next().await {
+                        if let Ok(Ok((index, result))) = outcome {
+                            let _ = done(index, result);
+                        }
                     }
                     return;
                 }

@@ -37,8 +37,10 @@ pub enum Page {
 pub enum FetchError {
     /// Gave up after the retries; the text says why.
     Failed(String),
-    /// Douban refused the crawler; nothing more should be fetched.
+    /// Douban refused this request; nothing more should be fetched.
     Banned(String),
+    /// Another page's ban stopped the crawl before this page got an answer.
+    Stopped,
 }
 
 /// How one attempt ended, before the retry decision.
@@ -119,10 +121,12 @@ impl Fetcher {
     pub async fn fetch(&self, kind: PageKind, label: &str, url: &str) -> Result<Page, FetchError> {
         let _slot = self.slots.acquire().await;
         let result = self.fetch_with_retries(kind, label, url).await;
-        Stats::bump(&self.stats.done);
-        if matches!(result, Err(FetchError::Failed(_))) {
-            Stats::bump(&self.stats.failed);
+        match result {
+            Err(FetchError::Stopped) => return result,
+            Err(FetchError::Failed(_)) => Stats::bump(&self.stats.failed),
+            Ok(_) | Err(FetchError::Banned(_)) => {}
         }
+        Stats::bump(&self.stats.done);
         if !self.delay.is_zero() {
             corio::sleep(self.jitter.spread(self.delay)).await;
         }
@@ -133,8 +137,8 @@ impl Fetcher {
         let mut retry = 0;
         loop {
             // A ban seen by another page stops this one before it asks.
-            if let Some(reason) = self.ban() {
-                return Err(FetchError::Banned(reason));
+            if self.ban().is_some() {
+                return Err(FetchError::Stopped);
             }
             let started = self.stats.started.elapsed();
             Stats::bump(&self.stats.requests);
