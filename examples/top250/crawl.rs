@@ -17,11 +17,8 @@ use crate::cli::Mode;
 use crate::extract::{self, Movie};
 use crate::fetcher::{FetchError, Fetcher, Page};
 use crate::progress::Stats;
+use crate::site::{LIST_PAGES, PAGE_SIZE};
 use crate::timeline::PageKind;
-
-/// The number of list pages and movies per page in the Top 250.
-const LIST_PAGES: usize = 10;
-const PAGE_SIZE: usize = 25;
 
 /// One movie of the Top 250 and what became of its page.
 #[derive(Clone, Debug)]

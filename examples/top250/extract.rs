@@ -244,7 +244,7 @@ mod tests {
         for page in 0..10 {
             let links = subject_links(&fixtures::text(&format!("2019/top250/start={}.html", page * 25)));
             let subjects: Vec<&str> = expected[page * 25..(page + 1) * 25].iter().map(|e| e.subject.as_str()).collect();
-            let linked: Vec<String> = links.iter().map(|link| fixtures::subject_of(link)).collect();
+            let linked: Vec<String> = links.iter().map(|link| crate::crawl::subject_id(link)).collect();
             assert_eq!(linked, subjects, "list page {page}");
         }
     }

@@ -48,8 +48,3 @@ pub fn expected_2019() -> Vec<Expected> {
         })
         .collect()
 }
-
-/// The subject id in a movie link.
-pub fn subject_of(link: &str) -> String {
-    crate::crawl::subject_id(link)
-}
