@@ -27,6 +27,7 @@ fn crawl_mirror(flags: &[&str]) -> Output {
     let args: Vec<&str> = MIRROR.iter().chain(flags).copied().collect();
     let output = run_example("top250", &args);
     assert!(output.status.success(), "top250 {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "", "--quiet prints nothing on stderr");
     output
 }
 
@@ -144,6 +145,56 @@ fn csv_goes_to_the_output_file_and_the_timeline_has_one_bar_per_request() {
     assert_eq!(classes.iter().filter(|words| words.contains(&"list")).count(), 10);
     assert_eq!(classes.iter().filter(|words| words.contains(&"movie")).count(), 250);
     assert_eq!(classes.iter().filter(|words| words.contains(&"missing")).count(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn delay_spaces_the_requests_and_the_summary_counts_them() {
+    // In a sync crawl the list pages are fetched back to back (their
+    // parsing comes after all ten), so the gap between two list requests is
+    // the delay alone: 10 ms +-50%, never under 5 ms. Without the delay
+    // it is a fraction of a millisecond.
+    let dir = std::env::temp_dir().join(format!("corio-top250-delay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("timeline.svg");
+    let output = run_example(
+        "top250",
+        &[
+            "--mirror",
+            "--mirror-latency-ms",
+            "0",
+            "--mode",
+            "sync",
+            "--delay",
+            "10",
+            "--timeline",
+            svg.to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let summary = stderr.lines().last().expect("a summary line without --quiet");
+    assert!(summary.starts_with("top250: 249 movies, 1 missing, 0 failed in "), "{summary}");
+    assert!(summary.ends_with(" s; 260 requests, 0 retries"), "{summary}");
+
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    let document = roxmltree::Document::parse(&svg).unwrap();
+    // Each list bar's tooltip reads "list start=N: START–END ms (...), ok".
+    let spans: Vec<(f64, f64)> = document
+        .descendants()
+        .filter(|node| node.attribute("class").is_some_and(|class| class.starts_with("bar list")))
+        .map(|bar| {
+            let tip = bar.children().find_map(|child| child.text()).expect("a tooltip");
+            let times = tip.split(": ").nth(1).and_then(|rest| rest.split(" ms").next()).expect("START–END ms");
+            let (start, end) = times.split_once('–').expect("START–END");
+            (start.parse().unwrap(), end.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(spans.len(), 10);
+    for pair in spans.windows(2) {
+        let gap = pair[1].0 - pair[0].1;
+        assert!(gap >= 4.99, "list requests {pair:?} are {gap} ms apart, under half of --delay 10");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
