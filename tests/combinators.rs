@@ -539,6 +539,34 @@ fn as_completed_yields_outcomes_in_completion_order() {
 }
 
 #[test]
+fn as_completed_from_tasks_takes_running_tasks_as_they_are() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let main_log = log.clone();
+
+    let (order, tasks_alive) = lp.run_until_complete(async move {
+        let tasks = spawn_children(
+            &main_log,
+            &[("t30", 30, Ending::Return), ("t10", 10, Ending::Return), ("t20", 20, Ending::Return)],
+        );
+        let slowest = tasks[0].handle();
+        let mut completed = corio::AsCompleted::from_tasks(tasks);
+        // No wrapping task: only the three children exist.
+        let tasks_alive = corio::all_tasks().len();
+        let mut order = vec![completed.next().await];
+        slowest.cancel();
+        while let Some(outcome) = completed.next().await {
+            order.push(Some(outcome));
+        }
+        (order, tasks_alive)
+    });
+
+    assert_eq!(tasks_alive, 4, "the three children and the main task");
+    assert_eq!(order, [Some(Ok(10)), Some(Err(TaskError::Cancelled)), Some(Ok(20))]);
+    assert_eq!(log.entries(), ["t10 finished at 10ms", "t20 finished at 20ms"]);
+}
+
+#[test]
 fn as_completed_yields_tasks_finishing_in_one_iteration_in_the_order_they_finished() {
     let lp = virtual_loop();
     let finished = Rc::new(RefCell::new(Vec::new()));

@@ -11,7 +11,7 @@ use std::future::Future;
 use std::ops::ControlFlow;
 use std::rc::Rc;
 
-use corio::Task;
+use corio::{AsCompleted, Task};
 
 use crate::cli::Mode;
 use crate::extract::{self, Movie};
@@ -188,12 +188,11 @@ async fn run_jobs<T: 'static>(
                 .map(|(index, job)| corio::create_task(async move { (index, job.await) }))
                 .collect();
             let handles: Vec<_> = tasks.iter().map(Task::handle).collect();
-            let mut completed = corio::as_completed(tasks);
+            let mut completed = AsCompleted::from_tasks(tasks);
             while let Some(outcome) = completed.next().await {
-                // `as_completed` wraps each task in one of its own, hence
-                // two layers. A job never panics, and is cancelled only
-                // below, after which this loop has ended.
-                let Ok(Ok((index, result))) = outcome else { continue };
+                // A job never panics, and is cancelled only below, after
+                // which this loop has ended.
+                let Ok((index, result)) = outcome else { continue };
                 if done(index, result).is_break() {
                     for handle in &handles {
                         handle.cancel();
@@ -203,7 +202,7 @@ async fn run_jobs<T: 'static>(
                     // and must not be lost. The cancelled ones come out as
                     // errors and are skipped.
                     while let Some(outcome) = completed.next().await {
-                        if let Ok(Ok((index, result))) = outcome {
+                        if let Ok((index, result)) = outcome {
                             let _ = done(index, result);
                         }
                     }

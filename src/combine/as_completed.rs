@@ -63,6 +63,30 @@ impl<T> Drop for AsCompleted<T> {
 }
 
 impl<T> AsCompleted<T> {
+    /// Yields the outcomes of tasks already running, in completion order,
+    /// taking them as they are: [`as_completed`] wraps every future it is
+    /// given in a task of its own, which for a [`Task`] would add a task and
+    /// a second layer of `Result`. Keep [`Task::handle`]s first to cancel
+    /// the ones still running.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # corio::run(async {
+    /// let tasks: Vec<_> = [20u64, 10].map(|ms| corio::create_task(async move {
+    ///     corio::sleep(Duration::from_millis(ms)).await;
+    ///     ms
+    /// })).into();
+    /// let slowest = tasks[0].handle();
+    /// let mut completed = corio::AsCompleted::from_tasks(tasks);
+    /// assert_eq!(completed.next().await, Some(Ok(10)));
+    /// slowest.cancel();
+    /// assert!(completed.next().await.unwrap().unwrap_err().is_cancelled());
+    /// # });
+    /// ```
+    pub fn from_tasks(tasks: impl IntoIterator<Item = Task<T>>) -> AsCompleted<T> {
+        AsCompleted { tasks: tasks.into_iter().collect() }
+    }
+
     /// The next outcome to arrive, or `None` once all were yielded.
     ///
     /// ```
