@@ -15,6 +15,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+use corio::http::Headers;
 use corio::net::{TcpListener, TcpStream};
 
 use crate::site::{Page, Site, gunzip};
@@ -135,11 +136,10 @@ async fn read_request(stream: &TcpStream, buffer: &mut Vec<u8>) -> io::Result<Op
         match parsed.parse(buffer) {
             // The mirror only serves pages: a request with a body is refused
             // rather than skipped, which keeps this loop free of body framing.
-            Ok(httparse::Status::Complete(_)) if has_body(&parsed) => return Ok(Some(Err(400))),
             Ok(httparse::Status::Complete(head_length)) => {
                 let request = request_from(&parsed);
                 buffer.drain(..head_length);
-                return Ok(Some(Ok(request)));
+                return Ok(Some(request));
             }
             Ok(httparse::Status::Partial) if buffer.len() < MAX_HEAD => {}
             Ok(httparse::Status::Partial) => return Ok(Some(Err(431))),
@@ -154,32 +154,22 @@ async fn read_request(stream: &TcpStream, buffer: &mut Vec<u8>) -> io::Result<Op
     }
 }
 
-/// The parts of a parsed head the answer depends on.
-fn request_from(parsed: &httparse::Request<'_, '_>) -> Request {
-    let header = |name: &str| {
-        parsed
-            .headers
-            .iter()
-            .filter(|header| header.name.eq_ignore_ascii_case(name))
-            .map(|header| String::from_utf8_lossy(header.value).to_ascii_lowercase())
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    let connection = header("connection");
+/// The parts of a parsed head the answer depends on, or the status that
+/// refuses it. The mirror only serves pages: a request with a body is
+/// refused rather than skipped, which keeps this loop free of body framing.
+fn request_from(parsed: &httparse::Request<'_, '_>) -> Result<Request, u16> {
+    let headers: Headers =
+        parsed.headers.iter().map(|header| (header.name, String::from_utf8_lossy(header.value))).collect();
+    if headers.contains("transfer-encoding") || headers.get("content-length").is_some_and(|length| length.trim() != "0")
+    {
+        return Err(400);
+    }
     let http_1_0 = parsed.version == Some(0);
-    Request {
+    Ok(Request {
         method: parsed.method.unwrap_or_default().to_owned(),
         target: parsed.path.unwrap_or_default().to_owned(),
-        accepts_gzip: header("accept-encoding").split(',').any(|coding| coding.trim().starts_with("gzip")),
-        close: connection.contains("close") || (http_1_0 && !connection.contains("keep-alive")),
-    }
-}
-
-/// Whether a request announces a body (a page request never does).
-fn has_body(parsed: &httparse::Request<'_, '_>) -> bool {
-    parsed.headers.iter().any(|header| {
-        header.name.eq_ignore_ascii_case("transfer-encoding")
-            || (header.name.eq_ignore_ascii_case("content-length") && header.value.trim_ascii() != b"0")
+        accepts_gzip: headers.has_token("accept-encoding", "gzip"),
+        close: headers.has_token("connection", "close") || (http_1_0 && !headers.has_token("connection", "keep-alive")),
     })
 }
 
@@ -247,7 +237,8 @@ fn head(status: u16, length: usize, gzip: bool, close: bool) -> Vec<u8> {
         400 => "Bad Request",
         404 => "Not Found",
         405 => "Method Not Allowed",
-        _ => "Request Header Fields Too Large",
+        431 => "Request Header Fields Too Large",
+        _ => "",
     };
     let encoding = if gzip { "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n" } else { "" };
     let connection = if close { "close" } else { "keep-alive" };

@@ -12,6 +12,7 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use corio::http::Url;
 use flate2::read::GzDecoder;
 
 /// Where the saved pages live in the repository.
@@ -80,10 +81,8 @@ impl Site {
     /// client sends to a proxy, is served by its path, so the mirror can
     /// also stand in as a proxy in front of movie.douban.com.
     pub fn page(&self, target: &str) -> Page<'_> {
-        let target = match target.split_once("://") {
-            Some((_scheme, rest)) => rest.find('/').map_or("/", |slash| &rest[slash..]),
-            None => target,
-        };
+        let absolute = if target.starts_with('/') { None } else { Url::parse(target).ok() };
+        let target = absolute.as_ref().map_or(target, Url::path_and_query);
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         if path == "/top250" {
             let start = query.split('&').find_map(|pair| pair.strip_prefix("start=")).unwrap_or("0");

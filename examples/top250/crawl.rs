@@ -74,7 +74,7 @@ pub struct Plan {
 pub async fn crawl(fetcher: Rc<Fetcher>, plan: &Plan, mut emit: impl FnMut(usize, Record)) -> Summary {
     let mut summary = Summary::default();
     let subjects = list_movies(&fetcher, plan, &mut summary).await;
-    if fetcher.ban().is_none() {
+    if !fetcher.is_banned() {
         let stats = &fetcher.stats;
         stats.pages.set(stats.pages.get() + subjects.len());
         let jobs = subjects.into_iter().map(|(rank, url)| fetch_movie(Rc::clone(&fetcher), plan.clean, rank, url));
@@ -160,7 +160,7 @@ pub fn subject_id(url: &str) -> String {
 
 /// Stops the jobs once Douban has refused the crawler.
 fn stop_if_banned(fetcher: &Fetcher) -> ControlFlow<()> {
-    if fetcher.ban().is_some() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    if fetcher.is_banned() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
 }
 
 /// Runs `jobs` and hands each result to `done` with the job's index: in

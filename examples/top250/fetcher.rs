@@ -111,9 +111,14 @@ impl Fetcher {
         self.banned.borrow().clone()
     }
 
-    /// Every attempt so far, in the order they finished.
-    pub fn bars(&self) -> Vec<Bar> {
-        self.bars.borrow().clone()
+    /// Whether Douban has refused the crawler (checked before every request).
+    pub fn is_banned(&self) -> bool {
+        self.banned.borrow().is_some()
+    }
+
+    /// Every attempt, in the order they finished; the fetcher keeps none.
+    pub fn take_bars(&self) -> Vec<Bar> {
+        self.bars.take()
     }
 
     /// Fetches one page: waits for a slot, tries up to `1 + retries`
@@ -137,7 +142,7 @@ impl Fetcher {
         let mut retry = 0;
         loop {
             // A ban seen by another page stops this one before it asks.
-            if self.ban().is_some() {
+            if self.is_banned() {
                 return Err(FetchError::Stopped);
             }
             let started = self.stats.started.elapsed();
@@ -195,7 +200,12 @@ impl Fetcher {
                     Ok(next) if next.host_str() == SECURITY_HOST => {
                         return Attempt::Ban(format!("{url} redirected to Douban's security check ({next})"));
                     }
-                    Ok(next) => url = next,
+                    Ok(next) => {
+                        // Read the short redirect body so the connection
+                        // goes back to the pool for the next hop.
+                        let _ = response.bytes().await;
+                        url = next;
+                    }
                     Err(why) => return Attempt::Fail(why),
                 },
                 _ => return self.read_page(&url, response).await,

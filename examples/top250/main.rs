@@ -103,7 +103,7 @@ fn run(options: &Options) -> Result<ExitCode, String> {
     output.finish(elapsed).map_err(|error| format!("cannot write the output: {error}"))?;
 
     if let Some(path) = &options.timeline {
-        let mut bars = fetcher.bars();
+        let mut bars = fetcher.take_bars();
         bars.sort_by_key(|bar| bar.start);
         let mode = if options.mode == Mode::Sync { "sync" } else { "async" };
         let title = format!("{mode} crawl of {base_url}: {} requests in {:.2} s", bars.len(), elapsed.as_secs_f64());

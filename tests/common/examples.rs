@@ -31,14 +31,23 @@ pub fn cargo() -> Command {
 
 /// The path of a built example, building all examples on first use.
 pub fn example_binary(name: &str) -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let status = cargo().args(["build", "--quiet", "--examples"]).status().expect("run cargo build");
-        assert!(status.success(), "cargo build --examples failed");
-    });
     // This test runs from target/<profile>/deps/; examples sit beside deps.
     let exe = std::env::current_exe().expect("the test's own path");
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps/test");
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        // Build with the profile this test was built with (`cargo test
+        // --release` runs from target/release), or the test would run a
+        // missing or stale binary. Cargo names the dev profile's folder
+        // "debug".
+        let profile = match profile_dir.file_name().and_then(|name| name.to_str()) {
+            Some("debug") | None => "dev",
+            Some(other) => other,
+        };
+        let status =
+            cargo().args(["build", "--quiet", "--examples", "--profile", profile]).status().expect("run cargo build");
+        assert!(status.success(), "cargo build --examples --profile {profile} failed");
+    });
     profile_dir.join("examples").join(name)
 }
 
