@@ -9,18 +9,13 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
-use serde_json::Value;
-
+use common::douban::{MISSING_RANK, assert_as_saved, json_lines, rank_of};
 use common::examples::{example_binary, run_example};
 
 /// The crawler's flags for a quick mirror crawl: no latency, no progress.
 const MIRROR: [&str; 4] = ["--mirror", "--mirror-latency-ms", "0", "--quiet"];
-
-/// The rank of the one movie whose page the 2019 crawl is missing.
-const MISSING_RANK: u64 = 247;
 
 /// Runs `top250 --mirror` quietly with more flags; checks it succeeded.
 fn crawl_mirror(flags: &[&str]) -> Output {
@@ -36,41 +31,16 @@ fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
 }
 
-/// Parses JSON lines.
-fn json_lines(text: &str) -> Vec<Value> {
-    text.lines().map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"))).collect()
-}
-
-/// The tutorial's records for the 2019 crawl.
-fn expected() -> Vec<Value> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/douban/2019/expected.jsonl");
-    json_lines(&std::fs::read_to_string(path).expect("read expected.jsonl"))
-}
-
 #[test]
 fn a_mirror_crawl_yields_the_tutorials_records_in_rank_order() {
     let records = json_lines(&stdout(&crawl_mirror(&["--format", "jsonl"])));
-    let expected = expected();
-    assert_eq!(records.len(), 250);
-    for (record, expected) in records.iter().zip(&expected) {
-        assert_eq!(record["rank"], expected["rank"]);
-        assert_eq!(record["subject"], expected["subject"]);
-        let url = record["url"].as_str().unwrap();
-        assert!(
-            url.starts_with("http://127.0.0.1:")
-                && url.ends_with(&format!("/subject/{}/", expected["subject"].as_str().unwrap())),
-            "{url}"
-        );
-        if expected["found"] == true {
-            assert_eq!(record["status"], "ok", "rank {}", expected["rank"]);
-            for field in ["name", "score", "director", "language"] {
-                assert_eq!(record[field], expected[field], "rank {} {field}", expected["rank"]);
-            }
-        } else {
-            assert_eq!(record["rank"], MISSING_RANK);
-            assert_eq!(record["status"], "missing");
-            assert!(record.get("name").is_none(), "a missing page has no fields: {record}");
-        }
+    assert_eq!(records.iter().map(rank_of).collect::<Vec<_>>(), (1..=250).collect::<Vec<_>>());
+    // The mirror binds a free loopback port; every link must point at it.
+    let url = records[0]["url"].as_str().unwrap();
+    let origin = &url[..url.find("/subject/").expect("a movie URL")];
+    assert!(origin.starts_with("http://127.0.0.1:"), "{url}");
+    for record in &records {
+        assert_as_saved(record, origin);
     }
     assert_eq!(records.iter().filter(|record| record["status"] == "ok").count(), 249);
 }
@@ -88,7 +58,7 @@ fn sync_and_async_print_the_same_lines_in_the_tutorials_format() {
     assert_eq!(sync, lines("async"));
     assert_eq!(sync.len(), 250);
     assert_eq!(sync[0], "肖申克的救赎TheShawshankRedemption\u{200e}(1994) 9.7 弗兰克·德拉邦特 英语");
-    assert_eq!(sync[MISSING_RANK as usize - 1], "页面不存在");
+    assert_eq!(sync[MISSING_RANK - 1], "页面不存在");
 }
 
 #[test]
@@ -130,8 +100,8 @@ fn csv_goes_to_the_output_file_and_the_timeline_has_one_bar_per_request() {
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows[0], "rank,subject,url,status,name,score,director,language,error");
     assert_eq!(rows.len(), 251);
-    assert!(rows[MISSING_RANK as usize].starts_with("247,25921812,"), "{}", rows[MISSING_RANK as usize]);
-    assert!(rows[MISSING_RANK as usize].contains(",missing,"));
+    assert!(rows[MISSING_RANK].starts_with("247,25921812,"), "{}", rows[MISSING_RANK]);
+    assert!(rows[MISSING_RANK].contains(",missing,"));
 
     let svg = std::fs::read_to_string(&svg).unwrap();
     let document = roxmltree::Document::parse(&svg).expect("the timeline is well-formed XML");

@@ -1,6 +1,7 @@
 //! The Top 250 crawler (`examples/top250`) against a Douban that misbehaves.
 //!
-//! A server on 127.0.0.1 serves the real 2019 pages, the ones
+//! A server on 127.0.0.1 serves the real 2019 pages from the mirror's own
+//! page store (`common::douban::site`), the pages
 //! `tests/fixtures/douban/2019/expected.jsonl` was computed from, and a
 //! script per test decides, request by request, to answer normally or with a
 //! fault: a body cut short, an answer slower than `--timeout`, a 5xx or 429
@@ -16,26 +17,17 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::io::Read;
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
+use common::douban::site::{Page, Site, gunzip};
+use common::douban::{assert_as_saved, expected, json_lines, rank_of, subject_of};
 use common::examples::run_example;
-use common::http::{Conn, TestServer};
-use flate2::read::GzDecoder;
+use common::http::{Conn, Received, TestServer};
 use regex::Regex;
 use serde_json::Value;
-
-/// Where the saved 2019 crawl lives.
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/douban/2019");
-
-/// The origin the saved list pages link to, rewritten to the server's own.
-const DOUBAN_ORIGIN: &str = "https://movie.douban.com";
-
-/// Movies on one list page.
-const PAGE_SIZE: usize = 25;
 
 /// Douban's 404 page, abridged.
 const NOT_FOUND_PAGE: &str =
@@ -46,83 +38,31 @@ const BAN_NOTICE: &str = "<html><head><title>禁止访问</title></head><body><d
     <p>检测到有异常请求从你的 IP 发出，请 <a href=\"https://www.douban.com/accounts/login\">登录</a> 使用豆瓣。</p>\
     </div></body></html>";
 
-/// The saved crawl, decompressed once for every test in this file.
-struct Saved {
-    /// The 10 list pages in order, links still pointing at movie.douban.com.
-    lists: Vec<String>,
-    /// Movie pages by subject id; rank 247 has none.
-    movies: HashMap<String, Vec<u8>>,
-    /// `expected.jsonl`: index `rank - 1` holds that rank's line.
-    expected: Vec<Value>,
-    /// Each subject id's rank.
-    ranks: HashMap<String, usize>,
-}
-
-/// The saved crawl, loaded on first use.
-fn saved() -> &'static Saved {
-    static SAVED: OnceLock<Saved> = OnceLock::new();
-    SAVED.get_or_init(|| {
-        let expected: Vec<Value> = std::fs::read_to_string(format!("{FIXTURES}/expected.jsonl"))
-            .expect("read expected.jsonl")
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("a JSON line"))
-            .collect();
-        let ranks = expected.iter().map(|line| (subject_of(line).to_owned(), rank_of(line))).collect();
-        let lists = (0..10)
-            .map(|page| {
-                let html = gunzip(&format!("top250/start={}.html.gz", page * PAGE_SIZE));
-                String::from_utf8(html).expect("a UTF-8 list page")
-            })
-            .collect();
-        let movies = expected
-            .iter()
-            .filter(|line| line["found"] == true)
-            .map(|line| (subject_of(line).to_owned(), gunzip(&format!("subject/{}.html.gz", subject_of(line)))))
-            .collect();
-        Saved { lists, movies, expected, ranks }
-    })
-}
-
-/// Reads and decompresses one saved page, given relative to the 2019 folder.
-fn gunzip(relative: &str) -> Vec<u8> {
-    let path = format!("{FIXTURES}/{relative}");
-    let compressed = std::fs::read(&path).unwrap_or_else(|error| panic!("read {path}: {error}"));
-    let mut html = Vec::new();
-    GzDecoder::new(&compressed[..]).read_to_end(&mut html).unwrap_or_else(|error| panic!("gunzip {path}: {error}"));
-    html
-}
-
-/// The `rank` of an `expected.jsonl` line or of a record.
-fn rank_of(line: &Value) -> usize {
-    line["rank"].as_u64().expect("a rank") as usize
-}
-
-/// The `subject` of an `expected.jsonl` line or of a record.
-fn subject_of(line: &Value) -> &str {
-    line["subject"].as_str().expect("a subject")
-}
-
-/// A page the crawler can ask for.
+/// A page the crawler can ask for, as the fault scripts name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Target {
     /// `/top250?start=N&filter=`, by its `start`.
     List(usize),
     /// `/subject/ID/`, by the movie's rank.
     Movie(usize),
-    /// Anything else; answered 404.
+    /// Anything else.
     Other,
 }
 
 impl Target {
     /// The page a request target such as `/subject/1292052/` asks for.
+    /// Which bytes answer it is the mirror's business ([`Site::page`]); this
+    /// only names the page so a script can pick it out.
     fn of(path: &str) -> Target {
         if let Some(query) = path.strip_prefix("/top250?") {
             let start = query.split('&').find_map(|pair| pair.strip_prefix("start="));
             return start.and_then(|start| start.parse().ok()).map_or(Target::Other, Target::List);
         }
         let subject = path.strip_prefix("/subject/").map(|rest| rest.trim_end_matches('/'));
-        match subject.and_then(|subject| saved().ranks.get(subject)) {
-            Some(&rank) => Target::Movie(rank),
+        // A linear search of 250 lines per request costs nothing next to
+        // the request itself, and needs no second table kept beside them.
+        match subject.and_then(|subject| expected().iter().find(|line| subject_of(line) == subject)) {
+            Some(line) => Target::Movie(rank_of(line)),
             None => Target::Other,
         }
     }
@@ -208,7 +148,8 @@ struct Served {
 /// It runs on [`TestServer`]: one std thread per connection, each serving
 /// requests until the client closes (keep-alive), so a late answer holds up
 /// only its own connection. Every request's answer is chosen and logged
-/// under one lock, so attempts and arrival numbers never race.
+/// under one lock, so attempts and arrival numbers never race. The pages
+/// themselves come from the mirror's [`Site`], loaded once per server.
 struct FaultyDouban {
     /// The server, for its address.
     server: TestServer,
@@ -221,11 +162,22 @@ impl FaultyDouban {
     fn start(script: impl Fn(&Ask) -> Answer + Send + Sync + 'static) -> FaultyDouban {
         let served: Arc<Mutex<Vec<Served>>> = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&served);
+        // The list pages' links must name the server's own origin, which is
+        // known only once it has bound its port; so the site is filled in
+        // just after the start, before `start` returns and any crawler can
+        // connect. (Loading it lazily in a handler would work too, but a
+        // fixture error would then panic on a server thread, where the test
+        // sees only a crawler that failed.)
+        let site: Arc<OnceLock<Site>> = Arc::new(OnceLock::new());
+        let pages = Arc::clone(&site);
         let server = TestServer::start(move |mut conn: Conn| {
-            let origin = format!("http://{}", conn.stream.local_addr().expect("local address"));
+            // Head and body go out as two writes; without this, Nagle's
+            // algorithm could hold the body back until the head is acked.
+            let _ = conn.stream.set_nodelay(true);
+            let site = pages.get().expect("the site is loaded before the server is handed out");
             while let Some(request) = conn.read_request() {
-                let path = request.request_line().split(' ').nth(1).unwrap_or_default().to_owned();
-                let target = Target::of(&path);
+                let path = request.request_line().split(' ').nth(1).unwrap_or_default();
+                let target = Target::of(path);
                 let answer = {
                     let mut served = log.lock().unwrap();
                     let at = Instant::now();
@@ -241,24 +193,28 @@ impl FaultyDouban {
                     answer
                 };
                 match answer {
-                    Answer::Page => conn.send(&page(target, &origin).concat()),
+                    Answer::Page => send_page(&mut conn, site, &request, path),
                     Answer::Late(pause) => {
                         thread::sleep(pause);
-                        conn.send(&page(target, &origin).concat());
+                        send_page(&mut conn, site, &request, path);
                     }
                     Answer::CutShort => {
-                        let [head, body] = page(target, &origin);
-                        conn.send(&head);
+                        let (head, body) = page(site, &request, path);
+                        conn.send(head.as_bytes());
                         conn.send(&body[..body.len() / 2]);
                         // Dropping the connection closes it mid-body.
                         return;
                     }
                     Answer::Status { status, reason, headers, body } => {
-                        conn.send(&response(status, reason, &headers, body.as_bytes()).concat());
+                        conn.send(response_head(status, reason, &headers, body.len()).as_bytes());
+                        conn.send(body.as_bytes());
                     }
                 }
             }
         });
+        let origin = server.url("");
+        let loaded = Site::load_2019(&origin).unwrap_or_else(|error| panic!("load the 2019 pages: {error}"));
+        assert!(site.set(loaded).is_ok(), "the site is loaded once");
         FaultyDouban { server, served }
     }
 
@@ -284,40 +240,44 @@ impl FaultyDouban {
         let mut all = vec!["--base-url", &base_url, "--format", "jsonl", "--seed", "250"];
         all.extend_from_slice(args);
         let output = run_example("top250", &all);
-        let stdout = String::from_utf8(output.stdout).expect("UTF-8 records");
-        let records = stdout
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap_or_else(|error| panic!("record {line:?}: {error}")))
-            .collect();
+        let records = json_lines(&String::from_utf8(output.stdout).expect("UTF-8 records"));
         Crawl { code: output.status.code(), records, stderr: String::from_utf8_lossy(&output.stderr).into_owned() }
     }
 }
 
-/// A saved page as head and body: the list page with its links pointing
-/// at `origin`, the movie page, or the 404 page.
-fn page(target: Target, origin: &str) -> [Vec<u8>; 2] {
-    let saved = saved();
-    let found = match target {
-        Target::List(start) if start % PAGE_SIZE == 0 => {
-            saved.lists.get(start / PAGE_SIZE).map(|html| html.replace(DOUBAN_ORIGIN, origin).into_bytes())
+/// The page at `path` as head and body, as the mirror serves it: a list
+/// page (links already pointing at this server), a movie page, or Douban's
+/// 404 page. A movie page goes out gzip-compressed as stored when the
+/// request accepts gzip, as movie.douban.com sends it; the crawler's client
+/// does, so no page is copied per request.
+fn page<'a>(site: &'a Site, request: &Received, path: &str) -> (String, Cow<'a, [u8]>) {
+    let accepts_gzip = request
+        .header("accept-encoding")
+        .is_some_and(|codings| codings.split(',').any(|coding| coding.trim().starts_with("gzip")));
+    let (status, reason, encoding, body) = match site.page(path) {
+        Page::Plain(html) => (200, "OK", "", Cow::Borrowed(html)),
+        Page::Gzipped(compressed) if accepts_gzip => {
+            (200, "OK", "Content-Encoding: gzip\r\n", Cow::Borrowed(compressed))
         }
-        Target::Movie(rank) => saved.movies.get(subject_of(&saved.expected[rank - 1])).cloned(),
-        _ => None,
+        Page::Gzipped(compressed) => (200, "OK", "", Cow::Owned(gunzip(compressed).expect("a saved page gunzips"))),
+        Page::NotFound => (404, "Not Found", "", Cow::Borrowed(NOT_FOUND_PAGE.as_bytes())),
     };
-    match found {
-        Some(html) => response(200, "OK", "", &html),
-        None => response(404, "Not Found", "", NOT_FOUND_PAGE.as_bytes()),
-    }
+    (response_head(status, reason, encoding, body.len()), body)
 }
 
-/// An identity-encoded HTTP/1.1 answer as head and body; the connection
-/// stays open.
-fn response(status: u16, reason: &str, headers: &str, body: &[u8]) -> [Vec<u8>; 2] {
-    let head = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n{headers}\r\n",
-        body.len()
-    );
-    [head.into_bytes(), body.to_vec()]
+/// Sends the page at `path` whole (see [`page`]); the connection stays open.
+fn send_page(conn: &mut Conn, site: &Site, request: &Received, path: &str) {
+    let (head, body) = page(site, request, path);
+    conn.send(head.as_bytes());
+    conn.send(&body);
+}
+
+/// The head of an HTTP/1.1 answer with a `length`-byte HTML body; `headers`
+/// are extra header lines, each ending in CRLF.
+fn response_head(status: u16, reason: &str, headers: &str, length: usize) -> String {
+    format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {length}\r\n{headers}\r\n"
+    )
 }
 
 /// What one crawler run left behind.
@@ -372,25 +332,6 @@ impl Crawl {
         let pattern = Regex::new(r"; the (\d+) records fetched before are kept\.").unwrap();
         let kept = pattern.captures(&self.stderr).unwrap_or_else(|| panic!("no ban message in {}", self.stderr));
         kept[1].parse().unwrap()
-    }
-}
-
-/// Asserts that `record` is what the tutorial's regexes find on its saved
-/// page, as `expected.jsonl` has it: the same subject and URL, and `ok` with
-/// the same name, score, director and language, or `missing` for rank 247.
-fn assert_as_saved(record: &Value, base_url: &str) {
-    let rank = rank_of(record);
-    let expected = &saved().expected[rank - 1];
-    let subject = subject_of(expected);
-    assert_eq!(subject_of(record), subject, "rank {rank}");
-    assert_eq!(record["url"], format!("{base_url}/subject/{subject}/"), "rank {rank}");
-    if expected["found"] == true {
-        assert_eq!(record["status"], "ok", "rank {rank}: {record}");
-        for field in ["name", "score", "director", "language"] {
-            assert_eq!(record[field], expected[field], "rank {rank}'s {field}");
-        }
-    } else {
-        assert_eq!(record["status"], "missing", "rank {rank}: {record}");
     }
 }
 
@@ -556,7 +497,7 @@ fn assert_sync_crawl_stops_at(ban: Answer, reason: &str) {
 
     assert_eq!(crawl.code, Some(3), "{}", crawl.stderr);
     let refused = SERVED_BEFORE_BAN + 1;
-    let url = format!("{}/subject/{}/", douban.base_url(), subject_of(&saved().expected[refused - 1]));
+    let url = format!("{}/subject/{}/", douban.base_url(), subject_of(&expected()[refused - 1]));
     let reason = reason.replace("{url}", &url);
     assert_eq!(crawl.ranks(), (1..=refused).collect::<Vec<_>>());
     for record in &crawl.records[..SERVED_BEFORE_BAN] {
@@ -647,15 +588,12 @@ fn an_async_crawl_stops_at_a_ban_and_keeps_every_page_fetched_before_it() {
     let served = douban.served();
     let movie_requests = served.iter().filter(|done| matches!(done.target, Target::Movie(_))).count();
     assert!((ALLOWED + 1..=ALLOWED + CONCURRENCY).contains(&movie_requests), "{movie_requests} movie requests");
-    // ... and every other request had finished with a page, which must be
-    // kept. (The crawler at present keeps only the records `as_completed`
-    // had yielded when the ban stopped it: `run_jobs` cancels the tasks and
-    // returns, dropping those that had finished but not been yielded, and
-    // the break usually comes on such a record, so the refused page's own
-    // error record is lost as well. Runs here kept 22-28 of at least 28.
-    // Draining them is not enough alone: a page that finds the crawler
-    // banned before it asks must then leave no record, not an error that
-    // names another page's URL.)
+    // ... and every page that had finished before the ban must be kept.
+    // The slack of CONCURRENCY is for the requests unfinished at the ban:
+    // the refused ones, which become error records, not kept ones, and
+    // pages whose answers were still arriving when the ban cancelled their
+    // tasks. Those pages are lost: a cancelled page leaves no record, since
+    // an error record would blame a page that Douban never refused.
     let (errors, kept): (Vec<&Value>, Vec<&Value>) =
         crawl.records.iter().partition(|record| record["status"] == "error");
     assert!(kept.len() + CONCURRENCY >= movie_requests, "kept {} of {movie_requests}", kept.len());

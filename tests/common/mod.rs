@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use corio::{EventLoop, LoopHandle, Report, Task, TaskError};
 
+pub mod douban;
 pub mod examples;
 pub mod http;
 pub mod tls;
