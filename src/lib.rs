@@ -29,16 +29,16 @@
 //!
 //! | file | concept | key type |
 //! |---|---|---|
-//! | `task/raw.rs` | one allocation per task; the rule that keeps `!Send` futures on their thread | `TaskRef` |
-//! | `task/waker.rs` | the hand-written `RawWakerVTable`: waking is queueing | `waker_ref` |
+//! | `runtime/raw_task.rs` | one allocation per task; the rule that keeps `!Send` futures on their thread | `TaskRef` |
+//! | `runtime/waker.rs` | the hand-written `RawWakerVTable`: waking is queueing | `waker_ref` |
 //! | `runtime/core.rs` | one loop iteration in four phases, asyncio's `_run_once` | `LoopCore` |
 //! | `runtime/shared.rs`, `runtime/context.rs` | how a wake finds its loop, from any thread | `Shared` |
 //! | `runtime/callback.rs` | what the ready queue holds | `Runnable` |
-//! | `time/wheel.rs` | hierarchical timer wheel, pure data | `TimerWheel` |
+//! | `runtime/wheel.rs` | hierarchical timer wheel, pure data | `TimerWheel` |
 //! | `runtime/clock.rs`, `time/sleep.rs` | instants to ticks; the sleep future | `Clock`, [`Sleep`] |
-//! | `reactor.rs`, `net/io_source.rs` | epoll readiness to wakers; the retry rule | `Reactor` |
+//! | `runtime/reactor.rs`, `net/io_source.rs` | epoll readiness to wakers; the retry rule | `Reactor` |
 //! | `net/*.rs` | TCP and DNS on the loop | [`net::TcpStream`] |
-//! | `blocking.rs` | the helper-thread pool behind [`to_thread`] | `BlockingPool` |
+//! | `runtime/blocking.rs` | the helper-thread pool behind [`to_thread`] | `BlockingPool` |
 //! | `task/handle.rs`, `task/spawn.rs` | what users hold and call | [`Task`] |
 //! | `runtime/event_loop.rs`, `loop_handle.rs`, `builder.rs` | the public loop | [`EventLoop`] |
 //! | `combine/*.rs`, `time/timeout.rs` | gather, wait, as_completed, timeouts | [`gather()`] |
@@ -51,22 +51,20 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
-mod blocking;
 mod combine;
 mod error;
 pub mod http;
 pub mod net;
-mod reactor;
 mod runtime;
 pub mod sync;
 mod task;
 mod time;
 
-pub use blocking::{ToThread, to_thread};
 pub use combine::as_completed::{AsCompleted, as_completed};
 pub use combine::gather::{gather, gather_all};
 pub use combine::wait::{ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, ReturnWhen, wait};
 pub use error::{TaskError, TimeoutError};
+pub use runtime::blocking::{ToThread, to_thread};
 pub use runtime::builder::Builder;
 pub use runtime::callback::{CallbackHandle, TimerHandle};
 pub use runtime::event_loop::{EventLoop, get_running_loop, run};

@@ -12,9 +12,9 @@ use std::task::{Context, Poll};
 
 use mio::event::Source;
 
-use crate::reactor::Direction;
 use crate::runtime::context;
 use crate::runtime::core::LoopCore;
+use crate::runtime::reactor::Direction;
 
 /// A registered socket.
 pub(crate) struct IoSource<S: Source> {

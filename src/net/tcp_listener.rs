@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use crate::net::io_source::IoSource;
 use crate::net::tcp_stream::TcpStream;
-use crate::reactor::Direction;
+use crate::runtime::reactor::Direction;
 
 /// A listening TCP socket (asyncio's `start_server` without the callback).
 ///

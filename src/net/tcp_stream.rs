@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 
 use crate::net::dns::lookup_host;
 use crate::net::io_source::IoSource;
-use crate::reactor::Direction;
+use crate::runtime::reactor::Direction;
 
 /// A TCP connection, asyncio's stream pair in one object.
 ///

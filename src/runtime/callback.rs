@@ -12,8 +12,8 @@ use std::task::Waker;
 use std::time::Instant;
 
 use crate::runtime::core::LoopCore;
-use crate::task::raw::TaskRef;
-use crate::time::wheel::TimerKey;
+use crate::runtime::raw_task::TaskRef;
+use crate::runtime::wheel::TimerKey;
 
 /// One entry of the ready queue (and of the timer wheel, which holds the
 /// entries it will move to the ready queue when they fall due).

@@ -2,7 +2,7 @@
 //! the loop jumps it to the next timer), and the conversion between instants
 //! and the timer wheel's ticks.
 //!
-//! The wheel never reads a clock (`time/wheel.rs`); this file is the only
+//! The wheel never reads a clock (`wheel.rs`); this file is the only
 //! place that turns time into tick numbers, so the rounding rules live here:
 //! a deadline rounds *up* to a tick (a timer never fires early) and "now"
 //! rounds *down* (a tick is due only once it has fully begun).

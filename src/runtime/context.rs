@@ -12,8 +12,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::runtime::core::LoopCore;
+use crate::runtime::raw_task::TaskRef;
 use crate::runtime::shared::Shared;
-use crate::task::raw::TaskRef;
 
 thread_local! {
     /// The loop running on this thread, if any.

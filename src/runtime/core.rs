@@ -31,18 +31,20 @@ use std::time::{Duration, Instant};
 
 use slab::Slab;
 
-use crate::blocking::BlockingPool;
 use crate::error::{TaskError, panic_message};
-use crate::reactor::Reactor;
+use crate::runtime::blocking::BlockingPool;
 use crate::runtime::callback::{CallbackCell, CallbackHandle, Runnable, TimerHandle};
 use crate::runtime::clock::Clock;
+use crate::runtime::raw_task::{
+    CANCEL_REQUESTED, CANCELLED, COMPLETE, DETACHED, JOIN_INTEREST, PANICKED, SCHEDULED, TaskRef,
+};
+use crate::runtime::reactor::Reactor;
 use crate::runtime::report::{Report, default_handler};
 use crate::runtime::shared::{Remote, Shared};
 use crate::runtime::trace::{TraceEvent, TraceKind, write_trace_jsonl};
-use crate::task::raw::{CANCEL_REQUESTED, CANCELLED, COMPLETE, DETACHED, JOIN_INTEREST, PANICKED, SCHEDULED, TaskRef};
-use crate::task::waker::waker_ref;
+use crate::runtime::waker::waker_ref;
+use crate::runtime::wheel::{TimerKey, TimerWheel};
 use crate::task::{Task, TaskHandle};
-use crate::time::wheel::{TimerKey, TimerWheel};
 
 /// The loop's exception handler (see `report.rs`).
 pub(crate) type ExceptionHandler = Rc<dyn Fn(&Report)>;

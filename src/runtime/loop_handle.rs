@@ -7,7 +7,7 @@ use std::future::IntoFuture;
 use std::rc::{Rc, Weak};
 use std::time::{Duration, Instant};
 
-use crate::blocking::{ToThread, to_thread};
+use crate::runtime::blocking::{ToThread, to_thread};
 use crate::runtime::callback::{CallbackHandle, TimerHandle};
 use crate::runtime::context;
 use crate::runtime::core::LoopCore;

@@ -7,6 +7,7 @@
 //! `loop_handle.rs` and `builder.rs`, then
 //! `report.rs` and `trace.rs` (what the loop tells you).
 
+pub(crate) mod blocking;
 pub(crate) mod builder;
 pub(crate) mod callback;
 pub(crate) mod clock;
@@ -14,6 +15,10 @@ pub(crate) mod context;
 pub(crate) mod core;
 pub(crate) mod event_loop;
 pub(crate) mod loop_handle;
+pub(crate) mod raw_task;
+pub(crate) mod reactor;
 pub(crate) mod report;
 pub(crate) mod shared;
 pub(crate) mod trace;
+pub(crate) mod waker;
+pub(crate) mod wheel;

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::runtime::context;
-use crate::task::raw::TaskRef;
+use crate::runtime::raw_task::TaskRef;
 
 /// Something handed to a loop from outside it.
 pub(crate) enum Remote {

@@ -18,10 +18,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Waker};
 
-use super::raw::{CANCEL_REQUESTED, CANCELLED, COMPLETE, DETACHED, JOIN_INTEREST, PANICKED, TaskRef};
 use crate::error::TaskError;
 use crate::runtime::context;
 use crate::runtime::core::LoopCore;
+use crate::runtime::raw_task::{CANCEL_REQUESTED, CANCELLED, COMPLETE, DETACHED, JOIN_INTEREST, PANICKED, TaskRef};
 use crate::runtime::report::Report;
 
 /// A spawned task: await it for its outcome, or cancel it.
@@ -493,7 +493,7 @@ impl TaskHandleRef<'_> {
         }
         // The loop checks the flag when it pops the task: schedule it so that
         // happens in the next iteration even if nothing else would wake it.
-        crate::task::waker::schedule(self.0);
+        crate::runtime::waker::schedule(self.0);
         true
     }
 

@@ -1,13 +1,11 @@
-//! Tasks: the unit the executor schedules.
+//! Tasks as users hold them: the [`Task`] handle and the free functions that
+//! spawn and find tasks on the running loop.
 //!
-//! Read `raw.rs` first (the one allocation per task and the rule that keeps a
-//! `!Send` future on its loop's thread), then `waker.rs` (how waking becomes
-//! queueing), then `handle.rs` (what users hold).
+//! The task itself (one allocation, its state bits, its waker) is engine
+//! code in `runtime/raw_task.rs` and `runtime/waker.rs`; read those first.
 
 pub(crate) mod handle;
-pub(crate) mod raw;
 pub(crate) mod spawn;
-pub(crate) mod waker;
 
 pub use handle::{Join, Task, TaskHandle};
 pub use spawn::{all_tasks, create_named_task, create_task, current_task, ensure_future};

@@ -1,12 +1,12 @@
-//! Time: the hierarchical timer wheel (pure data), and the futures built on
-//! it ([`sleep()`], [`timeout()`]).
+//! Time as users await it: [`sleep()`] and the deadlines built on it
+//! ([`timeout()`], [`timeout_at`], [`wait_for`]).
 //!
-//! Read `wheel.rs` first: it never reads a clock, so its tests step it tick
-//! by tick. `runtime/clock.rs` turns instants into its ticks.
+//! The timers themselves live in the engine: `runtime/wheel.rs` (the
+//! hierarchical timer wheel, pure data) and `runtime/clock.rs` (instants to
+//! the wheel's ticks).
 
 pub(crate) mod sleep;
 pub(crate) mod timeout;
-pub(crate) mod wheel;
 
 pub use sleep::{Sleep, sleep, sleep_until};
 pub use timeout::{timeout, timeout_at, wait_for};

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use crate::runtime::callback::Runnable;
 use crate::runtime::context;
 use crate::runtime::core::LoopCore;
-use crate::time::wheel::TimerKey;
+use crate::runtime::wheel::TimerKey;
 
 /// Waits for `duration`, asyncio's `asyncio.sleep(delay)`.
 ///

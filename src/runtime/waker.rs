@@ -14,7 +14,7 @@ use std::mem::ManuallyDrop;
 use std::sync::atomic::Ordering;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
-use super::raw::{COMPLETE, Header, SCHEDULED, TaskRef};
+use super::raw_task::{COMPLETE, Header, SCHEDULED, TaskRef};
 
 /// The four functions every task waker shares.
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
