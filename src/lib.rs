@@ -64,7 +64,7 @@ pub use combine::as_completed::{AsCompleted, as_completed};
 pub use combine::gather::{gather, gather_all};
 pub use combine::wait::{ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, ReturnWhen, wait};
 pub use error::{TaskError, TimeoutError};
-pub use runtime::blocking::{ToThread, to_thread};
+
 pub use runtime::builder::Builder;
 pub use runtime::callback::{CallbackHandle, TimerHandle};
 pub use runtime::event_loop::{EventLoop, get_running_loop, run};
@@ -72,7 +72,9 @@ pub use runtime::loop_handle::LoopHandle;
 pub use runtime::report::Report;
 pub use runtime::shared::{LoopClosed, RemoteHandle};
 pub use runtime::trace::{TraceEvent, TraceKind, write_trace_jsonl};
-pub use task::{Join, Task, TaskHandle, all_tasks, create_named_task, create_task, current_task, ensure_future};
+pub use task::{
+    Join, Task, TaskHandle, ToThread, all_tasks, create_named_task, create_task, current_task, ensure_future, to_thread,
+};
 pub use time::{Sleep, sleep, sleep_until, timeout, timeout_at, wait_for};
 
 /// Items the exported macros expand to; not part of the public API.

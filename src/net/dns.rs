@@ -4,7 +4,7 @@
 use std::io;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
-use crate::runtime::blocking::to_thread;
+use crate::task::to_thread;
 
 /// Resolves `host` (a name, an IPv4 literal, or an IPv6 literal with or
 /// without brackets) and `port` to socket addresses, in the resolver's order.

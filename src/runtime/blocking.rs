@@ -1,31 +1,26 @@
-//! Blocking offload: [`to_thread`] runs a blocking function on a small pool
-//! of helper threads and wakes the awaiting task with its result, so the
-//! loop never stalls (asyncio's `to_thread` and `run_in_executor(None, f)`).
+//! The blocking pool: a few helper threads per loop, started on demand,
+//! that run jobs the loop must not wait for (asyncio's default executor).
 //!
-//! The result travels back like any cross-thread wakeup: the worker stores it
-//! in a slot shared with the [`ToThread`] future, then wakes the task's waker,
-//! which queues the task through its loop's remote queue and eventfd.
-//! DNS resolution ([`lookup_host`](crate::net::lookup_host)) goes through
-//! here because `getaddrinfo` blocks.
+//! The pool knows nothing of tasks or results: a job is a boxed closure, and
+//! the pool only runs it and counts it. [`to_thread`](crate::to_thread)
+//! (`task/to_thread.rs`) builds the closure that stores a result and wakes
+//! the awaiting task, which reaches its loop like any cross-thread wakeup
+//! (the inbox and its eventfd). DNS resolution goes through here too,
+//! because `getaddrinfo` blocks.
 
 use std::collections::VecDeque;
-use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
-
-use crate::error::{TaskError, panic_message};
-use crate::runtime::context;
 
 /// How long an idle worker waits for a job before its thread exits.
 const KEEP_ALIVE: Duration = Duration::from_secs(10);
 
-/// A queued job: the user's function wrapped with result delivery.
-type Job = Box<dyn FnOnce() + Send>;
+/// A queued job: for `to_thread`, the user's function wrapped with result
+/// delivery.
+pub(crate) type Job = Box<dyn FnOnce() + Send>;
 
 /// The worker threads of one loop, started on demand.
 pub(crate) struct BlockingPool {
@@ -79,7 +74,9 @@ impl BlockingPool {
     }
 
     /// Queues `job`, starting a thread if none is idle and the cap allows.
-    fn submit(&self, job: Job) {
+    /// The job counts as in flight from now until it has returned, so
+    /// whatever it wakes on its way out is queued before it stops counting.
+    pub(crate) fn submit(&self, job: Job) {
         self.shared.in_flight.fetch_add(1, Ordering::AcqRel);
         let mut state = self.shared.lock();
         state.queue.push_back(job);
@@ -126,7 +123,15 @@ impl PoolShared {
         loop {
             if let Some(job) = state.queue.pop_front() {
                 drop(state);
-                job();
+                // A job that panics must not take the worker with it, nor
+                // stay counted forever (a virtual clock would wait for it).
+                let _ = catch_unwind(AssertUnwindSafe(job));
+                // Count the job finished only now, after everything it did:
+                // `to_thread`'s job wakes its task before returning, and a
+                // virtual clock jumps only when no job is in flight and
+                // nothing is queued. Counting first would leave a gap in
+                // which the loop sees neither and jumps past the result.
+                self.in_flight.fetch_sub(1, Ordering::AcqRel);
                 state = self.lock();
                 continue;
             }
@@ -143,90 +148,5 @@ impl PoolShared {
             }
         }
         state.threads -= 1;
-    }
-}
-
-/// Runs `f` on a helper thread; awaiting the returned future yields its
-/// result, or [`TaskError::Panicked`] if it panicked. The loop keeps running
-/// other tasks meanwhile. asyncio's `asyncio.to_thread(f)`.
-///
-/// Dropping the future does not stop `f` (a thread cannot be interrupted);
-/// its result is then discarded.
-///
-/// # Panics
-/// Outside a running loop.
-///
-/// ```
-/// # corio::run(async {
-/// let sum = corio::to_thread(|| (1..=100u32).sum::<u32>()).await;
-/// assert_eq!(sum, Ok(5050));
-/// # });
-/// ```
-pub fn to_thread<T, F>(f: F) -> ToThread<T>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    let core = context::current();
-    let slot = Arc::new(Mutex::new(Slot { outcome: None, waker: None }));
-    let job_slot = slot.clone();
-    let pool = core.blocking.shared.clone();
-    core.blocking.submit(Box::new(move || {
-        let outcome =
-            catch_unwind(AssertUnwindSafe(f)).map_err(|payload| TaskError::Panicked(panic_message(&*payload)));
-        let waker = {
-            let mut slot = job_slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            slot.outcome = Some(outcome);
-            slot.waker.take()
-        };
-        // Wake first, then count the job finished: a virtual clock jumps
-        // only when no job is in flight and nothing is queued, so the result
-        // must be queued (the wake) before the job stops counting. The other
-        // order leaves a gap in which the loop sees neither and jumps.
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-        pool.in_flight.fetch_sub(1, Ordering::AcqRel);
-    }));
-    ToThread { slot }
-}
-
-/// Where a worker leaves a job's result for the loop.
-struct Slot<T> {
-    /// The result, once the job ran.
-    outcome: Option<Result<T, TaskError>>,
-    /// The waker of the task awaiting the result.
-    waker: Option<Waker>,
-}
-
-/// The future returned by [`to_thread`].
-///
-/// ```
-/// # corio::run(async {
-/// let future: corio::ToThread<u8> = corio::to_thread(|| 1);
-/// assert_eq!(future.await, Ok(1));
-/// # });
-/// ```
-pub struct ToThread<T> {
-    /// Shared with the job.
-    slot: Arc<Mutex<Slot<T>>>,
-}
-
-impl<T> Future for ToThread<T> {
-    type Output = Result<T, TaskError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut slot = self.slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(outcome) = slot.outcome.take() {
-            return Poll::Ready(outcome);
-        }
-        // The worker wakes this waker when it stores the result; the check
-        // and the store happen under the same lock, so the result cannot
-        // arrive unseen between them.
-        match &slot.waker {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            _ => slot.waker = Some(cx.waker().clone()),
-        }
-        Poll::Pending
     }
 }

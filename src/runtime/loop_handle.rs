@@ -7,7 +7,6 @@ use std::future::IntoFuture;
 use std::rc::{Rc, Weak};
 use std::time::{Duration, Instant};
 
-use crate::runtime::blocking::{ToThread, to_thread};
 use crate::runtime::callback::{CallbackHandle, TimerHandle};
 use crate::runtime::context;
 use crate::runtime::core::LoopCore;
@@ -15,6 +14,7 @@ use crate::runtime::report::Report;
 use crate::runtime::shared::RemoteHandle;
 use crate::runtime::trace::TraceEvent;
 use crate::task::Task;
+use crate::task::{ToThread, to_thread};
 
 /// A non-owning handle to an event loop: what [`get_running_loop`](crate::get_running_loop) returns.
 /// Cheap to clone; its methods panic with "event loop is closed" once the
