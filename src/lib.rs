@@ -32,15 +32,15 @@
 //! | `runtime/raw_task.rs` | one allocation per task; the rule that keeps `!Send` futures on their thread | `TaskRef` |
 //! | `runtime/waker.rs` | the hand-written `RawWakerVTable`: waking is queueing | `waker_ref` |
 //! | `runtime/core.rs` | one loop iteration in four phases, asyncio's `_run_once` | `LoopCore` |
-//! | `runtime/shared.rs`, `runtime/context.rs` | how a wake finds its loop, from any thread | `Shared` |
-//! | `runtime/callback.rs` | what the ready queue holds | `Runnable` |
+//! | `runtime/inbox.rs`, `runtime/context.rs` | how a wake finds its loop, from any thread | `Inbox` |
+//! | `runtime/ready.rs` | the ready queue and what it holds | `Runnable` |
 //! | `runtime/wheel.rs` | hierarchical timer wheel, pure data | `TimerWheel` |
 //! | `runtime/clock.rs`, `time/sleep.rs` | instants to ticks; the sleep future | `Clock`, [`Sleep`] |
 //! | `runtime/reactor.rs`, `net/io_source.rs` | epoll readiness to wakers; the retry rule | `Reactor` |
 //! | `net/*.rs` | TCP and DNS on the loop | [`net::TcpStream`] |
 //! | `runtime/blocking.rs` | the helper-thread pool behind [`to_thread`] | `BlockingPool` |
 //! | `task/handle.rs`, `task/spawn.rs` | what users hold and call | [`Task`] |
-//! | `runtime/event_loop.rs`, `loop_handle.rs`, `builder.rs` | the public loop | [`EventLoop`] |
+//! | `event_loop/*.rs` | the public loop: `run`, `EventLoop`, `LoopHandle`, `Builder` | [`EventLoop`] |
 //! | `combine/*.rs`, `time/timeout.rs` | gather, wait, as_completed, timeouts | [`gather()`] |
 //! | `sync/*.rs` | Lock, Event, Semaphore, Queue with FIFO hand-off | [`sync::Lock`] |
 //! | `runtime/report.rs`, `runtime/trace.rs` | what the loop tells you | [`Report`], [`TraceEvent`] |
@@ -53,6 +53,7 @@
 
 mod combine;
 mod error;
+mod event_loop;
 pub mod http;
 pub mod net;
 mod runtime;
@@ -65,12 +66,10 @@ pub use combine::gather::{gather, gather_all};
 pub use combine::wait::{ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, ReturnWhen, wait};
 pub use error::{TaskError, TimeoutError};
 
-pub use runtime::builder::Builder;
-pub use runtime::callback::{CallbackHandle, TimerHandle};
-pub use runtime::event_loop::{EventLoop, get_running_loop, run};
-pub use runtime::loop_handle::LoopHandle;
+pub use event_loop::{
+    Builder, CallbackHandle, EventLoop, LoopClosed, LoopHandle, RemoteHandle, TimerHandle, get_running_loop, run,
+};
 pub use runtime::report::Report;
-pub use runtime::shared::{LoopClosed, RemoteHandle};
 pub use runtime::trace::{TraceEvent, TraceKind, write_trace_jsonl};
 pub use task::{
     Join, Task, TaskHandle, ToThread, all_tasks, create_named_task, create_task, current_task, ensure_future, to_thread,

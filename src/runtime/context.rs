@@ -12,8 +12,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::runtime::core::LoopCore;
+use crate::runtime::inbox::Inbox;
 use crate::runtime::raw_task::TaskRef;
-use crate::runtime::shared::Shared;
 
 thread_local! {
     /// The loop running on this thread, if any.
@@ -63,16 +63,16 @@ pub(crate) fn try_current() -> Option<Rc<LoopCore>> {
     CURRENT.try_with(|current| current.borrow().clone()).ok().flatten()
 }
 
-/// Queues a woken `task` on the ready queue if the loop owning `shared` is
+/// Queues a woken `task` on the ready queue if the loop owning `inbox` is
 /// the one running on this thread; otherwise hands it back.
-pub(crate) fn push_if_current(shared: &Arc<Shared>, task: TaskRef) -> Result<(), TaskRef> {
+pub(crate) fn push_if_current(inbox: &Arc<Inbox>, task: TaskRef) -> Result<(), TaskRef> {
     // The task sits in a slot the closure may take it from, so that it is
     // handed back intact if the thread-local is already gone (a wake during
     // thread teardown) and no `Rc` of the core needs cloning per wake.
     let mut slot = Some(task);
     let _ = CURRENT.try_with(|current| {
         if let Some(core) = &*current.borrow()
-            && Arc::ptr_eq(&core.shared, shared)
+            && Arc::ptr_eq(&core.inbox, inbox)
             && let Some(task) = slot.take()
         {
             core.push_woken(task);

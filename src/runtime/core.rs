@@ -18,7 +18,6 @@
 //! nothing at all is ready, the clock jumps straight to the next timer.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -33,14 +32,14 @@ use slab::Slab;
 
 use crate::error::{TaskError, panic_message};
 use crate::runtime::blocking::BlockingPool;
-use crate::runtime::callback::{CallbackCell, CallbackHandle, Runnable, TimerHandle};
 use crate::runtime::clock::Clock;
+use crate::runtime::inbox::{Inbox, Incoming};
 use crate::runtime::raw_task::{
     CANCEL_REQUESTED, CANCELLED, COMPLETE, DETACHED, JOIN_INTEREST, PANICKED, SCHEDULED, TaskRef,
 };
 use crate::runtime::reactor::Reactor;
+use crate::runtime::ready::{CallbackCell, ReadyQueue, Runnable};
 use crate::runtime::report::{Report, default_handler};
-use crate::runtime::shared::{Remote, Shared};
 use crate::runtime::trace::{TraceEvent, TraceKind, write_trace_jsonl};
 use crate::runtime::waker::waker_ref;
 use crate::runtime::wheel::{TimerKey, TimerWheel};
@@ -78,9 +77,9 @@ enum Outcome {
 /// The single-threaded state of one event loop.
 pub(crate) struct LoopCore {
     /// The half other threads can reach (cross-thread wakes).
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) inbox: Arc<Inbox>,
     /// Tasks, callbacks and timer wakes ready to run, in FIFO order.
-    ready: RefCell<VecDeque<Runnable>>,
+    ready: ReadyQueue,
     /// Every task not yet complete, by key. The slab owns one reference to
     /// each, which keeps a task alive while only wakers point at it.
     tasks: RefCell<Slab<TaskRef>>,
@@ -121,8 +120,8 @@ impl LoopCore {
     pub(crate) fn new(config: Config) -> io::Result<Rc<Self>> {
         let (reactor, waker) = Reactor::new()?;
         Ok(Rc::new_cyclic(|weak_self| LoopCore {
-            shared: Shared::new(waker),
-            ready: RefCell::new(VecDeque::new()),
+            inbox: Inbox::new(waker),
+            ready: ReadyQueue::default(),
             tasks: RefCell::new(Slab::new()),
             timers: RefCell::new(TimerWheel::new()),
             reactor,
@@ -166,7 +165,7 @@ impl LoopCore {
         // JOIN_INTEREST because the handle we return will take the output.
         let mut tasks = self.tasks.borrow_mut();
         let entry = tasks.vacant_entry();
-        let task = TaskRef::new(future, self.shared.clone(), id, entry.key(), SCHEDULED | JOIN_INTEREST);
+        let task = TaskRef::new(future, self.inbox.clone(), id, entry.key(), SCHEDULED | JOIN_INTEREST);
         entry.insert(task.clone());
         drop(tasks);
 
@@ -180,38 +179,39 @@ impl LoopCore {
             // SAFETY: loop thread.
             name: unsafe { task.name() },
         });
-        self.ready.borrow_mut().push_back(Runnable::Task(task.clone()));
+        self.ready.push(Runnable::Task(task.clone()));
         Task::new(task, self.weak())
     }
 
     /// Queues a callback at the back of the ready queue (asyncio's
-    /// `call_soon`).
+    /// `call_soon`), returning the cell its handle cancels through.
     ///
     /// # Panics
     /// If the loop is closed.
-    pub(crate) fn call_soon(&self, f: impl FnOnce() + 'static) -> CallbackHandle {
+    pub(crate) fn call_soon(&self, f: impl FnOnce() + 'static) -> Rc<CallbackCell> {
         assert!(!self.closed.get(), "event loop is closed");
         let cell = CallbackCell::new(f);
-        self.ready.borrow_mut().push_back(Runnable::Callback(cell.clone()));
-        CallbackHandle::new(cell)
+        self.ready.push(Runnable::Callback(cell.clone()));
+        cell
     }
 
-    /// Schedules a callback for `when` (asyncio's `call_at`).
+    /// Schedules a callback for `when` (asyncio's `call_at`), returning its
+    /// cell and its timer, which its handle cancels through.
     ///
     /// # Panics
     /// If the loop is closed.
-    pub(crate) fn call_at(&self, when: Instant, f: impl FnOnce() + 'static) -> TimerHandle {
+    pub(crate) fn call_at(&self, when: Instant, f: impl FnOnce() + 'static) -> (Rc<CallbackCell>, TimerKey) {
         assert!(!self.closed.get(), "event loop is closed");
         let cell = CallbackCell::new(f);
         let key = self.insert_timer(when, Runnable::Callback(cell.clone()));
-        TimerHandle::new(cell, key, when, self.weak())
+        (cell, key)
     }
 
     /// Queues a task woken on the loop's thread (called by the waker through
-    /// `Shared::schedule`).
+    /// `Inbox::schedule`).
     pub(crate) fn push_woken(&self, task: TaskRef) {
         self.record(|| TraceKind::Wake { task: task.header().id, remote: false });
-        self.ready.borrow_mut().push_back(Runnable::Task(task));
+        self.ready.push(Runnable::Task(task));
     }
 
     /// Puts `entry` in the wheel, due at the first tick not before `deadline`.
@@ -249,7 +249,7 @@ impl LoopCore {
     pub(crate) fn run_once(&self) {
         // Phase 1: how long may we block? Not at all if work is queued or a
         // stop was requested; otherwise until the next timer is due.
-        let work_queued = !self.ready.borrow().is_empty() || self.stopping.get();
+        let work_queued = !self.ready.is_empty() || self.stopping.get();
         let next_timer = self.timers.borrow().next_expiration();
         let blocking_busy = self.blocking.in_flight() > 0;
         // A virtual clock never waits in real time for a timer: it polls I/O
@@ -268,7 +268,7 @@ impl LoopCore {
         // Phase 2: poll I/O. `park` tells other threads to write to the
         // eventfd if they wake a task while we block; if some already did,
         // do not block at all.
-        if self.shared.park() {
+        if self.inbox.park() {
             timeout = Some(Duration::ZERO);
         }
         let polled = self.reactor.turn(timeout, |readiness| {
@@ -278,7 +278,7 @@ impl LoopCore {
                 writable: readiness.writable,
             });
         });
-        let remote = self.shared.unpark();
+        let remote = self.inbox.unpark();
         if let Err(error) = polled {
             // epoll_wait only fails on a broken selector (EBADF, EINVAL);
             // asyncio lets that OSError escape the loop too.
@@ -286,20 +286,20 @@ impl LoopCore {
         }
         for entry in remote {
             let runnable = match entry {
-                Remote::Task(task) => {
+                Incoming::Task(task) => {
                     self.record(|| TraceKind::Wake { task: task.header().id, remote: true });
                     Runnable::Task(task)
                 }
-                Remote::Callback(f) => Runnable::Callback(CallbackCell::new(f)),
+                Incoming::Callback(f) => Runnable::Callback(CallbackCell::new(f)),
             };
-            self.ready.borrow_mut().push_back(runnable);
+            self.ready.push(runnable);
         }
 
         // Phase 3: timers. On a virtual clock with nothing to do, jump from
         // one timer to the next (cascades in the wheel may need several
         // jumps) until something is due.
         if jump {
-            while self.ready.borrow().is_empty() {
+            while self.ready.is_empty() {
                 let Some(tick) = self.timers.borrow().next_expiration() else { break };
                 self.clock.advance_to_tick(tick);
                 self.fire_timers(tick);
@@ -308,9 +308,9 @@ impl LoopCore {
         self.fire_timers(self.clock.now_tick());
 
         // Phase 4: run what was ready when this phase began, and no more.
-        let ntodo = self.ready.borrow().len();
+        let ntodo = self.ready.len();
         for _ in 0..ntodo {
-            let Some(runnable) = self.ready.borrow_mut().pop_front() else { break };
+            let Some(runnable) = self.ready.pop() else { break };
             self.run(runnable);
         }
         self.iteration.set(self.iteration.get() + 1);
@@ -319,10 +319,9 @@ impl LoopCore {
     /// Moves every timer due by `now_tick` to the ready queue.
     fn fire_timers(&self, now_tick: u64) {
         let mut timers = self.timers.borrow_mut();
-        let mut ready = self.ready.borrow_mut();
         timers.advance(now_tick, |entry| {
             self.record(|| TraceKind::TimerFired);
-            ready.push_back(entry);
+            self.ready.push(entry);
         });
     }
 
@@ -455,7 +454,7 @@ impl LoopCore {
         if self.closed.replace(true) {
             return;
         }
-        drop(self.shared.close());
+        drop(self.inbox.close());
         // Cancel every pending task first and report afterwards: a report
         // runs user code (the exception handler) that may panic, and no task
         // may be left with a live future once the slab has let go of it.
@@ -474,7 +473,7 @@ impl LoopCore {
         drop(pending);
         // Take everything out before dropping it: dropped callbacks and
         // futures may look at the loop.
-        let ready = std::mem::take(&mut *self.ready.borrow_mut());
+        let ready = self.ready.take_all();
         drop(ready);
         let timers = std::mem::replace(&mut *self.timers.borrow_mut(), TimerWheel::new());
         drop(timers);

@@ -1,24 +1,23 @@
-//! The event loop: its engine (`core.rs`), its public face
-//! (`event_loop.rs`), and the pieces they stand on.
+//! The engine: everything that makes a task run, and nothing users hold.
 //!
-//! Read in this order: `core.rs` (one iteration, phase by phase),
-//! `shared.rs` and `context.rs` (how a wake finds its loop), `callback.rs`
-//! (what the ready queue holds), `clock.rs`, `event_loop.rs`,
-//! `loop_handle.rs` and `builder.rs`, then
-//! `report.rs` and `trace.rs` (what the loop tells you).
+//! One loop iteration (`core.rs`) runs what the ready queue holds
+//! (`ready.rs`), fed by the reactor (`reactor.rs`), the timer wheel
+//! (`wheel.rs`, on the ticks of `clock.rs`), the inbox (`inbox.rs`: wakes
+//! and callbacks from other threads) and the blocking pool (`blocking.rs`).
+//! A task is one allocation (`raw_task.rs`) whose waker (`waker.rs`) puts it
+//! back on the queue; `context.rs` tells a waker which loop is running here.
+//! The loop reports to `report.rs` and `trace.rs`. The order to read these
+//! files in is the crate tour at the top of `lib.rs`.
 
 pub(crate) mod blocking;
-pub(crate) mod builder;
-pub(crate) mod callback;
 pub(crate) mod clock;
 pub(crate) mod context;
 pub(crate) mod core;
-pub(crate) mod event_loop;
-pub(crate) mod loop_handle;
+pub(crate) mod inbox;
 pub(crate) mod raw_task;
 pub(crate) mod reactor;
+pub(crate) mod ready;
 pub(crate) mod report;
-pub(crate) mod shared;
 pub(crate) mod trace;
 pub(crate) mod waker;
 pub(crate) mod wheel;

@@ -33,7 +33,7 @@ use std::sync::atomic::{AtomicUsize, Ordering, fence};
 use std::task::{Context, Poll, Waker};
 
 use crate::error::{TaskError, panic_message};
-use crate::runtime::shared::Shared;
+use crate::runtime::inbox::Inbox;
 
 /// The task is in the ready queue (or about to be pushed there); further
 /// wakes are no-ops until the loop pops it and clears the bit.
@@ -66,8 +66,8 @@ pub(crate) struct Header {
     refs: AtomicUsize,
     /// The functions that know the concrete future type.
     vtable: &'static Vtable,
-    /// The loop that owns the task: where its wakes are delivered.
-    pub(crate) shared: Arc<Shared>,
+    /// The inbox of the loop that owns the task: where its wakes go.
+    pub(crate) inbox: Arc<Inbox>,
     /// The task's number, unique within its loop (names default to `Task-<id>`).
     pub(crate) id: u64,
     /// The task's key in its loop's task slab.
@@ -150,7 +150,7 @@ unsafe impl Sync for TaskRef {}
 impl TaskRef {
     /// Allocates a task block holding `future`, with one reference (the
     /// returned one) and the given initial state bits.
-    pub(crate) fn new<F>(future: F, shared: Arc<Shared>, id: u64, key: usize, state: usize) -> Self
+    pub(crate) fn new<F>(future: F, inbox: Arc<Inbox>, id: u64, key: usize, state: usize) -> Self
     where
         F: Future + 'static,
     {
@@ -160,7 +160,7 @@ impl TaskRef {
                     state: AtomicUsize::new(state),
                     refs: AtomicUsize::new(1),
                     vtable: vtable::<F>(),
-                    shared,
+                    inbox,
                     id,
                     key,
                 },

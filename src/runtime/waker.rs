@@ -5,10 +5,10 @@
 //! count of the task's reference count, exactly like a [`TaskRef`]. Waking
 //! is the second step in the life of a wakeup (DESIGN.md): set
 //! [`SCHEDULED`], and if it was not already set and the task is not
-//! complete, hand a `TaskRef` to [`Shared::schedule`], which picks the local
+//! complete, hand a `TaskRef` to [`Inbox::schedule`], which picks the local
 //! queue or the cross-thread one.
 //!
-//! [`Shared::schedule`]: crate::runtime::shared::Shared::schedule
+//! [`Inbox::schedule`]: crate::runtime::inbox::Inbox::schedule
 
 use std::mem::ManuallyDrop;
 use std::sync::atomic::Ordering;
@@ -33,7 +33,7 @@ pub(crate) fn waker_ref(task: &TaskRef) -> ManuallyDrop<Waker> {
 ///
 /// Waking twice schedules once, and waking a finished or cancelled task is
 /// a no-op: both are the single `fetch_or` below. The caller's `task` stays
-/// alive for the whole call: `Shared::schedule` reads the `Shared` inside
+/// alive for the whole call: `Inbox::schedule` reads the `Inbox` inside
 /// the task's header after the queued reference may already have been run
 /// and dropped by the loop, so the block must not depend on that one.
 pub(crate) fn schedule(task: &TaskRef) {
@@ -42,7 +42,7 @@ pub(crate) fn schedule(task: &TaskRef) {
     if previous & (SCHEDULED | COMPLETE) != 0 {
         return;
     }
-    header.shared.schedule(task.clone());
+    header.inbox.schedule(task.clone());
 }
 
 /// `RawWakerVTable::clone`: one more reference.

@@ -217,7 +217,7 @@ impl<T> Task<T> {
         // poll, that it runs on this task's loop.
         if let Some(running) = context::try_current() {
             assert!(
-                Arc::ptr_eq(&running.shared, &self.raw.header().shared),
+                Arc::ptr_eq(&running.inbox, &self.raw.header().inbox),
                 "awaited {} on a loop other than the one it was created on",
                 self.name()
             );

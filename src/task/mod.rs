@@ -6,7 +6,7 @@
 
 pub(crate) mod handle;
 pub(crate) mod spawn;
-pub(crate) mod to_thread;
+mod to_thread;
 
 pub use handle::{Join, Task, TaskHandle};
 pub use spawn::{all_tasks, create_named_task, create_task, current_task, ensure_future};

@@ -12,9 +12,9 @@ use std::rc::Weak;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::runtime::callback::Runnable;
 use crate::runtime::context;
 use crate::runtime::core::LoopCore;
+use crate::runtime::ready::Runnable;
 use crate::runtime::wheel::TimerKey;
 
 /// Waits for `duration`, asyncio's `asyncio.sleep(delay)`.

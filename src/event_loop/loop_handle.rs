@@ -7,11 +7,11 @@ use std::future::IntoFuture;
 use std::rc::{Rc, Weak};
 use std::time::{Duration, Instant};
 
-use crate::runtime::callback::{CallbackHandle, TimerHandle};
+use super::callback_handle::{CallbackHandle, TimerHandle};
+use super::remote::RemoteHandle;
 use crate::runtime::context;
 use crate::runtime::core::LoopCore;
 use crate::runtime::report::Report;
-use crate::runtime::shared::RemoteHandle;
 use crate::runtime::trace::TraceEvent;
 use crate::task::Task;
 use crate::task::{ToThread, to_thread};
@@ -90,7 +90,7 @@ impl LoopHandle {
     /// lp.run_until_complete(corio::sleep(std::time::Duration::ZERO));
     /// ```
     pub fn call_soon(&self, f: impl FnOnce() + 'static) -> CallbackHandle {
-        self.core().call_soon(f)
+        CallbackHandle::new(self.core().call_soon(f))
     }
 
     /// Runs `f` once `delay` has passed (asyncio's `call_later`). Callbacks
@@ -106,9 +106,8 @@ impl LoopHandle {
     /// lp.run_until_complete(corio::sleep(Duration::from_secs(2)));
     /// ```
     pub fn call_later(&self, delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
-        let core = self.core();
-        let when = core.clock.deadline_after(delay);
-        core.call_at(when, f)
+        let when = self.core().clock.deadline_after(delay);
+        self.call_at(when, f)
     }
 
     /// Runs `f` at loop time `when` (asyncio's `call_at`).
@@ -124,7 +123,8 @@ impl LoopHandle {
     /// lp.run_until_complete(corio::sleep(Duration::from_millis(10)));
     /// ```
     pub fn call_at(&self, when: Instant, f: impl FnOnce() + 'static) -> TimerHandle {
-        self.core().call_at(when, f)
+        let (cell, key) = self.core().call_at(when, f);
+        TimerHandle::new(cell, key, when, self.core.clone())
     }
 
     /// The loop's current time (asyncio's `loop.time()`): the real clock, or
@@ -244,7 +244,7 @@ impl LoopHandle {
     /// # lp.run_until_complete(corio::sleep(std::time::Duration::from_millis(10)));
     /// ```
     pub fn remote_handle(&self) -> RemoteHandle {
-        RemoteHandle::new(self.core().shared.clone())
+        RemoteHandle::new(self.core().inbox.clone())
     }
 
     /// Sets the function that receives [`Report`]s (asyncio's

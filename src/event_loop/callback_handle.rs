@@ -1,58 +1,16 @@
-//! What the ready queue holds, and the handles of scheduled callbacks
-//! (asyncio's `Handle` and `TimerHandle`).
+//! The handles of scheduled callbacks, asyncio's `Handle` and `TimerHandle`:
+//! what [`LoopHandle::call_soon`], `call_later` and `call_at` return, to
+//! cancel the callback before it runs.
 //!
-//! Tasks and callbacks share one FIFO, as in asyncio, where a task step is
-//! itself a callback: `call_soon(f)` and a task woken at the same moment run
-//! in the order they were queued.
+//! [`LoopHandle::call_soon`]: crate::LoopHandle::call_soon
 
-use std::cell::Cell;
 use std::fmt;
 use std::rc::{Rc, Weak};
-use std::task::Waker;
 use std::time::Instant;
 
 use crate::runtime::core::LoopCore;
-use crate::runtime::raw_task::TaskRef;
+use crate::runtime::ready::CallbackCell;
 use crate::runtime::wheel::TimerKey;
-
-/// One entry of the ready queue (and of the timer wheel, which holds the
-/// entries it will move to the ready queue when they fall due).
-pub(crate) enum Runnable {
-    /// Poll this task once.
-    Task(TaskRef),
-    /// Run this callback (unless it was cancelled).
-    Callback(Rc<CallbackCell>),
-    /// Wake this waker: a `sleep` timer that fell due. Running the wake is a
-    /// step of its own, so the sleeping task resumes one iteration after its
-    /// timer fired, exactly as asyncio's `sleep` future does.
-    Wake(Waker),
-}
-
-/// A callback waiting in the ready queue or the timer wheel.
-pub(crate) struct CallbackCell {
-    /// The function; taken when it runs or when it is cancelled.
-    f: Cell<Option<Box<dyn FnOnce()>>>,
-}
-
-impl CallbackCell {
-    /// Wraps `f`.
-    pub(crate) fn new(f: impl FnOnce() + 'static) -> Rc<Self> {
-        Rc::new(CallbackCell { f: Cell::new(Some(Box::new(f))) })
-    }
-
-    /// Takes the function out to run it; `None` if cancelled or already run.
-    pub(crate) fn take(&self) -> Option<Box<dyn FnOnce()>> {
-        self.f.take()
-    }
-
-    /// Whether the callback is still waiting to run.
-    fn is_pending(&self) -> bool {
-        let f = self.f.take();
-        let pending = f.is_some();
-        self.f.set(f);
-        pending
-    }
-}
 
 /// A callback scheduled with [`LoopHandle::call_soon`]; asyncio's `Handle`.
 ///

@@ -12,11 +12,11 @@ use std::ops::Deref;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::rc::Rc;
 
+use super::builder::Builder;
+use super::loop_handle::LoopHandle;
 use crate::error::TaskError;
-use crate::runtime::builder::Builder;
 use crate::runtime::context;
 use crate::runtime::core::LoopCore;
-use crate::runtime::loop_handle::LoopHandle;
 
 /// Runs `future` to completion on a fresh event loop and returns its output,
 /// like `asyncio.run(main())`: then cancels every task still pending, lets

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::run::EventLoop;
 use crate::runtime::core::{Config, LoopCore};
-use crate::runtime::event_loop::EventLoop;
 
 /// Debug mode's default slow-poll threshold, asyncio's
 /// `slow_callback_duration`.

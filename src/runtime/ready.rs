@@ -1,0 +1,90 @@
+//! The ready queue and what it holds: task steps, callbacks and timer wakes.
+//!
+//! Tasks and callbacks share one FIFO, as in asyncio, where a task step is
+//! itself a callback: `call_soon(f)` and a task woken at the same moment run
+//! in the order they were queued. Timers hold the same entries until they
+//! fall due (`wheel.rs`); the handles users keep for callbacks are in
+//! `event_loop/callback_handle.rs`.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::task::Waker;
+
+use crate::runtime::raw_task::TaskRef;
+
+/// One entry of the ready queue (and of the timer wheel, which holds the
+/// entries it will move to the ready queue when they fall due).
+pub(crate) enum Runnable {
+    /// Poll this task once.
+    Task(TaskRef),
+    /// Run this callback (unless it was cancelled).
+    Callback(Rc<CallbackCell>),
+    /// Wake this waker: a `sleep` timer that fell due. Running the wake is a
+    /// step of its own, so the sleeping task resumes one iteration after its
+    /// timer fired, exactly as asyncio's `sleep` future does.
+    Wake(Waker),
+}
+
+/// A callback waiting in the ready queue or the timer wheel.
+pub(crate) struct CallbackCell {
+    /// The function; taken when it runs or when it is cancelled.
+    f: Cell<Option<Box<dyn FnOnce()>>>,
+}
+
+impl CallbackCell {
+    /// Wraps `f`.
+    pub(crate) fn new(f: impl FnOnce() + 'static) -> Rc<Self> {
+        Rc::new(CallbackCell { f: Cell::new(Some(Box::new(f))) })
+    }
+
+    /// Takes the function out to run it; `None` if cancelled or already run.
+    pub(crate) fn take(&self) -> Option<Box<dyn FnOnce()>> {
+        self.f.take()
+    }
+
+    /// Whether the callback is still waiting to run.
+    pub(crate) fn is_pending(&self) -> bool {
+        let f = self.f.take();
+        let pending = f.is_some();
+        self.f.set(f);
+        pending
+    }
+}
+
+/// The loop's FIFO of entries ready to run. Phase 4 of an iteration runs
+/// exactly the entries present when it began (`LoopCore::run_ready`).
+#[derive(Default)]
+pub(crate) struct ReadyQueue {
+    /// Oldest first. A `RefCell` because entries are pushed while others
+    /// run; every borrow ends within the method that takes it.
+    entries: RefCell<VecDeque<Runnable>>,
+}
+
+impl ReadyQueue {
+    /// Appends `entry` behind everything already queued.
+    pub(crate) fn push(&self, entry: Runnable) {
+        self.entries.borrow_mut().push_back(entry);
+    }
+
+    /// Takes the oldest entry.
+    pub(crate) fn pop(&self) -> Option<Runnable> {
+        self.entries.borrow_mut().pop_front()
+    }
+
+    /// How many entries are queued.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.borrow().len()
+    }
+
+    /// True if nothing is queued.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.borrow().is_empty()
+    }
+
+    /// Takes every entry out, for the loop to drop when it closes (outside
+    /// the borrow: dropped callbacks and futures may look at the loop).
+    pub(crate) fn take_all(&self) -> VecDeque<Runnable> {
+        std::mem::take(&mut *self.entries.borrow_mut())
+    }
+}
