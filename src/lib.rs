@@ -48,7 +48,11 @@
 //!
 //! DESIGN.md walks through the life of a wakeup step by step.
 
-#![deny(unsafe_op_in_unsafe_fn)]
+// Unsafe code is allowed in two files only, `runtime/raw_task.rs` and
+// `runtime/waker.rs`; every block there says why it is sound and does one
+// unsafe thing.
+#![deny(unsafe_code, unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks, clippy::multiple_unsafe_ops_per_block)]
 #![warn(missing_docs)]
 
 mod combine;

@@ -13,7 +13,7 @@ use crate::runtime::context;
 use crate::runtime::core::LoopCore;
 use crate::runtime::report::Report;
 use crate::runtime::trace::TraceEvent;
-use crate::task::Task;
+use crate::task::{Task, spawn_on};
 use crate::task::{ToThread, to_thread};
 
 /// A non-owning handle to an event loop: what [`get_running_loop`](crate::get_running_loop) returns.
@@ -60,7 +60,7 @@ impl LoopHandle {
     where
         F: IntoFuture<IntoFuture: 'static>,
     {
-        self.core().spawn(future.into_future(), None)
+        spawn_on(&self.core(), future.into_future(), None)
     }
 
     /// [`create_task`](LoopHandle::create_task) with a name (asyncio's
@@ -75,7 +75,7 @@ impl LoopHandle {
     where
         F: IntoFuture<IntoFuture: 'static>,
     {
-        self.core().spawn(future.into_future(), Some(name.into()))
+        spawn_on(&self.core(), future.into_future(), Some(name.into()))
     }
 
     /// Queues `f` to run in the next iteration, in FIFO order with woken

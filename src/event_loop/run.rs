@@ -17,6 +17,8 @@ use super::loop_handle::LoopHandle;
 use crate::error::TaskError;
 use crate::runtime::context;
 use crate::runtime::core::LoopCore;
+use crate::runtime::waker::request_cancel;
+use crate::task::spawn_on;
 
 /// Runs `future` to completion on a fresh event loop and returns its output,
 /// like `asyncio.run(main())`: then cancels every task still pending, lets
@@ -123,7 +125,7 @@ impl EventLoop {
         F: IntoFuture<IntoFuture: 'static>,
     {
         let _running = context::enter(&self.core);
-        let mut task = self.core.spawn(future.into_future(), None);
+        let mut task = spawn_on(&self.core, future.into_future(), None);
         while !task.done() {
             self.core.run_once();
             if self.core.take_stop() && !task.done() {
@@ -224,8 +226,8 @@ impl EventLoop {
             if pending.is_empty() {
                 break;
             }
-            for task in pending {
-                task.cancel();
+            for task in &pending {
+                request_cancel(task);
             }
             self.core.run_once();
         }

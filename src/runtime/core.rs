@@ -34,8 +34,9 @@ use crate::error::{TaskError, panic_message};
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::clock::Clock;
 use crate::runtime::inbox::{Inbox, Incoming};
+use crate::runtime::loop_thread::LoopThread;
 use crate::runtime::raw_task::{
-    CANCEL_REQUESTED, CANCELLED, COMPLETE, DETACHED, JOIN_INTEREST, PANICKED, SCHEDULED, TaskRef,
+    CANCEL_REQUESTED, CANCELLED, COMPLETE, DETACHED, JOIN_INTEREST, JoinRef, PANICKED, SCHEDULED, TaskRef,
 };
 use crate::runtime::reactor::Reactor;
 use crate::runtime::ready::{CallbackCell, ReadyQueue, Runnable};
@@ -43,7 +44,6 @@ use crate::runtime::report::{Report, default_handler};
 use crate::runtime::trace::{TraceEvent, TraceKind, write_trace_jsonl};
 use crate::runtime::waker::waker_ref;
 use crate::runtime::wheel::{TimerKey, TimerWheel};
-use crate::task::{Task, TaskHandle};
 
 /// The loop's exception handler (see `report.rs`).
 pub(crate) type ExceptionHandler = Rc<dyn Fn(&Report)>;
@@ -113,6 +113,9 @@ pub(crate) struct LoopCore {
     handler: RefCell<Option<ExceptionHandler>>,
     /// A weak pointer to ourselves, handed to task handles and timers.
     weak_self: Weak<LoopCore>,
+    /// Proof that we are on this loop's thread, for opening our tasks'
+    /// loop-thread state; copied into every task handle we make.
+    thread: LoopThread,
 }
 
 impl LoopCore {
@@ -138,6 +141,8 @@ impl LoopCore {
             trace_file: config.trace_file,
             handler: RefCell::new(None),
             weak_self: weak_self.clone(),
+            // The loop is created here and, being `!Send`, stays here.
+            thread: LoopThread::of_new_loop(),
         }))
     }
 
@@ -146,14 +151,21 @@ impl LoopCore {
         self.weak_self.clone()
     }
 
+    /// The proof that the caller is on this loop's thread (having a
+    /// `&LoopCore` at all shows it: the core is `!Send` and `!Sync`).
+    pub(crate) fn thread(&self) -> LoopThread {
+        self.thread
+    }
+
     // ----- Scheduling -------------------------------------------------
 
     /// Spawns `future` as a task queued for its first step (asyncio's
-    /// `Task.__init__` calls `loop.call_soon(self.__step)`).
+    /// `Task.__init__` calls `loop.call_soon(self.__step)`), returning the
+    /// reference a `Task` handle will hold.
     ///
     /// # Panics
     /// If the loop is closed.
-    pub(crate) fn spawn<F>(&self, future: F, name: Option<String>) -> Task<F::Output>
+    pub(crate) fn spawn<F>(&self, future: F, name: Option<String>) -> JoinRef<F::Output>
     where
         F: Future + 'static,
     {
@@ -165,22 +177,17 @@ impl LoopCore {
         // JOIN_INTEREST because the handle we return will take the output.
         let mut tasks = self.tasks.borrow_mut();
         let entry = tasks.vacant_entry();
-        let task = TaskRef::new(future, self.inbox.clone(), id, entry.key(), SCHEDULED | JOIN_INTEREST);
+        let join = JoinRef::new(future, self.inbox.clone(), id, entry.key(), SCHEDULED | JOIN_INTEREST);
+        let task = join.task();
         entry.insert(task.clone());
         drop(tasks);
 
         if let Some(name) = name {
-            // SAFETY: we are on the loop's thread and nothing else borrows
-            // the task's local data yet.
-            unsafe { task.local() }.name = Some(name);
+            task.local(self.thread).borrow_mut().name = Some(name);
         }
-        self.record(|| TraceKind::Spawn {
-            task: id,
-            // SAFETY: loop thread.
-            name: unsafe { task.name() },
-        });
+        self.record(|| TraceKind::Spawn { task: id, name: task.name(self.thread) });
         self.ready.push(Runnable::Task(task.clone()));
-        Task::new(task, self.weak())
+        join
     }
 
     /// Queues a callback at the back of the ready queue (asyncio's
@@ -354,8 +361,7 @@ impl LoopCore {
         if state & CANCEL_REQUESTED != 0 {
             // Cancellation drops the future at this await point; a task
             // cancelled before its first poll never runs at all.
-            // SAFETY: loop thread.
-            unsafe { task.cancel() };
+            task.cancel(self.thread);
             self.finish(&task, Outcome::Cancelled);
             return;
         }
@@ -365,16 +371,14 @@ impl LoopCore {
         let mut cx = Context::from_waker(&waker);
         self.current_task.set(Some(task.header().key));
         let started = self.slow_poll.map(|_| Instant::now());
-        // SAFETY: loop thread, and the task is not complete (checked above).
-        let polled = unsafe { task.poll(&mut cx) };
+        let polled = task.poll(self.thread, &mut cx);
         self.current_task.set(None);
 
         // Debug mode: the poll ran on real time whatever the loop's clock.
         if let (Some(threshold), Some(started)) = (self.slow_poll, started) {
             let elapsed = started.elapsed();
             if elapsed > threshold {
-                // SAFETY: loop thread.
-                self.report(Report::SlowPoll { task: unsafe { task.name() }, elapsed });
+                self.report(Report::SlowPoll { task: task.name(self.thread), elapsed });
             }
         }
         match polled {
@@ -382,8 +386,7 @@ impl LoopCore {
             // Cancelled during its last step: asyncio's `__step` discards the
             // result and ends the task cancelled, and so do we.
             Poll::Ready(false) if task.header().state.load(Ordering::Acquire) & CANCEL_REQUESTED != 0 => {
-                // SAFETY: loop thread.
-                unsafe { task.cancel() };
+                task.cancel(self.thread);
                 self.finish(&task, Outcome::Cancelled);
             }
             Poll::Ready(false) => self.finish(&task, Outcome::Returned),
@@ -405,8 +408,7 @@ impl LoopCore {
         };
         let state = header.state.fetch_or(bits, Ordering::AcqRel);
         self.completed.set(self.completed.get() + 1);
-        // SAFETY: loop thread; the borrow ends with the statement.
-        unsafe { task.local() }.completed_seq = self.completed.get();
+        task.local(self.thread).borrow_mut().completed_seq = self.completed.get();
         let slab_ref = self.tasks.borrow_mut().try_remove(header.key);
         self.record(|| TraceKind::Complete {
             task: header.id,
@@ -420,19 +422,17 @@ impl LoopCore {
         if state & JOIN_INTEREST != 0 {
             // The awaiting task resumes in the next iteration, as asyncio's
             // done-callbacks do.
-            // SAFETY: loop thread; the borrow ends before the wake runs.
-            let waker = unsafe { task.local() }.join_waker.take();
+            // The borrow ends before the wake runs.
+            let waker = task.local(self.thread).borrow_mut().join_waker.take();
             if let Some(waker) = waker {
                 waker.wake();
             }
         } else {
-            // SAFETY: loop thread.
-            let error = unsafe { task.drop_output() };
+            let error = task.drop_output(self.thread);
             if let Some(TaskError::Panicked(message)) = error
                 && state & DETACHED == 0
             {
-                // SAFETY: loop thread.
-                self.report(Report::NeverRetrieved { task: unsafe { task.name() }, message });
+                self.report(Report::NeverRetrieved { task: task.name(self.thread), message });
             }
         }
         drop(slab_ref);
@@ -461,10 +461,8 @@ impl LoopCore {
         let pending: Vec<TaskRef> = self.tasks.borrow_mut().drain().collect();
         let mut destroyed = Vec::with_capacity(pending.len());
         for task in &pending {
-            // SAFETY: loop thread.
-            destroyed.push(unsafe { task.name() });
-            // SAFETY: loop thread.
-            unsafe { task.cancel() };
+            destroyed.push(task.name(self.thread));
+            task.cancel(self.thread);
             self.finish(task, Outcome::Cancelled);
         }
         for task in destroyed {
@@ -489,14 +487,14 @@ impl LoopCore {
     // ----- Introspection ----------------------------------------------
 
     /// The task being polled, if any.
-    pub(crate) fn current_task(&self) -> Option<TaskHandle> {
+    pub(crate) fn current_task(&self) -> Option<TaskRef> {
         let key = self.current_task.get()?;
-        self.tasks.borrow().get(key).map(|task| TaskHandle::new(task.clone()))
+        self.tasks.borrow().get(key).cloned()
     }
 
     /// Every task not yet complete, in slab order.
-    pub(crate) fn all_tasks(&self) -> Vec<TaskHandle> {
-        self.tasks.borrow().iter().map(|(_, task)| TaskHandle::new(task.clone())).collect()
+    pub(crate) fn all_tasks(&self) -> Vec<TaskRef> {
+        self.tasks.borrow().iter().map(|(_, task)| task.clone()).collect()
     }
 
     /// True in debug mode.

@@ -14,10 +14,13 @@ pub(crate) mod clock;
 pub(crate) mod context;
 pub(crate) mod core;
 pub(crate) mod inbox;
+pub(crate) mod loop_thread;
+#[allow(unsafe_code)]
 pub(crate) mod raw_task;
 pub(crate) mod reactor;
 pub(crate) mod ready;
 pub(crate) mod report;
 pub(crate) mod trace;
+#[allow(unsafe_code)]
 pub(crate) mod waker;
 pub(crate) mod wheel;

@@ -10,10 +10,18 @@
 //! - the [`Header`]: atomics and the route back to the loop. It is the only
 //!   part any thread other than the loop's may touch, which is what makes
 //!   `Waker: Send + Sync` sound;
-//! - [`Local`]: the task's name and the waker of whoever awaits it, touched
-//!   only on the loop's thread;
+//! - [`Local`]: the task's name and the waker of whoever awaits it;
 //! - the stage: the future while it runs, then its output until the handle
-//!   takes it, touched only on the loop's thread.
+//!   takes it.
+//!
+//! The last two may hold `!Send` values and sit in `RefCell`s, which are
+//! `!Sync`. So the rule is: **they are touched only on the loop's thread.**
+//! That rule is a value, not a comment: every method that opens them takes a
+//! [`LoopThread`], a proof only the loop's own `!Send` owners can produce.
+//! Inside that thread the `RefCell`s turn a reentrancy mistake (borrowing
+//! the stage from inside the task's own poll) into a panic rather than
+//! undefined behaviour. This file and `waker.rs` are the only ones allowed
+//! `unsafe` code.
 //!
 //! Because the future may be `!Send`, it must also be *dropped* on the loop's
 //! thread even though the last reference to the block may be a waker dropped
@@ -23,17 +31,19 @@
 //! output waits to be taken). Both live on the loop's thread, and whichever of
 //! them lets go last empties the stage first.
 
-use std::cell::UnsafeCell;
+use std::cell::RefCell;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::ptr::{self, NonNull};
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering, fence};
 use std::task::{Context, Poll, Waker};
 
 use crate::error::{TaskError, panic_message};
 use crate::runtime::inbox::Inbox;
+use crate::runtime::loop_thread::LoopThread;
 
 /// The task is in the ready queue (or about to be pushed there); further
 /// wakes are no-ops until the loop pops it and clears the bit.
@@ -74,9 +84,9 @@ pub(crate) struct Header {
     pub(crate) key: usize,
 }
 
-/// Task data that only the loop's thread touches while the task lives. (The
-/// final `dealloc` may drop it on another thread, which is fine: it holds
-/// only a `String`, a `Waker` and a number, all `Send`.)
+/// Task data for the loop's thread alone, while the task lives. (The final
+/// `dealloc` may drop it on another thread, which is fine: it holds only a
+/// `String`, a `Waker` and a number, all `Send`.)
 pub(crate) struct Local {
     /// The task's name, as in asyncio's `Task.get_name()`.
     pub(crate) name: Option<String>,
@@ -98,7 +108,8 @@ enum Stage<F: Future> {
     Consumed,
 }
 
-/// The type-specific operations, one static table per future type.
+/// The type-specific operations, one static table per future type. Each
+/// takes a pointer to the header of a live `TaskBlock<F>` of its own `F`.
 struct Vtable {
     /// Polls the future once; `Ready(panicked)` once the stage holds the outcome.
     poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> Poll<bool>,
@@ -114,65 +125,40 @@ struct Vtable {
 
 /// The front of every task block, whatever the future type: `#[repr(C)]` so
 /// that `Local` sits at the same offset for every `F`, and so that a pointer
-/// to the header is also a pointer to the prefix and to the whole cell.
+/// to the header is also a pointer to the prefix and to the whole block.
 #[repr(C)]
 struct Prefix {
     /// Shared with other threads.
     header: Header,
-    /// Loop-thread only; see the module docs.
-    local: UnsafeCell<Local>,
+    /// Loop thread only (opened with a [`LoopThread`]).
+    local: RefCell<Local>,
 }
 
 /// The whole task block for future type `F`.
 #[repr(C)]
-struct Cell<F: Future> {
+struct TaskBlock<F: Future> {
     /// Header and local data, at offset zero.
     prefix: Prefix,
-    /// Loop-thread only; see the module docs.
-    stage: UnsafeCell<Stage<F>>,
+    /// Loop thread only (opened with a [`LoopThread`]).
+    stage: RefCell<Stage<F>>,
 }
 
 /// A counted reference to a task block. The runtime's internal handle: the
 /// task slab, the ready queue and the public handles each hold one.
 pub(crate) struct TaskRef {
-    /// Points at the `Header` (and so at the whole `Cell<F>`).
+    /// Points at the `Header` (and so at the whole `TaskBlock<F>`).
     ptr: NonNull<Header>,
 }
 
 // SAFETY: through a `TaskRef` other threads only reach the `Header`, whose
 // fields are atomics or `Send + Sync` themselves. The `!Send` parts (the
-// future, its output, `Local`) are reached only through the `unsafe fn`s
-// below, whose contract is "on the loop's thread".
+// future, its output, `Local`) are reached only through methods that take a
+// `LoopThread`, which cannot exist on another thread.
 unsafe impl Send for TaskRef {}
 // SAFETY: as above; `&TaskRef` gives no more access than `TaskRef`.
 unsafe impl Sync for TaskRef {}
 
 impl TaskRef {
-    /// Allocates a task block holding `future`, with one reference (the
-    /// returned one) and the given initial state bits.
-    pub(crate) fn new<F>(future: F, inbox: Arc<Inbox>, id: u64, key: usize, state: usize) -> Self
-    where
-        F: Future + 'static,
-    {
-        let cell = Box::new(Cell {
-            prefix: Prefix {
-                header: Header {
-                    state: AtomicUsize::new(state),
-                    refs: AtomicUsize::new(1),
-                    vtable: vtable::<F>(),
-                    inbox,
-                    id,
-                    key,
-                },
-                local: UnsafeCell::new(Local { name: None, join_waker: None, completed_seq: 0 }),
-            },
-            stage: UnsafeCell::new(Stage::Running(future)),
-        });
-        // This is the one heap allocation of a spawned task.
-        let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
-        TaskRef { ptr }
-    }
-
     /// Rebuilds a reference from a pointer whose count was already taken
     /// (the waker's `clone` and `drop` work in raw pointers).
     ///
@@ -180,7 +166,7 @@ impl TaskRef {
     /// `ptr` must be a task header pointer (with provenance over the whole
     /// block) whose reference count includes this new `TaskRef`.
     pub(crate) unsafe fn from_raw(ptr: *const Header) -> Self {
-        // SAFETY: the caller promises a live, counted header pointer.
+        // SAFETY: the caller promises a live, counted, so non-null, pointer.
         TaskRef { ptr: unsafe { NonNull::new_unchecked(ptr.cast_mut()) } }
     }
 
@@ -192,7 +178,8 @@ impl TaskRef {
     /// reference held by the caller for the duration of the call.
     pub(crate) unsafe fn clone_raw(ptr: *const Header) -> Self {
         // SAFETY: the caller holds a reference, so the header is alive.
-        unsafe { &*ptr }.refs.fetch_add(1, Ordering::Relaxed);
+        let header = unsafe { &*ptr };
+        header.refs.fetch_add(1, Ordering::Relaxed);
         // SAFETY: the count now includes the returned reference.
         unsafe { TaskRef::from_raw(ptr) }
     }
@@ -214,25 +201,47 @@ impl TaskRef {
         self.ptr == other.ptr
     }
 
-    /// The task's loop-thread data.
-    ///
-    /// # Safety
-    /// Call only on the loop's thread, and do not hold the reference across
-    /// anything that may call back into this task (polling, waking wakers).
-    #[allow(clippy::mut_from_ref)]
-    pub(crate) unsafe fn local(&self) -> &mut Local {
-        // SAFETY: `Prefix` is at offset zero of the block (`repr(C)`); the
-        // caller guarantees loop-thread, non-reentrant access.
-        unsafe { &mut *(*self.ptr.cast::<Prefix>().as_ptr()).local.get() }
+    /// The state bits, as last written by any thread.
+    fn state(&self) -> usize {
+        self.header().state.load(Ordering::Acquire)
+    }
+
+    /// True once the outcome is final ([`COMPLETE`]).
+    pub(crate) fn is_complete(&self) -> bool {
+        self.state() & COMPLETE != 0
+    }
+
+    /// True if the task completed by cancellation ([`CANCELLED`]).
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.state() & CANCELLED != 0
+    }
+
+    /// True if the task completed by panicking ([`PANICKED`]).
+    pub(crate) fn has_panicked(&self) -> bool {
+        self.state() & PANICKED != 0
+    }
+
+    /// Marks the outcome as handed off ([`DETACHED`]): a panic is no longer
+    /// reported as never retrieved.
+    pub(crate) fn detach(&self) {
+        self.header().state.fetch_or(DETACHED, Ordering::AcqRel);
+    }
+
+    /// The task's loop-thread data. Keep each borrow short and never hold one
+    /// across anything that may run foreign code (waking or dropping a
+    /// waker): that code could look at this task again, and the `RefCell`
+    /// would panic.
+    pub(crate) fn local(&self, _on: LoopThread) -> &RefCell<Local> {
+        // SAFETY: the block is alive while we hold a reference, and `Prefix`
+        // is at offset zero of it (`repr(C)`). The `RefCell` is `!Sync`; the
+        // `LoopThread` proves we are on the one thread that touches it.
+        let prefix = unsafe { self.ptr.cast::<Prefix>().as_ref() };
+        &prefix.local
     }
 
     /// The task's name: the one set, or `Task-<id>` as in asyncio.
-    ///
-    /// # Safety
-    /// Call only on the loop's thread.
-    pub(crate) unsafe fn name(&self) -> String {
-        // SAFETY: forwarded contract; the borrow ends within this call.
-        match unsafe { &self.local().name } {
+    pub(crate) fn name(&self, on: LoopThread) -> String {
+        match &self.local(on).borrow().name {
             Some(name) => name.clone(),
             None => format!("Task-{}", self.header().id),
         }
@@ -240,11 +249,10 @@ impl TaskRef {
 
     /// Polls the task's future once (catching panics). `Ready` means the
     /// outcome is now stored; its value is `true` if the future panicked.
-    ///
-    /// # Safety
-    /// Call only on the loop's thread, and never while the task is complete.
-    pub(crate) unsafe fn poll(&self, cx: &mut Context<'_>) -> Poll<bool> {
-        // SAFETY: forwarded contract.
+    /// A task already complete is not polled again (`Ready(false)`).
+    pub(crate) fn poll(&self, _on: LoopThread, cx: &mut Context<'_>) -> Poll<bool> {
+        // SAFETY: the vtable is this block's own, and `_on` proves we are on
+        // the loop's thread, the only one that opens the stage.
         unsafe { (self.header().vtable.poll)(self.ptr, cx) }
     }
 
@@ -252,30 +260,14 @@ impl TaskRef {
     /// turns an output the future has just returned into `Cancelled` (a
     /// task cancelled during its last step ends cancelled, as in asyncio);
     /// a panic stays a panic.
-    ///
-    /// # Safety
-    /// Call only on the loop's thread.
-    pub(crate) unsafe fn cancel(&self) {
-        // SAFETY: forwarded contract.
+    pub(crate) fn cancel(&self, _on: LoopThread) {
+        // SAFETY: as in `poll`.
         unsafe { (self.header().vtable.cancel)(self.ptr) }
     }
 
-    /// Moves the outcome (if still there) into `*out`.
-    ///
-    /// # Safety
-    /// Call only on the loop's thread; `out` must point to an
-    /// `Option<Result<T, TaskError>>` whose `T` is this task's output type.
-    pub(crate) unsafe fn take_output(&self, out: *mut ()) {
-        // SAFETY: forwarded contract.
-        unsafe { (self.header().vtable.take_output)(self.ptr, out) }
-    }
-
     /// Drops the outcome (if still there), returning its error, if any.
-    ///
-    /// # Safety
-    /// Call only on the loop's thread.
-    pub(crate) unsafe fn drop_output(&self) -> Option<TaskError> {
-        // SAFETY: forwarded contract.
+    pub(crate) fn drop_output(&self, _on: LoopThread) -> Option<TaskError> {
+        // SAFETY: as in `poll`.
         unsafe { (self.header().vtable.drop_output)(self.ptr) }
     }
 }
@@ -300,8 +292,77 @@ impl Drop for TaskRef {
         // so no `!Send` value is dropped here even if this is not the loop's
         // thread.
         fence(Ordering::Acquire);
-        // SAFETY: no references remain.
+        // SAFETY: no references remain, and the vtable is the block's own.
         unsafe { (self.header().vtable.dealloc)(self.ptr) }
+    }
+}
+
+/// A [`TaskRef`] that knows the task's output type: what a `Task<T>` holds,
+/// and the only way to take the output. It is made only by [`JoinRef::new`],
+/// where `T` is the future's own output type, which is what makes
+/// [`JoinRef::take_output`] safe.
+pub(crate) struct JoinRef<T> {
+    /// The task.
+    task: TaskRef,
+    /// The output type, without owning one.
+    _output: PhantomData<fn() -> T>,
+}
+
+impl<T> JoinRef<T> {
+    /// Allocates a task block holding `future`, with one reference (the
+    /// returned one) and the given initial state bits.
+    pub(crate) fn new<F>(future: F, inbox: Arc<Inbox>, id: u64, key: usize, state: usize) -> Self
+    where
+        F: Future<Output = T> + 'static,
+    {
+        let block = Box::new(TaskBlock {
+            prefix: Prefix {
+                header: Header {
+                    state: AtomicUsize::new(state),
+                    refs: AtomicUsize::new(1),
+                    vtable: vtable::<F>(),
+                    inbox,
+                    id,
+                    key,
+                },
+                local: RefCell::new(Local { name: None, join_waker: None, completed_seq: 0 }),
+            },
+            stage: RefCell::new(Stage::Running(future)),
+        });
+        // This is the one heap allocation of a spawned task.
+        let ptr = NonNull::from(Box::leak(block)).cast::<Header>();
+        JoinRef { task: TaskRef { ptr }, _output: PhantomData }
+    }
+
+    /// The untyped reference.
+    pub(crate) fn task(&self) -> &TaskRef {
+        &self.task
+    }
+
+    /// Moves the outcome out, if it is there: `None` while the task runs or
+    /// once the outcome was taken.
+    pub(crate) fn take_output(&self, _on: LoopThread) -> Option<Result<T, TaskError>> {
+        let mut outcome: Option<Result<T, TaskError>> = None;
+        let out = (&mut outcome as *mut Option<Result<T, TaskError>>).cast::<()>();
+        // SAFETY: `T` is the future's output type (see the type's docs), so
+        // `out` points where the vtable writes; `_on` as in `TaskRef::poll`.
+        unsafe { (self.task.header().vtable.take_output)(self.task.ptr, out) };
+        outcome
+    }
+
+    /// Gives up the claim on the output: the `Task` handle is going away. If
+    /// the task has already completed, its outcome is dropped here, on the
+    /// loop's thread; otherwise the loop drops it on completion. Returns the
+    /// message of a panic nobody retrieved, for the caller to report.
+    pub(crate) fn release(&self, on: LoopThread) -> Option<String> {
+        let state = self.task.header().state.fetch_and(!JOIN_INTEREST, Ordering::AcqRel);
+        if state & COMPLETE == 0 {
+            return None;
+        }
+        match self.task.drop_output(on) {
+            Some(TaskError::Panicked(message)) if state & DETACHED == 0 => Some(message),
+            _ => None,
+        }
     }
 }
 
@@ -319,35 +380,35 @@ fn vtable<F: Future + 'static>() -> &'static Vtable {
 /// The stage of the block `ptr` points at.
 ///
 /// # Safety
-/// `ptr` must be a live `Cell<F>`; the caller is on the loop's thread.
-unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a mut Stage<F> {
+/// `ptr` must be the header of a live `TaskBlock<F>`, and the caller on the
+/// loop's thread (the `RefCell` is `!Sync`).
+unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a RefCell<Stage<F>> {
     // SAFETY: see the function's contract.
-    unsafe { &mut *ptr.cast::<Cell<F>>().as_ref().stage.get() }
+    let block = unsafe { ptr.cast::<TaskBlock<F>>().as_ref() };
+    &block.stage
 }
 
-/// Replaces the stage in place, dropping the old value where it lies (a
-/// running future is pinned and must not be moved out to be dropped). A panic
-/// in that drop is caught: the task's outcome is already decided.
-///
-/// # Safety
-/// `stage` must be valid; loop thread only.
-unsafe fn replace_stage<F: Future>(stage: *mut Stage<F>, new: Stage<F>) {
-    // SAFETY: `stage` is valid; whether or not the drop unwinds, the value is
-    // considered dropped and is overwritten without being read again.
-    let _ = catch_unwind(AssertUnwindSafe(|| unsafe { ptr::drop_in_place(stage) }));
-    // SAFETY: the old value is gone; write the new one without dropping.
-    unsafe { ptr::write(stage, new) };
+/// Replaces the stage, dropping the old value where it lies (a running
+/// future is pinned and must not be moved out to be dropped). A panic in
+/// that drop is caught: the task's outcome is already decided, and the
+/// assignment stores `new` even if the old value's destructor unwinds.
+fn replace_stage<F: Future>(stage: &mut Stage<F>, new: Stage<F>) {
+    let _ = catch_unwind(AssertUnwindSafe(|| *stage = new));
 }
 
 /// `Vtable::poll` for `F`.
+///
+/// # Safety
+/// As [`stage`].
 unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> Poll<bool> {
-    // SAFETY: the executor calls this on the loop thread for a live task.
-    let stage = unsafe { stage::<F>(ptr) };
-    let Stage::Running(future) = stage else {
+    // SAFETY: forwarded contract.
+    let mut stage = unsafe { stage::<F>(ptr) }.borrow_mut();
+    let Stage::Running(future) = &mut *stage else {
         return Poll::Ready(false);
     };
     // SAFETY: the future lives inside the heap block, which does not move
-    // until it is freed, and it is dropped in place (`replace_stage`).
+    // until it is freed, and it is only ever dropped in place
+    // (`replace_stage`), so it stays pinned.
     let future = unsafe { Pin::new_unchecked(future) };
     // A panic must not unwind through the loop: catch it and make it the
     // task's outcome, which whoever awaits the task receives as an error.
@@ -357,27 +418,32 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> Poll<bo
         Err(payload) => Err(TaskError::Panicked(panic_message(&*payload))),
     };
     let panicked = outcome.is_err();
-    // SAFETY: loop thread; the stage pointer is valid.
-    unsafe { replace_stage::<F>(stage, Stage::Finished(outcome)) };
+    replace_stage(&mut stage, Stage::Finished(outcome));
     Poll::Ready(panicked)
 }
 
 /// `Vtable::cancel` for `F`.
+///
+/// # Safety
+/// As [`stage`].
 unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
-    // SAFETY: loop thread, live task.
-    let stage = unsafe { stage::<F>(ptr) };
-    if matches!(stage, Stage::Running(_) | Stage::Finished(Ok(_))) {
-        // SAFETY: as above.
-        unsafe { replace_stage::<F>(stage, Stage::Finished(Err(TaskError::Cancelled))) };
+    // SAFETY: forwarded contract.
+    let mut stage = unsafe { stage::<F>(ptr) }.borrow_mut();
+    if matches!(*stage, Stage::Running(_) | Stage::Finished(Ok(_))) {
+        replace_stage(&mut stage, Stage::Finished(Err(TaskError::Cancelled)));
     }
 }
 
 /// `Vtable::take_output` for `F`.
+///
+/// # Safety
+/// As [`stage`], and `out` must point to an `Option<Result<F::Output,
+/// TaskError>>`.
 unsafe fn take_output<F: Future>(ptr: NonNull<Header>, out: *mut ()) {
-    // SAFETY: loop thread, live task.
-    let stage = unsafe { stage::<F>(ptr) };
-    if let Stage::Finished(_) = stage {
-        let Stage::Finished(outcome) = std::mem::replace(stage, Stage::Consumed) else {
+    // SAFETY: forwarded contract.
+    let mut stage = unsafe { stage::<F>(ptr) }.borrow_mut();
+    if let Stage::Finished(_) = *stage {
+        let Stage::Finished(outcome) = std::mem::replace(&mut *stage, Stage::Consumed) else {
             unreachable!("checked just above");
         };
         // SAFETY: the caller passes an `Option<Result<F::Output, TaskError>>`.
@@ -386,30 +452,37 @@ unsafe fn take_output<F: Future>(ptr: NonNull<Header>, out: *mut ()) {
 }
 
 /// `Vtable::drop_output` for `F`.
+///
+/// # Safety
+/// As [`stage`].
 unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) -> Option<TaskError> {
-    // SAFETY: loop thread, live task.
-    let stage = unsafe { stage::<F>(ptr) };
-    let error = match stage {
+    // SAFETY: forwarded contract.
+    let mut stage = unsafe { stage::<F>(ptr) }.borrow_mut();
+    let error = match &*stage {
         Stage::Finished(Err(error)) => Some(error.clone()),
         _ => None,
     };
-    // SAFETY: as above. The output is dropped here, on the loop's thread.
-    unsafe { replace_stage::<F>(stage, Stage::Consumed) };
+    // The output is dropped here, on the loop's thread.
+    replace_stage(&mut stage, Stage::Consumed);
     error
 }
 
 /// `Vtable::dealloc` for `F`.
+///
+/// # Safety
+/// `ptr` must be the header of a `TaskBlock<F>` that no reference points at
+/// any more.
 unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
-    // SAFETY: the block came from `Box<Cell<F>>` in `TaskRef::new` and no
-    // reference remains, so nothing else reads it.
-    let mut cell = unsafe { Box::from_raw(ptr.cast::<Cell<F>>().as_ptr()) };
+    // SAFETY: the block came from `Box<TaskBlock<F>>` in `JoinRef::new` and
+    // no reference remains, so nothing else reads it.
+    let mut block = unsafe { Box::from_raw(ptr.cast::<TaskBlock<F>>().as_ptr()) };
     // By the rule in the module docs the stage is `Consumed` by now, so
     // dropping the block runs no code of `F`. If a bug ever broke that rule,
     // this may be the wrong thread for `F`'s destructor: leak the block
     // rather than run it here.
-    if !matches!(cell.stage.get_mut(), Stage::Consumed) {
-        std::mem::forget(cell);
+    if !matches!(block.stage.get_mut(), Stage::Consumed) {
+        std::mem::forget(block);
         return;
     }
-    drop(cell);
+    drop(block);
 }

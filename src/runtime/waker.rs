@@ -14,7 +14,7 @@ use std::mem::ManuallyDrop;
 use std::sync::atomic::Ordering;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
-use super::raw_task::{COMPLETE, Header, SCHEDULED, TaskRef};
+use super::raw_task::{CANCEL_REQUESTED, COMPLETE, Header, SCHEDULED, TaskRef};
 
 /// The four functions every task waker shares.
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
@@ -43,6 +43,19 @@ pub(crate) fn schedule(task: &TaskRef) {
         return;
     }
     header.inbox.schedule(task.clone());
+}
+
+/// Asks the loop to cancel the task: sets [`CANCEL_REQUESTED`] and queues
+/// the task so the loop sees the flag in its next iteration, even if nothing
+/// else would wake it (the loop then drops the future instead of polling
+/// it). Returns `false` if the task had already completed.
+pub(crate) fn request_cancel(task: &TaskRef) -> bool {
+    let state = task.header().state.fetch_or(CANCEL_REQUESTED, Ordering::AcqRel);
+    if state & COMPLETE != 0 {
+        return false;
+    }
+    schedule(task);
+    true
 }
 
 /// `RawWakerVTable::clone`: one more reference.

@@ -11,18 +11,18 @@
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::Weak;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Waker};
 
 use crate::error::TaskError;
 use crate::runtime::context;
 use crate::runtime::core::LoopCore;
-use crate::runtime::raw_task::{CANCEL_REQUESTED, CANCELLED, COMPLETE, DETACHED, JOIN_INTEREST, PANICKED, TaskRef};
-use crate::runtime::report::Report;
+use crate::runtime::loop_thread::LoopThread;
+use crate::runtime::raw_task::{JoinRef, TaskRef};
+use crate::runtime::report::{Report, default_handler};
+use crate::runtime::waker::request_cancel;
 
 /// A spawned task: await it for its outcome, or cancel it.
 ///
@@ -42,6 +42,11 @@ use crate::runtime::report::Report;
 /// the loop keeps running a task nobody refers to); the task's output is then
 /// dropped when it completes, and a panic nobody retrieved is reported.
 ///
+/// A task lives on its loop's thread, and so does its handle: `Task` is
+/// neither `Send` nor `Sync` (its output may hold an `Rc`). To hand work to
+/// another thread use [`to_thread`](crate::to_thread); to reach the loop
+/// from one, [`RemoteHandle`](crate::RemoteHandle).
+///
 /// [`wait_for`]: crate::wait_for
 /// [`timeout`]: crate::timeout()
 ///
@@ -52,20 +57,31 @@ use crate::runtime::report::Report;
 /// assert_eq!(task.await, Ok(42));
 /// # });
 /// ```
+///
+/// ```compile_fail
+/// fn send_elsewhere(task: corio::Task<u8>) {
+///     std::thread::spawn(move || drop(task)); // error: `Task` is not `Send`
+/// }
+/// ```
 pub struct Task<T> {
-    /// The task, with [`JOIN_INTEREST`] set on our behalf.
-    raw: TaskRef,
+    /// The task, with its join interest held on our behalf.
+    join: JoinRef<T>,
     /// The loop, to report an unretrieved panic if we drop the outcome.
     core: Weak<LoopCore>,
-    /// `T` is produced on the loop's thread and read here, so the handle
-    /// stays on that thread: it is `!Send` and `!Sync`.
-    _marker: PhantomData<*const T>,
+    /// Proof that we are on the task's loop thread, where `T` is produced
+    /// and read; it also makes the handle `!Send` and `!Sync`.
+    thread: LoopThread,
 }
 
 impl<T> Task<T> {
-    /// Wraps a freshly spawned task whose state has [`JOIN_INTEREST`] set.
-    pub(crate) fn new(raw: TaskRef, core: Weak<LoopCore>) -> Self {
-        Task { raw, core, _marker: PhantomData }
+    /// Wraps a freshly spawned task, on its loop's thread.
+    pub(crate) fn new(join: JoinRef<T>, core: Weak<LoopCore>, thread: LoopThread) -> Self {
+        Task { join, core, thread }
+    }
+
+    /// The untyped reference to the task.
+    fn raw(&self) -> &TaskRef {
+        self.join.task()
     }
 
     /// Requests cancellation, as asyncio's `Task.cancel()`: the task's
@@ -148,7 +164,7 @@ impl<T> Task<T> {
     /// # });
     /// ```
     pub fn id(&self) -> u64 {
-        self.raw.header().id
+        self.raw().header().id
     }
 
     /// An untyped handle to the same task (for lists of tasks of mixed
@@ -162,7 +178,7 @@ impl<T> Task<T> {
     /// # });
     /// ```
     pub fn handle(&self) -> TaskHandle {
-        TaskHandle::new(self.raw.clone())
+        TaskHandle::new(self.raw().clone(), self.thread)
     }
 
     /// Takes the outcome without waiting: `None` if the task is still
@@ -180,11 +196,7 @@ impl<T> Task<T> {
         if !self.done() {
             return None;
         }
-        let mut outcome: Option<Result<T, TaskError>> = None;
-        // SAFETY: a `Task` lives on the loop's thread (it is `!Send`), and
-        // `outcome` has this task's output type.
-        unsafe { self.raw.take_output((&mut outcome as *mut Option<Result<T, TaskError>>).cast()) };
-        outcome
+        self.join.take_output(self.thread)
     }
 
     /// Ready once the task is complete; otherwise leaves `cx`'s waker to be
@@ -207,9 +219,9 @@ impl<T> Task<T> {
     /// task's local data alive: both may run a foreign waker's code, which
     /// could look at this task again.
     fn register_waiter(&self, waker: &Waker) {
-        // SAFETY (all three blocks): loop thread (`Task` is `!Send`), and
-        // each borrow of `Local` ends within its statement.
-        let current = unsafe { self.raw.local() }.join_waker.as_ref().is_some_and(|stored| stored.will_wake(waker));
+        // Each borrow of `Local` ends within its statement.
+        let local = self.raw().local(self.thread);
+        let current = local.borrow().join_waker.as_ref().is_some_and(|stored| stored.will_wake(waker));
         if current {
             return;
         }
@@ -217,23 +229,21 @@ impl<T> Task<T> {
         // poll, that it runs on this task's loop.
         if let Some(running) = context::try_current() {
             assert!(
-                Arc::ptr_eq(&running.inbox, &self.raw.header().inbox),
+                Arc::ptr_eq(&running.inbox, &self.raw().header().inbox),
                 "awaited {} on a loop other than the one it was created on",
                 self.name()
             );
         }
         let new = waker.clone();
-        // SAFETY: as above.
-        let old = unsafe { self.raw.local() }.join_waker.replace(new);
+        let old = local.borrow_mut().join_waker.replace(new);
         drop(old);
     }
 
     /// Forgets the waker left by `poll_done`, so a waiter that gave up is
     /// not woken for nothing later.
     pub(crate) fn clear_waiter(&self) {
-        // SAFETY: loop thread (`Task` is `!Send`); the borrow ends with the
-        // statement, before the old waker is dropped.
-        let old = unsafe { self.raw.local() }.join_waker.take();
+        // The borrow ends with the statement, before the old waker is dropped.
+        let old = self.raw().local(self.thread).borrow_mut().join_waker.take();
         drop(old);
     }
 
@@ -257,24 +267,23 @@ impl<T> Task<T> {
     /// task's failure and leaves this one running (asyncio's gather).
     pub(crate) fn detach_quietly(self) {
         self.clear_waiter();
-        self.raw.header().state.fetch_or(DETACHED, Ordering::AcqRel);
+        self.raw().detach();
     }
 
     /// True if the task completed by panicking.
     pub(crate) fn panicked(&self) -> bool {
-        self.raw.header().state.load(Ordering::Acquire) & PANICKED != 0
+        self.raw().has_panicked()
     }
 
     /// The task's place in its loop's completion order (`None` if running).
     pub(crate) fn completion_order(&self) -> Option<u64> {
-        // SAFETY: loop thread (`Task` is `!Send`).
-        let seq = unsafe { self.raw.local() }.completed_seq;
+        let seq = self.raw().local(self.thread).borrow().completed_seq;
         (seq != 0).then_some(seq)
     }
 
     /// A borrowed untyped view, for sharing the method bodies.
     fn handle_ref(&self) -> TaskHandleRef<'_> {
-        TaskHandleRef(&self.raw)
+        TaskHandleRef(self.raw(), self.thread)
     }
 }
 
@@ -348,20 +357,11 @@ impl<T> Drop for Task<T> {
         // looked at is reported, as asyncio reports "exception was never
         // retrieved". If it is still running, the loop drops the output when
         // it completes instead.
-        let state = self.raw.header().state.fetch_and(!JOIN_INTEREST, Ordering::AcqRel);
-        if state & COMPLETE == 0 {
-            return;
-        }
-        // SAFETY: loop thread (`Task` is `!Send`).
-        let error = unsafe { self.raw.drop_output() };
-        if let Some(TaskError::Panicked(message)) = error
-            && state & DETACHED == 0
-        {
-            let report = Report::NeverRetrieved { task: self.name(), message };
-            match self.core.upgrade() {
-                Some(core) => core.report(report),
-                None => crate::runtime::report::default_handler(&report),
-            }
+        let Some(message) = self.join.release(self.thread) else { return };
+        let report = Report::NeverRetrieved { task: self.name(), message };
+        match self.core.upgrade() {
+            Some(core) => core.report(report),
+            None => default_handler(&report),
         }
     }
 }
@@ -387,14 +387,20 @@ impl<T> fmt::Debug for Task<T> {
 pub struct TaskHandle {
     /// The task (without join interest).
     raw: TaskRef,
-    /// Loop-thread only, like the task's name it reads.
-    _marker: PhantomData<*const ()>,
+    /// Proof that we are on the task's loop thread, where its name lives;
+    /// it also makes the handle `!Send` and `!Sync`.
+    thread: LoopThread,
 }
 
 impl TaskHandle {
-    /// Wraps a reference to a task.
-    pub(crate) fn new(raw: TaskRef) -> Self {
-        TaskHandle { raw, _marker: PhantomData }
+    /// Wraps a reference to a task of a loop running on this thread.
+    pub(crate) fn new(raw: TaskRef, thread: LoopThread) -> Self {
+        TaskHandle { raw, thread }
+    }
+
+    /// A borrowed view, for sharing the method bodies with [`Task`].
+    fn handle_ref(&self) -> TaskHandleRef<'_> {
+        TaskHandleRef(&self.raw, self.thread)
     }
 
     /// See [`Task::cancel`].
@@ -406,7 +412,7 @@ impl TaskHandle {
     /// # });
     /// ```
     pub fn cancel(&self) -> bool {
-        TaskHandleRef(&self.raw).cancel()
+        self.handle_ref().cancel()
     }
 
     /// See [`Task::done`].
@@ -417,7 +423,7 @@ impl TaskHandle {
     /// # });
     /// ```
     pub fn done(&self) -> bool {
-        TaskHandleRef(&self.raw).done()
+        self.handle_ref().done()
     }
 
     /// See [`Task::cancelled`].
@@ -428,7 +434,7 @@ impl TaskHandle {
     /// # });
     /// ```
     pub fn cancelled(&self) -> bool {
-        TaskHandleRef(&self.raw).cancelled()
+        self.handle_ref().cancelled()
     }
 
     /// See [`Task::name`].
@@ -439,7 +445,7 @@ impl TaskHandle {
     /// # });
     /// ```
     pub fn name(&self) -> String {
-        TaskHandleRef(&self.raw).name()
+        self.handle_ref().name()
     }
 
     /// See [`Task::set_name`].
@@ -450,7 +456,7 @@ impl TaskHandle {
     /// # });
     /// ```
     pub fn set_name(&self, name: impl Into<String>) {
-        TaskHandleRef(&self.raw).set_name(name)
+        self.handle_ref().set_name(name)
     }
 
     /// See [`Task::id`].
@@ -476,47 +482,37 @@ impl Eq for TaskHandle {}
 
 impl fmt::Debug for TaskHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        TaskHandleRef(&self.raw).fmt_debug("TaskHandle", f)
+        self.handle_ref().fmt_debug("TaskHandle", f)
     }
 }
 
 /// The method bodies shared by [`Task`] and [`TaskHandle`].
-struct TaskHandleRef<'a>(&'a TaskRef);
+struct TaskHandleRef<'a>(&'a TaskRef, LoopThread);
 
 impl TaskHandleRef<'_> {
-    /// Sets [`CANCEL_REQUESTED`] and wakes the task so the loop sees it.
+    /// Asks the loop to cancel the task (`waker::request_cancel`).
     fn cancel(&self) -> bool {
-        let header = self.0.header();
-        let state = header.state.fetch_or(CANCEL_REQUESTED, Ordering::AcqRel);
-        if state & COMPLETE != 0 {
-            return false;
-        }
-        // The loop checks the flag when it pops the task: schedule it so that
-        // happens in the next iteration even if nothing else would wake it.
-        crate::runtime::waker::schedule(self.0);
-        true
+        request_cancel(self.0)
     }
 
-    /// Reads [`COMPLETE`].
+    /// True once the task's outcome is final.
     fn done(&self) -> bool {
-        self.0.header().state.load(Ordering::Acquire) & COMPLETE != 0
+        self.0.is_complete()
     }
 
-    /// Reads [`CANCELLED`].
+    /// True if it ended by cancellation.
     fn cancelled(&self) -> bool {
-        self.0.header().state.load(Ordering::Acquire) & CANCELLED != 0
+        self.0.is_cancelled()
     }
 
     /// The set name or `Task-<id>`.
     fn name(&self) -> String {
-        // SAFETY: handles live on the loop's thread (they are `!Send`).
-        unsafe { self.0.name() }
+        self.0.name(self.1)
     }
 
     /// Stores a new name.
     fn set_name(&self, name: impl Into<String>) {
-        // SAFETY: as in `name`.
-        unsafe { self.0.local() }.name = Some(name.into());
+        self.0.local(self.1).borrow_mut().name = Some(name.into());
     }
 
     /// `Task { id, name, done }`.

@@ -1,10 +1,20 @@
 //! The free functions that reach the running loop's tasks: [`create_task`],
 //! [`ensure_future`], [`current_task`] and [`all_tasks`].
 
-use std::future::IntoFuture;
+use std::future::{Future, IntoFuture};
 
 use super::{Task, TaskHandle};
 use crate::runtime::context;
+use crate::runtime::core::LoopCore;
+
+/// Spawns `future` on `core` and wraps it in the handle users hold: the one
+/// place a [`Task`] is made.
+pub(crate) fn spawn_on<F>(core: &LoopCore, future: F, name: Option<String>) -> Task<F::Output>
+where
+    F: Future + 'static,
+{
+    Task::new(core.spawn(future, name), core.weak(), core.thread())
+}
 
 /// Spawns `future` as a task on the running loop, asyncio's
 /// `asyncio.create_task`. The task is queued behind everything already
@@ -24,7 +34,7 @@ pub fn create_task<F>(future: F) -> Task<F::Output>
 where
     F: IntoFuture<IntoFuture: 'static>,
 {
-    context::current().spawn(future.into_future(), None)
+    spawn_on(&context::current(), future.into_future(), None)
 }
 
 /// [`create_task`] with a name, asyncio's `create_task(coro, name=...)`.
@@ -42,7 +52,7 @@ pub fn create_named_task<F>(name: impl Into<String>, future: F) -> Task<F::Outpu
 where
     F: IntoFuture<IntoFuture: 'static>,
 {
-    context::current().spawn(future.into_future(), Some(name.into()))
+    spawn_on(&context::current(), future.into_future(), Some(name.into()))
 }
 
 /// asyncio's older spelling of [`create_task`]: wraps a future in a task
@@ -75,7 +85,8 @@ where
 /// # });
 /// ```
 pub fn current_task() -> Option<TaskHandle> {
-    context::try_current()?.current_task()
+    let core = context::try_current()?;
+    core.current_task().map(|task| TaskHandle::new(task, core.thread()))
 }
 
 /// Every task of the running loop not yet complete, asyncio's
@@ -88,5 +99,6 @@ pub fn current_task() -> Option<TaskHandle> {
 /// # });
 /// ```
 pub fn all_tasks() -> Vec<TaskHandle> {
-    context::try_current().map(|core| core.all_tasks()).unwrap_or_default()
+    let Some(core) = context::try_current() else { return Vec::new() };
+    core.all_tasks().into_iter().map(|task| TaskHandle::new(task, core.thread())).collect()
 }
