@@ -1,21 +1,25 @@
 //! The event loop's engine: the ready queue, the task slab, the timer wheel,
 //! the reactor, and [`LoopCore::run_once`], one iteration of the loop.
 //!
-//! `run_once` follows asyncio's `BaseEventLoop._run_once`, phase by phase:
+//! `run_once` follows asyncio's `BaseEventLoop._run_once`, one method per
+//! phase:
 //!
-//! 1. **Timeout.** Zero if anything is ready; otherwise until the next timer
-//!    (or forever if there is none).
-//! 2. **Poll I/O.** Block in `epoll_wait` for at most that long; the reactor
-//!    wakes the tasks whose sockets became ready, and wakes that arrived from
-//!    other threads are drained into the ready queue.
-//! 3. **Timers.** Every timer now due moves to the ready queue.
-//! 4. **Run.** Exactly the entries that were ready when this phase began run,
-//!    in FIFO order. Anything queued while they run waits for the next
-//!    iteration, after another I/O poll, so a task that keeps waking itself
-//!    cannot starve I/O or timers.
+//! 1. **Timeout** (`plan_wait`). Zero if anything is ready; otherwise until
+//!    the next timer (or forever if there is none). The decision is the pure
+//!    function in `io_wait.rs`, tested as a table.
+//! 2. **Poll I/O** (`poll_io`). Block in `epoll_wait` for at most that long;
+//!    the reactor wakes the tasks whose sockets became ready, and wakes that
+//!    arrived from other threads are drained into the ready queue.
+//! 3. **Timers** (`fire_timers`). Every timer now due moves to the ready
+//!    queue.
+//! 4. **Run** (`run_ready`). Exactly the entries that were ready when this
+//!    phase began run, in FIFO order. Anything queued while they run waits
+//!    for the next iteration, after another I/O poll, so a task that keeps
+//!    waking itself cannot starve I/O or timers.
 //!
 //! On a virtual clock, phase 2 never blocks when a timer is pending: if
-//! nothing at all is ready, the clock jumps straight to the next timer.
+//! nothing at all is ready, phase 3 jumps the clock straight to the next
+//! timer.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -34,6 +38,7 @@ use crate::error::{TaskError, panic_message};
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::clock::Clock;
 use crate::runtime::inbox::{Inbox, Incoming};
+use crate::runtime::io_wait::{IoWait, LoopFacts, io_wait};
 use crate::runtime::loop_thread::LoopThread;
 use crate::runtime::raw_task::{
     CANCEL_REQUESTED, CANCELLED, COMPLETE, DETACHED, JOIN_INTEREST, JoinRef, PANICKED, SCHEDULED, TaskRef,
@@ -47,9 +52,6 @@ use crate::runtime::wheel::{TimerKey, TimerWheel};
 
 /// The loop's exception handler (see `report.rs`).
 pub(crate) type ExceptionHandler = Rc<dyn Fn(&Report)>;
-
-/// On a virtual clock, how long one real wait for blocking-pool results lasts.
-const VIRTUAL_BLOCKING_POLL: Duration = Duration::from_millis(1);
 
 /// How a loop is set up; filled in by [`Builder`](crate::Builder).
 pub(crate) struct Config {
@@ -254,27 +256,31 @@ impl LoopCore {
 
     /// One iteration of the loop; see the module docs for the four phases.
     pub(crate) fn run_once(&self) {
-        // Phase 1: how long may we block? Not at all if work is queued or a
-        // stop was requested; otherwise until the next timer is due.
-        let work_queued = !self.ready.is_empty() || self.stopping.get();
-        let next_timer = self.timers.borrow().next_expiration();
-        let blocking_busy = self.blocking.in_flight() > 0;
-        // A virtual clock never waits in real time for a timer: it polls I/O
-        // without blocking and, if that brings nothing, jumps to the timer.
-        // While blocking-pool jobs run it cannot jump (their results arrive
-        // in real time), so it polls for them in short real waits instead.
-        let jump = self.clock.is_virtual() && !work_queued && !blocking_busy && next_timer.is_some();
-        let mut timeout = if work_queued || jump {
-            Some(Duration::ZERO)
-        } else if self.clock.is_virtual() {
-            blocking_busy.then_some(VIRTUAL_BLOCKING_POLL)
-        } else {
-            next_timer.map(|tick| self.clock.until_tick(tick))
-        };
+        let wait = self.plan_wait();
+        self.poll_io(wait);
+        self.fire_timers(wait);
+        self.run_ready();
+        self.iteration.set(self.iteration.get() + 1);
+    }
 
-        // Phase 2: poll I/O. `park` tells other threads to write to the
-        // eventfd if they wake a task while we block; if some already did,
-        // do not block at all.
+    /// Phase 1: how long may we block? Not at all if work is queued or a
+    /// stop was requested; otherwise until the next timer is due (a virtual
+    /// clock jumps to it instead). The rules are `io_wait.rs`'s table.
+    fn plan_wait(&self) -> IoWait {
+        io_wait(LoopFacts {
+            work_queued: !self.ready.is_empty() || self.stopping.get(),
+            next_timer: self.timers.borrow().next_expiration(),
+            blocking_in_flight: self.blocking.in_flight() > 0,
+            virtual_clock: self.clock.is_virtual(),
+        })
+    }
+
+    /// Phase 2: poll I/O, waking the tasks of ready sockets, then move what
+    /// arrived from other threads onto the ready queue.
+    fn poll_io(&self, wait: IoWait) {
+        let mut timeout = wait.timeout(|tick| self.clock.until_tick(tick));
+        // `park` tells other threads to write to the eventfd if they wake a
+        // task while we block; if some already did, do not block at all.
         if self.inbox.park() {
             timeout = Some(Duration::ZERO);
         }
@@ -285,13 +291,13 @@ impl LoopCore {
                 writable: readiness.writable,
             });
         });
-        let remote = self.inbox.unpark();
+        let arrivals = self.inbox.unpark();
         if let Err(error) = polled {
             // epoll_wait only fails on a broken selector (EBADF, EINVAL);
             // asyncio lets that OSError escape the loop too.
             panic!("the reactor's poll failed: {error}");
         }
-        for entry in remote {
+        for entry in arrivals {
             let runnable = match entry {
                 Incoming::Task(task) => {
                     self.record(|| TraceKind::Wake { task: task.header().id, remote: true });
@@ -301,30 +307,35 @@ impl LoopCore {
             };
             self.ready.push(runnable);
         }
+    }
 
-        // Phase 3: timers. On a virtual clock with nothing to do, jump from
-        // one timer to the next (cascades in the wheel may need several
-        // jumps) until something is due.
-        if jump {
+    /// Phase 3: move every timer now due to the ready queue. On a virtual
+    /// clock with nothing to do, first jump from one timer to the next
+    /// (cascades in the wheel may need several jumps) until something is due.
+    fn fire_timers(&self, wait: IoWait) {
+        if wait == IoWait::JumpToTimer {
             while self.ready.is_empty() {
                 let Some(tick) = self.timers.borrow().next_expiration() else { break };
                 self.clock.advance_to_tick(tick);
-                self.fire_timers(tick);
+                self.fire_timers_due_by(tick);
             }
         }
-        self.fire_timers(self.clock.now_tick());
+        self.fire_timers_due_by(self.clock.now_tick());
+    }
 
-        // Phase 4: run what was ready when this phase began, and no more.
+    /// Phase 4: run what was ready when this phase began, and no more: what
+    /// those entries queue waits for the next iteration, after another I/O
+    /// poll, so a task that keeps waking itself cannot starve I/O or timers.
+    fn run_ready(&self) {
         let ntodo = self.ready.len();
         for _ in 0..ntodo {
             let Some(runnable) = self.ready.pop() else { break };
             self.run(runnable);
         }
-        self.iteration.set(self.iteration.get() + 1);
     }
 
     /// Moves every timer due by `now_tick` to the ready queue.
-    fn fire_timers(&self, now_tick: u64) {
+    fn fire_timers_due_by(&self, now_tick: u64) {
         let mut timers = self.timers.borrow_mut();
         timers.advance(now_tick, |entry| {
             self.record(|| TraceKind::TimerFired);

@@ -14,6 +14,7 @@ pub(crate) mod clock;
 pub(crate) mod context;
 pub(crate) mod core;
 pub(crate) mod inbox;
+pub(crate) mod io_wait;
 pub(crate) mod loop_thread;
 #[allow(unsafe_code)]
 pub(crate) mod raw_task;
