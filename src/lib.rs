@@ -63,6 +63,7 @@ pub mod net;
 mod runtime;
 pub mod sync;
 mod task;
+pub mod testing;
 mod time;
 
 pub use combine::as_completed::{AsCompleted, as_completed};

@@ -14,13 +14,14 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::{DropGuard, Log, collect_reports, virtual_loop};
+use common::{DropGuard, at_ms, by_iteration, collect_reports, virtual_loop};
+use corio::testing::EventLog;
 use corio::{EventLoop, Report, TaskError};
 
 #[test]
 fn a_task_cancelled_before_its_first_poll_never_runs() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     let (outcome, done, cancelled) = lp.run_until_complete(async move {
@@ -38,37 +39,37 @@ fn a_task_cancelled_before_its_first_poll_never_runs() {
 
     assert_eq!(outcome, Err(TaskError::Cancelled));
     assert!(done && cancelled);
-    assert_eq!(log.entries(), ["future dropped"]);
+    assert_eq!(log.labels(), ["future dropped"]);
 }
 
 #[test]
 fn cancelling_a_task_blocked_in_sleep_drops_its_future_at_the_next_iteration() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     let outcome = lp.run_until_complete(async move {
         let drop_log = main_log.clone();
         let body_log = main_log.clone();
         let mut task = corio::create_task(async move {
-            let _guard = DropGuard(move || drop_log.record("sleeper dropped"));
-            body_log.record("sleeper started");
+            let _guard = DropGuard(move || drop_log.push("sleeper dropped"));
+            body_log.push("sleeper started");
             corio::sleep(Duration::from_millis(100)).await;
-            body_log.record("sleeper woke");
+            body_log.push("sleeper woke");
         });
         corio::sleep(Duration::from_millis(10)).await;
-        main_log.record("cancel requested");
+        main_log.push("cancel requested");
         assert!(task.cancel());
         assert!(!task.done(), "cancel only requests; the future is dropped at the task's next step");
         let outcome = (&mut task).await;
-        main_log.record("awaiter resumed");
+        main_log.push("awaiter resumed");
         assert!(task.cancelled());
         outcome
     });
 
     assert_eq!(outcome, Err(TaskError::Cancelled));
     assert_eq!(
-        log.entries(),
+        by_iteration(&log),
         ["1: sleeper started", "3: cancel requested", "4: sleeper dropped", "5: awaiter resumed"]
     );
     // The 100 ms sleep went with the future: time never moved past 10 ms.
@@ -97,42 +98,42 @@ fn cancel_returns_false_once_a_task_has_finished() {
 #[test]
 fn dropping_a_task_handle_does_not_cancel_the_task() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     lp.run_until_complete(async move {
         let body_log = main_log.clone();
         drop(corio::create_task(async move {
             corio::sleep(Duration::from_millis(10)).await;
-            body_log.record("orphan finished");
+            body_log.push("orphan finished");
         }));
         corio::sleep(Duration::from_millis(20)).await;
-        main_log.record("main finished");
+        main_log.push("main finished");
     });
 
-    assert_eq!(log.entries(), ["3: orphan finished", "5: main finished"]);
+    assert_eq!(by_iteration(&log), ["3: orphan finished", "5: main finished"]);
 }
 
 #[test]
 fn a_task_can_cancel_itself_and_stops_at_its_next_await() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     let outcome = lp.run_until_complete(async move {
         let body_log = main_log.clone();
         let task = corio::create_task(async move {
-            body_log.record("before cancel");
+            body_log.push("before cancel");
             assert!(corio::current_task().expect("inside a task").cancel());
-            body_log.record("after cancel, before await");
+            body_log.push("after cancel, before await");
             corio::sleep(Duration::ZERO).await;
-            body_log.record("after await");
+            body_log.push("after await");
         });
         task.await
     });
 
     assert_eq!(outcome, Err(TaskError::Cancelled));
-    assert_eq!(log.entries(), ["1: before cancel", "1: after cancel, before await"]);
+    assert_eq!(by_iteration(&log), ["1: before cancel", "1: after cancel, before await"]);
 }
 
 #[test]
@@ -154,7 +155,7 @@ fn a_task_that_cancels_itself_and_returns_without_awaiting_ends_cancelled() {
 #[test]
 fn cancelling_a_task_that_awaits_a_gather_cancels_the_gathered_children() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     let outcome = lp.run_until_complete(async move {
@@ -162,14 +163,14 @@ fn cancelling_a_task_that_awaits_a_gather_cancels_the_gathered_children() {
             let drop_log = main_log.clone();
             let body_log = main_log.clone();
             async move {
-                let _guard = DropGuard(move || drop_log.record(&format!("{label} dropped")));
+                let _guard = DropGuard(move || drop_log.push(format!("{label} dropped")));
                 corio::sleep(Duration::from_secs(1)).await;
-                body_log.record(&format!("{label} finished"));
+                body_log.push(format!("{label} finished"));
             }
         });
         let parent = corio::create_task(corio::gather(children));
         corio::sleep(Duration::from_millis(10)).await;
-        main_log.record("cancel parent");
+        main_log.push("cancel parent");
         parent.cancel();
         let outcome = parent.await;
         // Dropping the parent's gather cancelled the children; give that
@@ -179,7 +180,7 @@ fn cancelling_a_task_that_awaits_a_gather_cancels_the_gathered_children() {
     });
 
     assert_eq!(outcome, Err(TaskError::Cancelled));
-    assert_eq!(log.entries(), ["3: cancel parent", "5: left dropped", "5: right dropped"]);
+    assert_eq!(by_iteration(&log), ["3: cancel parent", "5: left dropped", "5: right dropped"]);
 }
 
 #[test]
@@ -197,21 +198,21 @@ fn run_until_complete_leaves_other_tasks_running() {
 #[test]
 fn cancelling_a_task_while_its_loop_is_not_running_takes_effect_on_the_next_run() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let task = spawn_sleeper(&lp, &log, "sleeper");
     lp.run_until_complete(corio::sleep(Duration::from_millis(10)));
 
     assert!(task.cancel());
-    assert_eq!(log.entries(), Vec::<String>::new(), "nothing is dropped until the loop runs");
+    assert_eq!(log.labels(), Vec::<String>::new(), "nothing is dropped until the loop runs");
 
     assert_eq!(lp.run_until_complete(task), Err(TaskError::Cancelled));
-    assert_eq!(log.entries(), ["sleeper dropped"]);
+    assert_eq!(log.labels(), ["sleeper dropped"]);
     assert_eq!(lp.elapsed(), Duration::from_millis(10));
 }
 
 #[test]
 fn run_cancels_the_tasks_still_pending_when_the_main_future_returns() {
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
     let reports = Rc::new(RefCell::new(Vec::new()));
     let sink = reports.clone();
@@ -220,13 +221,13 @@ fn run_cancels_the_tasks_still_pending_when_the_main_future_returns() {
         corio::get_running_loop().set_exception_handler(move |report| sink.borrow_mut().push(report.clone()));
         for label in ["started", "unstarted"] {
             let drop_log = main_log.clone();
-            let guard = DropGuard(move || drop_log.push(&format!("{label} dropped")));
+            let guard = DropGuard(move || drop_log.push(format!("{label} dropped")));
             let body_log = main_log.clone();
             drop(corio::create_task(async move {
                 let _guard = guard;
-                body_log.push(&format!("{label} running"));
+                body_log.push(format!("{label} running"));
                 corio::sleep(Duration::from_secs(3600)).await;
-                body_log.push(&format!("{label} finished"));
+                body_log.push(format!("{label} finished"));
             }));
             if label == "started" {
                 // Let the first task reach its sleep; the second never runs.
@@ -237,7 +238,7 @@ fn run_cancels_the_tasks_still_pending_when_the_main_future_returns() {
     });
 
     assert_eq!(answer, 42);
-    let mut entries = log.entries();
+    let mut entries = log.labels();
     // Which of the two is dropped first is not specified.
     entries[1..].sort();
     assert_eq!(entries, ["started running", "started dropped", "unstarted dropped"]);
@@ -246,9 +247,9 @@ fn run_cancels_the_tasks_still_pending_when_the_main_future_returns() {
 
 /// Spawns, on `lp`, a task named `name` that sleeps for an hour, with a
 /// guard that logs "`name` dropped".
-fn spawn_sleeper(lp: &EventLoop, log: &Log, name: &'static str) -> corio::Task<()> {
+fn spawn_sleeper(lp: &EventLoop, log: &EventLog, name: &'static str) -> corio::Task<()> {
     let drop_log = log.clone();
-    let guard = DropGuard(move || drop_log.push(&format!("{name} dropped")));
+    let guard = DropGuard(move || drop_log.push(format!("{name} dropped")));
     lp.create_named_task(name, async move {
         let _guard = guard;
         corio::sleep(Duration::from_secs(3600)).await;
@@ -258,7 +259,7 @@ fn spawn_sleeper(lp: &EventLoop, log: &Log, name: &'static str) -> corio::Task<(
 #[test]
 fn closing_an_event_loop_reports_and_drops_each_pending_task() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let reports = collect_reports(&lp);
     let mut sleeping = spawn_sleeper(&lp, &log, "sleeping");
     lp.run_until_complete(corio::sleep(Duration::from_millis(10)));
@@ -272,7 +273,7 @@ fn closing_an_event_loop_reports_and_drops_each_pending_task() {
         reports,
         [Report::DestroyedPending { task: "sleeping".into() }, Report::DestroyedPending { task: "unstarted".into() }]
     );
-    let mut entries = log.entries();
+    let mut entries = log.labels();
     entries.sort();
     assert_eq!(entries, ["sleeping dropped", "unstarted dropped"]);
     assert!(sleeping.done() && sleeping.cancelled() && unstarted.cancelled());
@@ -284,7 +285,7 @@ fn closing_an_event_loop_reports_and_drops_each_pending_task() {
 #[test]
 fn dropping_an_event_loop_closes_it_and_reports_each_pending_task() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let reports = collect_reports(&lp);
     let handle = lp.handle();
     let task = spawn_sleeper(&lp, &log, "abandoned");
@@ -292,7 +293,7 @@ fn dropping_an_event_loop_closes_it_and_reports_each_pending_task() {
     drop(lp);
 
     assert_eq!(*reports.borrow(), [Report::DestroyedPending { task: "abandoned".into() }]);
-    assert_eq!(log.entries(), ["abandoned dropped"]);
+    assert_eq!(log.labels(), ["abandoned dropped"]);
     assert!(task.cancelled());
     assert!(handle.is_closed());
 }
@@ -311,20 +312,20 @@ fn closing_a_loop_with_no_pending_tasks_reports_nothing() {
 
 #[test]
 fn a_task_timed_out_through_a_mut_reference_survives_its_handle_being_dropped_later() {
-    let log = Log::default();
+    let log = EventLog::new();
     let task_log = log.clone();
     let lp = virtual_loop();
     lp.run_until_complete(async move {
         let mut task = corio::create_task(async move {
             corio::sleep(Duration::from_millis(50)).await;
-            task_log.stamp("task finished");
+            task_log.push("task finished");
         });
         assert!(corio::timeout(Duration::from_millis(10), &mut task).await.is_err());
         // Fire and forget from here on: dropping the handle must not cancel.
         drop(task);
         corio::sleep(Duration::from_millis(100)).await;
     });
-    assert_eq!(log.entries(), ["task finished at 50ms"]);
+    assert_eq!(at_ms(&log), ["task finished at 50ms"]);
 }
 
 #[test]

@@ -14,14 +14,15 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::{DropGuard, Log, outcomes_of, virtual_loop};
+use common::{DropGuard, at_ms, outcomes_of, virtual_loop};
+use corio::testing::EventLog;
 use corio::{ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, Task, TaskError, TimeoutError};
 
 /// A guard that stamps "`label` dropped" into `log` when dropped: moved into
 /// a future, it shows the moment the future is destroyed.
-fn stamp_when_dropped(log: &Log, label: &'static str) -> DropGuard<impl FnMut() + use<>> {
+fn stamp_when_dropped(log: &EventLog, label: &'static str) -> DropGuard<impl FnMut() + use<>> {
     let log = log.clone();
-    DropGuard(move || log.stamp(&format!("{label} dropped")))
+    DropGuard(move || log.push(format!("{label} dropped")))
 }
 
 /// How a [`child`] ends once its sleep is over.
@@ -36,11 +37,11 @@ enum Ending {
 }
 
 /// A task body: sleeps `ms` milliseconds of loop time, then ends as told.
-async fn child(log: Log, name: &'static str, ms: u64, ending: Ending) -> u64 {
+async fn child(log: EventLog, name: &'static str, ms: u64, ending: Ending) -> u64 {
     corio::sleep(Duration::from_millis(ms)).await;
     match ending {
         Ending::Return => {
-            log.stamp(&format!("{name} finished"));
+            log.push(format!("{name} finished"));
             ms
         }
         Ending::Panic => panic!("{name} failed"),
@@ -62,13 +63,13 @@ fn names<T>(tasks: &[Task<T>]) -> Vec<String> {
 #[test]
 fn gather_returns_results_in_argument_order_while_children_finish_in_time_order() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let children = [("a", 30), ("b", 10), ("c", 20)].map(|(name, ms)| child(log.clone(), name, ms, Ending::Return));
 
     let results = lp.run_until_complete(async move { corio::gather(children).await });
 
     assert_eq!(results, Ok(vec![30, 10, 20]));
-    assert_eq!(log.entries(), ["b finished at 10ms", "c finished at 20ms", "a finished at 30ms"]);
+    assert_eq!(at_ms(&log), ["b finished at 10ms", "c finished at 20ms", "a finished at 30ms"]);
     // Concurrent, not one after another: the longest sleep, not the sum.
     assert_eq!(lp.elapsed(), Duration::from_millis(30));
 }
@@ -76,7 +77,7 @@ fn gather_returns_results_in_argument_order_while_children_finish_in_time_order(
 #[test]
 fn gather_returns_the_first_panic_at_once_and_leaves_the_siblings_running() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     let outcome = lp.run_until_complete(async move {
@@ -85,14 +86,14 @@ fn gather_returns_the_first_panic_at_once_and_leaves_the_siblings_running() {
             child(main_log.clone(), "sibling", 30, Ending::Return),
         ];
         let outcome = corio::gather(children).await;
-        main_log.stamp("gather returned");
+        main_log.push("gather returned");
         // Give the sibling time to finish on its own.
         corio::sleep(Duration::from_millis(40)).await;
         outcome
     });
 
     assert_eq!(outcome, Err(TaskError::Panicked("doomed failed".into())));
-    assert_eq!(log.entries(), ["gather returned at 10ms", "sibling finished at 30ms"]);
+    assert_eq!(at_ms(&log), ["gather returned at 10ms", "sibling finished at 30ms"]);
 }
 
 /// Sleeps until `deadline`, first yielding one iteration if `late`, and
@@ -151,7 +152,7 @@ fn gather_returns_the_failure_that_happened_first_when_two_fail_in_one_iteration
 #[test]
 fn gather_returns_cancelled_when_a_child_is_cancelled() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let children =
         [child(log.clone(), "quitter", 10, Ending::CancelSelf), child(log.clone(), "worker", 20, Ending::Return)];
 
@@ -164,7 +165,7 @@ fn gather_returns_cancelled_when_a_child_is_cancelled() {
 #[test]
 fn gather_all_waits_for_every_child_and_returns_every_outcome_in_argument_order() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let children = [
         child(log.clone(), "slow", 40, Ending::Return),
         child(log.clone(), "doomed", 10, Ending::Panic),
@@ -175,7 +176,7 @@ fn gather_all_waits_for_every_child_and_returns_every_outcome_in_argument_order(
     let outcomes = lp.run_until_complete(async move { corio::gather_all(children).await });
 
     assert_eq!(outcomes, [Ok(40), Err(TaskError::Panicked("doomed failed".into())), Err(TaskError::Cancelled), Ok(5)]);
-    assert_eq!(log.entries(), ["quick finished at 5ms", "slow finished at 40ms"]);
+    assert_eq!(at_ms(&log), ["quick finished at 5ms", "slow finished at 40ms"]);
     assert_eq!(lp.elapsed(), Duration::from_millis(40));
 }
 
@@ -188,7 +189,7 @@ async fn explode() -> String {
 #[test]
 fn gather_macro_returns_a_tuple_of_mixed_types_in_argument_order() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
 
     let outcome = lp.run_until_complete(async move {
         corio::gather!(
@@ -209,7 +210,7 @@ fn gather_macro_returns_a_tuple_of_mixed_types_in_argument_order() {
 #[test]
 fn gather_macro_returns_the_first_panic() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
 
     let outcome = lp.run_until_complete(async move {
         corio::gather!(child(log.clone(), "late", 20, Ending::Return), explode()).await
@@ -222,7 +223,7 @@ fn gather_macro_returns_the_first_panic() {
 #[test]
 fn gather_all_macro_returns_every_outcome_of_mixed_types() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
 
     let (number, failure, text) = lp.run_until_complete(async move {
         corio::gather_all!(child(log.clone(), "number", 20, Ending::Return), explode(), async { 'x' }).await
@@ -237,7 +238,7 @@ fn gather_all_macro_returns_every_outcome_of_mixed_types() {
 #[test]
 fn dropping_an_unfinished_gather_cancels_its_running_children() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     lp.run_until_complete(async move {
@@ -247,19 +248,19 @@ fn dropping_an_unfinished_gather_cancels_its_running_children() {
             async move {
                 let _guard = guard;
                 corio::sleep(Duration::from_millis(100)).await;
-                log.stamp(&format!("{label} finished"));
+                log.push(format!("{label} finished"));
             }
         });
         // The timeout drops the gather, which must take its children along.
         let outcome = corio::timeout(Duration::from_millis(10), corio::gather(children)).await;
-        main_log.stamp(&format!("timeout returned {outcome:?}"));
+        main_log.push(format!("timeout returned {outcome:?}"));
         // Cancellation lands at the children's next step: one iteration.
         corio::sleep(Duration::ZERO).await;
-        main_log.stamp("main resumed");
+        main_log.push("main resumed");
     });
 
     assert_eq!(
-        log.entries(),
+        at_ms(&log),
         [
             "timeout returned Err(TimeoutError) at 10ms",
             "first dropped at 10ms",
@@ -272,7 +273,7 @@ fn dropping_an_unfinished_gather_cancels_its_running_children() {
 #[test]
 fn dropping_a_gather_before_awaiting_it_cancels_children_that_never_started() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     lp.run_until_complete(async move {
@@ -281,20 +282,20 @@ fn dropping_a_gather_before_awaiting_it_cancels_children_that_never_started() {
             let log = main_log.clone();
             async move {
                 let _guard = guard;
-                log.stamp(&format!("{label} started"));
+                log.push(format!("{label} started"));
             }
         });
         drop(corio::gather(children));
         corio::sleep(Duration::from_millis(1)).await;
     });
 
-    assert_eq!(log.entries(), ["first dropped at 0ms", "second dropped at 0ms"]);
+    assert_eq!(at_ms(&log), ["first dropped at 0ms", "second dropped at 0ms"]);
 }
 
 // ----- wait --------------------------------------------------------------
 
 /// Spawns named children on the running loop, one per `(name, ms, ending)`.
-fn spawn_children(log: &Log, specs: &[(&'static str, u64, Ending)]) -> Vec<Task<u64>> {
+fn spawn_children(log: &EventLog, specs: &[(&'static str, u64, Ending)]) -> Vec<Task<u64>> {
     specs
         .iter()
         .map(|&(name, ms, ending)| corio::create_named_task(name, child(log.clone(), name, ms, ending)))
@@ -304,7 +305,7 @@ fn spawn_children(log: &Log, specs: &[(&'static str, u64, Ending)]) -> Vec<Task<
 #[test]
 fn wait_first_completed_returns_when_one_task_is_done_and_leaves_the_rest_running() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     let (done, pending, results) = lp.run_until_complete(async move {
@@ -313,7 +314,7 @@ fn wait_first_completed_returns_when_one_task_is_done_and_leaves_the_rest_runnin
             &[("t30", 30, Ending::Return), ("t10", 10, Ending::Return), ("t20", 20, Ending::Return)],
         );
         let (done, pending) = corio::wait(tasks, FIRST_COMPLETED, None).await;
-        main_log.stamp("wait returned");
+        main_log.push("wait returned");
         (names(&done), names(&pending), outcomes_of(pending).await)
     });
 
@@ -321,7 +322,7 @@ fn wait_first_completed_returns_when_one_task_is_done_and_leaves_the_rest_runnin
     assert_eq!(pending, ["t30", "t20"]);
     assert_eq!(results, [Ok(30), Ok(20)]);
     assert_eq!(
-        log.entries(),
+        at_ms(&log),
         ["t10 finished at 10ms", "wait returned at 10ms", "t20 finished at 20ms", "t30 finished at 30ms"]
     );
 }
@@ -329,7 +330,7 @@ fn wait_first_completed_returns_when_one_task_is_done_and_leaves_the_rest_runnin
 #[test]
 fn wait_first_completed_counts_a_cancelled_task_as_completed() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     let (done, pending) = lp.run_until_complete(async move {
@@ -340,18 +341,18 @@ fn wait_first_completed_counts_a_cancelled_task_as_completed() {
             sleeper.cancel();
         });
         let (done, pending) = corio::wait(tasks, FIRST_COMPLETED, None).await;
-        main_log.stamp("wait returned");
+        main_log.push("wait returned");
         (names(&done), names(&pending))
     });
 
     assert_eq!((done, pending), (vec!["sleeper".to_owned()], vec!["worker".to_owned()]));
-    assert_eq!(log.entries(), ["wait returned at 5ms"]);
+    assert_eq!(at_ms(&log), ["wait returned at 5ms"]);
 }
 
 #[test]
 fn wait_first_exception_returns_as_soon_as_a_task_panics() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     let (done, pending, outcomes) = lp.run_until_complete(async move {
@@ -360,20 +361,20 @@ fn wait_first_exception_returns_as_soon_as_a_task_panics() {
             &[("ok10", 10, Ending::Return), ("boom20", 20, Ending::Panic), ("ok30", 30, Ending::Return)],
         );
         let (done, pending) = corio::wait(tasks, FIRST_EXCEPTION, None).await;
-        main_log.stamp("wait returned");
+        main_log.push("wait returned");
         (names(&done), names(&pending), outcomes_of(done).await)
     });
 
     assert_eq!(done, ["ok10", "boom20"]);
     assert_eq!(pending, ["ok30"]);
     assert_eq!(outcomes, [Ok(10), Err(TaskError::Panicked("boom20 failed".into()))]);
-    assert_eq!(log.entries(), ["ok10 finished at 10ms", "wait returned at 20ms"]);
+    assert_eq!(at_ms(&log), ["ok10 finished at 10ms", "wait returned at 20ms"]);
 }
 
 #[test]
 fn wait_first_exception_does_not_count_a_cancelled_task_as_an_exception() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     let (done, pending, cancelled) = lp.run_until_complete(async move {
@@ -386,20 +387,20 @@ fn wait_first_exception_does_not_count_a_cancelled_task_as_an_exception() {
             victim.cancel();
         });
         let (done, pending) = corio::wait(tasks, FIRST_EXCEPTION, None).await;
-        main_log.stamp("wait returned");
+        main_log.push("wait returned");
         (names(&done), names(&pending), done[1].cancelled())
     });
 
     assert_eq!(done, ["ok10", "victim", "ok30"]);
     assert!(pending.is_empty());
     assert!(cancelled);
-    assert_eq!(log.entries(), ["ok10 finished at 10ms", "ok30 finished at 30ms", "wait returned at 30ms"]);
+    assert_eq!(at_ms(&log), ["ok10 finished at 10ms", "ok30 finished at 30ms", "wait returned at 30ms"]);
 }
 
 #[test]
 fn wait_all_completed_returns_every_task_done_in_argument_order() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     let (done, pending) = lp.run_until_complete(async move {
@@ -408,20 +409,20 @@ fn wait_all_completed_returns_every_task_done_in_argument_order() {
             &[("t20", 20, Ending::Return), ("boom5", 5, Ending::Panic), ("t10", 10, Ending::Return)],
         );
         let (done, pending) = corio::wait(tasks, ALL_COMPLETED, None).await;
-        main_log.stamp("wait returned");
+        main_log.push("wait returned");
         assert!(done.iter().all(Task::done));
         (names(&done), names(&pending))
     });
 
     assert_eq!(done, ["t20", "boom5", "t10"]);
     assert!(pending.is_empty());
-    assert_eq!(log.entries(), ["t10 finished at 10ms", "t20 finished at 20ms", "wait returned at 20ms"]);
+    assert_eq!(at_ms(&log), ["t10 finished at 10ms", "t20 finished at 20ms", "wait returned at 20ms"]);
 }
 
 #[test]
 fn wait_with_a_timeout_returns_at_exactly_the_timeout_and_leaves_pending_tasks_running() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     let (done, pending, late_results) = lp.run_until_complete(async move {
@@ -430,7 +431,7 @@ fn wait_with_a_timeout_returns_at_exactly_the_timeout_and_leaves_pending_tasks_r
             &[("t10", 10, Ending::Return), ("t50", 50, Ending::Return), ("t30", 30, Ending::Return)],
         );
         let (done, pending) = corio::wait(tasks, ALL_COMPLETED, Some(Duration::from_millis(20))).await;
-        main_log.stamp("wait returned");
+        main_log.push("wait returned");
         assert!(pending.iter().all(|task| !task.done()));
         (names(&done), names(&pending), outcomes_of(pending).await)
     });
@@ -439,7 +440,7 @@ fn wait_with_a_timeout_returns_at_exactly_the_timeout_and_leaves_pending_tasks_r
     assert_eq!(pending, ["t50", "t30"]);
     assert_eq!(late_results, [Ok(50), Ok(30)]);
     assert_eq!(
-        log.entries(),
+        at_ms(&log),
         ["t10 finished at 10ms", "wait returned at 20ms", "t30 finished at 30ms", "t50 finished at 50ms"]
     );
 }
@@ -447,37 +448,37 @@ fn wait_with_a_timeout_returns_at_exactly_the_timeout_and_leaves_pending_tasks_r
 #[test]
 fn wait_with_a_timeout_that_expires_before_any_completion_returns_nothing_done() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     let (done, pending) = lp.run_until_complete(async move {
         let tasks = spawn_children(&main_log, &[("t10", 10, Ending::Return), ("t20", 20, Ending::Return)]);
         let (done, pending) = corio::wait(tasks, FIRST_COMPLETED, Some(Duration::from_millis(5))).await;
-        main_log.stamp("wait returned");
+        main_log.push("wait returned");
         (names(&done), names(&pending))
     });
 
     assert!(done.is_empty());
     assert_eq!(pending, ["t10", "t20"]);
-    assert_eq!(log.entries(), ["wait returned at 5ms"]);
+    assert_eq!(at_ms(&log), ["wait returned at 5ms"]);
 }
 
 #[test]
 fn wait_with_a_timeout_returns_early_when_its_condition_holds() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     let (done, pending) = lp.run_until_complete(async move {
         let tasks = spawn_children(&main_log, &[("t10", 10, Ending::Return), ("t20", 20, Ending::Return)]);
         let (done, pending) = corio::wait(tasks, ALL_COMPLETED, Some(Duration::from_secs(3600))).await;
-        main_log.stamp("wait returned");
+        main_log.push("wait returned");
         (names(&done), names(&pending))
     });
 
     assert_eq!(done, ["t10", "t20"]);
     assert!(pending.is_empty());
-    assert_eq!(log.entries(), ["t10 finished at 10ms", "t20 finished at 20ms", "wait returned at 20ms"]);
+    assert_eq!(at_ms(&log), ["t10 finished at 10ms", "t20 finished at 20ms", "wait returned at 20ms"]);
 }
 
 #[test]
@@ -505,7 +506,7 @@ fn wait_on_no_tasks_returns_at_once_whatever_the_condition() {
 #[test]
 fn as_completed_yields_outcomes_in_completion_order() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     let order = lp.run_until_complete(async move {
@@ -518,7 +519,7 @@ fn as_completed_yields_outcomes_in_completion_order() {
         assert_eq!(completed.len(), 3);
         let mut order = Vec::new();
         while let Some(outcome) = completed.next().await {
-            main_log.stamp(&format!("yielded {outcome:?}"));
+            main_log.push(format!("yielded {outcome:?}"));
             order.push(outcome);
         }
         assert!(completed.is_empty());
@@ -527,7 +528,7 @@ fn as_completed_yields_outcomes_in_completion_order() {
 
     assert_eq!(order, [Err(TaskError::Panicked("boom10 failed".into())), Ok(20), Ok(30)]);
     assert_eq!(
-        log.entries(),
+        at_ms(&log),
         [
             r#"yielded Err(Panicked("boom10 failed")) at 10ms"#,
             "t20 finished at 20ms",
@@ -541,7 +542,7 @@ fn as_completed_yields_outcomes_in_completion_order() {
 #[test]
 fn as_completed_from_tasks_takes_running_tasks_as_they_are() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     let (order, tasks_alive) = lp.run_until_complete(async move {
@@ -563,7 +564,7 @@ fn as_completed_from_tasks_takes_running_tasks_as_they_are() {
 
     assert_eq!(tasks_alive, 4, "the three children and the main task");
     assert_eq!(order, [Some(Ok(10)), Some(Err(TaskError::Cancelled)), Some(Ok(20))]);
-    assert_eq!(log.entries(), ["t10 finished at 10ms", "t20 finished at 20ms"]);
+    assert_eq!(at_ms(&log), ["t10 finished at 10ms", "t20 finished at 20ms"]);
 }
 
 #[test]
@@ -610,20 +611,20 @@ fn as_completed_of_nothing_is_empty_at_once() {
 #[test]
 fn timeout_returns_the_output_when_the_future_finishes_in_time() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
 
     let outcome = lp
         .run_until_complete(corio::timeout(Duration::from_millis(20), child(log.clone(), "quick", 10, Ending::Return)));
 
     assert_eq!(outcome, Ok(10));
-    assert_eq!(log.entries(), ["quick finished at 10ms"]);
+    assert_eq!(at_ms(&log), ["quick finished at 10ms"]);
     assert_eq!(lp.elapsed(), Duration::from_millis(10));
 }
 
 #[test]
 fn timeout_lets_the_output_win_when_it_is_ready_at_the_deadline() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
 
     let outcome = lp.run_until_complete(corio::timeout(
         Duration::from_millis(10),
@@ -637,7 +638,7 @@ fn timeout_lets_the_output_win_when_it_is_ready_at_the_deadline() {
 #[test]
 fn timeout_fails_at_exactly_the_deadline_and_drops_the_future_then() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     let outcome = lp.run_until_complete(async move {
@@ -646,22 +647,22 @@ fn timeout_fails_at_exactly_the_deadline_and_drops_the_future_then() {
         let slow = async move {
             let _guard = guard;
             corio::sleep(Duration::from_millis(50)).await;
-            inner_log.stamp("slow future finished");
+            inner_log.push("slow future finished");
         };
         let outcome = corio::timeout(Duration::from_millis(10), slow).await;
-        main_log.stamp("timeout returned");
+        main_log.push("timeout returned");
         corio::sleep(Duration::from_millis(100)).await;
         outcome
     });
 
     assert_eq!(outcome, Err(TimeoutError));
-    assert_eq!(log.entries(), ["slow future dropped at 10ms", "timeout returned at 10ms"]);
+    assert_eq!(at_ms(&log), ["slow future dropped at 10ms", "timeout returned at 10ms"]);
 }
 
 #[test]
 fn wait_for_fails_at_exactly_the_deadline_and_drops_the_future_then() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     let outcomes = lp.run_until_complete(async move {
@@ -671,19 +672,19 @@ fn wait_for_fails_at_exactly_the_deadline_and_drops_the_future_then() {
             corio::sleep(Duration::from_millis(50)).await;
         };
         let late = corio::wait_for(slow, Duration::from_millis(10)).await;
-        main_log.stamp("wait_for returned");
+        main_log.push("wait_for returned");
         let in_time = corio::wait_for(async { 5 }, Duration::from_millis(10)).await;
         (late, in_time)
     });
 
     assert_eq!(outcomes, (Err(TimeoutError), Ok(5)));
-    assert_eq!(log.entries(), ["slow future dropped at 10ms", "wait_for returned at 10ms"]);
+    assert_eq!(at_ms(&log), ["slow future dropped at 10ms", "wait_for returned at 10ms"]);
 }
 
 #[test]
 fn a_task_awaited_by_reference_through_timeout_keeps_running_and_can_then_be_cancelled() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     let outcome = lp.run_until_complete(async move {
@@ -692,10 +693,10 @@ fn a_task_awaited_by_reference_through_timeout_keeps_running_and_can_then_be_can
         let mut task = corio::create_task(async move {
             let _guard = guard;
             corio::sleep(Duration::from_millis(50)).await;
-            task_log.stamp("task finished");
+            task_log.push("task finished");
         });
         let timed_out = corio::timeout(Duration::from_millis(10), &mut task).await;
-        main_log.stamp(&format!("timeout returned {timed_out:?}"));
+        main_log.push(format!("timeout returned {timed_out:?}"));
         corio::sleep(Duration::from_millis(10)).await;
         assert!(!task.done(), "a timed-out Task handle must not cancel its task");
         assert!(task.cancel());
@@ -703,13 +704,13 @@ fn a_task_awaited_by_reference_through_timeout_keeps_running_and_can_then_be_can
     });
 
     assert_eq!(outcome, Err(TaskError::Cancelled));
-    assert_eq!(log.entries(), ["timeout returned Err(TimeoutError) at 10ms", "task dropped at 20ms"]);
+    assert_eq!(at_ms(&log), ["timeout returned Err(TimeoutError) at 10ms", "task dropped at 20ms"]);
 }
 
 #[test]
 fn a_task_given_to_wait_for_by_value_is_cancelled_at_the_timeout() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     lp.run_until_complete(async move {
@@ -720,20 +721,20 @@ fn a_task_given_to_wait_for_by_value_is_cancelled_at_the_timeout() {
         });
         let handle = task.handle();
         let outcome = corio::wait_for(task, Duration::from_millis(10)).await;
-        main_log.stamp(&format!("wait_for returned {outcome:?}"));
+        main_log.push(format!("wait_for returned {outcome:?}"));
         corio::sleep(Duration::from_millis(100)).await;
         assert!(handle.cancelled(), "asyncio's wait_for cancels the task it gives up on");
     });
 
     // The handle, dropped while being awaited, cancels the task; the task's
     // future is dropped at its next step, one iteration later, still at 10 ms.
-    assert_eq!(log.entries(), ["wait_for returned Err(TimeoutError) at 10ms", "task dropped at 10ms"]);
+    assert_eq!(at_ms(&log), ["wait_for returned Err(TimeoutError) at 10ms", "task dropped at 10ms"]);
 }
 
 #[test]
 fn cancelling_a_task_cancels_the_task_it_awaits() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     lp.run_until_complete(async move {
@@ -752,22 +753,22 @@ fn cancelling_a_task_cancels_the_task_it_awaits() {
         corio::sleep(Duration::from_millis(100)).await;
     });
 
-    assert_eq!(log.entries(), ["outer dropped at 10ms", "inner dropped at 10ms"]);
+    assert_eq!(at_ms(&log), ["outer dropped at 10ms", "inner dropped at 10ms"]);
 }
 
 #[test]
 fn an_abandoned_wait_leaves_its_tasks_running() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     lp.run_until_complete(async move {
         let task = corio::create_task(child(main_log.clone(), "task", 50, Ending::Return));
         let waiting = corio::wait(vec![task], corio::ALL_COMPLETED, None);
         let outcome = corio::timeout(Duration::from_millis(10), waiting).await;
-        main_log.stamp(&format!("gave up waiting: {}", outcome.is_err()));
+        main_log.push(format!("gave up waiting: {}", outcome.is_err()));
         corio::sleep(Duration::from_millis(100)).await;
     });
 
-    assert_eq!(log.entries(), ["gave up waiting: true at 10ms", "task finished at 50ms"]);
+    assert_eq!(at_ms(&log), ["gave up waiting: true at 10ms", "task finished at 50ms"]);
 }

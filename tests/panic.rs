@@ -10,7 +10,8 @@ mod common;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
-use common::{DropGuard, Log, collect_reports, virtual_loop};
+use common::{DropGuard, at_ms, collect_reports, virtual_loop};
+use corio::testing::EventLog;
 use corio::{Report, TaskError};
 
 /// Sleeps `ms` milliseconds of loop time, then panics with "boom".
@@ -22,7 +23,7 @@ async fn boom_after(ms: u64) -> u32 {
 #[test]
 fn a_panicking_task_surfaces_to_its_awaiter_and_the_loop_keeps_running_others() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     let outcomes = lp.run_until_complete(async move {
@@ -30,16 +31,16 @@ fn a_panicking_task_surfaces_to_its_awaiter_and_the_loop_keeps_running_others() 
         let survivor_log = main_log.clone();
         let survivor = corio::create_task(async move {
             corio::sleep(Duration::from_millis(20)).await;
-            survivor_log.stamp("survivor finished");
+            survivor_log.push("survivor finished");
             2
         });
         let failed = doomed.await;
-        main_log.stamp(&format!("awaiter got {failed:?}"));
+        main_log.push(format!("awaiter got {failed:?}"));
         (failed, survivor.await)
     });
 
     assert_eq!(outcomes, (Err(TaskError::Panicked("boom".into())), Ok(2)));
-    assert_eq!(log.entries(), [r#"awaiter got Err(Panicked("boom")) at 10ms"#, "survivor finished at 20ms"]);
+    assert_eq!(at_ms(&log), [r#"awaiter got Err(Panicked("boom")) at 10ms"#, "survivor finished at 20ms"]);
 }
 
 #[test]
@@ -136,9 +137,9 @@ fn a_sibling_panicking_after_gather_returned_the_first_panic_is_not_reported() {
 #[test]
 fn a_panic_in_a_callback_is_reported_and_later_callbacks_still_run() {
     let lp = virtual_loop();
-    let log = Log::default();
+    let log = EventLog::new();
     let handler_log = log.clone();
-    lp.set_exception_handler(move |report| handler_log.push(&format!("report: {report}")));
+    lp.set_exception_handler(move |report| handler_log.push(format!("report: {report}")));
     for (delay, name) in [(None, "soon"), (Some(Duration::from_millis(5)), "later")] {
         let before = log.clone();
         let after = log.clone();
@@ -150,15 +151,15 @@ fn a_panic_in_a_callback_is_reported_and_later_callbacks_still_run() {
                 lp.call_later(delay, f);
             }
         };
-        schedule(Box::new(move || before.push(&format!("{name} before"))));
+        schedule(Box::new(move || before.push(format!("{name} before"))));
         schedule(Box::new(move || panic!("{name} callback failed")));
-        schedule(Box::new(move || after.push(&format!("{name} after"))));
+        schedule(Box::new(move || after.push(format!("{name} after"))));
     }
 
     lp.run_until_complete(corio::sleep(Duration::from_millis(10)));
 
     assert_eq!(
-        log.entries(),
+        log.labels(),
         [
             "soon before",
             "report: exception in callback: soon callback failed",
@@ -192,7 +193,7 @@ fn run_propagates_a_panic_of_the_main_future() {
 
 #[test]
 fn run_cancels_pending_tasks_before_propagating_a_panic_of_the_main_future() {
-    let log = Log::default();
+    let log = EventLog::new();
     let main_log = log.clone();
 
     let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -211,7 +212,7 @@ fn run_cancels_pending_tasks_before_propagating_a_panic_of_the_main_future() {
     let payload = outcome.expect_err("run must propagate the panic");
     let message = payload.downcast_ref::<String>().map(String::as_str).or(payload.downcast_ref::<&str>().copied());
     assert_eq!(message, Some("main future failed"));
-    assert_eq!(log.entries(), ["main panicking", "child dropped"]);
+    assert_eq!(log.labels(), ["main panicking", "child dropped"]);
 }
 
 #[test]

@@ -9,30 +9,16 @@
 
 mod common;
 
-use std::cell::RefCell;
-use std::rc::Rc;
 use std::time::Duration;
 
 use common::virtual_loop;
+use corio::testing::EventLog;
 use corio::{EventLoop, TraceKind};
 
-/// A shared log of `(iteration, label)` entries. Unlike `common::Log`, it
-/// keeps the iteration as a number, so that the expected logs below read as
-/// tables of `(iteration, label)` pairs.
-#[derive(Clone, Default)]
-struct Log(Rc<RefCell<Vec<(u64, String)>>>);
-
-impl Log {
-    /// Records `label` with the running loop's current iteration.
-    fn push(&self, label: impl Into<String>) {
-        let iteration = corio::get_running_loop().iteration();
-        self.0.borrow_mut().push((iteration, label.into()));
-    }
-
-    /// The entries so far.
-    fn entries(&self) -> Vec<(u64, String)> {
-        self.0.borrow().clone()
-    }
+/// The log as `(iteration, label)` pairs, so that the expected logs below
+/// read as tables.
+fn pairs(log: &EventLog) -> Vec<(u64, String)> {
+    log.entries().into_iter().map(|entry| (common::iteration(&entry), entry.label)).collect()
 }
 
 /// Builds the expected log from `(iteration, label)` pairs.
@@ -42,7 +28,7 @@ fn expect(entries: &[(u64, &str)]) -> Vec<(u64, String)> {
 
 #[test]
 fn created_tasks_run_in_creation_order_after_the_creator_yields() {
-    let log = Log::default();
+    let log = EventLog::new();
     let lp = virtual_loop();
     let main_log = log.clone();
     lp.run_until_complete(async move {
@@ -62,7 +48,7 @@ fn created_tasks_run_in_creation_order_after_the_creator_yields() {
         corio::sleep(Duration::ZERO).await;
     });
     assert_eq!(
-        log.entries(),
+        pairs(&log),
         expect(&[
             (0, "main start"),
             (0, "main spawned"),
@@ -79,7 +65,7 @@ fn created_tasks_run_in_creation_order_after_the_creator_yields() {
 
 #[test]
 fn callbacks_and_tasks_share_one_fifo() {
-    let log = Log::default();
+    let log = EventLog::new();
     let lp = virtual_loop();
     let main_log = log.clone();
     lp.run_until_complete(async move {
@@ -91,12 +77,12 @@ fn callbacks_and_tasks_share_one_fifo() {
         corio::sleep(Duration::ZERO).await;
         main_log.push("main");
     });
-    assert_eq!(log.entries(), expect(&[(1, "callback 1"), (1, "task"), (1, "callback 2"), (1, "main")]));
+    assert_eq!(pairs(&log), expect(&[(1, "callback 1"), (1, "task"), (1, "callback 2"), (1, "main")]));
 }
 
 #[test]
 fn sleep_zero_gives_up_exactly_one_iteration() {
-    let log = Log::default();
+    let log = EventLog::new();
     let lp = virtual_loop();
     let main_log = log.clone();
     lp.run_until_complete(async move {
@@ -105,7 +91,7 @@ fn sleep_zero_gives_up_exactly_one_iteration() {
             corio::sleep(Duration::ZERO).await;
         }
     });
-    assert_eq!(log.entries(), expect(&[(0, "round 0"), (1, "round 1"), (2, "round 2")]));
+    assert_eq!(pairs(&log), expect(&[(0, "round 0"), (1, "round 1"), (2, "round 2")]));
     // One more iteration for the final step that completes the task.
     assert_eq!(lp.iteration(), 4);
     assert_eq!(lp.elapsed(), Duration::ZERO, "sleep(0) must not touch the clock");
@@ -113,7 +99,7 @@ fn sleep_zero_gives_up_exactly_one_iteration() {
 
 #[test]
 fn work_queued_during_an_iteration_waits_for_the_next() {
-    let log = Log::default();
+    let log = EventLog::new();
     let lp = virtual_loop();
     let main_log = log.clone();
     lp.run_until_complete(async move {
@@ -130,7 +116,7 @@ fn work_queued_during_an_iteration_waits_for_the_next() {
         main_log.push("main after one yield");
         corio::sleep(Duration::ZERO).await;
     });
-    assert_eq!(log.entries(), expect(&[(1, "outer callback"), (1, "main after one yield"), (2, "inner callback")]));
+    assert_eq!(pairs(&log), expect(&[(1, "outer callback"), (1, "main after one yield"), (2, "inner callback")]));
 }
 
 #[test]
@@ -147,7 +133,7 @@ fn a_task_resumed_by_a_timer_runs_one_iteration_after_the_timer_fires() {
 
 #[test]
 fn a_task_awaiting_another_resumes_one_iteration_after_it_completes() {
-    let log = Log::default();
+    let log = EventLog::new();
     let lp = virtual_loop();
     let main_log = log.clone();
     lp.run_until_complete(async move {
@@ -159,7 +145,7 @@ fn a_task_awaiting_another_resumes_one_iteration_after_it_completes() {
         child.await.expect("the child completes");
         main_log.push("parent resumes");
     });
-    assert_eq!(log.entries(), expect(&[(2, "child returns"), (3, "parent resumes")]));
+    assert_eq!(pairs(&log), expect(&[(2, "child returns"), (3, "parent resumes")]));
 }
 
 #[test]
@@ -237,25 +223,25 @@ fn io_readiness_runs_the_waiting_task_in_the_same_iteration() {
 
 #[test]
 fn stop_finishes_the_current_iteration_and_leaves_the_rest_queued() {
-    let log = Rc::new(RefCell::new(Vec::new()));
+    let log = EventLog::new();
     let lp = virtual_loop();
     let handle = lp.handle();
     let (first, later) = (log.clone(), log.clone());
     lp.call_soon(move || {
-        first.borrow_mut().push("first");
-        handle.call_soon(move || later.borrow_mut().push("queued during the stopping iteration"));
+        first.push("first");
+        handle.call_soon(move || later.push("queued during the stopping iteration"));
         handle.stop();
     });
     lp.run_forever();
-    assert_eq!(*log.borrow(), ["first"]);
+    assert_eq!(log.labels(), ["first"]);
     // The next run picks up where the last one stopped.
     lp.run_until_complete(corio::sleep(Duration::ZERO));
-    assert_eq!(*log.borrow(), ["first", "queued during the stopping iteration"]);
+    assert_eq!(log.labels(), ["first", "queued during the stopping iteration"]);
 }
 
 #[test]
 fn run_until_complete_leaves_other_tasks_for_the_next_run() {
-    let log = Log::default();
+    let log = EventLog::new();
     let lp = virtual_loop();
     let background_log = log.clone();
     let background = lp.create_task(async move {
@@ -267,5 +253,5 @@ fn run_until_complete_leaves_other_tasks_for_the_next_run() {
     assert_eq!(lp.elapsed(), Duration::from_millis(10));
     lp.run_until_complete(background).expect("the background task completes");
     assert_eq!(lp.elapsed(), Duration::from_millis(50));
-    assert_eq!(log.entries().len(), 1);
+    assert_eq!(log.len(), 1);
 }

@@ -10,28 +10,24 @@
 
 mod common;
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use common::{outcomes_of, virtual_loop};
 use corio::sync::{Event, Lock, Queue, QueueEmpty, Semaphore};
+use corio::testing::EventLog;
 use corio::{Task, TaskError};
-
-/// What the tasks of one test did, in order, as lines written by [`note`]
-/// (kept local: its right-aligned "` 10 ms: `" stamps differ from
-/// `common::Log`'s).
-type Log = Rc<RefCell<Vec<String>>>;
 
 /// `n` milliseconds.
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-/// Appends `line`, stamped with the running loop's virtual time in ms.
-fn note(log: &Log, line: impl AsRef<str>) {
-    let now = corio::get_running_loop().elapsed().as_millis();
-    log.borrow_mut().push(format!("{now:>3} ms: {}", line.as_ref()));
+/// The log as lines stamped with the loop's virtual time, right-aligned
+/// ("` 10 ms: A got the lock`") so the expected logs below line up.
+fn lines(log: &EventLog) -> Vec<String> {
+    log.entries().iter().map(|entry| format!("{:>3} ms: {}", common::millis(entry), entry.label)).collect()
 }
 
 /// Awaits every task and asserts none failed.
@@ -46,7 +42,7 @@ async fn join_all<T>(tasks: Vec<Task<T>>) {
 #[test]
 fn lock_is_granted_in_arrival_order_not_spawn_order() {
     let lp = virtual_loop();
-    let log: Log = Rc::default();
+    let log = EventLog::new();
     let lock = Rc::new(Lock::new(Vec::new()));
     lp.run_until_complete({
         let (log, lock) = (log.clone(), lock.clone());
@@ -58,21 +54,21 @@ fn lock_is_granted_in_arrival_order_not_spawn_order() {
                 let (log, lock) = (log.clone(), lock.clone());
                 tasks.push(corio::create_task(async move {
                     corio::sleep(ms(arrives)).await;
-                    note(&log, format!("{name} waits"));
+                    log.push(format!("{name} waits"));
                     let mut held = lock.lock().await;
-                    note(&log, format!("{name} got the lock"));
+                    log.push(format!("{name} got the lock"));
                     held.push(name);
                     corio::sleep(ms(10)).await;
                 }));
             }
             corio::sleep(ms(100)).await;
-            note(&log, "main releases");
+            log.push("main releases");
             drop(guard);
             join_all(tasks).await;
         }
     });
     assert_eq!(
-        *log.borrow(),
+        lines(&log),
         [
             "  1 ms: A waits",
             "  2 ms: B waits",
@@ -93,7 +89,7 @@ fn lock_is_granted_in_arrival_order_not_spawn_order() {
 #[test]
 fn a_newcomer_during_the_hand_off_queues_behind_the_woken_waiter() {
     let lp = virtual_loop();
-    let log: Log = Rc::default();
+    let log = EventLog::new();
     let lock = Rc::new(Lock::new(()));
     lp.run_until_complete({
         let (log, lock) = (log.clone(), lock.clone());
@@ -103,9 +99,9 @@ fn a_newcomer_during_the_hand_off_queues_behind_the_woken_waiter() {
                 let (log, lock) = (log.clone(), lock.clone());
                 async move {
                     let _held = lock.lock().await;
-                    note(&log, "waiter got the lock");
+                    log.push("waiter got the lock");
                     corio::sleep(ms(5)).await;
-                    note(&log, "waiter releases");
+                    log.push("waiter releases");
                 }
             });
             // Wakes at the same tick as main, just after it: it runs in the
@@ -115,20 +111,20 @@ fn a_newcomer_during_the_hand_off_queues_behind_the_woken_waiter() {
                 async move {
                     corio::sleep(ms(10)).await;
                     let try_lock = if lock.try_lock().is_some() { "took it" } else { "found it taken" };
-                    note(&log, format!("newcomer's try_lock {try_lock}"));
+                    log.push(format!("newcomer's try_lock {try_lock}"));
                     let _held = lock.lock().await;
-                    note(&log, "newcomer got the lock");
+                    log.push("newcomer got the lock");
                 }
             });
             corio::sleep(ms(10)).await;
             drop(guard);
-            note(&log, "main released");
+            log.push("main released");
             waiter.await.unwrap();
             newcomer.await.unwrap();
         }
     });
     assert_eq!(
-        *log.borrow(),
+        lines(&log),
         [
             " 10 ms: main released",
             " 10 ms: newcomer's try_lock found it taken",
@@ -145,7 +141,7 @@ fn a_newcomer_during_the_hand_off_queues_behind_the_woken_waiter() {
 #[test]
 fn event_set_releases_every_waiter_in_waiting_order_in_the_next_iteration() {
     let lp = virtual_loop();
-    let log: Log = Rc::default();
+    let log = EventLog::new();
     let event = Rc::new(Event::new());
     let set_in = Rc::new(Cell::new(0));
     lp.run_until_complete({
@@ -159,18 +155,18 @@ fn event_set_releases_every_waiter_in_waiting_order_in_the_next_iteration() {
                     corio::sleep(ms(arrives)).await;
                     event.wait().await;
                     let after = corio::get_running_loop().iteration() - set_in.get();
-                    note(&log, format!("{name} released {after} iteration(s) after set"));
+                    log.push(format!("{name} released {after} iteration(s) after set"));
                 }));
             }
             corio::sleep(ms(50)).await;
             set_in.set(corio::get_running_loop().iteration());
-            note(&log, "set");
+            log.push("set");
             event.set();
             join_all(tasks).await;
         }
     });
     assert_eq!(
-        *log.borrow(),
+        lines(&log),
         [
             " 50 ms: set",
             " 50 ms: second released 1 iteration(s) after set",
@@ -203,7 +199,7 @@ fn waiting_on_a_set_event_returns_at_once_and_on_a_cleared_one_waits() {
 #[test]
 fn semaphore_permits_are_granted_in_arrival_order_and_not_to_a_newcomer() {
     let lp = virtual_loop();
-    let log: Log = Rc::default();
+    let log = EventLog::new();
     let semaphore = Rc::new(Semaphore::new(1));
     lp.run_until_complete({
         let (log, semaphore) = (log.clone(), semaphore.clone());
@@ -215,7 +211,7 @@ fn semaphore_permits_are_granted_in_arrival_order_and_not_to_a_newcomer() {
                 tasks.push(corio::create_task(async move {
                     corio::sleep(ms(arrives)).await;
                     let _permit = semaphore.acquire().await;
-                    note(&log, format!("{name} got a permit"));
+                    log.push(format!("{name} got a permit"));
                     corio::sleep(ms(10)).await;
                 }));
             }
@@ -224,12 +220,12 @@ fn semaphore_permits_are_granted_in_arrival_order_and_not_to_a_newcomer() {
             // The permit went straight to C; none is free for us.
             let free = semaphore.available_permits();
             let taken = semaphore.try_acquire().is_some();
-            note(&log, format!("after release: {free} free, try_acquire took one: {taken}"));
+            log.push(format!("after release: {free} free, try_acquire took one: {taken}"));
             join_all(tasks).await;
         }
     });
     assert_eq!(
-        *log.borrow(),
+        lines(&log),
         [
             "100 ms: after release: 0 free, try_acquire took one: false",
             "100 ms: C got a permit",
@@ -243,7 +239,7 @@ fn semaphore_permits_are_granted_in_arrival_order_and_not_to_a_newcomer() {
 #[test]
 fn owned_permits_move_into_spawned_tasks_and_return_when_those_tasks_end() {
     let lp = virtual_loop();
-    let log: Log = Rc::default();
+    let log = EventLog::new();
     let semaphore = Rc::new(Semaphore::new(2));
     lp.run_until_complete({
         let (log, semaphore) = (log.clone(), semaphore.clone());
@@ -251,11 +247,11 @@ fn owned_permits_move_into_spawned_tasks_and_return_when_those_tasks_end() {
             let mut tasks = Vec::new();
             for job in 0..4u64 {
                 let permit = semaphore.acquire_owned().await;
-                note(&log, format!("spawn job {job}"));
+                log.push(format!("spawn job {job}"));
                 let log = log.clone();
                 tasks.push(corio::create_task(async move {
                     corio::sleep(ms(10 * (job + 1))).await;
-                    note(&log, format!("job {job} done"));
+                    log.push(format!("job {job} done"));
                     drop(permit);
                 }));
             }
@@ -263,7 +259,7 @@ fn owned_permits_move_into_spawned_tasks_and_return_when_those_tasks_end() {
         }
     });
     assert_eq!(
-        *log.borrow(),
+        lines(&log),
         [
             "  0 ms: spawn job 0",
             "  0 ms: spawn job 1",
@@ -307,7 +303,7 @@ fn a_semaphore_of_two_runs_six_ten_millisecond_jobs_two_at_a_time_in_thirty_mill
 #[test]
 fn queue_getters_are_served_in_arrival_order_and_claimed_items_are_not_free() {
     let lp = virtual_loop();
-    let log: Log = Rc::default();
+    let log = EventLog::new();
     let queue = Rc::new(Queue::unbounded());
     lp.run_until_complete({
         let (log, queue) = (log.clone(), queue.clone());
@@ -318,7 +314,7 @@ fn queue_getters_are_served_in_arrival_order_and_claimed_items_are_not_free() {
                 tasks.push(corio::create_task(async move {
                     corio::sleep(ms(arrives)).await;
                     let item: &str = queue.get().await;
-                    note(&log, format!("{name} got {item}"));
+                    log.push(format!("{name} got {item}"));
                 }));
             }
             corio::sleep(ms(10)).await;
@@ -326,12 +322,12 @@ fn queue_getters_are_served_in_arrival_order_and_claimed_items_are_not_free() {
                 queue.put_nowait(item).unwrap();
             }
             // All three are promised to the waiting getters, not yet run.
-            note(&log, format!("qsize {}, get_nowait {:?}", queue.qsize(), queue.get_nowait()));
+            log.push(format!("qsize {}, get_nowait {:?}", queue.qsize(), queue.get_nowait()));
             join_all(tasks).await;
         }
     });
     assert_eq!(
-        *log.borrow(),
+        lines(&log),
         [" 10 ms: qsize 3, get_nowait Err(QueueEmpty)", " 10 ms: G2 got a", " 10 ms: G0 got b", " 10 ms: G1 got c",]
     );
     assert!(queue.empty());
@@ -340,7 +336,7 @@ fn queue_getters_are_served_in_arrival_order_and_claimed_items_are_not_free() {
 #[test]
 fn queue_putters_on_a_full_bounded_queue_are_served_in_arrival_order() {
     let lp = virtual_loop();
-    let log: Log = Rc::default();
+    let log = EventLog::new();
     let queue = Rc::new(Queue::new(1));
     let largest = Rc::new(Cell::new(0));
     lp.run_until_complete({
@@ -354,20 +350,20 @@ fn queue_putters_on_a_full_bounded_queue_are_served_in_arrival_order() {
                     corio::sleep(ms(arrives)).await;
                     queue.put(name).await;
                     largest.set(largest.get().max(queue.qsize()));
-                    note(&log, format!("{name} put"));
+                    log.push(format!("{name} put"));
                 }));
             }
             corio::sleep(ms(10)).await;
             for _ in 0..4 {
                 let item = queue.get().await;
-                note(&log, format!("got {item}"));
+                log.push(format!("got {item}"));
                 corio::sleep(ms(1)).await;
             }
             join_all(tasks).await;
         }
     });
     assert_eq!(
-        *log.borrow(),
+        lines(&log),
         [
             " 10 ms: got first",
             " 10 ms: P2 put",
@@ -384,7 +380,7 @@ fn queue_putters_on_a_full_bounded_queue_are_served_in_arrival_order() {
 #[test]
 fn a_producer_and_two_consumers_finish_every_item_before_join_returns() {
     let lp = virtual_loop();
-    let log: Log = Rc::default();
+    let log = EventLog::new();
     let queue = Rc::new(Queue::new(2));
     let largest = Rc::new(Cell::new(0));
     lp.run_until_complete({
@@ -397,7 +393,7 @@ fn a_producer_and_two_consumers_finish_every_item_before_join_returns() {
                     loop {
                         let item: u32 = queue.get().await;
                         corio::sleep(ms(5)).await;
-                        note(&log, format!("item {item} done"));
+                        log.push(format!("item {item} done"));
                         queue.task_done();
                     }
                 }));
@@ -407,7 +403,7 @@ fn a_producer_and_two_consumers_finish_every_item_before_join_returns() {
                 largest.set(largest.get().max(queue.qsize()));
             }
             queue.join().await;
-            note(&log, "join returned");
+            log.push("join returned");
             // The consumers are parked in `get`; stop them.
             for consumer in consumers {
                 consumer.cancel();
@@ -418,7 +414,7 @@ fn a_producer_and_two_consumers_finish_every_item_before_join_returns() {
     let mut expected: Vec<String> =
         (0..10).map(|item| format!("{:>3} ms: item {item} done", 5 * (item / 2 + 1))).collect();
     expected.push(" 25 ms: join returned".to_owned());
-    assert_eq!(*log.borrow(), expected);
+    assert_eq!(lines(&log), expected);
     assert_eq!(largest.get(), 2, "the queue should fill up to, and never past, maxsize");
     assert!(queue.empty());
     assert_eq!(Rc::strong_count(&queue), 1);
@@ -456,7 +452,7 @@ fn get_nowait_on_an_empty_queue_and_put_nowait_on_a_full_one_fail_without_waitin
 #[test]
 fn cancelling_a_task_queued_for_a_lock_lets_the_next_waiter_in() {
     let lp = virtual_loop();
-    let log: Log = Rc::default();
+    let log = EventLog::new();
     let lock = Rc::new(Lock::new(()));
     let outcomes = lp.run_until_complete({
         let (log, lock) = (log.clone(), lock.clone());
@@ -467,7 +463,7 @@ fn cancelling_a_task_queued_for_a_lock_lets_the_next_waiter_in() {
                 let (log, lock) = (log.clone(), lock.clone());
                 tasks.push(corio::create_task(async move {
                     let _held = lock.lock().await;
-                    note(&log, format!("{name} got the lock"));
+                    log.push(format!("{name} got the lock"));
                     corio::sleep(ms(10)).await;
                 }));
             }
@@ -479,7 +475,7 @@ fn cancelling_a_task_queued_for_a_lock_lets_the_next_waiter_in() {
         }
     });
     assert_eq!(outcomes, [Ok(()), Err(TaskError::Cancelled), Ok(())]);
-    assert_eq!(*log.borrow(), [" 10 ms: A got the lock", " 20 ms: C got the lock"]);
+    assert_eq!(lines(&log), [" 10 ms: A got the lock", " 20 ms: C got the lock"]);
     assert!(!lock.is_locked());
     assert_eq!(Rc::strong_count(&lock), 1, "a cancelled waiter's future was not dropped");
 }
@@ -487,7 +483,7 @@ fn cancelling_a_task_queued_for_a_lock_lets_the_next_waiter_in() {
 #[test]
 fn cancelling_a_waiter_just_handed_the_lock_passes_the_lock_on() {
     let lp = virtual_loop();
-    let log: Log = Rc::default();
+    let log = EventLog::new();
     let lock = Rc::new(Lock::new(()));
     let outcomes = lp.run_until_complete({
         let (log, lock) = (log.clone(), lock.clone());
@@ -498,7 +494,7 @@ fn cancelling_a_waiter_just_handed_the_lock_passes_the_lock_on() {
                 let (log, lock) = (log.clone(), lock.clone());
                 tasks.push(corio::create_task(async move {
                     let _held = lock.lock().await;
-                    note(&log, format!("{name} got the lock"));
+                    log.push(format!("{name} got the lock"));
                 }));
             }
             corio::sleep(ms(10)).await;
@@ -509,7 +505,7 @@ fn cancelling_a_waiter_just_handed_the_lock_passes_the_lock_on() {
         }
     });
     assert_eq!(outcomes, [Err(TaskError::Cancelled), Ok(())]);
-    assert_eq!(*log.borrow(), [" 10 ms: B got the lock"]);
+    assert_eq!(lines(&log), [" 10 ms: B got the lock"]);
     assert!(!lock.is_locked());
     assert_eq!(Rc::strong_count(&lock), 1);
 }
@@ -517,7 +513,7 @@ fn cancelling_a_waiter_just_handed_the_lock_passes_the_lock_on() {
 #[test]
 fn cancelling_tasks_waiting_for_permits_loses_no_permit() {
     let lp = virtual_loop();
-    let log: Log = Rc::default();
+    let log = EventLog::new();
     let semaphore = Rc::new(Semaphore::new(1));
     let outcomes = lp.run_until_complete({
         let (log, semaphore) = (log.clone(), semaphore.clone());
@@ -528,7 +524,7 @@ fn cancelling_tasks_waiting_for_permits_loses_no_permit() {
                 let (log, semaphore) = (log.clone(), semaphore.clone());
                 tasks.push(corio::create_task(async move {
                     let _permit = semaphore.acquire().await;
-                    note(&log, format!("{name} got a permit"));
+                    log.push(format!("{name} got a permit"));
                     corio::sleep(ms(10)).await;
                 }));
             }
@@ -542,7 +538,7 @@ fn cancelling_tasks_waiting_for_permits_loses_no_permit() {
         }
     });
     assert_eq!(outcomes, [Err(TaskError::Cancelled), Err(TaskError::Cancelled), Ok(()), Ok(())]);
-    assert_eq!(*log.borrow(), [" 10 ms: C got a permit", " 20 ms: D got a permit"]);
+    assert_eq!(lines(&log), [" 10 ms: C got a permit", " 20 ms: D got a permit"]);
     assert_eq!(semaphore.available_permits(), 1);
     assert_eq!(Rc::strong_count(&semaphore), 1);
 }
@@ -550,7 +546,7 @@ fn cancelling_tasks_waiting_for_permits_loses_no_permit() {
 #[test]
 fn cancelling_tasks_waiting_in_get_loses_no_item() {
     let lp = virtual_loop();
-    let log: Log = Rc::default();
+    let log = EventLog::new();
     let queue = Rc::new(Queue::unbounded());
     let outcomes = lp.run_until_complete({
         let (log, queue) = (log.clone(), queue.clone());
@@ -560,7 +556,7 @@ fn cancelling_tasks_waiting_in_get_loses_no_item() {
                 let (log, queue) = (log.clone(), queue.clone());
                 tasks.push(corio::create_task(async move {
                     let item: &str = queue.get().await;
-                    note(&log, format!("{name} got {item}"));
+                    log.push(format!("{name} got {item}"));
                 }));
             }
             corio::sleep(ms(10)).await;
@@ -575,7 +571,7 @@ fn cancelling_tasks_waiting_in_get_loses_no_item() {
         }
     });
     assert_eq!(outcomes, [Err(TaskError::Cancelled), Err(TaskError::Cancelled), Ok(()), Ok(())]);
-    assert_eq!(*log.borrow(), [" 10 ms: C got x", " 10 ms: D got y"]);
+    assert_eq!(lines(&log), [" 10 ms: C got x", " 10 ms: D got y"]);
     // Nothing is left claimed for a cancelled getter: a new item is free.
     assert_eq!(queue.get_nowait(), Ok("z"));
     assert_eq!(Rc::strong_count(&queue), 1);
@@ -584,7 +580,7 @@ fn cancelling_tasks_waiting_in_get_loses_no_item() {
 #[test]
 fn cancelling_a_putter_waiting_on_a_full_queue_drops_its_item_and_frees_its_turn() {
     let lp = virtual_loop();
-    let log: Log = Rc::default();
+    let log = EventLog::new();
     let queue = Rc::new(Queue::new(1));
     let outcomes = lp.run_until_complete({
         let (log, queue) = (log.clone(), queue.clone());
@@ -595,7 +591,7 @@ fn cancelling_a_putter_waiting_on_a_full_queue_drops_its_item_and_frees_its_turn
                 let (log, queue) = (log.clone(), queue.clone());
                 tasks.push(corio::create_task(async move {
                     queue.put(name).await;
-                    note(&log, format!("{name} put"));
+                    log.push(format!("{name} put"));
                 }));
             }
             corio::sleep(ms(10)).await;
@@ -604,12 +600,12 @@ fn cancelling_a_putter_waiting_on_a_full_queue_drops_its_item_and_frees_its_turn
             let first = queue.get_nowait();
             assert!(tasks[0].cancel());
             let outcomes = outcomes_of(tasks).await;
-            note(&log, format!("took {first:?}, then {:?}, then {:?}", queue.get_nowait(), queue.get_nowait()));
+            log.push(format!("took {first:?}, then {:?}, then {:?}", queue.get_nowait(), queue.get_nowait()));
             outcomes
         }
     });
     assert_eq!(outcomes, [Err(TaskError::Cancelled), Ok(())]);
-    assert_eq!(*log.borrow(), [" 10 ms: B put", " 10 ms: took Ok(\"held\"), then Ok(\"B\"), then Err(QueueEmpty)"]);
+    assert_eq!(lines(&log), [" 10 ms: B put", " 10 ms: took Ok(\"held\"), then Ok(\"B\"), then Err(QueueEmpty)"]);
     assert_eq!(Rc::strong_count(&queue), 1);
 }
 

@@ -14,9 +14,10 @@ use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr};
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::{Log, virtual_loop, within};
+use common::{virtual_loop, within};
 use corio::EventLoop;
 use corio::net::{TcpListener, TcpStream, lookup_host};
+use corio::testing::EventLog;
 
 /// A port-0 address on the loopback interface.
 fn any_local_port() -> SocketAddr {
@@ -67,7 +68,7 @@ async fn send_and_read_back(addr: SocketAddr, message: Vec<u8>) -> io::Result<Ve
 #[test]
 fn an_echo_server_sees_eof_after_the_client_half_closes_and_the_client_then_reads_to_the_end() {
     within(Duration::from_secs(20), || {
-        let log = Log::default();
+        let log = EventLog::new();
         corio::run({
             let log = log.clone();
             async move {
@@ -81,12 +82,12 @@ fn an_echo_server_sees_eof_after_the_client_half_closes_and_the_client_then_read
                         // after the client's FIN.
                         let mut received = Vec::new();
                         stream.read_to_end(&mut received).await.unwrap();
-                        log.push(&format!("server read {:?} then EOF", String::from_utf8_lossy(&received)));
+                        log.push(format!("server read {:?} then EOF", String::from_utf8_lossy(&received)));
                         stream.write_all(&received).await.unwrap();
                         // A read after EOF keeps returning 0.
                         let mut more = [0u8; 16];
                         let again = stream.read(&mut more).await.unwrap();
-                        log.push(&format!("server read {again} bytes again, closes"));
+                        log.push(format!("server read {again} bytes again, closes"));
                     }
                 });
                 let stream = TcpStream::connect(addr).await.unwrap();
@@ -95,12 +96,12 @@ fn an_echo_server_sees_eof_after_the_client_half_closes_and_the_client_then_read
                 log.push("client half-closed");
                 let mut reply = Vec::new();
                 let n = stream.read_to_end(&mut reply).await.unwrap();
-                log.push(&format!("client read {n} bytes to EOF: {:?}", String::from_utf8_lossy(&reply)));
+                log.push(format!("client read {n} bytes to EOF: {:?}", String::from_utf8_lossy(&reply)));
                 server.await.unwrap();
             }
         });
         assert_eq!(
-            log.entries(),
+            log.labels(),
             [
                 "client half-closed",
                 "server read \"hello, corio\" then EOF",

@@ -20,7 +20,8 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Log, virtual_loop, within};
+use common::{virtual_loop, within};
+use corio::testing::EventLog;
 use corio::{EventLoop, TaskError, TraceKind};
 
 /// A future that completes once `released` is set, leaving each poll's
@@ -283,13 +284,13 @@ fn jobs_queued_back_to_back_get_a_worker_each_even_with_one_idle() {
 fn a_virtual_clock_does_not_jump_past_a_running_to_thread_job() {
     within(Duration::from_secs(10), || {
         let lp = virtual_loop();
-        let log = Log::default();
+        let log = EventLog::new();
         let sleeper = lp.create_task({
             let log = log.clone();
             async move {
                 corio::sleep(Duration::from_secs(3600)).await;
                 let now = corio::get_running_loop().elapsed();
-                log.push(&format!("the hour-long sleep ended at {now:?}"));
+                log.push(format!("the hour-long sleep ended at {now:?}"));
             }
         });
         let job = lp.create_task({
@@ -297,14 +298,14 @@ fn a_virtual_clock_does_not_jump_past_a_running_to_thread_job() {
             async move {
                 corio::to_thread(|| thread::sleep(Duration::from_millis(50))).await.unwrap();
                 let now = corio::get_running_loop().elapsed();
-                log.push(&format!("the 50 ms job ended at {now:?}"));
+                log.push(format!("the 50 ms job ended at {now:?}"));
             }
         });
         lp.run_until_complete(async move {
             job.await.unwrap();
             sleeper.await.unwrap();
         });
-        assert_eq!(log.entries(), ["the 50 ms job ended at 0ns", "the hour-long sleep ended at 3600s"]);
+        assert_eq!(log.labels(), ["the 50 ms job ended at 0ns", "the hour-long sleep ended at 3600s"]);
     });
 }
 

@@ -14,19 +14,21 @@ use std::rc::Rc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use corio::testing::EventLog;
 use corio::{EventLoop, TimeoutError, TraceKind};
 
-/// What the tasks and callbacks of one test did, in order.
-type Log = Rc<RefCell<Vec<String>>>;
+/// The log as "`label` at `time`" lines, the loop time in `Duration`'s
+/// `Debug` form (`5ms`, `3600s`), as the expected logs below spell it.
+fn at_time(log: &EventLog) -> Vec<String> {
+    log.entries()
+        .into_iter()
+        .map(|entry| format!("{} at {:?}", entry.label, entry.time.expect("pushed inside the loop")))
+        .collect()
+}
 
 /// A loop on a virtual clock, recording a trace.
 fn virtual_loop() -> EventLoop {
     EventLoop::builder().virtual_time(true).trace(true).build()
-}
-
-/// The running loop's virtual time since it was created.
-fn now() -> Duration {
-    corio::get_running_loop().elapsed()
 }
 
 /// The loop times at which timers fired, from the loop's trace.
@@ -74,14 +76,14 @@ fn a_sleep_on_every_wheel_level_ends_at_exactly_its_duration() {
 #[test]
 fn concurrent_sleeps_on_every_level_wake_in_deadline_order_at_exact_times() {
     let lp = virtual_loop();
-    let log: Log = Rc::default();
+    let log = EventLog::new();
     // Spawned longest first, so wake order cannot just be spawn order.
     let mut tasks = Vec::new();
     for (label, duration) in durations_on_every_level().into_iter().rev() {
         let log = log.clone();
         tasks.push(lp.create_task(async move {
             corio::sleep(duration).await;
-            log.borrow_mut().push(format!("{label} woke at {:?}", now()));
+            log.push(format!("{label} woke"));
         }));
     }
     lp.run_until_complete(async move {
@@ -94,7 +96,7 @@ fn concurrent_sleeps_on_every_level_wake_in_deadline_order_at_exact_times() {
         .into_iter()
         .map(|(label, duration)| format!("{label} woke at {duration:?}"))
         .collect();
-    assert_eq!(*log.borrow(), expected);
+    assert_eq!(at_time(&log), expected);
     assert_eq!(lp.elapsed(), 3 * 365 * DAY);
 }
 
@@ -119,23 +121,23 @@ fn an_hour_of_one_second_sleeps_takes_exactly_an_hour_of_virtual_time_and_little
 #[test]
 fn sleeps_due_at_the_same_tick_resume_in_the_order_they_started_even_if_started_at_different_times() {
     let lp = virtual_loop();
-    let log: Log = Rc::default();
+    let log = EventLog::new();
     // B is spawned first but starts its sleep 90 ms after A; both end at 100 ms.
     let b = lp.create_task({
         let log = log.clone();
         async move {
             corio::sleep(90 * MS).await;
-            log.borrow_mut().push(format!("B sleeps 10 ms at {:?}", now()));
+            log.push("B sleeps 10 ms");
             corio::sleep(10 * MS).await;
-            log.borrow_mut().push(format!("B woke at {:?}", now()));
+            log.push("B woke");
         }
     });
     let a = lp.create_task({
         let log = log.clone();
         async move {
-            log.borrow_mut().push(format!("A sleeps 100 ms at {:?}", now()));
+            log.push("A sleeps 100 ms");
             corio::sleep(100 * MS).await;
-            log.borrow_mut().push(format!("A woke at {:?}", now()));
+            log.push("A woke");
         }
     });
     lp.run_until_complete(async move {
@@ -143,7 +145,7 @@ fn sleeps_due_at_the_same_tick_resume_in_the_order_they_started_even_if_started_
         a.await.unwrap();
     });
     assert_eq!(
-        *log.borrow(),
+        at_time(&log),
         ["A sleeps 100 ms at 0ns", "B sleeps 10 ms at 90ms", "A woke at 100ms", "B woke at 100ms"]
     );
 }
@@ -154,7 +156,7 @@ fn sleeps_sharing_a_deadline_across_wheel_levels_resume_in_the_order_they_starte
     // and cascade down; those started late go straight to a fine level.
     // Spawned in reverse, so start order differs from spawn order.
     let lp = virtual_loop();
-    let log: Log = Rc::default();
+    let log = EventLog::new();
     let starts = [("t0", 0), ("t1", 10), ("t2", 4000), ("t3", 4990), ("t4", 4999)];
     let mut tasks = Vec::new();
     for (index, &(name, start_ms)) in starts.iter().enumerate().rev() {
@@ -168,7 +170,7 @@ fn sleeps_sharing_a_deadline_across_wheel_levels_resume_in_the_order_they_starte
                 let deadline = corio::get_running_loop().time() + (5000 - start_ms) * MS;
                 corio::sleep_until(deadline).await;
             }
-            log.borrow_mut().push(format!("{name} woke at {:?}", now()));
+            log.push(format!("{name} woke"));
         }));
     }
     lp.run_until_complete(async move {
@@ -176,17 +178,17 @@ fn sleeps_sharing_a_deadline_across_wheel_levels_resume_in_the_order_they_starte
             task.await.unwrap();
         }
     });
-    assert_eq!(*log.borrow(), ["t0 woke at 5s", "t1 woke at 5s", "t2 woke at 5s", "t3 woke at 5s", "t4 woke at 5s"]);
+    assert_eq!(at_time(&log), ["t0 woke at 5s", "t1 woke at 5s", "t2 woke at 5s", "t3 woke at 5s", "t4 woke at 5s"]);
 }
 
 #[test]
 fn call_later_and_call_at_run_in_deadline_order_and_equal_deadlines_in_scheduling_order() {
     let lp = virtual_loop();
-    let log: Log = Rc::default();
+    let log = EventLog::new();
     let start = lp.time();
     let schedule = |name: &'static str, after: Duration, absolute: bool| {
         let log = log.clone();
-        let callback = move || log.borrow_mut().push(format!("{name} at {:?}", now()));
+        let callback = move || log.push(name);
         if absolute {
             drop(lp.call_at(start + after, callback));
         } else {
@@ -202,7 +204,7 @@ fn call_later_and_call_at_run_in_deadline_order_and_equal_deadlines_in_schedulin
     schedule("now", Duration::ZERO, false);
     lp.run_until_complete(corio::sleep(2 * HOUR));
     assert_eq!(
-        *log.borrow(),
+        at_time(&log),
         [
             "now at 0ns",
             "early at 5ms",
@@ -218,10 +220,10 @@ fn call_later_and_call_at_run_in_deadline_order_and_equal_deadlines_in_schedulin
 #[test]
 fn a_cancelled_timer_handle_never_runs_and_leaves_the_wheel() {
     let lp = virtual_loop();
-    let log: Log = Rc::default();
+    let log = EventLog::new();
     let note = |line: &'static str| {
         let log = log.clone();
-        move || log.borrow_mut().push(line.to_owned())
+        move || log.push(line)
     };
     let cancelled_early = lp.call_later(10 * MS, note("cancelled early ran"));
     let kept = lp.call_later(20 * MS, note("kept ran"));
@@ -233,7 +235,7 @@ fn a_cancelled_timer_handle_never_runs_and_leaves_the_wheel() {
         let victim = victim.clone();
         move || {
             victim.borrow().as_ref().expect("the victim was scheduled").cancel();
-            log.borrow_mut().push("canceller ran".to_owned());
+            log.push("canceller ran");
         }
     });
     *victim.borrow_mut() = Some(lp.call_later(30 * MS, note("victim ran")));
@@ -242,7 +244,7 @@ fn a_cancelled_timer_handle_never_runs_and_leaves_the_wheel() {
     assert!(!kept.cancelled());
 
     lp.run_until_complete(corio::sleep(HOUR));
-    assert_eq!(*log.borrow(), ["kept ran", "canceller ran"]);
+    assert_eq!(log.labels(), ["kept ran", "canceller ran"]);
     assert!(victim.borrow().as_ref().unwrap().cancelled());
     // Cancelling a callback that already ran is harmless.
     kept.cancel();

@@ -1,5 +1,5 @@
-//! Shared helpers for the integration tests: an event log the tests and their
-//! tasks write to, a guard that reports when a future is dropped, the
+//! Shared helpers for the integration tests: two ways to print the entries of
+//! a `corio::testing::EventLog`, a guard that reports when a future is dropped, the
 //! virtual-clock loop most tests run on, a collector for the loop's reports,
 //! a way to await a batch of tasks, and a time limit that turns a hang into a
 //! failure.
@@ -16,6 +16,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+use corio::testing::{Entry, EventLog};
 use corio::{EventLoop, LoopHandle, Report, Task, TaskError};
 
 pub mod douban;
@@ -23,35 +24,27 @@ pub mod examples;
 pub mod http;
 pub mod tls;
 
-/// What happened, in order, shared between a test, its tasks, its callbacks
-/// and its exception handler.
-#[derive(Clone, Default)]
-pub struct Log(Rc<RefCell<Vec<String>>>);
+/// An event log's entries as "`label` at `N`ms" lines, `N` the loop time
+/// in whole milliseconds when the entry was pushed.
+pub fn at_ms(log: &EventLog) -> Vec<String> {
+    log.entries().into_iter().map(|entry| format!("{} at {}ms", entry.label, millis(&entry))).collect()
+}
 
-impl Log {
-    /// Appends `event` as it is.
-    pub fn push(&self, event: &str) {
-        self.0.borrow_mut().push(event.to_owned());
-    }
+/// An event log's entries as "`N`: `label`" lines, `N` the loop iteration
+/// the entry was pushed in.
+pub fn by_iteration(log: &EventLog) -> Vec<String> {
+    log.entries().into_iter().map(|entry| format!("{}: {}", iteration(&entry), entry.label)).collect()
+}
 
-    /// Appends `event` stamped with the running loop's (virtual) time, as
-    /// "`event` at `N`ms".
-    pub fn stamp(&self, event: &str) {
-        let now = corio::get_running_loop().elapsed();
-        self.0.borrow_mut().push(format!("{event} at {}ms", now.as_millis()));
-    }
+/// The loop iteration an entry was pushed in (every entry of these tests is
+/// pushed from inside a running loop).
+pub fn iteration(entry: &Entry) -> u64 {
+    entry.iteration.expect("the entry was pushed outside a running loop")
+}
 
-    /// Appends `event` prefixed with the running loop's iteration, as
-    /// "`N`: `event`".
-    pub fn record(&self, event: &str) {
-        let iteration = corio::get_running_loop().iteration();
-        self.0.borrow_mut().push(format!("{iteration}: {event}"));
-    }
-
-    /// Everything recorded so far.
-    pub fn entries(&self) -> Vec<String> {
-        self.0.borrow().clone()
-    }
+/// The loop time, in whole milliseconds, an entry was pushed at.
+pub fn millis(entry: &Entry) -> u128 {
+    entry.time.expect("the entry was pushed outside a running loop").as_millis()
 }
 
 /// Runs a closure when dropped: moved into a future, it shows the moment the
