@@ -59,7 +59,7 @@ fn main() {
     println!("\n== 4. create_task and ensure_future: both tasks run while we wait ==");
     let lp = EventLoop::new();
     let task = lp.create_task(do_some_work(1));
-    say(&format!("created {} (done: {})", task.name(), task.done()));
+    say(&format!("created {} (done: {})", task.get_name(), task.done()));
     let (first, second) = lp.run_until_complete(async move {
         let future = corio::ensure_future(do_some_work(1));
         (task.await, future.await)

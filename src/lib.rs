@@ -84,7 +84,7 @@ pub use time::{Sleep, sleep, sleep_until, timeout, timeout_at, wait_for};
 /// Items the exported macros expand to; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::combine::gather::{Guard, Slot, Slots};
+    pub use crate::combine::gather::{Gathering, Slot, Slots};
 }
 
 /// The README's Rust example, compiled and run as a doc test so it stays true.

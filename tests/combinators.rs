@@ -55,7 +55,7 @@ async fn child(log: EventLog, name: &'static str, ms: u64, ending: Ending) -> u6
 
 /// The names of `tasks`, in order: how a `wait` partition is compared.
 fn names<T>(tasks: &[Task<T>]) -> Vec<String> {
-    tasks.iter().map(Task::name).collect()
+    tasks.iter().map(Task::get_name).collect()
 }
 
 // ----- gather ------------------------------------------------------------

@@ -20,7 +20,7 @@ use corio::{EventLoop, Report, TaskError, TraceEvent, TraceKind};
 /// The names of the running loop's unfinished tasks, sorted (`all_tasks`
 /// promises no order).
 fn pending_names() -> Vec<String> {
-    let mut names: Vec<String> = corio::all_tasks().iter().map(corio::TaskHandle::name).collect();
+    let mut names: Vec<String> = corio::all_tasks().iter().map(corio::TaskHandle::get_name).collect();
     names.sort();
     names
 }
@@ -37,7 +37,7 @@ fn current_task_inside_a_task_is_that_task() {
         let task = corio::create_named_task("worker", async move {
             let me = corio::current_task().expect("inside a task");
             let expected = expected.borrow().clone().expect("the spawner stored the handle before yielding");
-            (me == expected, me.id(), me.name())
+            (me == expected, me.id(), me.get_name())
         });
         *spawned.borrow_mut() = Some(task.handle());
         let id = task.id();
@@ -51,7 +51,7 @@ fn the_future_given_to_run_until_complete_runs_as_the_first_task() {
 
     let me = lp.run_until_complete(async {
         let me = corio::current_task().expect("the main future runs as a task");
-        (me.id(), me.name(), me.done())
+        (me.id(), me.get_name(), me.done())
     });
 
     assert_eq!(me, (1, "Task-1".to_owned(), false));
@@ -63,9 +63,9 @@ fn current_task_is_none_in_a_callback_and_outside_a_loop() {
     let seen = Rc::new(RefCell::new(Vec::new()));
     let soon = seen.clone();
     let later = seen.clone();
-    lp.call_soon(move || soon.borrow_mut().push(corio::current_task().map(|task| task.name())));
+    lp.call_soon(move || soon.borrow_mut().push(corio::current_task().map(|task| task.get_name())));
     lp.call_later(Duration::from_millis(5), move || {
-        later.borrow_mut().push(corio::current_task().map(|task| task.name()))
+        later.borrow_mut().push(corio::current_task().map(|task| task.get_name()))
     });
 
     lp.run_until_complete(corio::sleep(Duration::from_millis(10)));
@@ -101,14 +101,22 @@ fn task_names_default_to_task_and_the_id_and_can_be_set() {
     let lp = virtual_loop();
 
     let names = lp.run_until_complete(async {
-        let unnamed = corio::create_task(async { corio::current_task().expect("inside a task").name() });
-        let named = corio::create_named_task("named", async { corio::current_task().expect("inside a task").name() });
+        let unnamed = corio::create_task(async { corio::current_task().expect("inside a task").get_name() });
+        let named =
+            corio::create_named_task("named", async { corio::current_task().expect("inside a task").get_name() });
         let via_loop = corio::get_running_loop().create_named_task("via loop", async {});
         let (unnamed_id, named_id, via_loop_id) = (unnamed.id(), named.id(), via_loop.id());
-        let default_name = unnamed.name();
+        let default_name = unnamed.get_name();
         unnamed.set_name("renamed");
-        let handle_name = unnamed.handle().name();
-        ((unnamed_id, named_id, via_loop_id), default_name, handle_name, via_loop.name(), unnamed.await, named.await)
+        let handle_name = unnamed.handle().get_name();
+        (
+            (unnamed_id, named_id, via_loop_id),
+            default_name,
+            handle_name,
+            via_loop.get_name(),
+            unnamed.await,
+            named.await,
+        )
     });
 
     assert_eq!(

@@ -186,6 +186,7 @@ fn the_trace_of_a_small_program_is_exactly_as_specified() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri has no sockets")]
 fn io_readiness_runs_the_waiting_task_in_the_same_iteration() {
     let lp = EventLoop::builder().trace(true).build();
     lp.run_until_complete(async {

@@ -47,7 +47,7 @@ fn lock_is_granted_in_arrival_order_not_spawn_order() {
     lp.run_until_complete({
         let (log, lock) = (log.clone(), lock.clone());
         async move {
-            let guard = lock.lock().await;
+            let guard = lock.acquire().await;
             // Spawned D, C, B, A, but they arrive at the lock A, B, C, D.
             let mut tasks = Vec::new();
             for (name, arrives) in [("D", 4), ("C", 3), ("B", 2), ("A", 1)] {
@@ -55,7 +55,7 @@ fn lock_is_granted_in_arrival_order_not_spawn_order() {
                 tasks.push(corio::create_task(async move {
                     corio::sleep(ms(arrives)).await;
                     log.push(format!("{name} waits"));
-                    let mut held = lock.lock().await;
+                    let mut held = lock.acquire().await;
                     log.push(format!("{name} got the lock"));
                     held.push(name);
                     corio::sleep(ms(10)).await;
@@ -81,7 +81,7 @@ fn lock_is_granted_in_arrival_order_not_spawn_order() {
             "130 ms: D got the lock",
         ]
     );
-    assert!(!lock.is_locked());
+    assert!(!lock.locked());
     let lock = Rc::try_unwrap(lock).expect("every task let go of the lock");
     assert_eq!(lock.into_inner(), ["A", "B", "C", "D"]);
 }
@@ -94,11 +94,11 @@ fn a_newcomer_during_the_hand_off_queues_behind_the_woken_waiter() {
     lp.run_until_complete({
         let (log, lock) = (log.clone(), lock.clone());
         async move {
-            let guard = lock.lock().await;
+            let guard = lock.acquire().await;
             let waiter = corio::create_task({
                 let (log, lock) = (log.clone(), lock.clone());
                 async move {
-                    let _held = lock.lock().await;
+                    let _held = lock.acquire().await;
                     log.push("waiter got the lock");
                     corio::sleep(ms(5)).await;
                     log.push("waiter releases");
@@ -110,9 +110,9 @@ fn a_newcomer_during_the_hand_off_queues_behind_the_woken_waiter() {
                 let (log, lock) = (log.clone(), lock.clone());
                 async move {
                     corio::sleep(ms(10)).await;
-                    let try_lock = if lock.try_lock().is_some() { "took it" } else { "found it taken" };
+                    let try_lock = if lock.try_acquire().is_some() { "took it" } else { "found it taken" };
                     log.push(format!("newcomer's try_lock {try_lock}"));
-                    let _held = lock.lock().await;
+                    let _held = lock.acquire().await;
                     log.push("newcomer got the lock");
                 }
             });
@@ -133,7 +133,7 @@ fn a_newcomer_during_the_hand_off_queues_behind_the_woken_waiter() {
             " 15 ms: newcomer got the lock",
         ]
     );
-    assert!(!lock.is_locked());
+    assert!(!lock.locked());
 }
 
 // ----- Event --------------------------------------------------------
@@ -457,12 +457,12 @@ fn cancelling_a_task_queued_for_a_lock_lets_the_next_waiter_in() {
     let outcomes = lp.run_until_complete({
         let (log, lock) = (log.clone(), lock.clone());
         async move {
-            let guard = lock.lock().await;
+            let guard = lock.acquire().await;
             let mut tasks = Vec::new();
             for name in ["A", "B", "C"] {
                 let (log, lock) = (log.clone(), lock.clone());
                 tasks.push(corio::create_task(async move {
-                    let _held = lock.lock().await;
+                    let _held = lock.acquire().await;
                     log.push(format!("{name} got the lock"));
                     corio::sleep(ms(10)).await;
                 }));
@@ -476,7 +476,7 @@ fn cancelling_a_task_queued_for_a_lock_lets_the_next_waiter_in() {
     });
     assert_eq!(outcomes, [Ok(()), Err(TaskError::Cancelled), Ok(())]);
     assert_eq!(lines(&log), [" 10 ms: A got the lock", " 20 ms: C got the lock"]);
-    assert!(!lock.is_locked());
+    assert!(!lock.locked());
     assert_eq!(Rc::strong_count(&lock), 1, "a cancelled waiter's future was not dropped");
 }
 
@@ -488,12 +488,12 @@ fn cancelling_a_waiter_just_handed_the_lock_passes_the_lock_on() {
     let outcomes = lp.run_until_complete({
         let (log, lock) = (log.clone(), lock.clone());
         async move {
-            let guard = lock.lock().await;
+            let guard = lock.acquire().await;
             let mut tasks = Vec::new();
             for name in ["A", "B"] {
                 let (log, lock) = (log.clone(), lock.clone());
                 tasks.push(corio::create_task(async move {
-                    let _held = lock.lock().await;
+                    let _held = lock.acquire().await;
                     log.push(format!("{name} got the lock"));
                 }));
             }
@@ -506,7 +506,7 @@ fn cancelling_a_waiter_just_handed_the_lock_passes_the_lock_on() {
     });
     assert_eq!(outcomes, [Err(TaskError::Cancelled), Ok(())]);
     assert_eq!(lines(&log), [" 10 ms: B got the lock"]);
-    assert!(!lock.is_locked());
+    assert!(!lock.locked());
     assert_eq!(Rc::strong_count(&lock), 1);
 }
 

@@ -78,14 +78,14 @@ where
     }
 }
 
-/// Spawns every future as a task, each in a guarded slot (asyncio's gather
+/// Spawns every future as a task, each in a slot of one gathering (asyncio's gather
 /// schedules its children at call time, not when awaited).
-fn spawn_slots<I>(futures: I) -> Guard<Vec<Slot<<I::Item as IntoFuture>::Output>>>
+fn spawn_slots<I>(futures: I) -> Gathering<Vec<Slot<<I::Item as IntoFuture>::Output>>>
 where
     I: IntoIterator,
     I::Item: IntoFuture<IntoFuture: 'static>,
 {
-    Guard::new(futures.into_iter().map(|future| Slot::new(create_task(future))).collect())
+    Gathering::new(futures.into_iter().map(|future| Slot::new(create_task(future))).collect())
 }
 
 /// One gathered task and, once it is in, its outcome.
@@ -240,7 +240,7 @@ macro_rules! tuple_slots {
             }
         }
 
-        impl<$($ty),+> Guard<($(Slot<$ty>,)+)> {
+        impl<$($ty),+> Gathering<($(Slot<$ty>,)+)> {
             /// The outputs, after every slot succeeded.
             pub fn into_outputs(mut self) -> ($($ty,)+) {
                 let ($($slot,)+) = self.finish();
@@ -265,19 +265,19 @@ tuple_slots!(a: A, b: B, c: C, d: D, e: E, f: F);
 tuple_slots!(a: A, b: B, c: C, d: D, e: E, f: F, g: G);
 tuple_slots!(a: A, b: B, c: C, d: D, e: E, f: F, g: G, h: H);
 
-/// Owns the slots until the gather finishes; if it is dropped before that
-/// (the gather was cancelled), cancels the tasks still running, as asyncio
-/// cancels a gather's children.
+/// A gather in progress: owns the slots until the gather finishes. If it is
+/// dropped before that (the gather was cancelled), it cancels the tasks
+/// still running, as asyncio cancels a gather's children.
 #[doc(hidden)]
-pub struct Guard<S: Slots> {
+pub struct Gathering<S: Slots> {
     /// `None` once finished.
     slots: Option<S>,
 }
 
-impl<S: Slots> Guard<S> {
+impl<S: Slots> Gathering<S> {
     /// Guards `slots`.
     pub fn new(slots: S) -> Self {
-        Guard { slots: Some(slots) }
+        Gathering { slots: Some(slots) }
     }
 
     /// See [`Slots::poll_slots`].
@@ -290,20 +290,20 @@ impl<S: Slots> Guard<S> {
             && let Some(slots) = self.slots.take()
         {
             // Returning the first failure finishes the gather; the other
-            // tasks keep running (the guard must not cancel them), and their
+            // tasks keep running (it must not cancel them), and their
             // own failures count as retrieved, as in asyncio.
             slots.detach();
         }
         poll
     }
 
-    /// Takes the slots out; the guard no longer cancels anything.
+    /// Takes the slots out; dropping it no longer cancels anything.
     pub fn finish(&mut self) -> S {
         self.slots.take().unwrap_or_else(|| unreachable!("a gather finishes once"))
     }
 }
 
-impl<S: Slots> Drop for Guard<S> {
+impl<S: Slots> Drop for Gathering<S> {
     fn drop(&mut self) {
         if let Some(slots) = &self.slots {
             slots.cancel_running();
@@ -327,11 +327,11 @@ impl<S: Slots> Drop for Guard<S> {
 #[macro_export]
 macro_rules! gather {
     ($($future:expr),+ $(,)?) => {{
-        let mut guard =
-            $crate::__private::Guard::new(($($crate::__private::Slot::new($crate::create_task($future)),)+));
+        let mut gathering =
+            $crate::__private::Gathering::new(($($crate::__private::Slot::new($crate::create_task($future)),)+));
         async move {
-            ::std::future::poll_fn(|cx| guard.poll_slots(cx, true)).await?;
-            ::std::result::Result::<_, $crate::TaskError>::Ok(guard.into_outputs())
+            ::std::future::poll_fn(|cx| gathering.poll_slots(cx, true)).await?;
+            ::std::result::Result::<_, $crate::TaskError>::Ok(gathering.into_outputs())
         }
     }};
 }
@@ -350,11 +350,11 @@ macro_rules! gather {
 #[macro_export]
 macro_rules! gather_all {
     ($($future:expr),+ $(,)?) => {{
-        let mut guard =
-            $crate::__private::Guard::new(($($crate::__private::Slot::new($crate::create_task($future)),)+));
+        let mut gathering =
+            $crate::__private::Gathering::new(($($crate::__private::Slot::new($crate::create_task($future)),)+));
         async move {
-            let _ = ::std::future::poll_fn(|cx| guard.poll_slots(cx, false)).await;
-            guard.into_outcomes()
+            let _ = ::std::future::poll_fn(|cx| gathering.poll_slots(cx, false)).await;
+            gathering.into_outcomes()
         }
     }};
 }

@@ -69,7 +69,7 @@ impl LoopHandle {
     /// ```
     /// let lp = corio::EventLoop::new();
     /// let task = lp.create_named_task("answer", async { 42 });
-    /// assert_eq!(task.name(), "answer");
+    /// assert_eq!(task.get_name(), "answer");
     /// ```
     pub fn create_named_task<F>(&self, name: impl Into<String>, future: F) -> Task<F::Output>
     where

@@ -14,7 +14,7 @@ use super::waiters::{Waiter, WaiterList};
 
 /// A mutual-exclusion lock for tasks on one thread, guarding a `T`.
 ///
-/// `lock().await` waits its turn (first come, first served) and returns a
+/// `acquire().await` waits its turn (first come, first served) and returns a
 /// [`LockGuard`] that derefs to the value; dropping the guard releases the
 /// lock to the next waiter. Holding a guard across an `.await` is the point:
 /// that is what a `RefCell` cannot do.
@@ -31,7 +31,7 @@ use super::waiters::{Waiter, WaiterList};
 ///     for id in 0..3 {
 ///         let log = Rc::clone(&log);
 ///         tasks.push(corio::create_task(async move {
-///             let mut entries = log.lock().await;
+///             let mut entries = log.acquire().await;
 ///             entries.push(id);
 ///             // Other tasks run during the sleep but cannot touch `entries`.
 ///             corio::sleep(std::time::Duration::ZERO).await;
@@ -41,7 +41,7 @@ use super::waiters::{Waiter, WaiterList};
 ///     for task in tasks {
 ///         task.await.unwrap();
 ///     }
-///     assert_eq!(*log.lock().await, [0, 0, 1, 1, 2, 2]);
+///     assert_eq!(*log.acquire().await, [0, 0, 1, 1, 2, 2]);
 /// });
 /// ```
 pub struct Lock<T = ()> {
@@ -67,10 +67,10 @@ pub struct Lock<T = ()> {
 /// corio::run(async {
 ///     let counter = Lock::new(0);
 ///     {
-///         let mut guard = counter.lock().await;
+///         let mut guard = counter.acquire().await;
 ///         *guard += 1;
 ///     } // The guard is dropped here, which releases the lock.
-///     assert!(!counter.is_locked());
+///     assert!(!counter.locked());
 /// });
 /// ```
 pub struct LockGuard<'a, T> {
@@ -97,15 +97,16 @@ impl<T> Lock<T> {
     /// use corio::sync::Lock;
     ///
     /// let names: Lock<Vec<String>> = Lock::new(Vec::new());
-    /// assert!(!names.is_locked());
+    /// assert!(!names.locked());
     /// ```
     pub fn new(value: T) -> Lock<T> {
         Lock { locked: Cell::new(false), waiters: RefCell::new(WaiterList::new()), value: RefCell::new(value) }
     }
 
-    /// Waits until the lock is this task's, then returns a guard.
+    /// Waits until the lock is this task's, then returns a guard (asyncio's
+    /// `async with lock`; the lock is released when the guard drops).
     ///
-    /// Waiters are served in the order they called `lock`. Dropping the
+    /// Waiters are served in the order they called `acquire`. Dropping the
     /// returned future before it completes (cancelling it) gives up its
     /// place, and if the lock had already been handed to it, hands the lock
     /// on to the next waiter.
@@ -117,11 +118,12 @@ impl<T> Lock<T> {
     ///
     /// corio::run(async {
     ///     let lock = Lock::new(String::from("a"));
-    ///     lock.lock().await.push('b');
-    ///     assert_eq!(*lock.lock().await, "ab");
+    ///     lock.acquire().await.push('b');
+    ///     assert_eq!(*lock.acquire().await, "ab");
     /// });
     /// ```
-    pub async fn lock(&self) -> LockGuard<'_, T> {
+    #[doc(alias = "lock")]
+    pub async fn acquire(&self) -> LockGuard<'_, T> {
         if self.locked.get() {
             // Held: join the line. When this returns, the releasing guard has
             // already handed the lock to us and left `locked` set.
@@ -135,7 +137,9 @@ impl<T> Lock<T> {
         self.guard()
     }
 
-    /// Takes the lock if it is free and nobody is waiting, without waiting.
+    /// Takes the lock if it is free and nobody is waiting, without waiting
+    /// (asyncio has no name for this; it is [`acquire`](Lock::acquire)'s
+    /// `try_` form).
     ///
     /// Returns `None` while the lock is held, including while it has been
     /// handed to a waiter that has not run yet.
@@ -146,12 +150,13 @@ impl<T> Lock<T> {
     /// use corio::sync::Lock;
     ///
     /// let lock = Lock::new(1);
-    /// let guard = lock.try_lock().unwrap();
-    /// assert!(lock.try_lock().is_none());
+    /// let guard = lock.try_acquire().unwrap();
+    /// assert!(lock.try_acquire().is_none());
     /// drop(guard);
-    /// assert!(lock.try_lock().is_some());
+    /// assert!(lock.try_acquire().is_some());
     /// ```
-    pub fn try_lock(&self) -> Option<LockGuard<'_, T>> {
+    #[doc(alias = "try_lock")]
+    pub fn try_acquire(&self) -> Option<LockGuard<'_, T>> {
         if self.locked.get() || !self.waiters.borrow().is_empty() {
             return None;
         }
@@ -159,7 +164,8 @@ impl<T> Lock<T> {
         Some(self.guard())
     }
 
-    /// Returns `true` if some task holds the lock or has been handed it.
+    /// Returns `true` if some task holds the lock or has been handed it
+    /// (asyncio's `Lock.locked()`).
     ///
     /// # Examples
     ///
@@ -167,12 +173,13 @@ impl<T> Lock<T> {
     /// use corio::sync::Lock;
     ///
     /// let lock = Lock::new(());
-    /// let guard = lock.try_lock();
-    /// assert!(lock.is_locked());
+    /// let guard = lock.try_acquire();
+    /// assert!(lock.locked());
     /// drop(guard);
-    /// assert!(!lock.is_locked());
+    /// assert!(!lock.locked());
     /// ```
-    pub fn is_locked(&self) -> bool {
+    #[doc(alias = "is_locked")]
+    pub fn locked(&self) -> bool {
         self.locked.get()
     }
 
@@ -185,7 +192,7 @@ impl<T> Lock<T> {
     /// use corio::sync::Lock;
     ///
     /// let lock = Lock::new(5);
-    /// *lock.try_lock().unwrap() += 1;
+    /// *lock.try_acquire().unwrap() += 1;
     /// assert_eq!(lock.into_inner(), 6);
     /// ```
     pub fn into_inner(self) -> T {
@@ -283,13 +290,13 @@ mod tests {
         let log = WakeLog::new();
         let lock = Lock::new(1);
         {
-            let Poll::Ready(mut guard) = poll_with(pin!(lock.lock()), &log.waker(1)) else {
+            let Poll::Ready(mut guard) = poll_with(pin!(lock.acquire()), &log.waker(1)) else {
                 panic!("a free lock must not make us wait");
             };
             *guard += 1;
-            assert!(lock.is_locked());
+            assert!(lock.locked());
         }
-        assert!(!lock.is_locked());
+        assert!(!lock.locked());
         assert_eq!(lock.into_inner(), 2);
         assert!(log.take().is_empty());
     }
@@ -298,10 +305,10 @@ mod tests {
     fn waiters_are_granted_the_lock_in_arrival_order() {
         let log = WakeLog::new();
         let lock = Lock::new(Vec::new());
-        let holder = lock.try_lock().unwrap();
-        let mut a = pin!(lock.lock());
-        let mut b = pin!(lock.lock());
-        let mut c = pin!(lock.lock());
+        let holder = lock.try_acquire().unwrap();
+        let mut a = pin!(lock.acquire());
+        let mut b = pin!(lock.acquire());
+        let mut c = pin!(lock.acquire());
         assert!(poll_with(a.as_mut(), &log.waker(1)).is_pending());
         assert!(poll_with(b.as_mut(), &log.waker(2)).is_pending());
         assert!(poll_with(c.as_mut(), &log.waker(3)).is_pending());
@@ -333,17 +340,17 @@ mod tests {
     fn release_hands_the_lock_to_the_waiter_so_try_lock_cannot_barge() {
         let log = WakeLog::new();
         let lock = Lock::new(());
-        let holder = lock.try_lock().unwrap();
-        let mut waiter = pin!(lock.lock());
+        let holder = lock.try_acquire().unwrap();
+        let mut waiter = pin!(lock.acquire());
         assert!(poll_with(waiter.as_mut(), &log.waker(1)).is_pending());
 
         drop(holder);
         // The waiter has been woken but has not run; the lock is already its.
         assert_eq!(log.take(), [1]);
-        assert!(lock.is_locked());
-        assert!(lock.try_lock().is_none());
-        // A newcomer calling `lock()` must queue behind it, too.
-        let mut newcomer = pin!(lock.lock());
+        assert!(lock.locked());
+        assert!(lock.try_acquire().is_none());
+        // A newcomer calling `acquire()` must queue behind it, too.
+        let mut newcomer = pin!(lock.acquire());
         assert!(poll_with(newcomer.as_mut(), &log.waker(2)).is_pending());
 
         assert!(poll_with(waiter, &log.waker(1)).is_ready());
@@ -353,10 +360,10 @@ mod tests {
     fn try_lock_fails_while_anyone_is_waiting() {
         let log = WakeLog::new();
         let lock = Lock::new(());
-        let holder = lock.try_lock().unwrap();
-        let mut waiter = pin!(lock.lock());
+        let holder = lock.try_acquire().unwrap();
+        let mut waiter = pin!(lock.acquire());
         assert!(poll_with(waiter.as_mut(), &log.waker(1)).is_pending());
-        assert!(lock.try_lock().is_none());
+        assert!(lock.try_acquire().is_none());
         drop(holder);
     }
 
@@ -364,9 +371,9 @@ mod tests {
     fn a_cancelled_queued_waiter_is_skipped() {
         let log = WakeLog::new();
         let lock = Lock::new(());
-        let holder = lock.try_lock().unwrap();
-        let mut first = Box::pin(lock.lock());
-        let mut second = pin!(lock.lock());
+        let holder = lock.try_acquire().unwrap();
+        let mut first = Box::pin(lock.acquire());
+        let mut second = pin!(lock.acquire());
         assert!(poll_with(first.as_mut(), &log.waker(1)).is_pending());
         assert!(poll_with(second.as_mut(), &log.waker(2)).is_pending());
 
@@ -380,9 +387,9 @@ mod tests {
     fn a_granted_waiter_dropped_before_running_passes_the_lock_on() {
         let log = WakeLog::new();
         let lock = Lock::new(());
-        let holder = lock.try_lock().unwrap();
-        let mut first = Box::pin(lock.lock());
-        let mut second = pin!(lock.lock());
+        let holder = lock.try_acquire().unwrap();
+        let mut first = Box::pin(lock.acquire());
+        let mut second = pin!(lock.acquire());
         assert!(poll_with(first.as_mut(), &log.waker(1)).is_pending());
         assert!(poll_with(second.as_mut(), &log.waker(2)).is_pending());
 
@@ -394,29 +401,29 @@ mod tests {
             panic!("the second waiter now owns the lock");
         };
         drop(guard);
-        assert!(!lock.is_locked());
+        assert!(!lock.locked());
     }
 
     #[test]
     fn a_granted_waiter_dropped_with_nobody_behind_it_unlocks() {
         let log = WakeLog::new();
         let lock = Lock::new(());
-        let holder = lock.try_lock().unwrap();
-        let mut waiter = Box::pin(lock.lock());
+        let holder = lock.try_acquire().unwrap();
+        let mut waiter = Box::pin(lock.acquire());
         assert!(poll_with(waiter.as_mut(), &log.waker(1)).is_pending());
         drop(holder);
-        assert!(lock.is_locked());
+        assert!(lock.locked());
         drop(waiter);
-        assert!(!lock.is_locked());
-        assert!(lock.try_lock().is_some());
+        assert!(!lock.locked());
+        assert!(lock.try_acquire().is_some());
     }
 
     #[test]
     fn the_waker_from_the_latest_poll_is_the_one_woken() {
         let log = WakeLog::new();
         let lock = Lock::new(());
-        let holder = lock.try_lock().unwrap();
-        let mut waiter = pin!(lock.lock());
+        let holder = lock.try_acquire().unwrap();
+        let mut waiter = pin!(lock.acquire());
         assert!(poll_with(waiter.as_mut(), &log.waker(1)).is_pending());
         // A spurious poll with a new waker keeps the waiter in line.
         assert!(poll_with(waiter.as_mut(), &log.waker(2)).is_pending());

@@ -16,9 +16,10 @@
 //!   that order too.
 //! - **Hand-off.** Releasing a lock, a permit, a queue slot or an item while
 //!   someone waits gives it to the oldest waiter there and then; it never
-//!   becomes free in between. So a task that calls `try_lock`, `lock`,
-//!   `try_acquire`, `put_nowait` or `get_nowait` after the release but
-//!   before the woken task runs cannot barge in and take it.
+//!   becomes free in between. So a task that calls `acquire` or
+//!   `try_acquire` (on a lock or a semaphore), `put_nowait` or `get_nowait`
+//!   after the release but before the woken task runs cannot barge in and
+//!   take it.
 //! - **Cancellation is dropping.** Dropping a waiting future takes it out of
 //!   line. If it had already been granted and not yet run, the grant goes
 //!   to the next waiter (or back to the pool), so nothing is lost.

@@ -160,6 +160,7 @@ impl<T> Queue<T> {
     ///     assert!(queue.full());
     /// });
     /// ```
+    #[doc(alias = "send")]
     pub async fn put(&self, item: T) {
         let item = match self.put_nowait(item) {
             Ok(()) => return,
@@ -189,6 +190,7 @@ impl<T> Queue<T> {
     /// assert!(queue.put_nowait(1).is_ok());
     /// assert_eq!(queue.put_nowait(2).unwrap_err().into_inner(), 2);
     /// ```
+    #[doc(alias("try_put", "try_send"))]
     pub fn put_nowait(&self, item: T) -> Result<(), QueueFull<T>> {
         // Putters only queue when no slot is free, and a slot freed while
         // they wait is reserved for one of them; so a free slot here means
@@ -218,6 +220,7 @@ impl<T> Queue<T> {
     ///     assert_eq!(queue.get().await, "job");
     /// });
     /// ```
+    #[doc(alias = "recv")]
     pub async fn get(&self) -> T {
         if let Ok(item) = self.get_nowait() {
             return item;
@@ -249,6 +252,7 @@ impl<T> Queue<T> {
     /// assert_eq!(queue.get_nowait(), Ok(7));
     /// assert!(queue.get_nowait().is_err());
     /// ```
+    #[doc(alias("try_get", "try_recv"))]
     pub fn get_nowait(&self) -> Result<T, QueueEmpty> {
         // Getters only queue when every item is claimed; so an unclaimed
         // item here means nobody is in line ahead of us.
@@ -273,6 +277,7 @@ impl<T> Queue<T> {
     /// queue.put_nowait(()).unwrap();
     /// assert_eq!(queue.qsize(), 1);
     /// ```
+    #[doc(alias = "len")]
     pub fn qsize(&self) -> usize {
         self.items.borrow().len()
     }
@@ -286,6 +291,7 @@ impl<T> Queue<T> {
     ///
     /// assert_eq!(Queue::<u8>::new(4).maxsize(), 4);
     /// ```
+    #[doc(alias = "capacity")]
     pub fn maxsize(&self) -> usize {
         self.maxsize
     }
@@ -300,6 +306,7 @@ impl<T> Queue<T> {
     /// let queue: Queue<u8> = Queue::unbounded();
     /// assert!(queue.empty());
     /// ```
+    #[doc(alias = "is_empty")]
     pub fn empty(&self) -> bool {
         self.items.borrow().is_empty()
     }
@@ -316,6 +323,7 @@ impl<T> Queue<T> {
     /// queue.put_nowait(1).unwrap();
     /// assert!(queue.full());
     /// ```
+    #[doc(alias = "is_full")]
     pub fn full(&self) -> bool {
         self.maxsize != 0 && self.items.borrow().len() >= self.maxsize
     }

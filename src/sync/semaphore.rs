@@ -199,8 +199,26 @@ impl Semaphore {
         self.permits.get()
     }
 
+    /// Returns `true` if a permit cannot be taken without waiting: none is
+    /// free, or others are already waiting (asyncio's `Semaphore.locked()`).
+    ///
+    /// ```
+    /// use corio::sync::Semaphore;
+    ///
+    /// let semaphore = Semaphore::new(1);
+    /// let permit = semaphore.try_acquire();
+    /// assert!(semaphore.locked());
+    /// drop(permit);
+    /// assert!(!semaphore.locked());
+    /// ```
+    #[doc(alias = "is_locked")]
+    pub fn locked(&self) -> bool {
+        self.permits.get() == 0 || !self.waiters.borrow().is_empty()
+    }
+
     /// Adds `n` permits: the oldest waiters get one each first, and the
-    /// rest become free. This is asyncio's `release()` without an `acquire()`.
+    /// rest become free. `add_permits(1)` is asyncio's bare `release()` (a
+    /// release without an `acquire()`); dropping a permit is the paired one.
     ///
     /// # Examples
     ///
@@ -211,6 +229,7 @@ impl Semaphore {
     /// semaphore.add_permits(2);
     /// assert_eq!(semaphore.available_permits(), 2);
     /// ```
+    #[doc(alias = "release")]
     pub fn add_permits(&self, n: usize) {
         let mut wakers = Vec::new();
         let mut left = n;

@@ -128,16 +128,18 @@ impl<T> Task<T> {
         self.handle_ref().cancelled()
     }
 
-    /// The task's name: `Task-<id>` unless one was set.
+    /// The task's name: `Task-<id>` unless one was set (asyncio's
+    /// `Task.get_name()`).
     ///
     /// ```
     /// # corio::run(async {
     /// let task = corio::create_task(async {});
     /// task.set_name("fetch list page 1");
-    /// assert_eq!(task.name(), "fetch list page 1");
+    /// assert_eq!(task.get_name(), "fetch list page 1");
     /// # });
     /// ```
-    pub fn name(&self) -> String {
+    #[doc(alias = "name")]
+    pub fn get_name(&self) -> String {
         self.handle_ref().name()
     }
 
@@ -231,7 +233,7 @@ impl<T> Task<T> {
             assert!(
                 Arc::ptr_eq(&running.inbox, &self.raw().header().inbox),
                 "awaited {} on a loop other than the one it was created on",
-                self.name()
+                self.get_name()
             );
         }
         let new = waker.clone();
@@ -358,7 +360,7 @@ impl<T> Drop for Task<T> {
         // retrieved". If it is still running, the loop drops the output when
         // it completes instead.
         let Some(message) = self.join.release(self.thread) else { return };
-        let report = Report::NeverRetrieved { task: self.name(), message };
+        let report = Report::NeverRetrieved { task: self.get_name(), message };
         match self.core.upgrade() {
             Some(core) => core.report(report),
             None => default_handler(&report),
@@ -380,7 +382,7 @@ impl<T> fmt::Debug for Task<T> {
 /// # corio::run(async {
 /// let me = corio::current_task().expect("inside a task");
 /// assert!(!me.done());
-/// println!("running as {}", me.name());
+/// println!("running as {}", me.get_name());
 /// # });
 /// ```
 #[derive(Clone)]
@@ -437,14 +439,15 @@ impl TaskHandle {
         self.handle_ref().cancelled()
     }
 
-    /// See [`Task::name`].
+    /// See [`Task::get_name`].
     ///
     /// ```
     /// # corio::run(async {
-    /// assert!(corio::current_task().unwrap().name().starts_with("Task-"));
+    /// assert!(corio::current_task().unwrap().get_name().starts_with("Task-"));
     /// # });
     /// ```
-    pub fn name(&self) -> String {
+    #[doc(alias = "name")]
+    pub fn get_name(&self) -> String {
         self.handle_ref().name()
     }
 

@@ -45,7 +45,7 @@ where
 /// ```
 /// # corio::run(async {
 /// let task = corio::create_named_task("worker-1", async {});
-/// assert_eq!(task.name(), "worker-1");
+/// assert_eq!(task.get_name(), "worker-1");
 /// # });
 /// ```
 pub fn create_named_task<F>(name: impl Into<String>, future: F) -> Task<F::Output>
