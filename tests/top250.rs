@@ -8,11 +8,10 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 
-use common::douban::{MISSING_RANK, assert_as_saved, json_lines, rank_of};
-use common::examples::{example_binary, run_example};
+use common::douban::{MISSING_RANK, assert_as_saved, json_lines, rank_of, start_mirror};
+use common::examples::run_example;
 
 /// The crawler's flags for a quick mirror crawl: no latency, no progress.
 const MIRROR: [&str; 4] = ["--mirror", "--mirror-latency-ms", "0", "--quiet"];
@@ -175,19 +174,6 @@ fn bad_arguments_exit_with_status_2_and_say_why() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.starts_with("top250: --mode takes sync or async, not \"fast\""), "{stderr}");
     assert!(stderr.contains("usage: top250"), "{stderr}");
-}
-
-/// Starts the standalone mirror on a free port; returns it and its origin.
-fn start_mirror() -> (Child, String) {
-    let mut mirror = Command::new(example_binary("douban_mirror"))
-        .args(["--port", "0", "--latency-ms", "0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start douban_mirror");
-    let mut banner = String::new();
-    BufReader::new(mirror.stdout.take().unwrap()).read_line(&mut banner).unwrap();
-    let url = banner.split_whitespace().find(|word| word.starts_with("http://")).expect("the banner names the URL");
-    (mirror, url.trim_end_matches("/top250").to_owned())
 }
 
 #[test]

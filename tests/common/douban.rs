@@ -1,16 +1,21 @@
 //! The saved 2019 Douban Top 250 for the crawler's tests: the mirror's own
 //! page store (`examples/douban_mirror/site.rs`, included as [`site`], so a
 //! test server serves exactly what `douban_mirror` serves), the records the
-//! tutorial's regexes give for it (`expected.jsonl`), and the check that a
-//! crawled record matches its saved line.
+//! tutorial's regexes give for it (`expected.jsonl`), the check that a
+//! crawled record matches its saved line, and the standalone mirror started
+//! on a free loopback port.
 //!
 //! `top250.rs` crawls the mirror and compares every record; `top250_faults.rs`
 //! serves the pages itself, with faults, and compares the records that came
 //! through.
 
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
 use serde_json::Value;
+
+use super::examples::example_binary;
 
 // The mirror's page store, compiled into the test crate as it is into the
 // examples. `#[path]` here is relative to tests/common/, this file's folder.
@@ -21,6 +26,21 @@ pub mod site;
 /// The rank of the one movie whose page the 2019 crawl is missing (Douban
 /// answers 404 for it).
 pub const MISSING_RANK: usize = 247;
+
+/// Starts the standalone mirror (`douban_mirror`) on a free port of
+/// 127.0.0.1, with no latency; returns it and its origin, such as
+/// `http://127.0.0.1:40751`. The caller kills it.
+pub fn start_mirror() -> (Child, String) {
+    let mut mirror = Command::new(example_binary("douban_mirror"))
+        .args(["--port", "0", "--latency-ms", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start douban_mirror");
+    let mut banner = String::new();
+    BufReader::new(mirror.stdout.take().unwrap()).read_line(&mut banner).unwrap();
+    let url = banner.split_whitespace().find(|word| word.starts_with("http://")).expect("the banner names the URL");
+    (mirror, url.trim_end_matches("/top250").to_owned())
+}
 
 /// Parses JSON lines, naming the line that is not JSON.
 pub fn json_lines(text: &str) -> Vec<Value> {
