@@ -7,7 +7,8 @@
 //!
 //! `top250.rs` crawls the mirror and compares every record; `top250_faults.rs`
 //! serves the pages itself, with faults, and compares the records that came
-//! through.
+//! through; `top250_small.rs` points the small crawler at the standalone
+//! mirror and compares every line.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
