@@ -177,6 +177,16 @@ fn bad_arguments_exit_with_status_2_and_say_why() {
 }
 
 #[test]
+fn help_prints_the_usage_on_stdout_and_exits_with_0_before_crawling() {
+    for flag in ["--help", "-h"] {
+        let output = run_example("top250", &["--mirror", flag, "--mode", "fast"]);
+        assert_eq!(output.status.code(), Some(0), "{flag}");
+        assert!(stdout(&output).starts_with("usage: top250 [options]\n"), "{flag}");
+        assert!(output.stderr.is_empty(), "{flag}: the flags after it are not read");
+    }
+}
+
+#[test]
 fn the_standalone_mirror_serves_list_pages_movie_pages_and_404() {
     let (mut mirror, origin) = start_mirror();
 

@@ -67,6 +67,16 @@ pub enum Format {
     Jsonl,
 }
 
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Command {
+    /// `--help` or `-h`: print [`USAGE`] and exit successfully, whatever
+    /// follows it.
+    Help,
+    /// Crawl with these options.
+    Run(Options),
+}
+
 /// Everything the command line sets.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -107,8 +117,8 @@ pub struct Options {
 }
 
 /// Parses the arguments after the program name. `Err` carries the message
-/// to print above [`USAGE`]; `--help` is an `Err` with an empty message.
-pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
+/// to print above [`USAGE`] for a bad argument.
+pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut options = Options {
         base_url: None,
         mirror: false,
@@ -167,7 +177,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> 
             "--as-completed" => options.as_completed = true,
             "--timeline" => options.timeline = Some(PathBuf::from(value()?)),
             "--quiet" | "-q" => options.quiet = true,
-            "--help" | "-h" => return Err(String::new()),
+            "--help" | "-h" => return Ok(Command::Help),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -183,7 +193,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> 
     if !options.mirror && options.base_url.is_none() {
         options.base_url = Some(DOUBAN.to_owned());
     }
-    Ok(options)
+    Ok(Command::Run(options))
 }
 
 /// A whole number for `flag`.
@@ -200,8 +210,24 @@ fn millis(flag: &str, text: &str) -> Result<Duration, String> {
 mod tests {
     use super::*;
 
-    fn parse_str(line: &str) -> Result<Options, String> {
+    fn parse_command(line: &str) -> Result<Command, String> {
         parse(line.split_whitespace().map(str::to_owned))
+    }
+
+    /// The options of a line that asks for a crawl.
+    fn parse_str(line: &str) -> Result<Options, String> {
+        match parse_command(line)? {
+            Command::Run(options) => Ok(options),
+            Command::Help => panic!("{line:?} asks for help, not a crawl"),
+        }
+    }
+
+    #[test]
+    fn help_wins_over_the_arguments_after_it_but_not_over_a_bad_one_before() {
+        for line in ["--help", "-h", "--mirror --help", "--help --mode fast"] {
+            assert!(matches!(parse_command(line), Ok(Command::Help)), "{line}");
+        }
+        assert_eq!(parse_command("--mode fast --help").unwrap_err(), "--mode takes sync or async, not \"fast\"");
     }
 
     #[test]

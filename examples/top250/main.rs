@@ -40,7 +40,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Duration;
 
-use cli::{Mode, Options};
+use cli::{Command, Mode, Options};
 use crawl::{Plan, Summary};
 use fetcher::Fetcher;
 use output::Output;
@@ -55,8 +55,8 @@ const EXIT_BANNED: u8 = 3;
 
 fn main() -> ExitCode {
     let options = match cli::parse(std::env::args().skip(1)) {
-        Ok(options) => options,
-        Err(message) if message.is_empty() => {
+        Ok(Command::Run(options)) => options,
+        Ok(Command::Help) => {
             println!("{}", cli::USAGE);
             return ExitCode::SUCCESS;
         }
