@@ -16,7 +16,6 @@ use corio::{AsCompleted, Task};
 use crate::cli::Mode;
 use crate::extract::{self, Movie};
 use crate::fetcher::{FetchError, Fetcher, Page};
-use crate::progress::Stats;
 use crate::site::{LIST_PAGES, PAGE_SIZE};
 use crate::timeline::PageKind;
 
@@ -75,8 +74,7 @@ pub async fn crawl(fetcher: Rc<Fetcher>, plan: &Plan, mut emit: impl FnMut(usize
     let mut summary = Summary::default();
     let subjects = list_movies(&fetcher, plan, &mut summary).await;
     if !fetcher.is_banned() {
-        let stats = &fetcher.stats;
-        stats.pages.set(stats.pages.get() + subjects.len());
+        fetcher.stats.pages.add(subjects.len());
         let jobs = subjects.into_iter().map(|(rank, url)| fetch_movie(Rc::clone(&fetcher), plan.clean, rank, url));
         run_jobs(plan.mode, jobs.collect(), |index, record| {
             // `None`: a page the ban stopped before it was answered.
@@ -98,7 +96,7 @@ pub async fn crawl(fetcher: Rc<Fetcher>, plan: &Plan, mut emit: impl FnMut(usize
 /// Fetches the 10 list pages and returns every movie's rank and URL, in
 /// rank order. A list page that fails costs its 25 movies, not the crawl.
 async fn list_movies(fetcher: &Rc<Fetcher>, plan: &Plan, summary: &mut Summary) -> Vec<(usize, String)> {
-    fetcher.stats.pages.set(LIST_PAGES);
+    fetcher.stats.pages.add(LIST_PAGES);
     let jobs = (0..LIST_PAGES).map(|page| {
         let fetcher = Rc::clone(fetcher);
         let start = page * PAGE_SIZE;
@@ -142,7 +140,7 @@ async fn fetch_movie(fetcher: Rc<Fetcher>, clean: bool, rank: usize, url: String
             let fields = if clean { extract::clean_movie(&html) } else { extract::movie(&html) };
             fields.map(Status::Ok).unwrap_or_else(|missing| {
                 // A page that came back but does not parse is a failure too.
-                Stats::bump(&fetcher.stats.failed);
+                fetcher.stats.failed.bump();
                 Status::Error(missing.to_string())
             })
         }

@@ -128,10 +128,10 @@ impl Fetcher {
         let result = self.fetch_with_retries(kind, label, url).await;
         match result {
             Err(FetchError::Stopped) => return result,
-            Err(FetchError::Failed(_)) => Stats::bump(&self.stats.failed),
+            Err(FetchError::Failed(_)) => self.stats.failed.bump(),
             Ok(_) | Err(FetchError::Banned(_)) => {}
         }
-        Stats::bump(&self.stats.done);
+        self.stats.done.bump();
         if !self.delay.is_zero() {
             corio::sleep(self.jitter.spread(self.delay)).await;
         }
@@ -146,10 +146,11 @@ impl Fetcher {
                 return Err(FetchError::Stopped);
             }
             let started = self.stats.started.elapsed();
-            Stats::bump(&self.stats.requests);
-            Stats::bump(&self.stats.in_flight);
-            let attempt = self.attempt(url).await;
-            self.stats.in_flight.set(self.stats.in_flight.get() - 1);
+            self.stats.requests.bump();
+            let attempt = {
+                let _on_the_wire = self.stats.in_flight.hold();
+                self.attempt(url).await
+            };
             let bar = |outcome| Bar {
                 kind,
                 label: label.to_owned(),
@@ -172,7 +173,7 @@ impl Fetcher {
                     let wait = wait.unwrap_or_else(|| self.policy.backoff(retry, &self.jitter));
                     self.bars.borrow_mut().push(bar(Outcome::Retried(why)));
                     retry += 1;
-                    Stats::bump(&self.stats.retries);
+                    self.stats.retries.bump();
                     corio::sleep(wait).await;
                 }
                 Attempt::Retry { why, .. } | Attempt::Fail(why) => {

@@ -8,22 +8,64 @@ use std::time::{Duration, Instant};
 /// How often the live line is redrawn.
 const REDRAW_EVERY: Duration = Duration::from_millis(100);
 
+/// A count kept on the loop's thread: a `Cell`, not an atomic, because
+/// every task that changes it runs on that one thread.
+#[derive(Default)]
+pub struct Counter(Cell<usize>);
+
+impl Counter {
+    /// Adds one.
+    pub fn bump(&self) {
+        self.add(1);
+    }
+
+    /// Adds `n`.
+    pub fn add(&self, n: usize) {
+        self.0.set(self.0.get() + n);
+    }
+
+    /// The count now.
+    pub fn get(&self) -> usize {
+        self.0.get()
+    }
+
+    /// Counts one for as long as the returned [`Hold`] lives: for what is
+    /// under way rather than done, such as a request on the wire. The drop
+    /// takes it off again, not a call after the await, so a request
+    /// cancelled at its await point (a ban cancels every task) is not left
+    /// counted.
+    pub fn hold(&self) -> Hold<'_> {
+        self.bump();
+        Hold(self)
+    }
+}
+
+/// One unit of a [`Counter`], taken off again when dropped.
+pub struct Hold<'a>(&'a Counter);
+
+impl Drop for Hold<'_> {
+    fn drop(&mut self) {
+        // `hold` added this unit, so the count is at least one.
+        self.0.0.set(self.0.get() - 1);
+    }
+}
+
 /// The crawl's counters, shared by every fetch on the loop's thread.
 pub struct Stats {
     /// When the crawl started.
     pub started: Instant,
     /// Pages the crawl means to fetch (10, then 10 + the movies found).
-    pub pages: Cell<usize>,
+    pub pages: Counter,
     /// Pages finished: fetched, missing, or failed.
-    pub done: Cell<usize>,
+    pub done: Counter,
     /// Pages given up on after retries.
-    pub failed: Cell<usize>,
+    pub failed: Counter,
     /// Requests on the wire right now.
-    pub in_flight: Cell<usize>,
+    pub in_flight: Counter,
     /// Requests sent, retries included.
-    pub requests: Cell<usize>,
+    pub requests: Counter,
     /// Requests that were retries.
-    pub retries: Cell<usize>,
+    pub retries: Counter,
 }
 
 impl Stats {
@@ -31,18 +73,13 @@ impl Stats {
     pub fn new() -> Stats {
         Stats {
             started: Instant::now(),
-            pages: Cell::new(0),
-            done: Cell::new(0),
-            failed: Cell::new(0),
-            in_flight: Cell::new(0),
-            requests: Cell::new(0),
-            retries: Cell::new(0),
+            pages: Counter::default(),
+            done: Counter::default(),
+            failed: Counter::default(),
+            in_flight: Counter::default(),
+            requests: Counter::default(),
+            retries: Counter::default(),
         }
-    }
-
-    /// Adds one to a counter.
-    pub fn bump(counter: &Cell<usize>) {
-        counter.set(counter.get() + 1);
     }
 
     /// The live line: pages done, failed, in flight, and the rate.
@@ -102,5 +139,41 @@ impl Progress {
             Progress::Summary => eprintln!("{summary}"),
             Progress::Live => eprintln!("\r\x1b[K{summary}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use super::*;
+
+    #[test]
+    fn a_counter_counts_up_and_a_hold_counts_only_while_it_lives() {
+        let counter = Counter::default();
+        counter.bump();
+        counter.add(9);
+        assert_eq!(counter.get(), 10);
+        let hold = counter.hold();
+        assert_eq!(counter.get(), 11);
+        drop(hold);
+        assert_eq!(counter.get(), 10);
+    }
+
+    #[test]
+    fn a_request_cancelled_at_its_await_is_no_longer_in_flight() {
+        let in_flight = Rc::new(Counter::default());
+        let counted = Rc::clone(&in_flight);
+        corio::run(async move {
+            let request = corio::create_task(async move {
+                let _on_the_wire = counted.hold();
+                corio::sleep(Duration::from_secs(3600)).await;
+            });
+            corio::sleep(Duration::ZERO).await;
+            assert_eq!(in_flight.get(), 1, "the request is on the wire");
+            request.cancel();
+            corio::sleep(Duration::ZERO).await;
+            assert_eq!(in_flight.get(), 0, "cancelling dropped the hold");
+        });
     }
 }
