@@ -27,26 +27,52 @@
 //!
 //! # A tour of the source, in reading order
 //!
+//! This table is the crate's one module map; DESIGN.md explains the design
+//! and refers back here. The folders show the layers: `runtime/` is the
+//! engine, which users never touch; the folders after it are what users
+//! hold; `http/proto/` is a sans-IO protocol that imports nothing of either.
+//!
+//! **The engine** (`runtime/`), from a task's allocation to one turn of the
+//! loop:
+//!
 //! | file | concept | key type |
 //! |---|---|---|
-//! | `runtime/raw_task.rs` | one allocation per task; the rule that keeps `!Send` futures on their thread | `TaskRef` |
-//! | `runtime/waker.rs` | the hand-written `RawWakerVTable`: waking is queueing | `waker_ref` |
-//! | `runtime/core.rs` | one loop iteration in four phases, asyncio's `_run_once` | `LoopCore` |
+//! | `runtime/raw_task.rs` | one allocation per task: state bits, refcount, vtable; its loop-thread data in `RefCell`s | `TaskRef`, `JoinRef` |
+//! | `runtime/loop_thread.rs` | "touched only on the loop's thread", as a `!Send` proof value | `LoopThread` |
+//! | `runtime/waker.rs` | the hand-written `RawWakerVTable`: waking is queueing | `waker_ref`, `schedule` |
+//! | `runtime/ready.rs` | the ready queue and what it holds (task steps, callbacks, timer wakes) | `ReadyQueue`, `Runnable` |
 //! | `runtime/inbox.rs`, `runtime/context.rs` | how a wake finds its loop, from any thread | `Inbox` |
-//! | `runtime/ready.rs` | the ready queue and what it holds | `Runnable` |
-//! | `runtime/wheel.rs` | hierarchical timer wheel, pure data | `TimerWheel` |
-//! | `runtime/clock.rs`, `time/sleep.rs` | instants to ticks; the sleep future | `Clock`, [`Sleep`] |
-//! | `runtime/reactor.rs`, `net/io_source.rs` | epoll readiness to wakers; the retry rule | `Reactor` |
-//! | `net/*.rs` | TCP and DNS on the loop | [`net::TcpStream`] |
-//! | `runtime/blocking.rs` | the helper-thread pool behind [`to_thread`] | `BlockingPool` |
-//! | `task/handle.rs`, `task/spawn.rs` | what users hold and call | [`Task`] |
-//! | `event_loop/*.rs` | the public loop: `run`, `EventLoop`, `LoopHandle`, `Builder` | [`EventLoop`] |
-//! | `combine/*.rs`, `time/timeout.rs` | gather, wait, as_completed, timeouts | [`gather()`] |
-//! | `sync/*.rs` | Lock, Event, Semaphore, Queue with FIFO hand-off | [`sync::Lock`] |
+//! | `runtime/core.rs` | one loop iteration in four phases, asyncio's `_run_once` | `LoopCore` |
+//! | `runtime/io_wait.rs` | phase 1: how long the reactor may block (a pure function) | `IoWait` |
+//! | `runtime/wheel.rs` | the hierarchical timer wheel, pure data | `TimerWheel` |
+//! | `runtime/clock.rs` | real or virtual time; instants to ticks | `Clock` |
+//! | `runtime/reactor.rs` | epoll readiness to wakers | `Reactor` |
+//! | `runtime/blocking.rs` | helper threads for blocking jobs | `BlockingPool` |
 //! | `runtime/report.rs`, `runtime/trace.rs` | what the loop tells you | [`Report`], [`TraceEvent`] |
-//! | `http/*.rs` | an HTTP/1.1 client on all of the above (its own tour is in [`http`]) | [`http::Session`] |
 //!
-//! DESIGN.md walks through the life of a wakeup step by step.
+//! **What users hold**, each a thin layer on the engine:
+//!
+//! | file | concept | key type |
+//! |---|---|---|
+//! | `task/handle.rs`, `task/spawn.rs` | a task's handle; spawning and finding tasks | [`Task`], [`create_task`] |
+//! | `task/to_thread.rs` | a blocking function's result, awaited | [`to_thread`] |
+//! | `event_loop/*.rs` | the loop you drive: `run`, `EventLoop`, `LoopHandle`, `Builder`, the thread-safe `RemoteHandle`, callback handles | [`EventLoop`] |
+//! | `time/sleep.rs`, `time/timeout.rs` | sleeping; deadlines around a future | [`Sleep`], [`timeout()`] |
+//! | `net/io_source.rs`, `net/tcp_*.rs`, `net/dns.rs` | the try-then-park rule; TCP and DNS on the loop | [`net::TcpStream`] |
+//! | `combine/*.rs` | gather, wait, as_completed | [`gather()`], [`AsCompleted`] |
+//! | `sync/waiters.rs`, `sync/*.rs` | one FIFO waiter list; Lock, Event, Semaphore, Queue with hand-off | [`sync::Lock`] |
+//! | `testing.rs` | an event log for testing scheduling order | [`testing::EventLog`] |
+//! | `error.rs` | why a task or a deadline yielded no output | [`TaskError`] |
+//!
+//! **The HTTP client** ([`http`]), protocol first, then the client in the
+//! order a request passes through it:
+//!
+//! | file | concept | key type |
+//! |---|---|---|
+//! | `http/*.rs` | an HTTP/1.1 client on all of the above | [`http::Session`] |
+//!
+//! DESIGN.md walks through the life of a wakeup and the path of a request
+//! step by step, in the words these files use.
 
 // Unsafe code is allowed in two files only, `runtime/raw_task.rs` and
 // `runtime/waker.rs`; every block there says why it is sound and does one

@@ -31,7 +31,7 @@ pub(crate) struct Inbox {
     /// threads) and an uncontended lock is two atomic operations.
     arrivals: Mutex<Vec<Incoming>>,
     /// True while the loop is blocked (or about to block) in `mio::Poll::poll`;
-    /// only then does a remote entry need to write to the eventfd.
+    /// only then does an arrival need to write to the eventfd.
     parked: AtomicBool,
     /// Wakes the loop's `mio::Poll` from another thread.
     waker: mio::Waker,

@@ -138,8 +138,8 @@ impl Reactor {
             Err(error) => return Err(error),
         }
         for event in events.iter() {
-            // The loop's waker carries no source; the loop drains its remote
-            // queue after every turn anyway.
+            // The loop's waker carries no source; the loop drains its inbox
+            // after every turn anyway.
             if event.token() == WAKE_TOKEN {
                 continue;
             }
