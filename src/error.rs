@@ -31,19 +31,11 @@ pub enum TaskError {
 
 impl TaskError {
     /// True for [`TaskError::Cancelled`].
-    ///
-    /// ```
-    /// assert!(corio::TaskError::Cancelled.is_cancelled());
-    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self, TaskError::Cancelled)
     }
 
     /// True for [`TaskError::Panicked`].
-    ///
-    /// ```
-    /// assert!(corio::TaskError::Panicked("boom".into()).is_panic());
-    /// ```
     pub fn is_panic(&self) -> bool {
         matches!(self, TaskError::Panicked(_))
     }
@@ -62,15 +54,6 @@ impl Error for TaskError {}
 
 /// The deadline of [`timeout`](crate::timeout()) or [`wait_for`](crate::wait_for)
 /// passed before the future completed; the future has been dropped.
-///
-/// ```
-/// use std::time::Duration;
-/// # corio::run(async {
-/// let slow = corio::sleep(Duration::from_secs(10));
-/// let result = corio::timeout(Duration::from_millis(1), slow).await;
-/// assert_eq!(result, Err(corio::TimeoutError));
-/// # });
-/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TimeoutError;
 

@@ -37,15 +37,6 @@ where
 }
 
 /// The stream of outcomes returned by [`as_completed`].
-///
-/// ```
-/// # corio::run(async {
-/// let mut completed = corio::as_completed([async { 1 }]);
-/// assert_eq!(completed.len(), 1);
-/// assert_eq!(completed.next().await, Some(Ok(1)));
-/// assert_eq!(completed.next().await, None);
-/// # });
-/// ```
 pub struct AsCompleted<T> {
     /// The tasks whose outcome has not been yielded yet.
     tasks: Vec<Task<T>>,
@@ -88,15 +79,6 @@ impl<T> AsCompleted<T> {
     }
 
     /// The next outcome to arrive, or `None` once all were yielded.
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// let mut completed = corio::as_completed([async { "a" }]);
-    /// while let Some(outcome) = completed.next().await {
-    ///     println!("{outcome:?}");
-    /// }
-    /// # });
-    /// ```
     pub async fn next(&mut self) -> Option<Result<T, TaskError>> {
         if self.tasks.is_empty() {
             return None;
@@ -127,24 +109,11 @@ impl<T> AsCompleted<T> {
     }
 
     /// How many outcomes are still to come.
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// assert_eq!(corio::as_completed([1, 2].map(|n| async move { n })).len(), 2);
-    /// # });
-    /// ```
     pub fn len(&self) -> usize {
         self.tasks.len()
     }
 
     /// True once every outcome was yielded.
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// let none: Vec<std::future::Ready<()>> = Vec::new();
-    /// assert!(corio::as_completed(none).is_empty());
-    /// # });
-    /// ```
     pub fn is_empty(&self) -> bool {
         self.tasks.is_empty()
     }

@@ -91,7 +91,6 @@ where
 /// One gathered task and, once it is in, its outcome.
 #[doc(hidden)]
 pub struct Slot<T> {
-    /// The task.
     task: Task<T>,
     /// Its outcome, taken as soon as it completes.
     outcome: Option<Result<T, TaskError>>,
@@ -147,7 +146,6 @@ impl<T> Slot<T> {
 pub struct Failure {
     /// The task's place in the loop's completion order.
     order: u64,
-    /// What went wrong.
     error: TaskError,
 }
 

@@ -10,10 +10,6 @@ use crate::task::Task;
 use crate::time::timeout;
 
 /// When [`wait`] returns.
-///
-/// ```
-/// assert_ne!(corio::FIRST_COMPLETED, corio::ALL_COMPLETED);
-/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReturnWhen {
     /// As soon as any task completes (or is cancelled, or panics).

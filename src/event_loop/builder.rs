@@ -58,11 +58,6 @@ impl Builder {
     /// The loop waits in real time only when no timer is pending, or while
     /// `to_thread` jobs are running (their results arrive in real time),
     /// including jobs whose result nobody awaits any more.
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::builder().virtual_time(true).build();
-    /// # drop(lp);
-    /// ```
     pub fn virtual_time(mut self, on: bool) -> Self {
         self.virtual_time = on;
         self
@@ -72,11 +67,6 @@ impl Builder {
     /// [`LoopHandle::take_trace`](crate::LoopHandle::take_trace).
     /// Also on when `CORIO_TRACE=<file>` is set, which writes the trace to
     /// that file as JSON lines when the loop closes.
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::builder().trace(true).build();
-    /// # drop(lp);
-    /// ```
     pub fn trace(mut self, on: bool) -> Self {
         self.trace = on;
         self
@@ -86,11 +76,6 @@ impl Builder {
     /// set to anything but `0`, like `PYTHONASYNCIODEBUG`): every poll that
     /// takes longer than the slow-poll threshold is reported with the
     /// task's name.
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::builder().debug(true).build();
-    /// assert!(lp.get_debug());
-    /// ```
     pub fn debug(mut self, on: bool) -> Self {
         self.debug = Some(on);
         self
@@ -98,14 +83,6 @@ impl Builder {
 
     /// Debug mode's threshold (default 100 ms), asyncio's
     /// `loop.slow_callback_duration`.
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::builder()
-    ///     .debug(true)
-    ///     .slow_callback_duration(std::time::Duration::from_millis(10))
-    ///     .build();
-    /// # drop(lp);
-    /// ```
     pub fn slow_callback_duration(mut self, threshold: Duration) -> Self {
         self.slow_poll = threshold;
         self
@@ -116,11 +93,6 @@ impl Builder {
     /// # Panics
     /// If the OS refuses an epoll instance or an eventfd (out of file
     /// descriptors); use [`Builder::try_build`] to get that as an error.
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::builder().build();
-    /// # drop(lp);
-    /// ```
     pub fn build(self) -> EventLoop {
         match self.try_build() {
             Ok(event_loop) => event_loop,
@@ -129,11 +101,6 @@ impl Builder {
     }
 
     /// Creates the loop, or says why the OS would not let us.
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::builder().try_build()?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
     pub fn try_build(self) -> std::io::Result<EventLoop> {
         let debug =
             self.debug.unwrap_or_else(|| std::env::var_os("CORIO_DEBUG").is_some_and(|v| !v.is_empty() && v != "0"));

@@ -24,7 +24,6 @@ use crate::runtime::wheel::TimerKey;
 /// # });
 /// ```
 pub struct CallbackHandle {
-    /// The queued callback.
     cell: Rc<CallbackCell>,
 }
 
@@ -35,24 +34,11 @@ impl CallbackHandle {
     }
 
     /// Cancels the callback if it has not run yet. Its queue slot is skipped.
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// corio::get_running_loop().call_soon(|| {}).cancel();
-    /// # });
-    /// ```
     pub fn cancel(&self) {
         drop(self.cell.take());
     }
 
     /// True once the callback has run or been cancelled.
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// let handle = corio::get_running_loop().call_soon(|| {});
-    /// assert!(!handle.cancelled());
-    /// # });
-    /// ```
     pub fn cancelled(&self) -> bool {
         !self.cell.is_pending()
     }
@@ -82,7 +68,6 @@ pub struct TimerHandle {
     cell: Rc<CallbackCell>,
     /// The wheel entry, removed on cancel so it does not linger until due.
     key: TimerKey,
-    /// When the callback is due.
     when: Instant,
     /// The loop whose wheel holds the entry.
     core: Weak<LoopCore>,
@@ -95,13 +80,6 @@ impl TimerHandle {
     }
 
     /// Cancels the callback if it has not run yet, and removes its timer.
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// let lp = corio::get_running_loop();
-    /// lp.call_later(std::time::Duration::from_millis(1), || unreachable!()).cancel();
-    /// # });
-    /// ```
     pub fn cancel(&self) {
         drop(self.cell.take());
         if let Some(core) = self.core.upgrade() {
@@ -110,26 +88,11 @@ impl TimerHandle {
     }
 
     /// True once the callback has run or been cancelled.
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// let timer = corio::get_running_loop().call_later(std::time::Duration::from_secs(1), || {});
-    /// assert!(!timer.cancelled());
-    /// # });
-    /// ```
     pub fn cancelled(&self) -> bool {
         !self.cell.is_pending()
     }
 
     /// When the callback is due (asyncio's `TimerHandle.when()`).
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// let lp = corio::get_running_loop();
-    /// let timer = lp.call_later(std::time::Duration::from_secs(1), || {});
-    /// assert!(timer.when() > lp.time());
-    /// # });
-    /// ```
     pub fn when(&self) -> Instant {
         self.when
     }

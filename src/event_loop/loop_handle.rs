@@ -65,12 +65,6 @@ impl LoopHandle {
 
     /// [`create_task`](LoopHandle::create_task) with a name (asyncio's
     /// `create_task(coro, name=...)`).
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::new();
-    /// let task = lp.create_named_task("answer", async { 42 });
-    /// assert_eq!(task.get_name(), "answer");
-    /// ```
     pub fn create_named_task<F>(&self, name: impl Into<String>, future: F) -> Task<F::Output>
     where
         F: IntoFuture<IntoFuture: 'static>,
@@ -114,14 +108,6 @@ impl LoopHandle {
     ///
     /// # Panics
     /// If the loop is closed.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let lp = corio::EventLoop::builder().virtual_time(true).build();
-    /// let when = lp.time() + Duration::from_millis(5);
-    /// lp.call_at(when, || println!("at the time given"));
-    /// lp.run_until_complete(corio::sleep(Duration::from_millis(10)));
-    /// ```
     pub fn call_at(&self, when: Instant, f: impl FnOnce() + 'static) -> TimerHandle {
         let (cell, key) = self.core().call_at(when, f);
         TimerHandle::new(cell, key, when, self.core.clone())
@@ -129,12 +115,6 @@ impl LoopHandle {
 
     /// The loop's current time (asyncio's `loop.time()`): the real clock, or
     /// the virtual one.
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::new();
-    /// let now = lp.time();
-    /// assert!(lp.time() >= now);
-    /// ```
     pub fn time(&self) -> Instant {
         self.core().clock.now()
     }
@@ -180,13 +160,6 @@ impl LoopHandle {
     }
 
     /// True once the loop was closed (or dropped).
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::new();
-    /// let handle = lp.handle();
-    /// drop(lp);
-    /// assert!(handle.is_closed());
-    /// ```
     pub fn is_closed(&self) -> bool {
         self.core.upgrade().is_none_or(|core| core.is_closed())
     }
@@ -204,11 +177,6 @@ impl LoopHandle {
     }
 
     /// True in debug mode.
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::builder().debug(false).build();
-    /// assert!(!lp.get_debug());
-    /// ```
     pub fn get_debug(&self) -> bool {
         self.core().debug()
     }
@@ -218,13 +186,6 @@ impl LoopHandle {
     ///
     /// # Panics
     /// If this loop is not the one running on this thread.
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// let lp = corio::get_running_loop();
-    /// assert_eq!(lp.run_in_executor(|| 2 + 2).await, Ok(4));
-    /// # });
-    /// ```
     pub fn run_in_executor<T, F>(&self, f: F) -> ToThread<T>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -236,35 +197,17 @@ impl LoopHandle {
 
     /// A handle other threads can use to reach this loop
     /// ([`RemoteHandle::call_soon_threadsafe`]).
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::new();
-    /// let remote = lp.remote_handle();
-    /// std::thread::spawn(move || remote.call_soon_threadsafe(|| println!("hi from afar")));
-    /// # lp.run_until_complete(corio::sleep(std::time::Duration::from_millis(10)));
-    /// ```
     pub fn remote_handle(&self) -> RemoteHandle {
         RemoteHandle::new(self.core().inbox.clone())
     }
 
     /// Sets the function that receives [`Report`]s (asyncio's
     /// `loop.set_exception_handler`); by default they go to stderr.
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::new();
-    /// lp.set_exception_handler(|report| eprintln!("loop says: {report}"));
-    /// ```
     pub fn set_exception_handler(&self, handler: impl Fn(&Report) + 'static) {
         self.core().set_exception_handler(Some(Rc::new(handler)));
     }
 
     /// Takes the trace events recorded so far (empty unless tracing is on).
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::builder().trace(true).build();
-    /// lp.run_until_complete(async {});
-    /// assert!(!lp.take_trace().is_empty());
-    /// ```
     pub fn take_trace(&self) -> Vec<TraceEvent> {
         self.core().take_trace()
     }

@@ -23,7 +23,6 @@ use crate::runtime::inbox::{Inbox, Incoming};
 /// ```
 #[derive(Clone)]
 pub struct RemoteHandle {
-    /// The loop's inbox.
     inbox: Arc<Inbox>,
 }
 

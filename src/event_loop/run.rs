@@ -52,13 +52,6 @@ where
 ///
 /// # Panics
 /// Outside a running loop ("no running event loop").
-///
-/// ```
-/// # corio::run(async {
-/// let lp = corio::get_running_loop();
-/// lp.call_soon(|| println!("soon"));
-/// # });
-/// ```
 pub fn get_running_loop() -> LoopHandle {
     LoopHandle::new(Rc::downgrade(&context::current()))
 }
@@ -85,22 +78,12 @@ pub struct EventLoop {
 impl EventLoop {
     /// A loop on the real clock (debug mode and tracing from the
     /// environment); see [`EventLoop::builder`] for the options.
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::new();
-    /// # drop(lp);
-    /// ```
     #[allow(clippy::new_without_default)]
     pub fn new() -> EventLoop {
         Builder::default().build()
     }
 
     /// Options for a new loop.
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::builder().virtual_time(true).build();
-    /// # drop(lp);
-    /// ```
     pub fn builder() -> Builder {
         Builder::default()
     }
@@ -114,11 +97,6 @@ impl EventLoop {
     /// If the future panics (the panic is propagated), if it is cancelled,
     /// if [`LoopHandle::stop`] is called before it completes, if the loop is
     /// closed, or if another loop is running on this thread.
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::new();
-    /// assert_eq!(lp.run_until_complete(async { 1 + 1 }), 2);
-    /// ```
     #[track_caller]
     pub fn run_until_complete<F>(&self, future: F) -> F::Output
     where
@@ -173,24 +151,12 @@ impl EventLoop {
     ///
     /// # Panics
     /// If called while the loop is running (from one of its own tasks).
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::new();
-    /// lp.close();
-    /// assert!(lp.is_closed());
-    /// ```
     pub fn close(&self) {
         assert!(!self.is_running(), "cannot close a running event loop");
         self.core.close();
     }
 
     /// A handle to this loop that does not own it.
-    ///
-    /// ```
-    /// let lp = corio::EventLoop::new();
-    /// let handle = lp.handle();
-    /// assert!(!handle.is_closed());
-    /// ```
     pub fn handle(&self) -> LoopHandle {
         self.handle.clone()
     }

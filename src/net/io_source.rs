@@ -18,7 +18,6 @@ use crate::runtime::reactor::Direction;
 
 /// A registered socket.
 pub(crate) struct IoSource<S: Source> {
-    /// The socket.
     io: S,
     /// Its token in the reactor.
     key: usize,

@@ -32,13 +32,6 @@ impl TcpListener {
     ///
     /// # Errors
     /// The bind error (address in use, ...), or "no running event loop".
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// let listener = corio::net::TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
-    /// # Ok::<(), std::io::Error>(())
-    /// # }).unwrap();
-    /// ```
     pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
         Ok(TcpListener { source: IoSource::new(mio::net::TcpListener::bind(addr)?)? })
     }
@@ -48,15 +41,6 @@ impl TcpListener {
     /// # Errors
     /// The accept error (for example, out of file descriptors); the listener
     /// stays usable.
-    ///
-    /// ```no_run
-    /// # async fn f(listener: corio::net::TcpListener) -> std::io::Result<()> {
-    /// loop {
-    ///     let (stream, peer) = listener.accept().await?;
-    ///     corio::create_task(async move { let _ = stream.write_all(b"hi\n").await; });
-    /// }
-    /// # }
-    /// ```
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         poll_fn(|cx| self.poll_accept(cx)).await
     }
@@ -65,12 +49,6 @@ impl TcpListener {
     ///
     /// # Errors
     /// As [`TcpListener::accept`].
-    ///
-    /// ```no_run
-    /// # async fn f(listener: corio::net::TcpListener) -> std::io::Result<()> {
-    /// let (stream, peer) = std::future::poll_fn(|cx| listener.poll_accept(cx)).await?;
-    /// # Ok(()) }
-    /// ```
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         match self.source.poll_io(Direction::Read, cx, |listener| listener.accept()) {
             Poll::Ready(Ok((stream, peer))) => Poll::Ready(TcpStream::from_mio(stream).map(|stream| (stream, peer))),
@@ -84,14 +62,6 @@ impl TcpListener {
     ///
     /// # Errors
     /// The socket's error.
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// let listener = corio::net::TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
-    /// assert_ne!(listener.local_addr()?.port(), 0);
-    /// # Ok::<(), std::io::Error>(())
-    /// # }).unwrap();
-    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.source.get_ref().local_addr()
     }

@@ -119,13 +119,6 @@ impl TcpStream {
     ///
     /// # Errors
     /// The socket's error (reset, ...).
-    ///
-    /// ```no_run
-    /// # async fn f(stream: corio::net::TcpStream) -> std::io::Result<()> {
-    /// let mut buf = [0; 1024];
-    /// let n = stream.read(&mut buf).await?;
-    /// # Ok(()) }
-    /// ```
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         poll_fn(|cx| self.poll_read(cx, buf)).await
     }
@@ -134,13 +127,6 @@ impl TcpStream {
     ///
     /// # Errors
     /// The socket's error.
-    ///
-    /// ```no_run
-    /// # async fn f(stream: corio::net::TcpStream) -> std::io::Result<()> {
-    /// let mut all = Vec::new();
-    /// stream.read_to_end(&mut all).await?;
-    /// # Ok(()) }
-    /// ```
     pub async fn read_to_end(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
         let start = buf.len();
         let mut chunk = [0u8; 8192];
@@ -156,12 +142,6 @@ impl TcpStream {
     ///
     /// # Errors
     /// The socket's error (broken pipe, reset, ...).
-    ///
-    /// ```no_run
-    /// # async fn f(stream: corio::net::TcpStream) -> std::io::Result<()> {
-    /// let written = stream.write(b"ping").await?;
-    /// # Ok(()) }
-    /// ```
     pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
         poll_fn(|cx| self.poll_write(cx, buf)).await
     }
@@ -170,12 +150,6 @@ impl TcpStream {
     ///
     /// # Errors
     /// The socket's error, or `WriteZero` if the socket accepts no bytes.
-    ///
-    /// ```no_run
-    /// # async fn f(stream: corio::net::TcpStream) -> std::io::Result<()> {
-    /// stream.write_all(b"hello\n").await?;
-    /// # Ok(()) }
-    /// ```
     pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
         while !buf.is_empty() {
             match self.write(buf).await? {
@@ -190,13 +164,6 @@ impl TcpStream {
     ///
     /// # Errors
     /// The socket's error.
-    ///
-    /// ```no_run
-    /// # async fn f(stream: corio::net::TcpStream) -> std::io::Result<()> {
-    /// let mut buf = [0; 64];
-    /// let n = std::future::poll_fn(|cx| stream.poll_read(cx, &mut buf)).await?;
-    /// # Ok(()) }
-    /// ```
     pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         self.source.poll_io(Direction::Read, cx, |mut socket| socket.read(buf))
     }
@@ -205,12 +172,6 @@ impl TcpStream {
     ///
     /// # Errors
     /// The socket's error.
-    ///
-    /// ```no_run
-    /// # async fn f(stream: corio::net::TcpStream) -> std::io::Result<()> {
-    /// let n = std::future::poll_fn(|cx| stream.poll_write(cx, b"data")).await?;
-    /// # Ok(()) }
-    /// ```
     pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.source.poll_io(Direction::Write, cx, |mut socket| socket.write(buf))
     }
@@ -219,12 +180,6 @@ impl TcpStream {
     ///
     /// # Errors
     /// The socket's error (for example, not connected).
-    ///
-    /// ```no_run
-    /// # async fn f(stream: corio::net::TcpStream) -> std::io::Result<()> {
-    /// stream.shutdown(std::net::Shutdown::Write)?;
-    /// # Ok(()) }
-    /// ```
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.source.get_ref().shutdown(how)
     }
@@ -233,12 +188,6 @@ impl TcpStream {
     ///
     /// # Errors
     /// The socket's error.
-    ///
-    /// ```no_run
-    /// # async fn f(stream: corio::net::TcpStream) -> std::io::Result<()> {
-    /// stream.set_nodelay(true)?;
-    /// # Ok(()) }
-    /// ```
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
         self.source.get_ref().set_nodelay(nodelay)
     }
@@ -247,13 +196,6 @@ impl TcpStream {
     ///
     /// # Errors
     /// The socket's error.
-    ///
-    /// ```no_run
-    /// # async fn f(stream: corio::net::TcpStream) -> std::io::Result<()> {
-    /// stream.set_nodelay(true)?;
-    /// assert!(stream.nodelay()?);
-    /// # Ok(()) }
-    /// ```
     pub fn nodelay(&self) -> io::Result<bool> {
         self.source.get_ref().nodelay()
     }
@@ -262,12 +204,6 @@ impl TcpStream {
     ///
     /// # Errors
     /// The socket's error (for example, not connected).
-    ///
-    /// ```no_run
-    /// # async fn f(stream: corio::net::TcpStream) -> std::io::Result<()> {
-    /// println!("connected to {}", stream.peer_addr()?);
-    /// # Ok(()) }
-    /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.source.get_ref().peer_addr()
     }
@@ -276,12 +212,6 @@ impl TcpStream {
     ///
     /// # Errors
     /// The socket's error.
-    ///
-    /// ```no_run
-    /// # async fn f(stream: corio::net::TcpStream) -> std::io::Result<()> {
-    /// println!("from {}", stream.local_addr()?);
-    /// # Ok(()) }
-    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.source.get_ref().local_addr()
     }

@@ -46,7 +46,6 @@ struct PoolShared {
 struct PoolState {
     /// Jobs not yet picked up, oldest first.
     queue: VecDeque<Job>,
-    /// Threads alive.
     threads: usize,
     /// Threads waiting for a job.
     idle: usize,

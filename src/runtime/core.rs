@@ -87,7 +87,6 @@ pub(crate) struct LoopCore {
     tasks: RefCell<Slab<TaskRef>>,
     /// Timers: `sleep` wakes and `call_later` callbacks, by due tick.
     timers: RefCell<TimerWheel<Runnable>>,
-    /// I/O readiness.
     pub(crate) reactor: Reactor,
     /// Real or virtual time.
     pub(crate) clock: Clock,
@@ -107,7 +106,7 @@ pub(crate) struct LoopCore {
     closed: Cell<bool>,
     /// Debug mode's slow-poll threshold.
     slow_poll: Option<Duration>,
-    /// The trace, when enabled.
+    /// The events recorded so far; `None` when tracing is off.
     trace: RefCell<Option<Vec<TraceEvent>>>,
     /// Where to write the trace on close.
     trace_file: Option<PathBuf>,

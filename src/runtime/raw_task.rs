@@ -302,7 +302,6 @@ impl Drop for TaskRef {
 /// where `T` is the future's own output type, which is what makes
 /// [`JoinRef::take_output`] safe.
 pub(crate) struct JoinRef<T> {
-    /// The task.
     task: TaskRef,
     /// The output type, without owning one.
     _output: PhantomData<fn() -> T>,

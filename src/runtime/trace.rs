@@ -32,11 +32,6 @@ pub struct TraceEvent {
 }
 
 /// What a [`TraceEvent`] records.
-///
-/// ```
-/// let kind = corio::TraceKind::Poll { task: 1 };
-/// assert_eq!(kind.name(), "poll");
-/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TraceKind {
     /// A task was created and queued for its first step.
@@ -84,10 +79,6 @@ pub enum TraceKind {
 
 impl TraceKind {
     /// The event's name, as written in the JSON `event` field.
-    ///
-    /// ```
-    /// assert_eq!(corio::TraceKind::TimerFired.name(), "timer_fired");
-    /// ```
     pub fn name(&self) -> &'static str {
         match self {
             TraceKind::Spawn { .. } => "spawn",
@@ -137,12 +128,6 @@ impl TraceEvent {
 }
 
 /// Writes `events` as JSON lines.
-///
-/// ```
-/// let mut out = Vec::new();
-/// corio::write_trace_jsonl(&[], &mut out).unwrap();
-/// assert!(out.is_empty());
-/// ```
 pub fn write_trace_jsonl(events: &[TraceEvent], mut out: impl Write) -> io::Result<()> {
     for event in events {
         writeln!(out, "{}", event.to_json())?;

@@ -35,7 +35,6 @@ use super::waiters::{Waiter, WaiterList};
 /// ```
 #[derive(Default)]
 pub struct Event {
-    /// Whether the event is set.
     set: Cell<bool>,
     /// Tasks waiting for the event to be set, oldest first.
     waiters: RefCell<WaiterList>,
@@ -43,29 +42,11 @@ pub struct Event {
 
 impl Event {
     /// Creates a clear event.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Event;
-    ///
-    /// assert!(!Event::new().is_set());
-    /// ```
     pub fn new() -> Event {
         Event::default()
     }
 
     /// Returns `true` if the event is set.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Event;
-    ///
-    /// let event = Event::new();
-    /// event.set();
-    /// assert!(event.is_set());
-    /// ```
     pub fn is_set(&self) -> bool {
         self.set.get()
     }
@@ -98,17 +79,6 @@ impl Event {
     }
 
     /// Clears the event, so that later calls to [`wait`](Event::wait) wait.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Event;
-    ///
-    /// let event = Event::new();
-    /// event.set();
-    /// event.clear();
-    /// assert!(!event.is_set());
-    /// ```
     pub fn clear(&self) {
         self.set.set(false);
     }

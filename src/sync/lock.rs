@@ -76,7 +76,6 @@ pub struct Lock<T = ()> {
 pub struct LockGuard<'a, T> {
     // Field order matters: Rust drops fields top to bottom, so the borrow of
     // the value ends before `_release` hands the lock to the next task.
-    /// The borrowed value.
     value: RefMut<'a, T>,
     /// Releases the lock when dropped.
     _release: Release<'a, T>,
@@ -84,21 +83,11 @@ pub struct LockGuard<'a, T> {
 
 /// Releases its lock on drop; the part of a [`LockGuard`] with a destructor.
 struct Release<'a, T> {
-    /// The lock to release.
     lock: &'a Lock<T>,
 }
 
 impl<T> Lock<T> {
     /// Creates an unlocked lock guarding `value`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Lock;
-    ///
-    /// let names: Lock<Vec<String>> = Lock::new(Vec::new());
-    /// assert!(!names.locked());
-    /// ```
     pub fn new(value: T) -> Lock<T> {
         Lock { locked: Cell::new(false), waiters: RefCell::new(WaiterList::new()), value: RefCell::new(value) }
     }
@@ -110,18 +99,6 @@ impl<T> Lock<T> {
     /// returned future before it completes (cancelling it) gives up its
     /// place, and if the lock had already been handed to it, hands the lock
     /// on to the next waiter.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Lock;
-    ///
-    /// corio::run(async {
-    ///     let lock = Lock::new(String::from("a"));
-    ///     lock.acquire().await.push('b');
-    ///     assert_eq!(*lock.acquire().await, "ab");
-    /// });
-    /// ```
     #[doc(alias = "lock")]
     pub async fn acquire(&self) -> LockGuard<'_, T> {
         if self.locked.get() {
@@ -166,18 +143,6 @@ impl<T> Lock<T> {
 
     /// Returns `true` if some task holds the lock or has been handed it
     /// (asyncio's `Lock.locked()`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Lock;
-    ///
-    /// let lock = Lock::new(());
-    /// let guard = lock.try_acquire();
-    /// assert!(lock.locked());
-    /// drop(guard);
-    /// assert!(!lock.locked());
-    /// ```
     #[doc(alias = "is_locked")]
     pub fn locked(&self) -> bool {
         self.locked.get()
@@ -185,16 +150,6 @@ impl<T> Lock<T> {
 
     /// Consumes the lock and returns the value. Taking `self` by value
     /// proves no guard or waiter is left.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Lock;
-    ///
-    /// let lock = Lock::new(5);
-    /// *lock.try_acquire().unwrap() += 1;
-    /// assert_eq!(lock.into_inner(), 6);
-    /// ```
     pub fn into_inner(self) -> T {
         self.value.into_inner()
     }

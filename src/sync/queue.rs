@@ -106,15 +106,6 @@ pub struct QueueEmpty;
 impl<T> Queue<T> {
     /// Creates a queue that holds at most `maxsize` items; 0 means no limit,
     /// as in asyncio.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Queue;
-    ///
-    /// let queue: Queue<String> = Queue::new(10);
-    /// assert_eq!(queue.maxsize(), 10);
-    /// ```
     pub fn new(maxsize: usize) -> Queue<T> {
         Queue {
             items: RefCell::new(VecDeque::new()),
@@ -129,16 +120,6 @@ impl<T> Queue<T> {
     }
 
     /// Creates a queue with no limit on its size; `put` never waits.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Queue;
-    ///
-    /// let queue: Queue<u32> = Queue::unbounded();
-    /// assert_eq!(queue.maxsize(), 0);
-    /// assert!(!queue.full());
-    /// ```
     pub fn unbounded() -> Queue<T> {
         Queue::new(0)
     }
@@ -148,18 +129,6 @@ impl<T> Queue<T> {
     /// Putters are served in the order they called `put`. Dropping the
     /// returned future before it completes drops `item` with it; if a slot
     /// had already been reserved for it, the slot passes to the next putter.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Queue;
-    ///
-    /// corio::run(async {
-    ///     let queue = Queue::new(1);
-    ///     queue.put('a').await;
-    ///     assert!(queue.full());
-    /// });
-    /// ```
     #[doc(alias = "send")]
     pub async fn put(&self, item: T) {
         let item = match self.put_nowait(item) {
@@ -180,16 +149,6 @@ impl<T> Queue<T> {
     ///
     /// Returns [`QueueFull`], holding `item`, if the queue is full or its
     /// free slots are reserved for putters that are already waiting.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Queue;
-    ///
-    /// let queue = Queue::new(1);
-    /// assert!(queue.put_nowait(1).is_ok());
-    /// assert_eq!(queue.put_nowait(2).unwrap_err().into_inner(), 2);
-    /// ```
     #[doc(alias("try_put", "try_send"))]
     pub fn put_nowait(&self, item: T) -> Result<(), QueueFull<T>> {
         // Putters only queue when no slot is free, and a slot freed while
@@ -208,18 +167,6 @@ impl<T> Queue<T> {
     /// returned future before it completes gives up its place; if an item
     /// had already been claimed for it, the claim passes to the next getter,
     /// or the item stays in the queue for anyone.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Queue;
-    ///
-    /// corio::run(async {
-    ///     let queue = Queue::unbounded();
-    ///     queue.put_nowait("job").unwrap();
-    ///     assert_eq!(queue.get().await, "job");
-    /// });
-    /// ```
     #[doc(alias = "recv")]
     pub async fn get(&self) -> T {
         if let Ok(item) = self.get_nowait() {
@@ -267,45 +214,18 @@ impl<T> Queue<T> {
 
     /// Returns the number of items in the queue, including any promised to
     /// getters that have not run yet.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Queue;
-    ///
-    /// let queue = Queue::unbounded();
-    /// queue.put_nowait(()).unwrap();
-    /// assert_eq!(queue.qsize(), 1);
-    /// ```
     #[doc(alias = "len")]
     pub fn qsize(&self) -> usize {
         self.items.borrow().len()
     }
 
     /// Returns the most items the queue holds, or 0 if it has no limit.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Queue;
-    ///
-    /// assert_eq!(Queue::<u8>::new(4).maxsize(), 4);
-    /// ```
     #[doc(alias = "capacity")]
     pub fn maxsize(&self) -> usize {
         self.maxsize
     }
 
     /// Returns `true` if the queue holds no items.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Queue;
-    ///
-    /// let queue: Queue<u8> = Queue::unbounded();
-    /// assert!(queue.empty());
-    /// ```
     #[doc(alias = "is_empty")]
     pub fn empty(&self) -> bool {
         self.items.borrow().is_empty()
@@ -313,16 +233,6 @@ impl<T> Queue<T> {
 
     /// Returns `true` if the queue holds `maxsize` items; never for an
     /// unbounded queue.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Queue;
-    ///
-    /// let queue = Queue::new(1);
-    /// queue.put_nowait(1).unwrap();
-    /// assert!(queue.full());
-    /// ```
     #[doc(alias = "is_full")]
     pub fn full(&self) -> bool {
         self.maxsize != 0 && self.items.borrow().len() >= self.maxsize
@@ -336,20 +246,6 @@ impl<T> Queue<T> {
     /// Panics if called more times than items were put, as asyncio raises
     /// `ValueError`: a second `task_done` for one item is a bug that would
     /// otherwise let `join` return while work is still running.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Queue;
-    ///
-    /// corio::run(async {
-    ///     let queue = Queue::unbounded();
-    ///     queue.put_nowait("job").unwrap();
-    ///     let _job = queue.get().await;
-    ///     queue.task_done();
-    ///     queue.join().await; // Returns at once: nothing is unfinished.
-    /// });
-    /// ```
     pub fn task_done(&self) {
         let unfinished = self.unfinished.get();
         assert!(unfinished > 0, "task_done() called more times than items were put in the queue");
@@ -466,17 +362,6 @@ impl<T> fmt::Debug for Queue<T> {
 
 impl<T> QueueFull<T> {
     /// Returns the item that did not fit.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Queue;
-    ///
-    /// let queue = Queue::new(1);
-    /// queue.put_nowait(1).unwrap();
-    /// let item = queue.put_nowait(2).unwrap_err().into_inner();
-    /// assert_eq!(item, 2);
-    /// ```
     pub fn into_inner(self) -> T {
         self.0
     }

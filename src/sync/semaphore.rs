@@ -49,18 +49,6 @@ pub struct Semaphore {
 }
 
 /// One permit from a [`Semaphore`], returned to it when dropped.
-///
-/// # Examples
-///
-/// ```
-/// use corio::sync::Semaphore;
-///
-/// let semaphore = Semaphore::new(1);
-/// let permit = semaphore.try_acquire().unwrap();
-/// assert_eq!(semaphore.available_permits(), 0);
-/// drop(permit);
-/// assert_eq!(semaphore.available_permits(), 1);
-/// ```
 #[derive(Debug)]
 pub struct SemaphorePermit<'a> {
     /// The semaphore this permit goes back to.
@@ -94,14 +82,6 @@ pub struct OwnedSemaphorePermit {
 
 impl Semaphore {
     /// Creates a semaphore holding `permits` free permits.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Semaphore;
-    ///
-    /// assert_eq!(Semaphore::new(3).available_permits(), 3);
-    /// ```
     pub fn new(permits: usize) -> Semaphore {
         Semaphore { permits: Cell::new(permits), waiters: RefCell::new(WaiterList::new()) }
     }
@@ -111,19 +91,6 @@ impl Semaphore {
     /// Waiters are served in the order they called `acquire`. Dropping the
     /// returned future before it completes gives up its place, and if a
     /// permit had already been handed to it, passes the permit on.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Semaphore;
-    ///
-    /// corio::run(async {
-    ///     let semaphore = Semaphore::new(1);
-    ///     let permit = semaphore.acquire().await;
-    ///     assert_eq!(semaphore.available_permits(), 0);
-    ///     drop(permit);
-    /// });
-    /// ```
     pub async fn acquire(&self) -> SemaphorePermit<'_> {
         if !self.take_free_permit() {
             // None free: join the line. When this returns, a releasing
@@ -168,33 +135,12 @@ impl Semaphore {
     }
 
     /// Takes a permit if one is free and nobody is waiting, without waiting.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Semaphore;
-    ///
-    /// let semaphore = Semaphore::new(1);
-    /// let permit = semaphore.try_acquire();
-    /// assert!(permit.is_some());
-    /// assert!(semaphore.try_acquire().is_none());
-    /// ```
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
         if self.take_free_permit() { Some(SemaphorePermit { semaphore: self }) } else { None }
     }
 
     /// Returns the number of permits free to take now. Permits handed to a
     /// waiter that has not run yet are not free.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Semaphore;
-    ///
-    /// let semaphore = Semaphore::new(2);
-    /// let _permit = semaphore.try_acquire();
-    /// assert_eq!(semaphore.available_permits(), 1);
-    /// ```
     pub fn available_permits(&self) -> usize {
         self.permits.get()
     }
@@ -219,16 +165,6 @@ impl Semaphore {
     /// Adds `n` permits: the oldest waiters get one each first, and the
     /// rest become free. `add_permits(1)` is asyncio's bare `release()` (a
     /// release without an `acquire()`); dropping a permit is the paired one.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use corio::sync::Semaphore;
-    ///
-    /// let semaphore = Semaphore::new(0);
-    /// semaphore.add_permits(2);
-    /// assert_eq!(semaphore.available_permits(), 2);
-    /// ```
     #[doc(alias = "release")]
     pub fn add_permits(&self, n: usize) {
         let mut wakers = Vec::new();
@@ -310,19 +246,6 @@ impl Drop for SemaphorePermit<'_> {
 impl OwnedSemaphorePermit {
     /// Consumes the permit without returning it, so the semaphore has one
     /// permit fewer for good.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::rc::Rc;
-    /// use corio::sync::Semaphore;
-    ///
-    /// corio::run(async {
-    ///     let semaphore = Rc::new(Semaphore::new(1));
-    ///     semaphore.acquire_owned().await.forget();
-    ///     assert_eq!(semaphore.available_permits(), 0);
-    /// });
-    /// ```
     pub fn forget(mut self) {
         // Drop our `Rc` now (unlike `mem::forget`, which would leak it) and
         // leave `None`, which tells `drop` there is nothing to return.

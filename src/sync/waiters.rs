@@ -298,7 +298,6 @@ pub(crate) mod wake_log {
     struct Recorder {
         /// The id this waker writes into the log.
         id: usize,
-        /// The log it writes to.
         log: WakeLog,
     }
 

@@ -102,42 +102,17 @@ impl<T> Task<T> {
     }
 
     /// True once the task has completed, cancelled or panicked.
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// let task = corio::create_task(async {});
-    /// corio::sleep(std::time::Duration::ZERO).await;
-    /// assert!(task.done());
-    /// # });
-    /// ```
     pub fn done(&self) -> bool {
         self.handle_ref().done()
     }
 
     /// True if the task completed by being cancelled.
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// let task = corio::create_task(async {});
-    /// task.cancel();
-    /// corio::sleep(std::time::Duration::ZERO).await;
-    /// assert!(task.cancelled());
-    /// # });
-    /// ```
     pub fn cancelled(&self) -> bool {
         self.handle_ref().cancelled()
     }
 
     /// The task's name: `Task-<id>` unless one was set (asyncio's
     /// `Task.get_name()`).
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// let task = corio::create_task(async {});
-    /// task.set_name("fetch list page 1");
-    /// assert_eq!(task.get_name(), "fetch list page 1");
-    /// # });
-    /// ```
     #[doc(alias = "name")]
     pub fn get_name(&self) -> String {
         self.handle_ref().name()
@@ -145,40 +120,17 @@ impl<T> Task<T> {
 
     /// Renames the task (shown in reports and debug warnings; the trace keeps
     /// the name the task had when it was spawned).
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// let task = corio::create_task(async {});
-    /// task.set_name("worker");
-    /// # });
-    /// ```
     pub fn set_name(&self, name: impl Into<String>) {
         self.handle_ref().set_name(name)
     }
 
     /// The task's number, unique within its loop.
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// let a = corio::create_task(async {});
-    /// let b = corio::create_task(async {});
-    /// assert!(a.id() < b.id());
-    /// # });
-    /// ```
     pub fn id(&self) -> u64 {
         self.raw().header().id
     }
 
     /// An untyped handle to the same task (for lists of tasks of mixed
     /// output types).
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// let task = corio::create_task(async { 1 });
-    /// let handle = task.handle();
-    /// assert_eq!(handle.id(), task.id());
-    /// # });
-    /// ```
     pub fn handle(&self) -> TaskHandle {
         TaskHandle::new(self.raw().clone(), self.thread)
     }
@@ -326,7 +278,6 @@ impl<T> Future for &mut Task<T> {
 /// # });
 /// ```
 pub struct Join<T> {
-    /// The task being awaited.
     task: Task<T>,
 }
 
@@ -406,70 +357,32 @@ impl TaskHandle {
     }
 
     /// See [`Task::cancel`].
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// let task = corio::create_task(corio::sleep(std::time::Duration::from_secs(1)));
-    /// assert!(task.handle().cancel());
-    /// # });
-    /// ```
     pub fn cancel(&self) -> bool {
         self.handle_ref().cancel()
     }
 
     /// See [`Task::done`].
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// assert!(!corio::current_task().unwrap().done());
-    /// # });
-    /// ```
     pub fn done(&self) -> bool {
         self.handle_ref().done()
     }
 
     /// See [`Task::cancelled`].
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// assert!(!corio::current_task().unwrap().cancelled());
-    /// # });
-    /// ```
     pub fn cancelled(&self) -> bool {
         self.handle_ref().cancelled()
     }
 
     /// See [`Task::get_name`].
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// assert!(corio::current_task().unwrap().get_name().starts_with("Task-"));
-    /// # });
-    /// ```
     #[doc(alias = "name")]
     pub fn get_name(&self) -> String {
         self.handle_ref().name()
     }
 
     /// See [`Task::set_name`].
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// corio::current_task().unwrap().set_name("main");
-    /// # });
-    /// ```
     pub fn set_name(&self, name: impl Into<String>) {
         self.handle_ref().set_name(name)
     }
 
     /// See [`Task::id`].
-    ///
-    /// ```
-    /// # corio::run(async {
-    /// let id = corio::current_task().unwrap().id();
-    /// # let _ = id;
-    /// # });
-    /// ```
     pub fn id(&self) -> u64 {
         self.raw.header().id
     }

@@ -41,13 +41,6 @@ where
 ///
 /// # Panics
 /// Outside a running loop.
-///
-/// ```
-/// # corio::run(async {
-/// let task = corio::create_named_task("worker-1", async {});
-/// assert_eq!(task.get_name(), "worker-1");
-/// # });
-/// ```
 pub fn create_named_task<F>(name: impl Into<String>, future: F) -> Task<F::Output>
 where
     F: IntoFuture<IntoFuture: 'static>,
@@ -61,13 +54,6 @@ where
 ///
 /// # Panics
 /// Outside a running loop.
-///
-/// ```
-/// # corio::run(async {
-/// let task = corio::ensure_future(async { 1 });
-/// assert_eq!(task.await, Ok(1));
-/// # });
-/// ```
 pub fn ensure_future<F>(future: F) -> Task<F::Output>
 where
     F: IntoFuture<IntoFuture: 'static>,
@@ -77,13 +63,6 @@ where
 
 /// The task being run right now, asyncio's `asyncio.current_task()`; `None`
 /// outside a running loop or inside a plain callback.
-///
-/// ```
-/// # corio::run(async {
-/// let me = corio::current_task().expect("run's future runs as a task");
-/// assert!(!me.done());
-/// # });
-/// ```
 pub fn current_task() -> Option<TaskHandle> {
     let core = context::try_current()?;
     core.current_task().map(|task| TaskHandle::new(task, core.thread()))

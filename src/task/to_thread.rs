@@ -66,13 +66,6 @@ struct Slot<T> {
 }
 
 /// The future returned by [`to_thread`].
-///
-/// ```
-/// # corio::run(async {
-/// let future: corio::ToThread<u8> = corio::to_thread(|| 1);
-/// assert_eq!(future.await, Ok(1));
-/// # });
-/// ```
 pub struct ToThread<T> {
     /// Shared with the job.
     slot: Arc<Mutex<Slot<T>>>,

@@ -42,14 +42,6 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// Waits until loop time `deadline` ([`LoopHandle::time`] measures it).
 ///
 /// [`LoopHandle::time`]: crate::LoopHandle::time
-///
-/// ```
-/// use std::time::Duration;
-/// # corio::run(async {
-/// let lp = corio::get_running_loop();
-/// corio::sleep_until(lp.time() + Duration::from_millis(5)).await;
-/// # });
-/// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep { wait: Wait::Until(deadline), state: State::Unpolled }
 }

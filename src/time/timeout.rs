@@ -69,14 +69,6 @@ async fn race<F: IntoFuture>(mut deadline: Sleep, future: F) -> Result<F::Output
 /// asyncio's name for [`timeout`], with asyncio's argument order
 /// (`wait_for(aw, timeout)`): the future is cancelled (dropped) when the
 /// deadline passes, and the error is [`TimeoutError`].
-///
-/// ```
-/// use std::time::{Duration, Instant};
-/// # corio::run(async {
-/// let result = corio::wait_for(corio::sleep(Duration::from_secs(60)), Duration::from_millis(1)).await;
-/// assert_eq!(result, Err(corio::TimeoutError));
-/// # });
-/// ```
 pub async fn wait_for<F: IntoFuture>(future: F, duration: Duration) -> Result<F::Output, TimeoutError> {
     timeout(duration, future).await
 }
