@@ -42,7 +42,8 @@
 //! | `runtime/waker.rs` | the hand-written `RawWakerVTable`: waking is queueing | `waker_ref`, `schedule` |
 //! | `runtime/ready.rs` | the ready queue and what it holds (task steps, callbacks, timer wakes) | `ReadyQueue`, `Runnable` |
 //! | `runtime/inbox.rs`, `runtime/context.rs` | how a wake finds its loop, from any thread | `Inbox` |
-//! | `runtime/core.rs` | one loop iteration in four phases, asyncio's `_run_once` | `LoopCore` |
+//! | `runtime/core/mod.rs` | one loop iteration in four phases, asyncio's `_run_once` | `LoopCore` |
+//! | `runtime/core/step.rs`, `runtime/core/observe.rs` | one task step: poll, cancel, complete; current task, reports, the trace | `Outcome` |
 //! | `runtime/io_wait.rs` | phase 1: how long the reactor may block (a pure function) | `IoWait` |
 //! | `runtime/wheel.rs` | the hierarchical timer wheel, pure data | `TimerWheel` |
 //! | `runtime/clock.rs` | real or virtual time; instants to ticks | `Clock` |

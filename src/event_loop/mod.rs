@@ -4,7 +4,7 @@
 //! the handles of scheduled callbacks.
 //!
 //! Everything here is a thin, asyncio-shaped face over the engine's
-//! `runtime/core.rs`, where one iteration of the loop actually runs.
+//! `runtime/core/`, where one iteration of the loop actually runs.
 
 mod builder;
 mod callback_handle;

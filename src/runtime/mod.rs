@@ -1,6 +1,6 @@
 //! The engine: everything that makes a task run, and nothing users hold.
 //!
-//! One loop iteration (`core.rs`) runs what the ready queue holds
+//! One loop iteration (`core/`) runs what the ready queue holds
 //! (`ready.rs`), fed by the reactor (`reactor.rs`), the timer wheel
 //! (`wheel.rs`, on the ticks of `clock.rs`), the inbox (`inbox.rs`: wakes
 //! and callbacks from other threads) and the blocking pool (`blocking.rs`).

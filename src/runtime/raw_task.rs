@@ -4,7 +4,7 @@
 //! This is where a wakeup starts: a [`Waker`] is a pointer to the
 //! [`Header`] at the front of this block, and waking it sets
 //! [`SCHEDULED`] and pushes a [`TaskRef`] onto the loop's ready queue
-//! (`runtime/waker.rs`, then `runtime/core.rs`).
+//! (`runtime/waker.rs`, then `runtime/core/`).
 //!
 //! The block holds three things, laid out in this order:
 //! - the [`Header`]: atomics and the route back to the loop. It is the only

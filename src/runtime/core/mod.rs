@@ -20,34 +20,36 @@
 //! On a virtual clock, phase 2 never blocks when a timer is pending: if
 //! nothing at all is ready, phase 3 jumps the clock straight to the next
 //! timer.
+//!
+//! Running one entry of phase 4 (a task's step, its cancellation and its
+//! completion) is `step.rs`; what the loop shows and reports (current and
+//! alive tasks, the exception handler, the trace) is `observe.rs`.
+
+mod observe;
+mod step;
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::io;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use slab::Slab;
 
-use crate::error::{TaskError, panic_message};
+use self::step::Outcome;
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::clock::Clock;
 use crate::runtime::inbox::{Inbox, Incoming};
 use crate::runtime::io_wait::{IoWait, LoopFacts, io_wait};
 use crate::runtime::loop_thread::LoopThread;
-use crate::runtime::raw_task::{
-    CANCEL_REQUESTED, CANCELLED, COMPLETE, DETACHED, JOIN_INTEREST, JoinRef, PANICKED, SCHEDULED, TaskRef,
-};
+use crate::runtime::raw_task::{JOIN_INTEREST, JoinRef, SCHEDULED, TaskRef};
 use crate::runtime::reactor::Reactor;
 use crate::runtime::ready::{CallbackCell, ReadyQueue, Runnable};
-use crate::runtime::report::{Report, default_handler};
-use crate::runtime::trace::{TraceEvent, TraceKind, write_trace_jsonl};
-use crate::runtime::waker::waker_ref;
+use crate::runtime::report::Report;
+use crate::runtime::trace::{TraceEvent, TraceKind};
 use crate::runtime::wheel::{TimerKey, TimerWheel};
 
 /// The loop's exception handler (see `report.rs`).
@@ -63,17 +65,6 @@ pub(crate) struct Config {
     pub(crate) trace_file: Option<PathBuf>,
     /// Debug mode: report polls slower than this.
     pub(crate) slow_poll: Option<Duration>,
-}
-
-/// How a task's step ended, for `finish`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Outcome {
-    /// The future returned.
-    Returned,
-    /// The future panicked.
-    Panicked,
-    /// The task was cancelled.
-    Cancelled,
 }
 
 /// The single-threaded state of one event loop.
@@ -342,112 +333,6 @@ impl LoopCore {
         });
     }
 
-    /// Runs one ready-queue entry.
-    fn run(&self, runnable: Runnable) {
-        match runnable {
-            Runnable::Task(task) => self.run_task(task),
-            Runnable::Callback(cell) => {
-                // A cancelled callback has nothing to take: its slot is skipped.
-                let Some(f) = cell.take() else { return };
-                self.record(|| TraceKind::Callback);
-                if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
-                    self.report(Report::CallbackPanicked { message: panic_message(&*payload) });
-                }
-            }
-            // The sleeping task is queued now and runs next iteration.
-            Runnable::Wake(waker) => waker.wake(),
-        }
-    }
-
-    /// Polls one task, or cancels it if that was requested.
-    fn run_task(&self, task: TaskRef) {
-        // Clear SCHEDULED first, so a wake during this poll queues the task
-        // again (for the next iteration) instead of being lost.
-        let state = task.header().state.fetch_and(!SCHEDULED, Ordering::AcqRel);
-        if state & COMPLETE != 0 {
-            // A stale queue entry: the task completed after it was queued.
-            return;
-        }
-        if state & CANCEL_REQUESTED != 0 {
-            // Cancellation drops the future at this await point; a task
-            // cancelled before its first poll never runs at all.
-            task.cancel(self.thread);
-            self.finish(&task, Outcome::Cancelled);
-            return;
-        }
-
-        self.record(|| TraceKind::Poll { task: task.header().id });
-        let waker = waker_ref(&task);
-        let mut cx = Context::from_waker(&waker);
-        self.current_task.set(Some(task.header().key));
-        let started = self.slow_poll.map(|_| Instant::now());
-        let polled = task.poll(self.thread, &mut cx);
-        self.current_task.set(None);
-
-        // Debug mode: the poll ran on real time whatever the loop's clock.
-        if let (Some(threshold), Some(started)) = (self.slow_poll, started) {
-            let elapsed = started.elapsed();
-            if elapsed > threshold {
-                self.report(Report::SlowPoll { task: task.name(self.thread), elapsed });
-            }
-        }
-        match polled {
-            Poll::Ready(true) => self.finish(&task, Outcome::Panicked),
-            // Cancelled during its last step: asyncio's `__step` discards the
-            // result and ends the task cancelled, and so do we.
-            Poll::Ready(false) if task.header().state.load(Ordering::Acquire) & CANCEL_REQUESTED != 0 => {
-                task.cancel(self.thread);
-                self.finish(&task, Outcome::Cancelled);
-            }
-            Poll::Ready(false) => self.finish(&task, Outcome::Returned),
-            // Whatever the future waits on holds a clone of the waker and
-            // will wake it; if it forgot to, the task sleeps forever (the
-            // `Future` contract).
-            Poll::Pending => {}
-        }
-    }
-
-    /// Marks a task complete, removes it from the slab and tells whoever
-    /// awaits it; with nobody to tell, drops the output (reporting a panic).
-    fn finish(&self, task: &TaskRef, outcome: Outcome) {
-        let header = task.header();
-        let bits = match outcome {
-            Outcome::Returned => COMPLETE,
-            Outcome::Panicked => COMPLETE | PANICKED,
-            Outcome::Cancelled => COMPLETE | CANCELLED,
-        };
-        let state = header.state.fetch_or(bits, Ordering::AcqRel);
-        self.completed.set(self.completed.get() + 1);
-        task.local(self.thread).borrow_mut().completed_seq = self.completed.get();
-        let slab_ref = self.tasks.borrow_mut().try_remove(header.key);
-        self.record(|| TraceKind::Complete {
-            task: header.id,
-            outcome: match outcome {
-                Outcome::Returned => "ok",
-                Outcome::Panicked => "panicked",
-                Outcome::Cancelled => "cancelled",
-            },
-        });
-
-        if state & JOIN_INTEREST != 0 {
-            // The awaiting task resumes in the next iteration, as asyncio's
-            // done-callbacks do.
-            // The borrow ends before the wake runs.
-            let waker = task.local(self.thread).borrow_mut().join_waker.take();
-            if let Some(waker) = waker {
-                waker.wake();
-            }
-        } else {
-            let error = task.drop_output(self.thread);
-            if let Some(TaskError::Panicked(message)) = error
-                && state & DETACHED == 0
-            {
-                self.report(Report::NeverRetrieved { task: task.name(self.thread), message });
-            }
-        }
-        drop(slab_ref);
-    }
-
     /// Asks `run_forever` to return after the current iteration.
     pub(crate) fn stop(&self) {
         self.stopping.set(true);
@@ -492,71 +377,6 @@ impl LoopCore {
     /// True once `close` has run.
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.get()
-    }
-
-    // ----- Introspection ----------------------------------------------
-
-    /// The task being polled, if any.
-    pub(crate) fn current_task(&self) -> Option<TaskRef> {
-        let key = self.current_task.get()?;
-        self.tasks.borrow().get(key).cloned()
-    }
-
-    /// Every task not yet complete, in slab order.
-    pub(crate) fn all_tasks(&self) -> Vec<TaskRef> {
-        self.tasks.borrow().iter().map(|(_, task)| task.clone()).collect()
-    }
-
-    /// True in debug mode.
-    pub(crate) fn debug(&self) -> bool {
-        self.slow_poll.is_some()
-    }
-
-    /// Iterations completed so far.
-    pub(crate) fn iteration(&self) -> u64 {
-        self.iteration.get()
-    }
-
-    /// Hands a report to the exception handler (or stderr).
-    pub(crate) fn report(&self, report: Report) {
-        let Some(handler) = self.handler.borrow().clone() else {
-            default_handler(&report);
-            return;
-        };
-        // A panicking handler must not unwind through the loop (asyncio logs
-        // and carries on too); the report still reaches stderr.
-        if catch_unwind(AssertUnwindSafe(|| handler(&report))).is_err() {
-            default_handler(&report);
-        }
-    }
-
-    /// Replaces the exception handler.
-    pub(crate) fn set_exception_handler(&self, handler: Option<ExceptionHandler>) {
-        *self.handler.borrow_mut() = handler;
-    }
-
-    /// Appends an event to the trace, if tracing (the closure builds the
-    /// event only then, keeping the hot path free of allocation).
-    fn record(&self, kind: impl FnOnce() -> TraceKind) {
-        if let Some(trace) = self.trace.borrow_mut().as_mut() {
-            trace.push(TraceEvent { iteration: self.iteration.get(), time: self.clock.elapsed(), kind: kind() });
-        }
-    }
-
-    /// Takes the events recorded so far.
-    pub(crate) fn take_trace(&self) -> Vec<TraceEvent> {
-        self.trace.borrow_mut().as_mut().map(std::mem::take).unwrap_or_default()
-    }
-
-    /// Writes the trace to `CORIO_TRACE`'s file, if set.
-    fn write_trace_file(&self) {
-        let Some(path) = &self.trace_file else { return };
-        let events = self.take_trace();
-        let written =
-            std::fs::File::create(path).and_then(|file| write_trace_jsonl(&events, std::io::BufWriter::new(file)));
-        if let Err(error) = written {
-            eprintln!("corio: could not write the trace to {}: {error}", path.display());
-        }
     }
 }
 

@@ -1,0 +1,139 @@
+//! Phase 4's unit of work: running one ready-queue entry. For a task that
+//! is one step: poll its future (or drop it, if cancellation was
+//! requested), and when the future is done, complete the task: mark it,
+//! take it out of the slab, and wake whoever awaits it, or drop its output
+//! and report a panic nobody will retrieve.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use super::LoopCore;
+use crate::error::{TaskError, panic_message};
+use crate::runtime::raw_task::{
+    CANCEL_REQUESTED, CANCELLED, COMPLETE, DETACHED, JOIN_INTEREST, PANICKED, SCHEDULED, TaskRef,
+};
+use crate::runtime::ready::Runnable;
+use crate::runtime::report::Report;
+use crate::runtime::trace::TraceKind;
+use crate::runtime::waker::waker_ref;
+
+/// How a task's step ended, for `finish`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Outcome {
+    /// The future returned.
+    Returned,
+    /// The future panicked.
+    Panicked,
+    /// The task was cancelled.
+    Cancelled,
+}
+
+impl LoopCore {
+    /// Runs one ready-queue entry.
+    pub(super) fn run(&self, runnable: Runnable) {
+        match runnable {
+            Runnable::Task(task) => self.run_task(task),
+            Runnable::Callback(cell) => {
+                // A cancelled callback has nothing to take: its slot is skipped.
+                let Some(f) = cell.take() else { return };
+                self.record(|| TraceKind::Callback);
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+                    self.report(Report::CallbackPanicked { message: panic_message(&*payload) });
+                }
+            }
+            // The sleeping task is queued now and runs next iteration.
+            Runnable::Wake(waker) => waker.wake(),
+        }
+    }
+
+    /// Polls one task, or cancels it if that was requested.
+    fn run_task(&self, task: TaskRef) {
+        // Clear SCHEDULED first, so a wake during this poll queues the task
+        // again (for the next iteration) instead of being lost.
+        let state = task.header().state.fetch_and(!SCHEDULED, Ordering::AcqRel);
+        if state & COMPLETE != 0 {
+            // A stale queue entry: the task completed after it was queued.
+            return;
+        }
+        if state & CANCEL_REQUESTED != 0 {
+            // Cancellation drops the future at this await point; a task
+            // cancelled before its first poll never runs at all.
+            task.cancel(self.thread);
+            self.finish(&task, Outcome::Cancelled);
+            return;
+        }
+
+        self.record(|| TraceKind::Poll { task: task.header().id });
+        let waker = waker_ref(&task);
+        let mut cx = Context::from_waker(&waker);
+        self.current_task.set(Some(task.header().key));
+        let started = self.slow_poll.map(|_| Instant::now());
+        let polled = task.poll(self.thread, &mut cx);
+        self.current_task.set(None);
+
+        // Debug mode: the poll ran on real time whatever the loop's clock.
+        if let (Some(threshold), Some(started)) = (self.slow_poll, started) {
+            let elapsed = started.elapsed();
+            if elapsed > threshold {
+                self.report(Report::SlowPoll { task: task.name(self.thread), elapsed });
+            }
+        }
+        match polled {
+            Poll::Ready(true) => self.finish(&task, Outcome::Panicked),
+            // Cancelled during its last step: asyncio's `__step` discards the
+            // result and ends the task cancelled, and so do we.
+            Poll::Ready(false) if task.header().state.load(Ordering::Acquire) & CANCEL_REQUESTED != 0 => {
+                task.cancel(self.thread);
+                self.finish(&task, Outcome::Cancelled);
+            }
+            Poll::Ready(false) => self.finish(&task, Outcome::Returned),
+            // Whatever the future waits on holds a clone of the waker and
+            // will wake it; if it forgot to, the task sleeps forever (the
+            // `Future` contract).
+            Poll::Pending => {}
+        }
+    }
+
+    /// Marks a task complete, removes it from the slab and tells whoever
+    /// awaits it; with nobody to tell, drops the output (reporting a panic).
+    pub(super) fn finish(&self, task: &TaskRef, outcome: Outcome) {
+        let header = task.header();
+        let bits = match outcome {
+            Outcome::Returned => COMPLETE,
+            Outcome::Panicked => COMPLETE | PANICKED,
+            Outcome::Cancelled => COMPLETE | CANCELLED,
+        };
+        let state = header.state.fetch_or(bits, Ordering::AcqRel);
+        self.completed.set(self.completed.get() + 1);
+        task.local(self.thread).borrow_mut().completed_seq = self.completed.get();
+        let slab_ref = self.tasks.borrow_mut().try_remove(header.key);
+        self.record(|| TraceKind::Complete {
+            task: header.id,
+            outcome: match outcome {
+                Outcome::Returned => "ok",
+                Outcome::Panicked => "panicked",
+                Outcome::Cancelled => "cancelled",
+            },
+        });
+
+        if state & JOIN_INTEREST != 0 {
+            // The awaiting task resumes in the next iteration, as asyncio's
+            // done-callbacks do.
+            // The borrow ends before the wake runs.
+            let waker = task.local(self.thread).borrow_mut().join_waker.take();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        } else {
+            let error = task.drop_output(self.thread);
+            if let Some(TaskError::Panicked(message)) = error
+                && state & DETACHED == 0
+            {
+                self.report(Report::NeverRetrieved { task: task.name(self.thread), message });
+            }
+        }
+        drop(slab_ref);
+    }
+}
