@@ -9,14 +9,14 @@
 
 use std::time::Duration;
 
-use crate::http::chunked::ChunkedDecoder;
 use crate::http::connection::Connection;
 use crate::http::deadline::{Deadline, within};
-use crate::http::decode::ContentDecoder;
 use crate::http::error::{Error, TimeoutKind};
-use crate::http::framing::{BodyLength, Framing};
-use crate::http::headers::Headers;
 use crate::http::pool::Lease;
+use crate::http::proto::chunked::ChunkedDecoder;
+use crate::http::proto::decode::ContentDecoder;
+use crate::http::proto::framing::{BodyLength, Framing};
+use crate::http::proto::headers::Headers;
 
 /// Decoded bytes one read aims to return at most. A read stops feeding the
 /// decoder once past it, so the overshoot is what one small input step can
@@ -344,9 +344,9 @@ fn release(connection: Connection, lease: Lease, reusable: bool) {
 }
 
 /// A content-decoding error as the client's error.
-fn decode_error(error: crate::http::decode::DecodeError) -> Error {
+fn decode_error(error: crate::http::proto::decode::DecodeError) -> Error {
     match error {
-        crate::http::decode::DecodeError::TooLarge { limit } => Error::BodyTooLarge { limit },
+        crate::http::proto::decode::DecodeError::TooLarge { limit } => Error::BodyTooLarge { limit },
         other => Error::Decode(other.to_string()),
     }
 }

@@ -11,10 +11,10 @@ use rustls::ClientConfig;
 use crate::http::connection::Connection;
 use crate::http::error::Error;
 use crate::http::exchange::read_head;
-use crate::http::head::HeadLimits;
+use crate::http::proto::head::HeadLimits;
+use crate::http::proto::url::Url;
 use crate::http::proxy::Proxy;
 use crate::http::transport::Transport;
-use crate::http::url::Url;
 use crate::net::{TcpStream, lookup_host};
 
 /// Opens a connection for requests to `target`'s origin, through `proxy`

@@ -11,7 +11,8 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
-use crate::http::url::{Url, UrlError};
+use crate::http::proto::redirect::RefusedRedirect;
+use crate::http::proto::url::{Url, UrlError};
 
 /// An error from the HTTP client.
 ///
@@ -246,5 +247,30 @@ impl std::error::Error for Error {
 impl From<UrlError> for Error {
     fn from(error: UrlError) -> Self {
         Error::Url(error)
+    }
+}
+
+impl From<RefusedRedirect> for Error {
+    fn from(refused: RefusedRedirect) -> Self {
+        Error::RedirectRefused { location: refused.location, reason: refused.reason }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::proto::redirect::resolve;
+
+    #[test]
+    fn a_refused_redirect_becomes_redirect_refused_with_the_same_message() {
+        let from = Url::parse("http://example.com/a/b?q=1").unwrap();
+        for location in ["ftp://example.com/file", "javascript:alert(1)", "mailto:a@example.com"] {
+            let refused = resolve(&from, location).unwrap_err();
+            let message = refused.to_string();
+            let error = Error::from(refused);
+            assert!(matches!(error, Error::RedirectRefused { .. }), "{location}: {error:?}");
+            assert!(error.to_string().contains("only http and https"), "{error}");
+            assert_eq!(error.to_string(), message);
+        }
     }
 }

@@ -10,8 +10,8 @@
 use crate::http::connection::Connection;
 use crate::http::deadline::{Deadline, within};
 use crate::http::error::Error;
-use crate::http::framing::{Framing, response_framing};
-use crate::http::head::{HeadLimits, HeadScanner, ResponseHead, parse_head};
+use crate::http::proto::framing::{Framing, response_framing};
+use crate::http::proto::head::{HeadLimits, HeadScanner, ResponseHead, parse_head};
 
 /// Interim (1xx) responses accepted before the final one.
 const MAX_INTERIM_RESPONSES: usize = 16;

@@ -15,61 +15,50 @@
 //!
 //! | file | concept | key type |
 //! |---|---|---|
-//! | `url.rs`, `host.rs`, `percent.rs`, `punycode.rs` | what a request is addressed to | [`Url`] |
+//! | `proto/url.rs`, `host.rs`, `percent.rs`, `punycode.rs` | what a request is addressed to | [`Url`] |
 //! | `request.rs` | describing a request; rendering its head | [`RequestBuilder`] |
 //! | `settings.rs` | a session's settings and defaults | [`SessionBuilder`] |
 //! | `session.rs` | shared state; the redirect loop; one hop | [`Session`] |
-//! | `redirect.rs` | which redirects to follow, and how the next request differs | `next_hop` |
+//! | `proto/redirect.rs` | which redirects to follow, and how the next request differs | `next_hop` |
 //! | `proxy.rs` | which proxy, with which credentials | `Proxy` |
 //! | `pool.rs` | in-use limits, FIFO waiting, idle reuse | `Pool` |
 //! | `connect.rs`, `tls.rs`, `transport.rs` | DNS, TCP, CONNECT, TLS | `Transport` |
 //! | `connection.rs` | the receive buffer parsers read from | `Connection` |
-//! | `exchange.rs`, `head.rs`, `framing.rs` | writing, reading the head, body framing | `ResponseHead` |
-//! | `body.rs`, `chunked.rs`, `decode.rs`, `gzip.rs` | unframing, decompressing, limiting | `BodyReader` |
+//! | `exchange.rs`, `proto/head.rs`, `proto/framing.rs` | writing, reading the head, body framing | `ResponseHead` |
+//! | `body.rs`, `proto/chunked.rs`, `decode.rs`, `gzip.rs` | unframing, decompressing, limiting | `BodyReader` |
 //! | `response.rs` | what the caller gets | [`Response`] |
-//! | `set_cookie.rs`, `cookie.rs`, `date.rs` | parsing `Set-Cookie`; the cookie jar | [`Cookie`] |
+//! | `proto/set_cookie.rs`, `cookie.rs`, `date.rs` | parsing `Set-Cookie`; the cookie jar | [`Cookie`] |
 //! | `deadline.rs`, `error.rs` | timeouts; the one error type | [`Error`] |
 //!
-//! The parsers (`url`, `head`, `framing`, `chunked`, `decode`, `gzip`,
-//! `set_cookie`, `cookie`, `date`) are sans-IO: they take bytes or strings
-//! and return values, and are table-tested beside their code.
+//! The files under `proto/` (URLs, headers, the head, framing, chunked,
+//! content decoding, cookies, dates, redirects) are the sans-IO protocol:
+//! they take bytes or strings and return values, import nothing of the
+//! runtime or the network, and are table-tested beside their code. The rest
+//! is the client around them.
 
 mod body;
-mod chunked;
 mod connect;
 mod connection;
-mod cookie;
-mod date;
 mod deadline;
-mod decode;
 mod error;
 mod exchange;
-mod framing;
-mod gzip;
-mod head;
-mod headers;
-mod host;
-mod percent;
 mod pool;
+mod proto;
 mod proxy;
-mod punycode;
-mod redirect;
 mod request;
 mod response;
 mod session;
-mod set_cookie;
 mod settings;
 mod tls;
 mod transport;
-mod url;
 
-pub use cookie::Cookie;
-pub use date::{format_http_date, parse_http_date};
 pub use error::{Error, TimeoutKind, TlsErrorKind};
-pub use headers::Headers;
-pub use host::Host;
+pub use proto::cookie::Cookie;
+pub use proto::date::{format_http_date, parse_http_date};
+pub use proto::headers::Headers;
+pub use proto::host::Host;
+pub use proto::url::{IntoUrl, Scheme, Url, UrlError};
 pub use request::RequestBuilder;
 pub use response::Response;
 pub use session::Session;
 pub use settings::{DEFAULT_MAX_BODY_SIZE, DEFAULT_USER_AGENT, SessionBuilder};
-pub use url::{IntoUrl, Scheme, Url, UrlError};

@@ -10,7 +10,7 @@
 use std::rc::Rc;
 
 use crate::http::error::Error;
-use crate::http::url::{Scheme, Url};
+use crate::http::proto::url::{Scheme, Url};
 
 /// An HTTP proxy and the `Proxy-Authorization` value for it, if its URL
 /// carried `user:password@`.

@@ -13,13 +13,13 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use crate::http::error::Error;
-use crate::http::headers::{Headers, check_name, check_value, is_token_byte};
-use crate::http::percent::form_encode;
+use crate::http::proto::headers::{Headers, check_name, check_value, is_token_byte};
+use crate::http::proto::percent::form_encode;
+use crate::http::proto::redirect::Hop;
+use crate::http::proto::url::{IntoUrl, Url};
 use crate::http::proxy::Proxy;
-use crate::http::redirect::Hop;
 use crate::http::response::Response;
 use crate::http::session::Session;
-use crate::http::url::{IntoUrl, Url};
 
 /// A request being built: awaiting it (or calling [`send`](Self::send))
 /// sends it.

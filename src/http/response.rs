@@ -6,9 +6,9 @@ use std::fmt;
 
 use crate::http::body::BodyReader;
 use crate::http::error::Error;
-use crate::http::head::ResponseHead;
-use crate::http::headers::Headers;
-use crate::http::url::Url;
+use crate::http::proto::head::ResponseHead;
+use crate::http::proto::headers::Headers;
+use crate::http::proto::url::Url;
 
 /// Body bytes of a redirect response read (and thrown away) so that its
 /// connection can be reused; a longer body closes the connection instead.

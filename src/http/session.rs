@@ -24,21 +24,21 @@ use rustls::ClientConfig;
 use crate::http::body::{BodyReader, BodySettings};
 use crate::http::connect;
 use crate::http::connection::Connection;
-use crate::http::cookie::{Cookie, CookieJar, CookieTarget};
 use crate::http::deadline::{Deadline, within};
-use crate::http::decode::{ContentDecoder, parse_content_encoding};
 use crate::http::error::{Error, TimeoutKind};
 use crate::http::exchange::exchange;
-use crate::http::framing::BodyLength;
-use crate::http::headers::Headers;
 use crate::http::pool::{Lease, Pool, PoolKey};
+use crate::http::proto::cookie::{Cookie, CookieJar, CookieTarget};
+use crate::http::proto::decode::{ContentDecoder, parse_content_encoding};
+use crate::http::proto::framing::BodyLength;
+use crate::http::proto::headers::Headers;
+use crate::http::proto::redirect::{self, Hop, ORIGIN_BOUND_HEADERS};
+use crate::http::proto::url::{IntoUrl, Url};
 use crate::http::proxy::{EnvProxies, Proxy};
-use crate::http::redirect::{self, Hop, ORIGIN_BOUND_HEADERS};
 use crate::http::request::{HeadParts, Prepared, RequestBuilder, RequestOptions, write_head};
 use crate::http::response::Response;
 use crate::http::settings::{Config, SessionBuilder};
 use crate::http::tls;
-use crate::http::url::{IntoUrl, Url};
 
 /// A client session: a pool of keep-alive connections, a cookie jar, and
 /// defaults for every request made through it. Cloning is cheap and shares

@@ -10,9 +10,9 @@ use std::time::Duration;
 use rustls::pki_types::CertificateDer;
 
 use crate::http::error::Error;
-use crate::http::head::HeadLimits;
-use crate::http::headers::{Headers, check_name, check_value};
 use crate::http::pool::PoolLimits;
+use crate::http::proto::head::HeadLimits;
+use crate::http::proto::headers::{Headers, check_name, check_value};
 use crate::http::session::Session;
 use crate::http::tls;
 

@@ -21,7 +21,7 @@
 
 use std::fmt;
 
-use crate::http::headers::{decode_value, is_token_byte};
+use crate::http::proto::headers::{decode_value, is_token_byte};
 
 /// Most hex digits accepted in a chunk size: 16 digits fill a `u64` exactly.
 pub const MAX_SIZE_DIGITS: u8 = 16;

@@ -15,7 +15,7 @@
 use std::error::Error;
 use std::fmt;
 
-use crate::http::headers::Headers;
+use crate::http::proto::headers::Headers;
 
 /// Bounds on a response head, so a hostile or broken server cannot make the
 /// client buffer without end.

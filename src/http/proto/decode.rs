@@ -343,7 +343,7 @@ pub(crate) fn corrupt(why: &str) -> DecodeError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::gzip::gzip_with_all_header_parts;
+    use crate::http::proto::gzip::gzip_with_all_header_parts;
     use flate2::Compression;
     use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
     use std::io::Write;

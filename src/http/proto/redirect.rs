@@ -5,9 +5,10 @@
 //! `Session::follow_redirects`. It is pure: statuses, methods, headers and
 //! URLs in, the next request out, so the rules are table-tested here.
 
-use crate::http::error::Error;
-use crate::http::headers::Headers;
-use crate::http::url::{Url, UrlError};
+use std::fmt;
+
+use crate::http::proto::headers::Headers;
+use crate::http::proto::url::{Url, UrlError};
 
 /// Headers meant for one origin (credentials, and a `Host` set by hand):
 /// dropped, from the request and from the session's defaults, once a
@@ -40,13 +41,32 @@ pub(crate) fn location_to_follow(status: u16, headers: &Headers, max_redirects: 
     headers.get("location")
 }
 
+/// A `Location` the client will not follow. A pure value, so that the rules
+/// need no client type; the session turns it into
+/// `Error::RedirectRefused` with the same two fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RefusedRedirect {
+    /// The `Location` header as received.
+    pub(crate) location: String,
+    /// Why it was refused, as a lowercase phrase.
+    pub(crate) reason: String,
+}
+
+impl fmt::Display for RefusedRedirect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "refusing redirect to {:?}: {}", self.location, self.reason)
+    }
+}
+
+impl std::error::Error for RefusedRedirect {}
+
 /// Resolves `location` against the URL that answered; only http(s) targets
 /// are followed.
 ///
 /// # Errors
-/// [`Error::RedirectRefused`] for another scheme or an unparseable location.
-pub(crate) fn resolve(from: &Url, location: &str) -> Result<Url, Error> {
-    from.join(location).map_err(|error| Error::RedirectRefused {
+/// A [`RefusedRedirect`] for another scheme or an unparseable location.
+pub(crate) fn resolve(from: &Url, location: &str) -> Result<Url, RefusedRedirect> {
+    from.join(location).map_err(|error| RefusedRedirect {
         reason: match error {
             UrlError::UnsupportedScheme(_) => "only http and https redirects are followed".to_owned(),
             other => other.to_string(),
@@ -171,7 +191,7 @@ mod tests {
         assert_eq!(resolve(&from, "https://secure.example/p").unwrap().as_str(), "https://secure.example/p");
         for location in ["ftp://example.com/file", "javascript:alert(1)", "mailto:a@example.com"] {
             let error = resolve(&from, location).unwrap_err();
-            assert!(matches!(error, Error::RedirectRefused { .. }), "{location}: {error:?}");
+            assert!(matches!(error, RefusedRedirect { .. }), "{location}: {error:?}");
             assert!(error.to_string().contains("only http and https"), "{error}");
         }
     }

@@ -17,8 +17,8 @@
 use std::error::Error;
 use std::fmt;
 
-use crate::http::head::ResponseHead;
-use crate::http::headers::trim_ows;
+use crate::http::proto::head::ResponseHead;
+use crate::http::proto::headers::trim_ows;
 
 /// Where the body of a response ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -217,7 +217,7 @@ impl Error for FramingError {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::headers::Headers;
+    use crate::http::proto::headers::Headers;
     use BodyLength::*;
 
     fn head(version: u8, status: u16, fields: &[(&str, &str)]) -> ResponseHead {
