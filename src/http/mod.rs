@@ -25,7 +25,8 @@
 //! | `connect.rs`, `tls.rs`, `transport.rs` | DNS, TCP, CONNECT, TLS | `Transport` |
 //! | `connection.rs` | the receive buffer parsers read from | `Connection` |
 //! | `exchange.rs`, `proto/head.rs`, `proto/framing.rs` | writing, reading the head, body framing | `ResponseHead` |
-//! | `body.rs`, `proto/chunked.rs`, `decode.rs`, `gzip.rs` | unframing, decompressing, limiting | `BodyReader` |
+//! | `body.rs` | moving body bytes off the connection, under the deadlines | `BodyReader` |
+//! | `proto/body_decoder.rs`, `chunked.rs`, `decode.rs`, `gzip.rs` | unframing, decompressing, limiting | `BodyDecoder` |
 //! | `response.rs` | what the caller gets | [`Response`] |
 //! | `proto/set_cookie.rs`, `cookie.rs`, `date.rs` | parsing `Set-Cookie`; the cookie jar | [`Cookie`] |
 //! | `deadline.rs`, `error.rs` | timeouts; the one error type | [`Error`] |

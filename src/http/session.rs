@@ -29,7 +29,7 @@ use crate::http::error::{Error, TimeoutKind};
 use crate::http::exchange::exchange;
 use crate::http::pool::{Lease, Pool, PoolKey};
 use crate::http::proto::cookie::{Cookie, CookieJar, CookieTarget};
-use crate::http::proto::decode::{ContentDecoder, parse_content_encoding};
+use crate::http::proto::decode::parse_content_encoding;
 use crate::http::proto::framing::BodyLength;
 use crate::http::proto::headers::Headers;
 use crate::http::proto::redirect::{self, Hop, ORIGIN_BOUND_HEADERS};
@@ -312,13 +312,13 @@ impl Session {
                     self.store_cookies(&hop.url, &head.headers);
                     // An unsupported Content-Encoding fails the body read,
                     // not the request: status and headers are still useful.
-                    let decoder = match framing.body {
-                        BodyLength::Empty | BodyLength::Length(0) => Ok(None),
-                        _ if !config.decompress => Ok(None),
-                        _ => content_decoder(&head.headers),
+                    let codings = match framing.body {
+                        BodyLength::Empty | BodyLength::Length(0) => Ok(Vec::new()),
+                        _ if !config.decompress => Ok(Vec::new()),
+                        _ => parse_content_encoding(head.headers.get_all("content-encoding")),
                     };
                     let settings = BodySettings { limit: config.max_body_size, read_timeout, total };
-                    let body = BodyReader::new(connection, lease, framing, decoder, settings);
+                    let body = BodyReader::new(connection, lease, framing, codings, settings);
                     return Ok(Response::new(head, hop.url.clone(), body));
                 }
                 Err(failure) if reused && failure.nothing_received && !fresh_only && is_idempotent(&hop.method) => {
@@ -441,13 +441,6 @@ impl Session {
             jar.store(&target, set_cookie, now);
         }
     }
-}
-
-/// The content decoder for a response's `Content-Encoding`, `None` for identity.
-fn content_decoder(headers: &Headers) -> Result<Option<ContentDecoder>, Error> {
-    let codings = parse_content_encoding(headers.get_all("content-encoding"))
-        .map_err(|error| Error::Decode(error.to_string()))?;
-    Ok((!codings.is_empty()).then(|| ContentDecoder::new(&codings)))
 }
 
 /// The cookie jar's view of a URL.

@@ -2,11 +2,12 @@
 //! state machine over byte slices.
 //!
 //! Where it sits in the path of a request: after the response head has been
-//! parsed and `Transfer-Encoding: chunked` was found, the connection hands
-//! every slice of bytes it reads from the socket to [`ChunkedDecoder::decode`].
-//! The decoder strips the framing (size lines, the CRLF after each chunk's
-//! data, the trailer section) and appends the body data to a `Vec`, which then
-//! flows on to content decoding (`decode.rs`) and to the user.
+//! parsed and `Transfer-Encoding: chunked` was found, the body's
+//! `BodyDecoder` (`body_decoder.rs`) hands every slice of bytes the
+//! connection received to [`ChunkedDecoder::decode`]. The decoder strips the
+//! framing (size lines, the CRLF after each chunk's data, the trailer
+//! section) and appends the body data to a `Vec`, which then flows on to
+//! content decoding (`decode.rs`) and to the user.
 //!
 //! The decoder never touches a socket and never asks the caller to re-feed
 //! bytes: it consumes what it can, keeps partial size lines and trailer lines
@@ -207,9 +208,16 @@ impl ChunkedDecoder {
         }
     }
 
-    /// The trailer fields, available once [`ChunkedDecoder::is_done`].
+    /// The trailer fields so far (only the tests look without taking them).
+    #[cfg(test)]
     pub fn trailers(&self) -> &[(String, String)] {
         &self.trailers
+    }
+
+    /// The trailer fields, complete once [`ChunkedDecoder::is_done`], taken
+    /// out of the decoder without a copy.
+    pub(crate) fn into_trailers(self) -> Vec<(String, String)> {
+        self.trailers
     }
 
     /// Consumes as much of `input` as possible and appends body data to

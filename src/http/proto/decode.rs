@@ -2,9 +2,10 @@
 //!
 //! Where it sits in the path of a request: the body bytes that come out of the
 //! framing layer (`Content-Length` counting or `chunked.rs`) are still
-//! compressed if the response carried `Content-Encoding`. The client parses
-//! that header with [`parse_content_encoding`], builds a [`ContentDecoder`],
-//! pushes every body slice through [`ContentDecoder::decode`] and calls
+//! compressed if the response carried `Content-Encoding`. The session parses
+//! that header with [`parse_content_encoding`]; the body's `BodyDecoder`
+//! (`body_decoder.rs`) builds a [`ContentDecoder`] from the codings, pushes
+//! every unframed slice through [`ContentDecoder::decode`] and calls
 //! [`ContentDecoder::finish`] at the end of the body.
 //!
 //! The limit is the point of this file. Ten kilobytes of gzip can inflate to
