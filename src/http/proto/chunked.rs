@@ -25,22 +25,22 @@ use std::fmt;
 use crate::http::proto::headers::{decode_value, is_token_byte};
 
 /// Most hex digits accepted in a chunk size: 16 digits fill a `u64` exactly.
-pub const MAX_SIZE_DIGITS: u8 = 16;
+pub(crate) const MAX_SIZE_DIGITS: u8 = 16;
 /// Longest size line accepted, counting the size, whitespace and extensions
 /// but not the terminating CRLF.
-pub const MAX_SIZE_LINE: usize = 4096;
+pub(crate) const MAX_SIZE_LINE: usize = 4096;
 /// Most bytes accepted in the trailer section, CRLFs included.
-pub const MAX_TRAILER_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_TRAILER_BYTES: usize = 16 * 1024;
 /// Most trailer fields accepted.
-pub const MAX_TRAILER_FIELDS: usize = 100;
+pub(crate) const MAX_TRAILER_FIELDS: usize = 100;
 
 /// How far one call to [`ChunkedDecoder::decode`] got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Progress {
+pub(crate) struct Progress {
     /// Bytes of the input that were used; the caller keeps the rest.
-    pub consumed: usize,
+    pub(crate) consumed: usize,
     /// True once the last chunk and the trailer section have been read.
-    pub done: bool,
+    pub(crate) done: bool,
 }
 
 /// Why a chunked body was rejected. Once returned, the decoder keeps
@@ -165,7 +165,7 @@ enum State {
 /// At EOF the caller checks [`ChunkedDecoder::is_done`]: `false` means the
 /// body was cut short, which the client reports as an error.
 #[derive(Debug)]
-pub struct ChunkedDecoder {
+pub(crate) struct ChunkedDecoder {
     /// Position in the grammar.
     state: State,
     /// The trailer line being read; bounded by [`MAX_TRAILER_BYTES`].
@@ -184,7 +184,7 @@ impl Default for ChunkedDecoder {
 
 impl ChunkedDecoder {
     /// A decoder positioned at the start of the first size line.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             state: State::Size { value: 0, digits: 0, line_len: 0 },
             line: Vec::new(),
@@ -194,14 +194,14 @@ impl ChunkedDecoder {
     }
 
     /// True once the last chunk and the trailer section have been read.
-    pub fn is_done(&self) -> bool {
+    pub(crate) fn is_done(&self) -> bool {
         matches!(self.state, State::Done)
     }
 
     /// Data bytes of the current chunk not yet delivered, while inside one
     /// (only the tests ask, to check the decoder never reserves them).
     #[cfg(test)]
-    pub fn data_remaining(&self) -> Option<u64> {
+    pub(crate) fn data_remaining(&self) -> Option<u64> {
         match self.state {
             State::Data { remaining } => Some(remaining),
             _ => None,
@@ -210,7 +210,7 @@ impl ChunkedDecoder {
 
     /// The trailer fields so far (only the tests look without taking them).
     #[cfg(test)]
-    pub fn trailers(&self) -> &[(String, String)] {
+    pub(crate) fn trailers(&self) -> &[(String, String)] {
         &self.trailers
     }
 
@@ -224,7 +224,7 @@ impl ChunkedDecoder {
     /// `out`. Bytes past `consumed` are the caller's: more of this body if
     /// `done` is false (append more and call again), the next response on
     /// a keep-alive connection if `done` is true.
-    pub fn decode(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<Progress, ChunkedError> {
+    pub(crate) fn decode(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<Progress, ChunkedError> {
         // A failed decoder stays failed: the framing is lost for good.
         if let State::Failed(error) = self.state {
             return Err(error);

@@ -36,14 +36,14 @@ use std::time::SystemTime;
 use super::set_cookie::SetCookie;
 
 /// Most cookies kept for one cookie domain; the oldest is evicted beyond it.
-pub const MAX_COOKIES_PER_DOMAIN: usize = 50;
+pub(crate) const MAX_COOKIES_PER_DOMAIN: usize = 50;
 
 /// Most cookies kept in the jar; the oldest is evicted beyond it.
-pub const MAX_COOKIES: usize = 3000;
+pub(crate) const MAX_COOKIES: usize = 3000;
 
 /// Why a `Set-Cookie` header was not stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CookieError {
+pub(crate) enum CookieError {
     /// The header has no `name=value` before its first `;`, or the name is empty.
     MissingName,
     /// The name or value contains a control character (such as CR or LF).
@@ -83,13 +83,13 @@ impl Error for CookieError {}
 
 /// Where a request goes, as the jar needs to see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CookieTarget<'a> {
+pub(crate) struct CookieTarget<'a> {
     /// True for `https` URLs: Secure cookies are only sent and accepted then.
-    pub https: bool,
+    pub(crate) https: bool,
     /// The host, lowercase, an IPv6 address without brackets.
-    pub host: &'a str,
+    pub(crate) host: &'a str,
     /// The request path without the query, beginning with `/`.
-    pub path: &'a str,
+    pub(crate) path: &'a str,
 }
 
 /// One stored cookie: what a server set and the jar will send back.
@@ -227,7 +227,7 @@ impl Cookie {
 
 /// The cookies of one session, as a browser would keep them.
 #[derive(Clone, Debug, Default)]
-pub struct CookieJar {
+pub(crate) struct CookieJar {
     /// Every stored cookie, in creation order (replacement keeps the slot).
     cookies: Vec<Cookie>,
     /// The creation stamp the next new cookie gets.
@@ -236,7 +236,7 @@ pub struct CookieJar {
 
 impl CookieJar {
     /// An empty jar.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
@@ -244,14 +244,14 @@ impl CookieJar {
     /// true if the jar changed (a cookie added, replaced or deleted). Invalid
     /// or refused cookies are ignored, as RFC 6265 asks; [`Self::try_store`]
     /// says why.
-    pub fn store(&mut self, target: &CookieTarget<'_>, set_cookie: &str, now: SystemTime) -> bool {
+    pub(crate) fn store(&mut self, target: &CookieTarget<'_>, set_cookie: &str, now: SystemTime) -> bool {
         self.try_store(target, set_cookie, now).unwrap_or(false)
     }
 
     /// [`Self::store`] with the reason for a refusal. `Ok(false)` means the
     /// cookie was valid but changed nothing: it was already expired and no
     /// stored cookie had its name, domain and path.
-    pub fn try_store(
+    pub(crate) fn try_store(
         &mut self,
         target: &CookieTarget<'_>,
         set_cookie: &str,
@@ -327,7 +327,7 @@ impl CookieJar {
     /// The value of the `Cookie` request header for `target`, such as
     /// `a=1; b=2`, or `None` if no cookie matches. Longer paths come first,
     /// then earlier-created cookies (RFC 6265 section 5.4 step 2).
-    pub fn header_value(&self, target: &CookieTarget<'_>, now: SystemTime) -> Option<String> {
+    pub(crate) fn header_value(&self, target: &CookieTarget<'_>, now: SystemTime) -> Option<String> {
         let mut matching: Vec<&Cookie> = self.cookies.iter().filter(|cookie| cookie.matches(target, now)).collect();
         if matching.is_empty() {
             return None;
@@ -347,29 +347,29 @@ impl CookieJar {
 
     /// How many cookies are stored (expired ones included until removed).
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.cookies.len()
     }
 
     /// True if no cookie is stored.
     #[cfg(test)]
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.cookies.is_empty()
     }
 
     /// Forgets every cookie.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.cookies.clear();
     }
 
     /// The stored cookies in creation order (expired ones included until
     /// [`Self::remove_expired`] or the next store drops them).
-    pub fn iter(&self) -> impl Iterator<Item = &Cookie> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Cookie> {
         self.cookies.iter()
     }
 
     /// Drops every cookie whose expiry time is at or before `now`.
-    pub fn remove_expired(&mut self, now: SystemTime) {
+    pub(crate) fn remove_expired(&mut self, now: SystemTime) {
         self.cookies.retain(|cookie| !cookie.is_expired(now));
     }
 

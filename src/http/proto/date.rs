@@ -80,7 +80,7 @@ pub fn format_http_date(t: SystemTime) -> String {
 /// A two-digit year 70-99 means 19xx and 00-69 means 20xx. The date is
 /// rejected if a slot stays empty, a field is out of range, the year is
 /// before 1601, or the day does not exist in that month (31 Feb).
-pub fn parse_cookie_date(s: &str) -> Option<SystemTime> {
+pub(crate) fn parse_cookie_date(s: &str) -> Option<SystemTime> {
     let (mut time, mut day, mut month, mut year) = (None, None, None, None);
     let tokens = s.as_bytes().split(|&byte| is_cookie_delimiter(byte)).filter(|token| !token.is_empty());
     for token in tokens {

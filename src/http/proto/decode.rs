@@ -26,14 +26,14 @@ use super::headers::trim_ows;
 /// two are allowed (curl decodes stacks too), but each stage multiplies how
 /// much one input byte can expand (about 1032 times for deflate), and the
 /// body reader's per-read output bound relies on at most two.
-pub const MAX_CODINGS: usize = 2;
+pub(crate) const MAX_CODINGS: usize = 2;
 /// Most bytes one decompressor produces before they are passed on and
 /// counted; this bounds how far past the limit memory can grow.
-pub const STEP: usize = 32 * 1024;
+pub(crate) const STEP: usize = 32 * 1024;
 
 /// One content coding named in `Content-Encoding`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Coding {
+pub(crate) enum Coding {
     /// gzip (RFC 1952), possibly several members back to back.
     Gzip,
     /// zlib-wrapped deflate (RFC 1950), or raw deflate from servers that get
@@ -81,7 +81,9 @@ impl std::error::Error for DecodeError {}
 /// Parses the values of every `Content-Encoding` header, in order, into the
 /// codings to undo. `identity` is dropped; names are case-insensitive and
 /// `x-gzip` means gzip (RFC 9110 section 8.4.1.3).
-pub fn parse_content_encoding<'a>(header_values: impl Iterator<Item = &'a str>) -> Result<Vec<Coding>, DecodeError> {
+pub(crate) fn parse_content_encoding<'a>(
+    header_values: impl Iterator<Item = &'a str>,
+) -> Result<Vec<Coding>, DecodeError> {
     let mut codings = Vec::new();
     let names = header_values.flat_map(|value| value.split(',')).map(trim_ows);
     // Empty list elements ("gzip, ,deflate") are allowed by the list syntax.
@@ -102,7 +104,7 @@ pub fn parse_content_encoding<'a>(header_values: impl Iterator<Item = &'a str>) 
 
 /// Undoes a list of content codings, counting decoded bytes against a limit.
 #[derive(Debug)]
-pub struct ContentDecoder {
+pub(crate) struct ContentDecoder {
     /// One decompressor per coding, in decoding order: the reverse of the
     /// header, since the last coding listed was applied last.
     stages: Vec<Stage>,
@@ -113,7 +115,7 @@ pub struct ContentDecoder {
 impl ContentDecoder {
     /// A decoder for `codings` as listed in the header; an empty list just
     /// copies bytes.
-    pub fn new(codings: &[Coding]) -> Self {
+    pub(crate) fn new(codings: &[Coding]) -> Self {
         let stages = codings
             .iter()
             .rev()
@@ -128,7 +130,7 @@ impl ContentDecoder {
     /// Decodes `input` and appends the result to `out`. Fails with
     /// `TooLarge` as soon as the total decoded so far would pass `limit`;
     /// `out` then holds at most `limit` bytes from this decoder.
-    pub fn decode(&mut self, input: &[u8], out: &mut Vec<u8>, limit: u64) -> Result<(), DecodeError> {
+    pub(crate) fn decode(&mut self, input: &[u8], out: &mut Vec<u8>, limit: u64) -> Result<(), DecodeError> {
         pump(&mut self.stages, input, &mut Sink { out, total: &mut self.total, limit })
     }
 
@@ -136,14 +138,14 @@ impl ContentDecoder {
     /// produces a bounded amount: deflate expands at most about 1032 times,
     /// so 1 KiB gives at most about 1 MiB through one stage; through two, a
     /// single byte gives at most about as much.
-    pub fn input_step(&self) -> usize {
+    pub(crate) fn input_step(&self) -> usize {
         if self.stages.len() > 1 { 1 } else { 1024 }
     }
 
     /// Checks, at the end of the body, that every compressed stream ended.
     /// A body that never carried a byte is accepted: servers do label empty
     /// bodies as gzip.
-    pub fn finish(&mut self, out: &mut Vec<u8>, limit: u64) -> Result<(), DecodeError> {
+    pub(crate) fn finish(&mut self, out: &mut Vec<u8>, limit: u64) -> Result<(), DecodeError> {
         let mut sink = Sink { out, total: &mut self.total, limit };
         let mut stages = &mut self.stages[..];
         while let Some((stage, rest)) = stages.split_first_mut() {

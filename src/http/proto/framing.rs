@@ -22,7 +22,7 @@ use crate::http::proto::headers::trim_ows;
 
 /// Where the body of a response ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BodyLength {
+pub(crate) enum BodyLength {
     /// There is no body, whatever the headers announce.
     Empty,
     /// Exactly this many bytes follow the head (possibly 0).
@@ -35,12 +35,12 @@ pub enum BodyLength {
 
 /// The framing decision for one response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Framing {
+pub(crate) struct Framing {
     /// How the body is delimited.
-    pub body: BodyLength,
+    pub(crate) body: BodyLength,
     /// True if the connection may be reused for another request once the body
     /// has been read to its end.
-    pub keep_alive: bool,
+    pub(crate) keep_alive: bool,
 }
 
 /// Decides how the body of a response to a request (a HEAD request if
@@ -64,7 +64,7 @@ pub struct Framing {
 /// Reuse follows the version: HTTP/1.1 keeps the connection unless
 /// `Connection: close`; HTTP/1.0 closes it unless `Connection: keep-alive`.
 /// Any body that runs until close forces `keep_alive: false`.
-pub fn response_framing(request_was_head: bool, head: &ResponseHead) -> Result<Framing, FramingError> {
+pub(crate) fn response_framing(request_was_head: bool, head: &ResponseHead) -> Result<Framing, FramingError> {
     let headers = &head.headers;
     let persistent = match head.version {
         0 => headers.has_token("connection", "keep-alive") && !headers.has_token("connection", "close"),

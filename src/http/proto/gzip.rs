@@ -64,7 +64,7 @@ enum HeaderPart {
 /// A resumable parser for one gzip member header; nothing is stored but the
 /// flags and a checksum, so a long file name costs no memory.
 #[derive(Debug)]
-pub struct GzipHeader {
+pub(crate) struct GzipHeader {
     /// What comes next.
     part: HeaderPart,
     /// The FLG byte.
@@ -75,18 +75,18 @@ pub struct GzipHeader {
 
 impl GzipHeader {
     /// A parser expecting the first byte of a member.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self { part: HeaderPart::Fixed(0), flags: 0, crc: Crc::new() }
     }
 
     /// True once the whole header, FHCRC included, has been read and checked.
-    pub fn is_done(&self) -> bool {
+    pub(crate) fn is_done(&self) -> bool {
         self.part == HeaderPart::Done
     }
 
     /// Reads header bytes from `input`, returning how many were used: all of
     /// them, or fewer if the header ended inside `input`.
-    pub fn feed(&mut self, input: &[u8]) -> Result<usize, DecodeError> {
+    pub(crate) fn feed(&mut self, input: &[u8]) -> Result<usize, DecodeError> {
         for (i, &byte) in input.iter().enumerate() {
             if self.is_done() {
                 return Ok(i);
@@ -146,7 +146,7 @@ impl GzipHeader {
 /// A resumable reader for the 8-byte member trailer, which it checks
 /// against the member's inflated output once the last byte is in.
 #[derive(Debug)]
-pub struct GzipTrailer {
+pub(crate) struct GzipTrailer {
     /// The trailer bytes read so far.
     bytes: [u8; TRAILER_LEN],
     /// How many of `bytes` are filled.
@@ -155,19 +155,19 @@ pub struct GzipTrailer {
 
 impl GzipTrailer {
     /// A reader expecting the first trailer byte.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self { bytes: [0; TRAILER_LEN], got: 0 }
     }
 
     /// True once all 8 bytes have been read and matched.
-    pub fn is_done(&self) -> bool {
+    pub(crate) fn is_done(&self) -> bool {
         self.got == TRAILER_LEN
     }
 
     /// Reads trailer bytes from `input`, returning how many were used. With
     /// the last byte, compares the trailer with `crc`, the CRC-32 and length
     /// of the member's inflated output.
-    pub fn feed(&mut self, input: &[u8], crc: &Crc) -> Result<usize, DecodeError> {
+    pub(crate) fn feed(&mut self, input: &[u8], crc: &Crc) -> Result<usize, DecodeError> {
         let take = (TRAILER_LEN - self.got).min(input.len());
         self.bytes[self.got..self.got + take].copy_from_slice(&input[..take]);
         self.got += take;
@@ -194,7 +194,7 @@ fn check_trailer(bytes: &[u8; TRAILER_LEN], crc: &Crc) -> Result<(), DecodeError
 /// A gzip member with every optional header part, FHCRC included, which
 /// flate2's encoder never writes. Its header is 36 bytes long.
 #[cfg(test)]
-pub fn gzip_with_all_header_parts(data: &[u8]) -> Vec<u8> {
+pub(crate) fn gzip_with_all_header_parts(data: &[u8]) -> Vec<u8> {
     use flate2::Compression;
     use flate2::write::DeflateEncoder;
     use std::io::Write;

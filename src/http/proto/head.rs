@@ -20,11 +20,11 @@ use crate::http::proto::headers::Headers;
 /// Bounds on a response head, so a hostile or broken server cannot make the
 /// client buffer without end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HeadLimits {
+pub(crate) struct HeadLimits {
     /// Most bytes a head may take, status line and final empty line included.
-    pub max_head_bytes: usize,
+    pub(crate) max_head_bytes: usize,
     /// Most header fields a head may carry.
-    pub max_headers: usize,
+    pub(crate) max_headers: usize,
 }
 
 impl Default for HeadLimits {
@@ -36,15 +36,15 @@ impl Default for HeadLimits {
 
 /// The parsed status line and header fields of a response.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResponseHead {
+pub(crate) struct ResponseHead {
     /// The minor HTTP version: 0 for HTTP/1.0, 1 for HTTP/1.1.
-    pub version: u8,
+    pub(crate) version: u8,
     /// The three-digit status code, such as 200.
-    pub status: u16,
+    pub(crate) status: u16,
     /// The reason phrase, such as `OK`; empty if it was missing or not UTF-8.
-    pub reason: String,
+    pub(crate) reason: String,
     /// The header fields in the order received; values decoded by `decode_value`.
-    pub headers: Headers,
+    pub(crate) headers: Headers,
 }
 
 /// Finds the end of a response head in a buffer that grows read by read,
@@ -56,7 +56,7 @@ pub struct ResponseHead {
 /// the set `httparse` itself stops at. Empty lines before the status line are
 /// skipped, as `httparse` skips them.
 #[derive(Clone, Debug, Default)]
-pub struct HeadScanner {
+pub(crate) struct HeadScanner {
     /// Where the status line begins, once a byte other than CR or LF has arrived.
     start: Option<usize>,
     /// Where the next scan resumes: up to here no terminator begins, except
@@ -73,12 +73,12 @@ const QUOTED_PREFIX: usize = 32;
 
 impl HeadScanner {
     /// A scanner that has seen nothing yet.
-    pub fn new() -> HeadScanner {
+    pub(crate) fn new() -> HeadScanner {
         HeadScanner::default()
     }
 
     /// Forgets everything scanned, ready for the next head.
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         *self = HeadScanner::default();
     }
 
@@ -89,7 +89,7 @@ impl HeadScanner {
     /// terminator (body bytes may follow it in `buf`), `Ok(None)` if more bytes
     /// are needed, and an error if the head is over `limits.max_head_bytes` or
     /// the bytes are clearly not an HTTP response.
-    pub fn scan(&mut self, buf: &[u8], limits: &HeadLimits) -> Result<Option<usize>, HeadError> {
+    pub(crate) fn scan(&mut self, buf: &[u8], limits: &HeadLimits) -> Result<Option<usize>, HeadError> {
         // Only the first `max_head_bytes` can hold a head we would accept, so
         // never search past them, however much the caller has buffered.
         let window = &buf[..buf.len().min(limits.max_head_bytes)];
@@ -143,7 +143,7 @@ impl HeadScanner {
 
 /// Parses a complete head (as delimited by [`HeadScanner::scan`]) with one
 /// call to `httparse`.
-pub fn parse_head(head: &[u8], limits: &HeadLimits) -> Result<ResponseHead, HeadError> {
+pub(crate) fn parse_head(head: &[u8], limits: &HeadLimits) -> Result<ResponseHead, HeadError> {
     // httparse writes into a caller-provided header array. Up to 100 fields
     // (the default limit) a stack array costs no allocation; a larger limit
     // gets one Vec, allocated once for this parse.

@@ -229,7 +229,7 @@ impl Headers {
 
 /// Trims optional whitespace (RFC 9110 `OWS`: spaces and horizontal tabs) from
 /// both ends of a list member.
-pub fn trim_ows(s: &str) -> &str {
+pub(crate) fn trim_ows(s: &str) -> &str {
     s.trim_matches([' ', '\t'])
 }
 
@@ -272,7 +272,7 @@ impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for Headers {
 /// anything else is read as Latin-1 (each byte becomes U+0000..U+00FF), which
 /// is lossless and is what HTTP/1.1 historically specified and what Python's
 /// `http.client` does. Allocates exactly once, sized for the result.
-pub fn decode_value(raw: &[u8]) -> String {
+pub(crate) fn decode_value(raw: &[u8]) -> String {
     if let Ok(text) = std::str::from_utf8(raw) {
         return text.to_owned();
     }
@@ -286,7 +286,7 @@ pub fn decode_value(raw: &[u8]) -> String {
 
 /// Checks that `name` can be sent as a field name: non-empty and made only of
 /// RFC 9110 `tchar`s (letters, digits and ``!#$%&'*+-.^_`|~``).
-pub fn check_name(name: &str) -> Result<(), HeaderError> {
+pub(crate) fn check_name(name: &str) -> Result<(), HeaderError> {
     if name.is_empty() {
         return Err(HeaderError::EmptyName);
     }
@@ -300,7 +300,7 @@ pub fn check_name(name: &str) -> Result<(), HeaderError> {
 /// only used in the error message): no CR, LF or NUL, and no other control
 /// character except horizontal tab. Non-ASCII text is allowed and is sent as
 /// UTF-8.
-pub fn check_value(name: &str, value: &str) -> Result<(), HeaderError> {
+pub(crate) fn check_value(name: &str, value: &str) -> Result<(), HeaderError> {
     let name = || name.to_owned();
     // Checking bytes is enough: every control character is ASCII, and UTF-8
     // never uses ASCII byte values inside a multi-byte sequence.
@@ -329,7 +329,7 @@ pub(crate) fn is_token_byte(byte: u8) -> bool {
 
 /// Why a header field was refused before a request was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum HeaderError {
+pub(crate) enum HeaderError {
     /// A field name was the empty string.
     EmptyName,
     /// A field name contained `found`, which is not an RFC 9110 token character

@@ -55,7 +55,7 @@ impl fmt::Display for Host {
 }
 
 /// Parses `host`, `host:port`, `[v6]` or `[v6]:port`; an empty port means the default.
-pub fn parse_host_and_port(input: &str, scheme: Scheme) -> Result<(Host, u16), UrlError> {
+pub(crate) fn parse_host_and_port(input: &str, scheme: Scheme) -> Result<(Host, u16), UrlError> {
     let invalid = |reason| UrlError::InvalidHost { host: input.to_owned(), reason };
     let (host, port) = if input.starts_with('[') {
         let close = input.find(']').ok_or_else(|| invalid("'[' has no matching ']'"))?;

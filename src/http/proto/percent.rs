@@ -13,7 +13,7 @@
 ///
 /// It runs once over the segments: a `..` cuts the output back to its last
 /// `/`, which never reaches before `start`, so `/../x` is `/x`.
-pub fn write_path(out: &mut String, path: &str) {
+pub(crate) fn write_path(out: &mut String, path: &str) {
     let start = out.len();
     // The piece before the leading slash is empty; skipping it leaves the segments.
     let mut segments = path.split(['/', '\\']).skip(1).peekable();
@@ -54,7 +54,7 @@ fn is_path_escaped(byte: u8) -> bool {
 }
 
 /// Bytes the query must not carry raw (besides non-ASCII and a bad `%`).
-pub fn is_query_escaped(byte: u8) -> bool {
+pub(crate) fn is_query_escaped(byte: u8) -> bool {
     matches!(byte, b' ' | b'"' | b'<' | b'>' | b'\'')
 }
 
@@ -68,7 +68,7 @@ fn push_escape(out: &mut String, byte: u8) {
 
 /// Appends `input` to `out`, writing `%XX` for non-ASCII bytes, bytes that
 /// `escaped` selects, and a `%` that does not start a valid `%XX`.
-pub fn percent_encode(out: &mut String, input: &str, escaped: fn(u8) -> bool) {
+pub(crate) fn percent_encode(out: &mut String, input: &str, escaped: fn(u8) -> bool) {
     let bytes = input.as_bytes();
     // Copy runs of bytes that need no change in one go; a run holds only
     // ASCII, so its ends are always char boundaries.
@@ -92,7 +92,7 @@ pub fn percent_encode(out: &mut String, input: &str, escaped: fn(u8) -> bool) {
 /// Appends one name or value in `application/x-www-form-urlencoded` form
 /// (forms, and query pairs added by a request): ASCII letters, digits and
 /// `*-._` as they are, space as `+`, everything else (`%` included) as `%XX`.
-pub fn form_encode(out: &mut String, text: &str) {
+pub(crate) fn form_encode(out: &mut String, text: &str) {
     for byte in text.bytes() {
         match byte {
             b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(char::from(byte)),
@@ -104,7 +104,7 @@ pub fn form_encode(out: &mut String, text: &str) {
 
 /// Decodes `%XX` escapes; a `%` without two hex digits stays as it is.
 /// `None` if the decoded bytes are not UTF-8.
-pub fn percent_decode(input: &str) -> Option<String> {
+pub(crate) fn percent_decode(input: &str) -> Option<String> {
     let bytes = input.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -35,7 +35,7 @@ const INITIAL_N: u32 = 0x80;
 /// "bücher"   -> "bcher-kva"   (the host label is then "xn--bcher-kva")
 /// "例え"     -> "r8jz45g"
 /// ```
-pub fn encode(label: &str, out: &mut String) -> Option<()> {
+pub(crate) fn encode(label: &str, out: &mut String) -> Option<()> {
     // Step 1: copy the basic code points in order; a '-' ends them if any.
     out.extend(label.chars().filter(char::is_ascii));
     let basic = label.chars().filter(char::is_ascii).count() as u32;

@@ -24,36 +24,36 @@ use super::date::parse_cookie_date;
 use super::headers::trim_ows;
 
 /// Longest accepted name plus value, in bytes; a longer cookie is rejected.
-pub const MAX_NAME_VALUE_BYTES: usize = 4096;
+pub(crate) const MAX_NAME_VALUE_BYTES: usize = 4096;
 
 /// Longest attribute value, in bytes; a longer attribute is ignored.
-pub const MAX_ATTRIBUTE_VALUE_BYTES: usize = 1024;
+pub(crate) const MAX_ATTRIBUTE_VALUE_BYTES: usize = 1024;
 
 /// Longest lifetime `Expires` or `Max-Age` may give (400 days, RFC 6265bis).
-pub const MAX_LIFETIME: Duration = Duration::from_secs(400 * 24 * 60 * 60);
+pub(crate) const MAX_LIFETIME: Duration = Duration::from_secs(400 * 24 * 60 * 60);
 
 /// A `Set-Cookie` value parsed per RFC 6265 section 5.2, borrowing from it.
 #[derive(Debug, PartialEq, Eq)]
-pub struct SetCookie<'s> {
+pub(crate) struct SetCookie<'s> {
     /// The non-empty cookie name.
-    pub name: &'s str,
+    pub(crate) name: &'s str,
     /// The value, quotes kept.
-    pub value: &'s str,
+    pub(crate) value: &'s str,
     /// The last non-empty Domain attribute, leading dot removed, lowercase.
-    pub domain: Option<String>,
+    pub(crate) domain: Option<String>,
     /// The last Path attribute if it begins with `/`.
-    pub path: Option<&'s str>,
+    pub(crate) path: Option<&'s str>,
     /// Max-Age if present, else Expires, capped at [`MAX_LIFETIME`] from now.
-    pub expires: Option<SystemTime>,
+    pub(crate) expires: Option<SystemTime>,
     /// The Secure attribute was present.
-    pub secure: bool,
+    pub(crate) secure: bool,
     /// The HttpOnly attribute was present.
-    pub http_only: bool,
+    pub(crate) http_only: bool,
 }
 
 impl<'s> SetCookie<'s> {
     /// Parses `line`; `now` anchors Max-Age.
-    pub fn parse(line: &'s str, now: SystemTime) -> Result<Self, CookieError> {
+    pub(crate) fn parse(line: &'s str, now: SystemTime) -> Result<Self, CookieError> {
         // Step 1: the name-value pair ends at the first `;`.
         let (pair, attributes) = line.split_once(';').unwrap_or((line, ""));
         let (name, value) = pair.split_once('=').ok_or(CookieError::MissingName)?;
