@@ -4,8 +4,9 @@
 //! Content-Length / Transfer-Encoding conflicts, chunk-size edge cases and
 //! trailers, early EOF, bodiless responses (HEAD, 204, 304) and connection
 //! reuse, interim 1xx responses, head limits, transparent decompression and
-//! its limits, `text()` charsets, what the client puts on the wire, and
-//! streaming with `chunk()`.
+//! its limits, `text()` charsets, what the client puts on the wire,
+//! streaming with `chunk()`, and the typed causes of protocol and decode
+//! errors.
 
 mod common;
 
@@ -170,7 +171,8 @@ fn with_length(fields: &str, body: &[u8]) -> Vec<u8> {
 /// Asserts `result` is `Error::Protocol` whose message contains `needle`.
 fn assert_protocol<T: std::fmt::Debug>(result: Result<T, Error>, needle: &str, case: &str) {
     match result {
-        Err(Error::Protocol(message)) => {
+        Err(Error::Protocol(cause)) => {
+            let message = cause.to_string();
             assert!(message.contains(needle), "{case}: message {message:?} lacks {needle:?}")
         }
         other => panic!("{case}: expected a protocol error, got {other:?}"),
@@ -652,7 +654,10 @@ fn corrupt_compressed_bodies_are_decode_errors() {
         for (coding, body) in cases {
             let server = TestServer::always(with_length(&format!("Content-Encoding: {coding}\r\n"), &body));
             match get_body(&session, &server.url("/")).await {
-                Err(Error::Decode(message)) => assert!(!message.is_empty()),
+                Err(Error::Decode(cause)) => {
+                    let message = cause.to_string();
+                    assert!(!message.is_empty())
+                }
                 other => panic!("{coding} {body:?}: expected a decode error, got {other:?}"),
             }
         }
@@ -681,7 +686,10 @@ fn text_of_invalid_utf_8_is_a_decode_error() {
     run(|| async {
         let server = TestServer::always(with_length("Content-Type: text/plain; charset=utf-8\r\n", b"ok\xff\xfe"));
         match Session::new().get(server.url("/")).await.unwrap().text().await {
-            Err(Error::Decode(message)) => assert!(message.contains("UTF-8"), "{message}"),
+            Err(Error::Decode(cause)) => {
+                let message = cause.to_string();
+                assert!(message.contains("UTF-8"), "{message}")
+            }
             other => panic!("expected a decode error, got {other:?}"),
         }
     });
@@ -873,7 +881,7 @@ fn an_unsupported_content_encoding_fails_the_body_read_not_the_request() {
         let response = Session::new().get(server.url("/")).await.unwrap();
         assert_eq!((response.status(), response.headers().get("content-encoding")), (200, Some("br")));
         let error = response.bytes().await.unwrap_err();
-        assert!(matches!(&error, Error::Decode(message) if message.contains("br")), "{error:?}");
+        assert!(matches!(&error, Error::Decode(cause) if cause.to_string().contains("br")), "{error:?}");
     });
 }
 
@@ -899,5 +907,115 @@ fn an_endless_stream_of_interim_responses_is_a_protocol_error() {
             }
         });
         assert_protocol(Session::new().get(server.url("/")).await, "interim", "1000 interim responses");
+    });
+}
+
+// Typed causes: what a caller can match on, and the source() chain.
+
+/// The chain of `source()`s below `error`, outermost first.
+fn sources(error: &Error) -> Vec<&(dyn std::error::Error + 'static)> {
+    let mut chain = Vec::new();
+    let mut next = std::error::Error::source(error);
+    while let Some(cause) = next {
+        chain.push(cause);
+        next = cause.source();
+    }
+    chain
+}
+
+#[test]
+fn protocol_errors_carry_the_parsers_typed_cause_and_source_leads_to_it() {
+    use corio::http::{ChunkedError, FramingError, HeadError, ProtocolError};
+    run(|| async {
+        let session = Session::new();
+
+        let conflicting =
+            TestServer::always(&b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello"[..]);
+        let error = session.get(conflicting.url("/")).await.unwrap_err();
+        let Error::Protocol(ProtocolError::Framing(FramingError::ConflictingContentLength { first: 5, other: 6 })) =
+            &error
+        else {
+            panic!("expected conflicting lengths, got {error:?}")
+        };
+        let chain = sources(&error);
+        assert_eq!(chain.len(), 2, "{error:?}");
+        assert!(chain[0].downcast_ref::<ProtocolError>().is_some());
+        assert!(chain[1].downcast_ref::<FramingError>().is_some());
+        assert_eq!(error.to_string(), format!("HTTP protocol error: {}", chain[1]));
+
+        let malformed = TestServer::always(&b"HTTP/1.1 2x0 OK\r\n\r\n"[..]);
+        let error = session.get(malformed.url("/")).await.unwrap_err();
+        assert!(matches!(&error, Error::Protocol(ProtocolError::Head(HeadError::Malformed { .. }))), "{error:?}");
+        assert!(sources(&error)[1].downcast_ref::<HeadError>().is_some());
+
+        // A chunked error surfaces while reading the body, not the head.
+        let bad_chunk = TestServer::always(&b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"[..]);
+        let error = get_body(&session, &bad_chunk.url("/")).await.unwrap_err();
+        let expected = ChunkedError::InvalidSizeLine { expected: "a hex digit", found: b'z' };
+        assert!(matches!(&error, Error::Protocol(ProtocolError::Chunked(cause)) if *cause == expected), "{error:?}");
+        assert_eq!(sources(&error)[1].downcast_ref::<ChunkedError>(), Some(&expected));
+    });
+}
+
+#[test]
+fn violations_found_by_the_client_itself_are_typed_and_end_the_chain() {
+    use corio::http::ProtocolError;
+    run(|| async {
+        let interim = TestServer::start(|mut conn| {
+            if conn.read_request().is_some() {
+                conn.send(&b"HTTP/1.1 103 Early Hints\r\n\r\n".repeat(20));
+            }
+        });
+        let error = Session::new().get(interim.url("/")).await.unwrap_err();
+        assert!(matches!(&error, Error::Protocol(ProtocolError::TooManyInterimResponses { max: 16 })), "{error:?}");
+        assert_eq!(sources(&error).len(), 1, "the ProtocolError is the end of the chain");
+
+        // A proxy that accepts the tunnel and talks before the TLS handshake.
+        let proxy = TestServer::once_per_connection(&b"HTTP/1.1 200 Connection established\r\n\r\nextra"[..]);
+        let session = Session::builder().proxy(format!("http://{}", proxy.addr)).build().unwrap();
+        let error = session.get("https://secure.test/").await.unwrap_err();
+        assert!(matches!(&error, Error::Protocol(ProtocolError::DataAfterConnect)), "{error:?}");
+        assert_eq!(error.to_string(), "HTTP protocol error: the proxy sent data after accepting the CONNECT tunnel");
+    });
+}
+
+#[test]
+fn decode_errors_carry_the_content_decoders_cause_or_the_charset_problem() {
+    use corio::http::{ContentDecodeError, DecodeError};
+    run(|| async {
+        let session = Session::new();
+
+        let brotli = TestServer::always(with_length("Content-Encoding: br\r\n", b"xx"));
+        let error = get_body(&session, &brotli.url("/")).await.unwrap_err();
+        let unsupported = ContentDecodeError::UnsupportedEncoding("br".into());
+        assert!(matches!(&error, Error::Decode(DecodeError::Content(cause)) if *cause == unsupported), "{error:?}");
+        let chain = sources(&error);
+        assert_eq!(chain.len(), 2, "{error:?}");
+        assert_eq!(chain[1].downcast_ref::<ContentDecodeError>(), Some(&unsupported));
+
+        let not_gzip = TestServer::always(with_length("Content-Encoding: gzip\r\n", b"not gzip"));
+        let error = get_body(&session, &not_gzip.url("/")).await.unwrap_err();
+        assert!(matches!(&error, Error::Decode(DecodeError::Content(ContentDecodeError::Corrupt(_)))), "{error:?}");
+
+        let utf8 = TestServer::always(with_length("Content-Type: text/plain\r\n", b"ok\xff"));
+        let error = session.get(utf8.url("/")).await.unwrap().text().await.unwrap_err();
+        let Error::Decode(DecodeError::InvalidUtf8(cause)) = &error else {
+            panic!("expected bad UTF-8, got {error:?}")
+        };
+        assert_eq!(cause.valid_up_to(), 2);
+        assert!(sources(&error)[1].downcast_ref::<std::str::Utf8Error>().is_some());
+
+        let ascii = TestServer::always(with_length("Content-Type: text/plain; charset=us-ascii\r\n", b"caf\xe9"));
+        let error = session.get(ascii.url("/")).await.unwrap().text().await.unwrap_err();
+        assert!(matches!(&error, Error::Decode(DecodeError::InvalidAscii)), "{error:?}");
+        assert_eq!(sources(&error).len(), 1);
+
+        let gbk = TestServer::always(with_length("Content-Type: text/html; charset=GBK\r\n", b"x"));
+        let error = session.get(gbk.url("/")).await.unwrap().text().await.unwrap_err();
+        assert!(matches!(&error, Error::Decode(DecodeError::UnsupportedCharset(name)) if name == "GBK"), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            "could not decode the response body: charset \"GBK\" is not supported; read the body with bytes() instead"
+        );
     });
 }

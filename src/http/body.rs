@@ -13,10 +13,10 @@ use std::time::Duration;
 
 use crate::http::connection::Connection;
 use crate::http::deadline::{Deadline, within};
-use crate::http::error::{Error, TimeoutKind};
+use crate::http::error::{DecodeError, Error, ProtocolError, TimeoutKind};
 use crate::http::pool::Lease;
 use crate::http::proto::body_decoder::{BodyDecoder, BodyError};
-use crate::http::proto::decode::{Coding, DecodeError};
+use crate::http::proto::decode::{Coding, ContentDecodeError};
 use crate::http::proto::framing::{BodyLength, Framing};
 use crate::http::proto::headers::Headers;
 
@@ -65,7 +65,7 @@ impl BodyReader {
         connection: Connection,
         lease: Lease,
         framing: Framing,
-        codings: Result<Vec<Coding>, DecodeError>,
+        codings: Result<Vec<Coding>, ContentDecodeError>,
         settings: BodySettings,
     ) -> BodyReader {
         let decoder = BodyDecoder::new(framing.body, codings, settings.limit);
@@ -180,8 +180,8 @@ fn release(connection: Connection, lease: Lease, reusable: bool) {
 /// A body decoding error as the client's error.
 fn body_error(error: BodyError) -> Error {
     match error {
-        BodyError::Chunked(error) => Error::Protocol(error.to_string()),
-        BodyError::Content(error) => Error::Decode(error.to_string()),
+        BodyError::Chunked(error) => Error::Protocol(ProtocolError::Chunked(error)),
+        BodyError::Content(error) => Error::Decode(DecodeError::Content(error)),
         BodyError::TooLarge { limit } => Error::BodyTooLarge { limit },
         early @ (BodyError::ShortLength { .. } | BodyError::UnfinishedChunked) => Error::Incomplete(early.to_string()),
     }

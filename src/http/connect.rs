@@ -9,7 +9,7 @@ use std::sync::Arc;
 use rustls::ClientConfig;
 
 use crate::http::connection::Connection;
-use crate::http::error::Error;
+use crate::http::error::{Error, ProtocolError};
 use crate::http::exchange::read_head;
 use crate::http::proto::head::HeadLimits;
 use crate::http::proto::url::Url;
@@ -76,7 +76,7 @@ async fn tunnel(tcp: TcpStream, target: &Url, proxy: &Proxy, limits: &HeadLimits
     // Nothing may follow a 2xx CONNECT answer until we speak TLS: bytes
     // here would be the proxy's, not the origin's.
     if !connection.buffered().is_empty() {
-        return Err(Error::Protocol("the proxy sent data after accepting the CONNECT tunnel".into()));
+        return Err(Error::Protocol(ProtocolError::DataAfterConnect));
     }
     match connection.into_transport() {
         Transport::Plain(tcp) => Ok(tcp),

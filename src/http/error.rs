@@ -4,17 +4,31 @@
 //! Each variant names the stage that failed (URL, DNS, connect, TLS, proxy,
 //! protocol, ...) so a caller can decide what to retry without matching on
 //! message text; the messages themselves are written for the person reading
-//! the log. Lower layers (URL parser, head parser, chunked decoder, content
-//! decoder) have their own small error types; this one wraps their messages.
+//! the log. The protocol's parsers (`proto/`) have their own small error
+//! types, and this one carries them typed rather than as text: a protocol
+//! violation is an [`Error::Protocol`] holding a [`ProtocolError`], a body
+//! that cannot be decoded an [`Error::Decode`] holding a [`DecodeError`], and
+//! [`std::error::Error::source`] leads from each to the parser's own error.
 
 use std::fmt;
 use std::io;
+use std::str::Utf8Error;
 use std::time::Duration;
 
+use crate::http::proto::chunked::ChunkedError;
+use crate::http::proto::decode::ContentDecodeError;
+use crate::http::proto::framing::FramingError;
+use crate::http::proto::head::HeadError;
 use crate::http::proto::redirect::RefusedRedirect;
 use crate::http::proto::url::{Url, UrlError};
 
 /// An error from the HTTP client.
+///
+/// Match on the variant to decide what to do (retry a [`Timeout`] or a
+/// [`Connect`], report a [`Protocol`] violation); the [`Display`] message is
+/// for people. The wrapped causes stay typed: [`ProtocolError`] and
+/// [`DecodeError`] say which rule was broken, and
+/// [`source`](std::error::Error::source) walks down to the parser's own error.
 ///
 /// ```
 /// # corio::run(async {
@@ -24,6 +38,11 @@ use crate::http::proto::url::{Url, UrlError};
 /// assert_eq!(error.to_string(), r#"unsupported URL scheme "ftp" (only http and https are supported)"#);
 /// # });
 /// ```
+///
+/// [`Timeout`]: Error::Timeout
+/// [`Connect`]: Error::Connect
+/// [`Protocol`]: Error::Protocol
+/// [`Display`]: std::fmt::Display
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -73,9 +92,10 @@ pub enum Error {
         /// The proxy's reason phrase.
         reason: String,
     },
-    /// The server broke HTTP/1.1: a malformed head, contradictory framing,
-    /// a bad chunk, too large a head, ...
-    Protocol(String),
+    /// The server (or the proxy) broke HTTP/1.1: a malformed or oversized
+    /// head, contradictory framing, a bad chunk, an endless run of 1xx
+    /// answers; [`ProtocolError`] says which. The connection is closed.
+    Protocol(ProtocolError),
     /// The connection ended before the response was complete: before the
     /// head, or before the body's announced end.
     Incomplete(String),
@@ -100,9 +120,12 @@ pub enum Error {
         /// The limit in bytes.
         limit: u64,
     },
-    /// The body could not be decoded: corrupt gzip/deflate data, or text in
-    /// an unsupported charset or not valid in the one it claimed.
-    Decode(String),
+    /// The body could not be decoded: an unsupported or corrupt
+    /// Content-Encoding while reading it, or, in
+    /// [`Response::text`](crate::http::Response::text), text in a charset
+    /// not understood or not valid in the one it claimed; [`DecodeError`]
+    /// says which.
+    Decode(DecodeError),
     /// [`Response::raise_for_status`](crate::http::Response::raise_for_status)
     /// found a 4xx or 5xx status.
     Status {
@@ -144,6 +167,121 @@ pub enum TimeoutKind {
     Read,
     /// The whole request, redirects and body included.
     Total,
+}
+
+/// How the server broke HTTP/1.1: the cause inside [`Error::Protocol`].
+///
+/// The first three carry the protocol parser's own error, which
+/// [`source`](std::error::Error::source) returns too.
+///
+/// ```
+/// use corio::http::{Error, FramingError, ProtocolError};
+/// # fn cause(error: &Error) -> &'static str {
+/// match error {
+///     Error::Protocol(ProtocolError::Framing(FramingError::ConflictingContentLength { .. })) => "two lengths",
+///     Error::Protocol(ProtocolError::Head(_)) => "a bad head",
+///     Error::Protocol(_) => "another violation",
+///     _ => "not a protocol error",
+/// }
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// The response head (or a proxy's answer to `CONNECT`) was malformed,
+    /// larger than the session's `max_head_size`, or had too many fields.
+    Head(HeadError),
+    /// The head's Transfer-Encoding or Content-Length made the body's end
+    /// ambiguous, or named a transfer coding the client does not decode.
+    Framing(FramingError),
+    /// The chunked framing of the body broke its grammar, found while
+    /// reading the body.
+    Chunked(ChunkedError),
+    /// More than `max` interim (1xx) answers came before the final one; a
+    /// server could otherwise stall a request with them forever.
+    TooManyInterimResponses {
+        /// The most interim answers skipped (16).
+        max: usize,
+    },
+    /// The proxy sent bytes after accepting a `CONNECT` tunnel, before the
+    /// TLS handshake: they would be the proxy's, not the origin's.
+    DataAfterConnect,
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProtocolError::Head(error) => write!(f, "{error}"),
+            ProtocolError::Framing(error) => write!(f, "{error}"),
+            ProtocolError::Chunked(error) => write!(f, "{error}"),
+            ProtocolError::TooManyInterimResponses { max } => {
+                write!(f, "more than {max} interim (1xx) responses before the final one")
+            }
+            ProtocolError::DataAfterConnect => write!(f, "the proxy sent data after accepting the CONNECT tunnel"),
+        }
+    }
+}
+
+impl std::error::Error for ProtocolError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ProtocolError::Head(error) => Some(error),
+            ProtocolError::Framing(error) => Some(error),
+            ProtocolError::Chunked(error) => Some(error),
+            ProtocolError::TooManyInterimResponses { .. } | ProtocolError::DataAfterConnect => None,
+        }
+    }
+}
+
+/// Why a body could not be decoded: the cause inside [`Error::Decode`].
+///
+/// [`Content`](DecodeError::Content) comes from reading the body (`chunk`,
+/// `bytes`, `text`); the rest only from [`Response::text`](crate::http::Response::text),
+/// after the whole body arrived, so [`Response::bytes`](crate::http::Response::bytes)
+/// would still have returned it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The Content-Encoding could not be undone: unsupported, more than
+    /// two codings, corrupt or truncated data. The content decoder's own
+    /// error is the [`source`](std::error::Error::source).
+    Content(ContentDecodeError),
+    /// The body is not valid UTF-8, the charset it declared (or the
+    /// default when it declared none).
+    InvalidUtf8(Utf8Error),
+    /// The body declared US-ASCII but has bytes above 127.
+    InvalidAscii,
+    /// The body declared a charset other than UTF-8, US-ASCII and
+    /// ISO-8859-1, which `text()` refuses rather than guesses; carries the
+    /// name as written.
+    UnsupportedCharset(String),
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::Content(error) => write!(f, "{error}"),
+            DecodeError::InvalidUtf8(error) => write!(
+                f,
+                "the body is not valid UTF-8 (first bad byte at offset {}); read it with bytes() instead",
+                error.valid_up_to()
+            ),
+            DecodeError::InvalidAscii => write!(f, "the body claims US-ASCII but has bytes above 127"),
+            DecodeError::UnsupportedCharset(name) => {
+                write!(f, "charset {name:?} is not supported; read the body with bytes() instead")
+            }
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DecodeError::Content(error) => Some(error),
+            DecodeError::InvalidUtf8(error) => Some(error),
+            DecodeError::InvalidAscii | DecodeError::UnsupportedCharset(_) => None,
+        }
+    }
 }
 
 impl Error {
@@ -237,6 +375,8 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Url(error) => Some(error),
+            Error::Protocol(error) => Some(error),
+            Error::Decode(error) => Some(error),
             Error::Dns { source, .. } | Error::Connect { source, .. } => Some(source),
             Error::Io(error) => Some(error),
             _ => None,
@@ -247,6 +387,18 @@ impl std::error::Error for Error {
 impl From<UrlError> for Error {
     fn from(error: UrlError) -> Self {
         Error::Url(error)
+    }
+}
+
+impl From<ProtocolError> for Error {
+    fn from(error: ProtocolError) -> Self {
+        Error::Protocol(error)
+    }
+}
+
+impl From<DecodeError> for Error {
+    fn from(error: DecodeError) -> Self {
+        Error::Decode(error)
     }
 }
 

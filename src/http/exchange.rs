@@ -9,7 +9,7 @@
 
 use crate::http::connection::Connection;
 use crate::http::deadline::{Deadline, within};
-use crate::http::error::Error;
+use crate::http::error::{Error, ProtocolError};
 use crate::http::proto::framing::{Framing, response_framing};
 use crate::http::proto::head::{HeadLimits, HeadScanner, ResponseHead, parse_head};
 
@@ -47,7 +47,7 @@ pub(crate) async fn exchange(
         Failure { error, nothing_received: closed && !received_any }
     })?;
     let framing = response_framing(request_was_head, &head)
-        .map_err(|error| Failure { error: Error::Protocol(error.to_string()), nothing_received: false })?;
+        .map_err(|error| Failure { error: Error::Protocol(ProtocolError::Framing(error)), nothing_received: false })?;
     Ok((head, framing))
 }
 
@@ -81,7 +81,7 @@ async fn read_head_tracking(
             match scanner.scan(connection.buffered(), limits) {
                 Ok(Some(length)) => break length,
                 Ok(None) => {}
-                Err(error) => return Err(Error::Protocol(error.to_string())),
+                Err(error) => return Err(Error::Protocol(ProtocolError::Head(error))),
             }
             let read = within(read_deadline(), async { connection.fill().await.map_err(Error::Io) }).await?;
             if read == 0 {
@@ -93,8 +93,8 @@ async fn read_head_tracking(
                 return Err(Error::Incomplete(what.into()));
             }
         };
-        let head =
-            parse_head(&connection.buffered()[..length], limits).map_err(|error| Error::Protocol(error.to_string()))?;
+        let head = parse_head(&connection.buffered()[..length], limits)
+            .map_err(|error| Error::Protocol(ProtocolError::Head(error)))?;
         connection.consume(length);
         // 1xx answers (100 Continue, 103 Early Hints) are interim: the real
         // answer follows on the same connection. 101 is final for us.
@@ -105,5 +105,5 @@ async fn read_head_tracking(
     }
     // Each interim head arrives quickly, so the read timeout never fires;
     // without a cap a server could stall the request with them forever.
-    Err(Error::Protocol(format!("more than {MAX_INTERIM_RESPONSES} interim (1xx) responses before the final one")))
+    Err(Error::Protocol(ProtocolError::TooManyInterimResponses { max: MAX_INTERIM_RESPONSES }))
 }

@@ -53,9 +53,13 @@ mod settings;
 mod tls;
 mod transport;
 
-pub use error::{Error, TimeoutKind, TlsErrorKind};
+pub use error::{DecodeError, Error, ProtocolError, TimeoutKind, TlsErrorKind};
+pub use proto::chunked::ChunkedError;
 pub use proto::cookie::Cookie;
 pub use proto::date::{format_http_date, parse_http_date};
+pub use proto::decode::ContentDecodeError;
+pub use proto::framing::FramingError;
+pub use proto::head::HeadError;
 pub use proto::headers::Headers;
 pub use proto::host::Host;
 pub use proto::url::{IntoUrl, Scheme, Url, UrlError};

@@ -5,7 +5,7 @@
 use std::fmt;
 
 use crate::http::body::BodyReader;
-use crate::http::error::Error;
+use crate::http::error::{DecodeError, Error};
 use crate::http::proto::head::ResponseHead;
 use crate::http::proto::headers::Headers;
 use crate::http::proto::url::Url;
@@ -325,19 +325,14 @@ impl<'a> Charset<'a> {
 /// Decodes `body` from `charset`.
 fn decode_text(body: Vec<u8>, charset: Charset<'_>) -> Result<String, Error> {
     match charset {
-        Charset::Utf8 => String::from_utf8(body).map_err(|error| {
-            Error::Decode(format!(
-                "the body is not valid UTF-8 (first bad byte at offset {}); read it with bytes() instead",
-                error.utf8_error().valid_up_to()
-            ))
-        }),
+        Charset::Utf8 => {
+            String::from_utf8(body).map_err(|error| Error::Decode(DecodeError::InvalidUtf8(error.utf8_error())))
+        }
         // ASCII is valid UTF-8: the vector becomes the string without a copy.
         Charset::Ascii if body.is_ascii() => decode_text(body, Charset::Utf8),
-        Charset::Ascii => Err(Error::Decode("the body claims US-ASCII but has bytes above 127".into())),
+        Charset::Ascii => Err(Error::Decode(DecodeError::InvalidAscii)),
         Charset::Latin1 => Ok(body.into_iter().map(char::from).collect()),
-        Charset::Other(other) => {
-            Err(Error::Decode(format!("charset {other:?} is not supported; read the body with bytes() instead")))
-        }
+        Charset::Other(other) => Err(Error::Decode(DecodeError::UnsupportedCharset(other.to_owned()))),
     }
 }
 

@@ -24,7 +24,7 @@
 use std::fmt;
 
 use crate::http::proto::chunked::{ChunkedDecoder, ChunkedError, Progress};
-use crate::http::proto::decode::{Coding, ContentDecoder, DecodeError};
+use crate::http::proto::decode::{Coding, ContentDecodeError, ContentDecoder};
 use crate::http::proto::framing::BodyLength;
 
 /// Decoded bytes one [`BodyDecoder::decode`] call aims to return at most.
@@ -58,8 +58,8 @@ pub(crate) enum BodyError {
     Chunked(ChunkedError),
     /// The content coding could not be undone: unsupported or too many
     /// codings (reported by the first call), corrupt or truncated data.
-    /// Never [`DecodeError::TooLarge`], which becomes [`BodyError::TooLarge`].
-    Content(DecodeError),
+    /// Never [`ContentDecodeError::TooLarge`], which becomes [`BodyError::TooLarge`].
+    Content(ContentDecodeError),
     /// The decoded body grew past the limit.
     TooLarge {
         /// The limit, in decoded bytes.
@@ -92,10 +92,10 @@ impl fmt::Display for BodyError {
 
 impl std::error::Error for BodyError {}
 
-impl From<DecodeError> for BodyError {
-    fn from(error: DecodeError) -> Self {
+impl From<ContentDecodeError> for BodyError {
+    fn from(error: ContentDecodeError) -> Self {
         match error {
-            DecodeError::TooLarge { limit } => BodyError::TooLarge { limit },
+            ContentDecodeError::TooLarge { limit } => BodyError::TooLarge { limit },
             other => BodyError::Content(other),
         }
     }
@@ -111,7 +111,7 @@ pub(crate) struct BodyDecoder {
     content: Option<ContentDecoder>,
     /// An unusable Content-Encoding, reported by the first `decode` so the
     /// caller still sees the status and headers.
-    refused: Option<DecodeError>,
+    refused: Option<ContentDecodeError>,
     /// Decoded bytes allowed in all (`max_body_size`).
     limit: u64,
     /// Identity bytes produced so far (a content decoder counts its own).
@@ -130,7 +130,7 @@ impl BodyDecoder {
     /// `codings` (as `parse_content_encoding` returned them: an error there
     /// is reported by the first [`decode`](Self::decode)) and at most
     /// `limit` decoded bytes.
-    pub(crate) fn new(body: BodyLength, codings: Result<Vec<Coding>, DecodeError>, limit: u64) -> BodyDecoder {
+    pub(crate) fn new(body: BodyLength, codings: Result<Vec<Coding>, ContentDecodeError>, limit: u64) -> BodyDecoder {
         let wire = match body {
             BodyLength::Empty | BodyLength::Length(0) => None,
             BodyLength::Length(length) => Some(Wire::Length { remaining: length, announced: length }),
@@ -351,7 +351,7 @@ mod tests {
     /// every call.
     fn feed<'a>(
         framing: BodyLength,
-        codings: Result<Vec<Coding>, DecodeError>,
+        codings: Result<Vec<Coding>, ContentDecodeError>,
         limit: u64,
         pieces: impl Iterator<Item = &'a [u8]>,
         close: bool,
@@ -403,7 +403,7 @@ mod tests {
     /// One row of the table: the body on the wire and how it is framed.
     struct Case {
         framing: BodyLength,
-        codings: Result<Vec<Coding>, DecodeError>,
+        codings: Result<Vec<Coding>, ContentDecodeError>,
         limit: u64,
         input: Vec<u8>,
         /// Whether the input ends (the connection closes) after `input`.
@@ -506,17 +506,17 @@ mod tests {
             (
                 "gzip cut short until close",
                 case(UntilClose, &[Gzip], &truncated, true),
-                Err(BodyError::Content(DecodeError::Truncated)),
+                Err(BodyError::Content(ContentDecodeError::Truncated)),
             ),
             (
                 "gzip shorter than its length",
                 case(Length(truncated.len() as u64), &[Gzip], &truncated, false),
-                Err(BodyError::Content(DecodeError::Truncated)),
+                Err(BodyError::Content(ContentDecodeError::Truncated)),
             ),
             (
                 "not gzip at all",
                 case(Length(4), &[Gzip], b"nope", false),
-                Err(BodyError::Content(DecodeError::Corrupt("not a gzip stream (bad magic)".into()))),
+                Err(BodyError::Content(ContentDecodeError::Corrupt("not a gzip stream (bad magic)".into()))),
             ),
         ];
         for (name, case, expected) in &cases {
@@ -555,13 +555,13 @@ mod tests {
 
     #[test]
     fn an_unusable_content_encoding_is_reported_by_the_first_call() {
-        let refused = DecodeError::UnsupportedEncoding("br".into());
+        let refused = ContentDecodeError::UnsupportedEncoding("br".into());
         let mut decoder = BodyDecoder::new(BodyLength::Length(2), Err(refused.clone()), 1 << 20);
         let mut out = Vec::new();
         assert_eq!(decoder.decode(b"", &mut out), Err(BodyError::Content(refused)));
-        let too_many = BodyDecoder::new(BodyLength::Chunked, Err(DecodeError::TooManyEncodings), 1 << 20)
+        let too_many = BodyDecoder::new(BodyLength::Chunked, Err(ContentDecodeError::TooManyEncodings), 1 << 20)
             .decode(b"2\r\nxx\r\n0\r\n\r\n", &mut out);
-        assert_eq!(too_many, Err(BodyError::Content(DecodeError::TooManyEncodings)));
+        assert_eq!(too_many, Err(BodyError::Content(ContentDecodeError::TooManyEncodings)));
         assert!(out.is_empty());
     }
 

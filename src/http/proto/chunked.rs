@@ -43,9 +43,12 @@ pub(crate) struct Progress {
     pub(crate) done: bool,
 }
 
-/// Why a chunked body was rejected. Once returned, the decoder keeps
-/// returning the same error: the connection cannot be trusted any more.
+/// Why a chunked body was rejected, found while reading the body: the cause
+/// inside [`ProtocolError::Chunked`](crate::http::ProtocolError::Chunked).
+/// Once returned, the decoder keeps returning the same error: the
+/// connection cannot be trusted any more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ChunkedError {
     /// The size line broke the grammar: no leading hex digit, junk after the
     /// size, a control byte in an extension, or CR without LF.
@@ -55,9 +58,11 @@ pub enum ChunkedError {
         /// The byte that was found instead.
         found: u8,
     },
-    /// The chunk size had more than [`MAX_SIZE_DIGITS`] hex digits.
+    /// The chunk size had more than 16 hex digits (`MAX_SIZE_DIGITS`, which
+    /// fill a `u64`).
     SizeOverflow,
-    /// The size line (with extensions) was longer than [`MAX_SIZE_LINE`].
+    /// The size line (with extensions) was longer than 4096 bytes
+    /// (`MAX_SIZE_LINE`).
     SizeLineTooLong,
     /// A line (size line or trailer line) ended in LF without CR before it.
     BareLineFeed,
@@ -66,8 +71,8 @@ pub enum ChunkedError {
         /// The byte found where CR or LF was expected.
         found: u8,
     },
-    /// The trailer section passed [`MAX_TRAILER_BYTES`] or
-    /// [`MAX_TRAILER_FIELDS`].
+    /// The trailer section passed 16 KiB (`MAX_TRAILER_BYTES`) or 100 fields
+    /// (`MAX_TRAILER_FIELDS`).
     TrailersTooLarge,
     /// A trailer line was not of the form `name: value`.
     InvalidTrailer {

@@ -41,26 +41,35 @@ pub(crate) enum Coding {
     Deflate,
 }
 
-/// Why a compressed body could not be decoded.
+/// Why a compressed body could not be decoded: the cause inside
+/// [`DecodeError::Content`](crate::http::DecodeError::Content).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DecodeError {
-    /// `Content-Encoding` named a coding other than gzip, deflate, identity.
+#[non_exhaustive]
+pub enum ContentDecodeError {
+    /// `Content-Encoding` named a coding other than gzip, x-gzip, deflate
+    /// or identity (`br`, say). Reported by the first body read, so the
+    /// status and headers of the response can still be seen.
     UnsupportedEncoding(String),
-    /// `Content-Encoding` listed more than [`MAX_CODINGS`] codings.
+    /// `Content-Encoding` listed more than two codings (`MAX_CODINGS`);
+    /// reported by the first body read.
     TooManyEncodings,
-    /// The decoded body grew past the caller's limit.
+    /// The decoded body grew past the limit. The client reports this as
+    /// [`Error::BodyTooLarge`](crate::http::Error::BodyTooLarge), so it
+    /// never reaches a caller inside a `DecodeError`.
     TooLarge {
         /// The limit that was exceeded, in decoded bytes.
         limit: u64,
     },
-    /// The body ended before the compressed stream did.
+    /// The body ended (by its framing, or at the close) before the
+    /// compressed stream did.
     Truncated,
-    /// The compressed data is invalid: bad header, bad block, bad checksum,
-    /// or data after the end of the stream.
+    /// The compressed data is invalid: a bad gzip header, a bad deflate
+    /// block, a CRC-32 or length mismatch, or data after the end of a
+    /// deflate stream.
     Corrupt(String),
 }
 
-impl fmt::Display for DecodeError {
+impl fmt::Display for ContentDecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::UnsupportedEncoding(name) => {
@@ -76,14 +85,14 @@ impl fmt::Display for DecodeError {
     }
 }
 
-impl std::error::Error for DecodeError {}
+impl std::error::Error for ContentDecodeError {}
 
 /// Parses the values of every `Content-Encoding` header, in order, into the
 /// codings to undo. `identity` is dropped; names are case-insensitive and
 /// `x-gzip` means gzip (RFC 9110 section 8.4.1.3).
 pub(crate) fn parse_content_encoding<'a>(
     header_values: impl Iterator<Item = &'a str>,
-) -> Result<Vec<Coding>, DecodeError> {
+) -> Result<Vec<Coding>, ContentDecodeError> {
     let mut codings = Vec::new();
     let names = header_values.flat_map(|value| value.split(',')).map(trim_ows);
     // Empty list elements ("gzip, ,deflate") are allowed by the list syntax.
@@ -92,10 +101,10 @@ pub(crate) fn parse_content_encoding<'a>(
             _ if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") => Coding::Gzip,
             _ if name.eq_ignore_ascii_case("deflate") => Coding::Deflate,
             _ if name.eq_ignore_ascii_case("identity") => continue,
-            _ => return Err(DecodeError::UnsupportedEncoding(name.to_owned())),
+            _ => return Err(ContentDecodeError::UnsupportedEncoding(name.to_owned())),
         };
         if codings.len() == MAX_CODINGS {
-            return Err(DecodeError::TooManyEncodings);
+            return Err(ContentDecodeError::TooManyEncodings);
         }
         codings.push(coding);
     }
@@ -130,7 +139,7 @@ impl ContentDecoder {
     /// Decodes `input` and appends the result to `out`. Fails with
     /// `TooLarge` as soon as the total decoded so far would pass `limit`;
     /// `out` then holds at most `limit` bytes from this decoder.
-    pub(crate) fn decode(&mut self, input: &[u8], out: &mut Vec<u8>, limit: u64) -> Result<(), DecodeError> {
+    pub(crate) fn decode(&mut self, input: &[u8], out: &mut Vec<u8>, limit: u64) -> Result<(), ContentDecodeError> {
         pump(&mut self.stages, input, &mut Sink { out, total: &mut self.total, limit })
     }
 
@@ -145,7 +154,7 @@ impl ContentDecoder {
     /// Checks, at the end of the body, that every compressed stream ended.
     /// A body that never carried a byte is accepted: servers do label empty
     /// bodies as gzip.
-    pub(crate) fn finish(&mut self, out: &mut Vec<u8>, limit: u64) -> Result<(), DecodeError> {
+    pub(crate) fn finish(&mut self, out: &mut Vec<u8>, limit: u64) -> Result<(), ContentDecodeError> {
         let mut sink = Sink { out, total: &mut self.total, limit };
         let mut stages = &mut self.stages[..];
         while let Some((stage, rest)) = stages.split_first_mut() {
@@ -168,10 +177,10 @@ struct Sink<'a> {
 
 impl Sink<'_> {
     /// Appends `data` if the total stays within the limit.
-    fn push(&mut self, data: &[u8]) -> Result<(), DecodeError> {
+    fn push(&mut self, data: &[u8]) -> Result<(), ContentDecodeError> {
         let total = self.total.saturating_add(data.len() as u64);
         if total > self.limit {
-            return Err(DecodeError::TooLarge { limit: self.limit });
+            return Err(ContentDecodeError::TooLarge { limit: self.limit });
         }
         *self.total = total;
         self.out.extend_from_slice(data);
@@ -181,7 +190,7 @@ impl Sink<'_> {
 
 /// Sends `input` through the first stage, whose output goes through the
 /// rest; past the last stage, bytes land in the sink.
-fn pump(stages: &mut [Stage], input: &[u8], sink: &mut Sink<'_>) -> Result<(), DecodeError> {
+fn pump(stages: &mut [Stage], input: &[u8], sink: &mut Sink<'_>) -> Result<(), ContentDecodeError> {
     match stages.split_first_mut() {
         None => sink.push(input),
         Some((stage, rest)) => stage.write(input, rest, sink),
@@ -232,7 +241,7 @@ impl Stage {
     }
 
     /// Decodes `input`, pushing output through `rest` in [`STEP`] pieces.
-    fn write(&mut self, mut input: &[u8], rest: &mut [Stage], sink: &mut Sink<'_>) -> Result<(), DecodeError> {
+    fn write(&mut self, mut input: &[u8], rest: &mut [Stage], sink: &mut Sink<'_>) -> Result<(), ContentDecodeError> {
         self.seen_input |= !input.is_empty();
         while let Some(&byte) = input.first() {
             let used = match &mut self.framing {
@@ -282,7 +291,7 @@ impl Stage {
     /// Inflates `input` (all of it, or up to the end of the stream) in
     /// [`STEP`] pieces, moving on to the trailer or end state at stream end.
     /// Returns how many bytes of `input` were used.
-    fn inflate(&mut self, input: &[u8], rest: &mut [Stage], sink: &mut Sink<'_>) -> Result<usize, DecodeError> {
+    fn inflate(&mut self, input: &[u8], rest: &mut [Stage], sink: &mut Sink<'_>) -> Result<usize, ContentDecodeError> {
         if self.buf.is_empty() {
             self.buf.resize(STEP, 0);
         }
@@ -323,7 +332,7 @@ impl Stage {
 
     /// Checks that this stage's stream ended; output it still owes is
     /// pushed through `rest` first.
-    fn finish(&mut self, rest: &mut [Stage], sink: &mut Sink<'_>) -> Result<(), DecodeError> {
+    fn finish(&mut self, rest: &mut [Stage], sink: &mut Sink<'_>) -> Result<(), ContentDecodeError> {
         // `inflate` already keeps going while its output buffer fills, so
         // this drain should find nothing; it is here so that a stream whose
         // last output was still inside the inflater is not called truncated.
@@ -333,14 +342,14 @@ impl Stage {
         match self.framing {
             Framing::DeflateEnd | Framing::GzipEnd => Ok(()),
             _ if !self.seen_input => Ok(()),
-            _ => Err(DecodeError::Truncated),
+            _ => Err(ContentDecodeError::Truncated),
         }
     }
 }
 
-/// A [`DecodeError::Corrupt`] saying `why`; `gzip.rs` uses it too.
-pub(crate) fn corrupt(why: &str) -> DecodeError {
-    DecodeError::Corrupt(why.to_owned())
+/// A [`ContentDecodeError::Corrupt`] saying `why`; `gzip.rs` uses it too.
+pub(crate) fn corrupt(why: &str) -> ContentDecodeError {
+    ContentDecodeError::Corrupt(why.to_owned())
 }
 
 #[cfg(test)]
@@ -367,7 +376,11 @@ mod tests {
     }
 
     /// Decodes `pieces` one call each, then finishes.
-    fn run<'a>(codings: &[Coding], pieces: impl Iterator<Item = &'a [u8]>, limit: u64) -> Result<Vec<u8>, DecodeError> {
+    fn run<'a>(
+        codings: &[Coding],
+        pieces: impl Iterator<Item = &'a [u8]>,
+        limit: u64,
+    ) -> Result<Vec<u8>, ContentDecodeError> {
         let mut decoder = ContentDecoder::new(codings);
         let mut out = Vec::new();
         for piece in pieces {
@@ -382,7 +395,7 @@ mod tests {
     /// Name, codings, input, limit, whether the output fits.
     type LimitCase<'a> = (&'a str, &'a [Coding], &'a [u8], u64, bool);
     /// Header values and the codings they parse to.
-    type ParseCase = (&'static [&'static str], Result<Vec<Coding>, DecodeError>);
+    type ParseCase = (&'static [&'static str], Result<Vec<Coding>, ContentDecodeError>);
 
     const SAMPLE: &[u8] = b"the quick brown fox jumps over the lazy dog; the quick brown fox jumps again. 0123456789";
 
@@ -432,7 +445,7 @@ mod tests {
                 let mut decoder = ContentDecoder::new(codings);
                 let mut out = Vec::new();
                 let result = bomb.chunks(piece_len).try_for_each(|piece| decoder.decode(piece, &mut out, LIMIT));
-                assert_eq!(result, Err(DecodeError::TooLarge { limit: LIMIT }), "{name}");
+                assert_eq!(result, Err(ContentDecodeError::TooLarge { limit: LIMIT }), "{name}");
                 assert!(out.len() as u64 <= LIMIT, "{name}: {} bytes decoded", out.len());
             }
         }
@@ -449,7 +462,7 @@ mod tests {
             ("identity one past the limit", &[], SAMPLE, exact - 1, false),
         ];
         for (name, codings, input, limit, fits) in cases {
-            let expected = if fits { Ok(SAMPLE.to_vec()) } else { Err(DecodeError::TooLarge { limit }) };
+            let expected = if fits { Ok(SAMPLE.to_vec()) } else { Err(ContentDecodeError::TooLarge { limit }) };
             assert_eq!(run(codings, input.chunks(7), limit), expected, "{name}");
         }
     }
@@ -459,7 +472,7 @@ mod tests {
         for (name, coding, encoded) in [("gzip", Coding::Gzip, gzip(SAMPLE)), ("zlib", Coding::Deflate, zlib(SAMPLE))] {
             for len in 1..encoded.len() {
                 let result = run(&[coding], std::iter::once(&encoded[..len]), u64::MAX);
-                assert_eq!(result, Err(DecodeError::Truncated), "{name} cut to {len} bytes");
+                assert_eq!(result, Err(ContentDecodeError::Truncated), "{name} cut to {len} bytes");
             }
         }
     }
@@ -484,7 +497,7 @@ mod tests {
             ),
         ];
         for (name, coding, input, why) in cases {
-            let expected = Err(DecodeError::Corrupt(why.to_owned()));
+            let expected = Err(ContentDecodeError::Corrupt(why.to_owned()));
             assert_eq!(run(&[coding], std::iter::once(&input[..]), u64::MAX), expected, "{name}: whole");
             assert_eq!(run(&[coding], input.chunks(1), u64::MAX), expected, "{name}: byte by byte");
         }
@@ -496,14 +509,14 @@ mod tests {
             ("bad gzip block", Coding::Gzip, patched(10, 0xff)),
         ] {
             let result = run(&[coding], std::iter::once(&input[..]), u64::MAX);
-            assert!(matches!(result, Err(DecodeError::Corrupt(_))), "{name}: {result:?}");
+            assert!(matches!(result, Err(ContentDecodeError::Corrupt(_))), "{name}: {result:?}");
         }
     }
 
     #[test]
     fn parses_content_encoding_headers() {
         use Coding::{Deflate, Gzip};
-        let unsupported = |name: &str| Err(DecodeError::UnsupportedEncoding(name.to_owned()));
+        let unsupported = |name: &str| Err(ContentDecodeError::UnsupportedEncoding(name.to_owned()));
         let cases: Vec<ParseCase> = vec![
             (&["gzip"], Ok(vec![Gzip])),
             (&["GZip"], Ok(vec![Gzip])),
@@ -515,7 +528,7 @@ mod tests {
             (&[""], Ok(vec![])),
             (&["identity, identity, identity, identity, identity, gzip"], Ok(vec![Gzip])),
             (&["gzip, gzip"], Ok(vec![Gzip; 2])),
-            (&["gzip", "gzip", "gzip"], Err(DecodeError::TooManyEncodings)),
+            (&["gzip", "gzip", "gzip"], Err(ContentDecodeError::TooManyEncodings)),
             (&["br"], unsupported("br")),
             (&["gzip, compress"], unsupported("compress")),
             (&["gzip;q=1"], unsupported("gzip;q=1")),
@@ -529,15 +542,18 @@ mod tests {
     fn error_messages_are_lowercase_and_actionable() {
         let cases = [
             (
-                DecodeError::UnsupportedEncoding("br".into()),
+                ContentDecodeError::UnsupportedEncoding("br".into()),
                 "unsupported content-encoding \"br\"; only gzip, deflate and identity are decoded",
             ),
             (
-                DecodeError::TooLarge { limit: 10 },
+                ContentDecodeError::TooLarge { limit: 10 },
                 "decoded body exceeds the limit of 10 bytes; raise the limit if this is expected",
             ),
-            (DecodeError::Truncated, "compressed body ended before the end of the compressed stream"),
-            (DecodeError::Corrupt("gzip crc-32 mismatch".into()), "corrupt compressed body: gzip crc-32 mismatch"),
+            (ContentDecodeError::Truncated, "compressed body ended before the end of the compressed stream"),
+            (
+                ContentDecodeError::Corrupt("gzip crc-32 mismatch".into()),
+                "corrupt compressed body: gzip crc-32 mismatch",
+            ),
         ];
         for (error, message) in cases {
             assert_eq!(error.to_string(), message);

@@ -171,19 +171,23 @@ fn content_length(head: &ResponseHead) -> Result<Option<u64>, FramingError> {
     Ok(length)
 }
 
-/// Why the framing of a response could not be decided. Each is a response we
-/// refuse to read, because guessing where its body ends could desynchronise
-/// the connection.
+/// Why the framing of a response could not be decided, found right after
+/// its head arrived: the cause inside
+/// [`ProtocolError::Framing`](crate::http::ProtocolError::Framing). Each is a
+/// response we refuse to read, because guessing where its body ends could
+/// desynchronise the connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FramingError {
-    /// Transfer-Encoding lists a coding before the final `chunked` (such as
-    /// `gzip, chunked`); only a single `chunked` coding is decoded. Carries the
-    /// first such coding's name.
+    /// Transfer-Encoding names a coding other than `chunked`: before a final
+    /// `chunked` (`gzip, chunked`, or `chunked` twice), or last
+    /// (`Transfer-Encoding: gzip`), where the body would reach the caller
+    /// still encoded. Carries the first such coding's name.
     UnsupportedTransferCoding(String),
     /// A Content-Length member is not a plain decimal number that fits in
     /// 64 bits (a sign, inner whitespace, letters, empty, or too large).
     InvalidContentLength(String),
-    /// Content-Length fields or members disagree.
+    /// Content-Length fields, or the members of one, disagree (`5, 6`).
     ConflictingContentLength {
         /// The first length announced.
         first: u64,

@@ -17,7 +17,7 @@
 
 use flate2::Crc;
 
-use super::decode::{DecodeError, corrupt};
+use super::decode::{ContentDecodeError, corrupt};
 
 /// gzip header flag: a CRC-16 of the header follows it.
 const FHCRC: u8 = 0x02;
@@ -86,7 +86,7 @@ impl GzipHeader {
 
     /// Reads header bytes from `input`, returning how many were used: all of
     /// them, or fewer if the header ended inside `input`.
-    pub(crate) fn feed(&mut self, input: &[u8]) -> Result<usize, DecodeError> {
+    pub(crate) fn feed(&mut self, input: &[u8]) -> Result<usize, ContentDecodeError> {
         for (i, &byte) in input.iter().enumerate() {
             if self.is_done() {
                 return Ok(i);
@@ -167,7 +167,7 @@ impl GzipTrailer {
     /// Reads trailer bytes from `input`, returning how many were used. With
     /// the last byte, compares the trailer with `crc`, the CRC-32 and length
     /// of the member's inflated output.
-    pub(crate) fn feed(&mut self, input: &[u8], crc: &Crc) -> Result<usize, DecodeError> {
+    pub(crate) fn feed(&mut self, input: &[u8], crc: &Crc) -> Result<usize, ContentDecodeError> {
         let take = (TRAILER_LEN - self.got).min(input.len());
         self.bytes[self.got..self.got + take].copy_from_slice(&input[..take]);
         self.got += take;
@@ -179,7 +179,7 @@ impl GzipTrailer {
 }
 
 /// Compares a gzip member trailer with the CRC-32 and length of its output.
-fn check_trailer(bytes: &[u8; TRAILER_LEN], crc: &Crc) -> Result<(), DecodeError> {
+fn check_trailer(bytes: &[u8; TRAILER_LEN], crc: &Crc) -> Result<(), ContentDecodeError> {
     let [c0, c1, c2, c3, s0, s1, s2, s3] = *bytes;
     if u32::from_le_bytes([c0, c1, c2, c3]) != crc.sum() {
         return Err(corrupt("gzip crc-32 mismatch"));
@@ -228,7 +228,7 @@ mod tests {
 
     /// Feeds `member` to a header parser `piece` bytes at a time and returns
     /// the length of the header, or `None` if the header never ended.
-    fn header_len(member: &[u8], piece: usize) -> Result<Option<usize>, DecodeError> {
+    fn header_len(member: &[u8], piece: usize) -> Result<Option<usize>, ContentDecodeError> {
         let mut header = GzipHeader::new();
         let mut used = 0;
         for chunk in member.chunks(piece) {
@@ -242,7 +242,7 @@ mod tests {
 
     /// Feeds the last 8 bytes of `member` to a trailer reader `piece` bytes
     /// at a time, checking them against `data`.
-    fn check(member: &[u8], data: &[u8], piece: usize) -> Result<bool, DecodeError> {
+    fn check(member: &[u8], data: &[u8], piece: usize) -> Result<bool, ContentDecodeError> {
         let mut crc = Crc::new();
         crc.update(data);
         let mut trailer = GzipTrailer::new();
@@ -283,7 +283,7 @@ mod tests {
             ("header checksum", bad_header_crc, "gzip header checksum mismatch"),
         ];
         for (name, input, why) in cases {
-            let expected = Err(DecodeError::Corrupt(why.to_owned()));
+            let expected = Err(ContentDecodeError::Corrupt(why.to_owned()));
             assert_eq!(header_len(&input, input.len()), expected, "{name}: whole");
             assert_eq!(header_len(&input, 1), expected, "{name}: byte by byte");
         }

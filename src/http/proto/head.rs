@@ -206,15 +206,18 @@ fn malformed(reason: &str, bytes: &[u8]) -> HeadError {
     HeadError::Malformed { reason: reason.to_owned(), start }
 }
 
-/// Why a response head could not be read.
+/// Why a response head (or a proxy's answer to `CONNECT`) could not be
+/// read: the cause inside [`ProtocolError::Head`](crate::http::ProtocolError::Head).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HeadError {
-    /// The head did not end within `limit` bytes.
+    /// The head did not end within `limit` bytes (the session's
+    /// `max_head_size`, 64 KiB by default).
     HeadTooLarge {
         /// The `max_head_bytes` in force.
         limit: usize,
     },
-    /// The head carried more than `limit` header fields.
+    /// The head carried more than `limit` header fields (100 by default).
     TooManyHeaders {
         /// The `max_headers` in force.
         limit: usize,
