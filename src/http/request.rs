@@ -55,19 +55,63 @@ pub struct RequestBuilder {
     error: Option<Error>,
 }
 
-/// Per-request overrides; `None` means "the session's setting".
+/// Per-request overrides of the session's settings; by default each one
+/// defers to the session.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RequestOptions {
-    /// Whole-request timeout.
-    pub(crate) total_timeout: Option<Option<Duration>>,
-    /// Connect timeout.
-    pub(crate) connect_timeout: Option<Option<Duration>>,
-    /// Read timeout.
-    pub(crate) read_timeout: Option<Option<Duration>>,
-    /// `Some(None)` forces a direct connection; `Some(Some(proxy))` a proxy.
-    pub(crate) proxy: Option<Option<Proxy>>,
-    /// Redirects to follow at most (0 = do not follow).
+    /// Whole-request timeout, redirects and body included.
+    pub(crate) total_timeout: TimeoutSetting,
+    /// Limit on getting a connection.
+    pub(crate) connect_timeout: TimeoutSetting,
+    /// Limit on each wait for bytes.
+    pub(crate) read_timeout: TimeoutSetting,
+    /// Which proxy, if any.
+    pub(crate) proxy: ProxySetting,
+    /// Redirects to follow at most (0 = do not follow); `None` defers to
+    /// the session.
     pub(crate) max_redirects: Option<usize>,
+}
+
+/// One of a request's three timeouts, as the request set it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum TimeoutSetting {
+    /// Not set on the request: the session's timeout of the same kind.
+    #[default]
+    SessionDefault,
+    /// No limit for this request, whatever the session's setting.
+    Unlimited,
+    /// This limit for this request.
+    After(Duration),
+}
+
+impl TimeoutSetting {
+    /// What a builder method's `Option<Duration>` asks for: `None` is no
+    /// limit (not "the session's").
+    fn from_option(limit: Option<Duration>) -> TimeoutSetting {
+        limit.map_or(TimeoutSetting::Unlimited, TimeoutSetting::After)
+    }
+
+    /// The limit in force, given the session's (`None`: no limit).
+    pub(crate) fn or_session(self, session: Option<Duration>) -> Option<Duration> {
+        match self {
+            TimeoutSetting::SessionDefault => session,
+            TimeoutSetting::Unlimited => None,
+            TimeoutSetting::After(limit) => Some(limit),
+        }
+    }
+}
+
+/// How a request reaches its origin, as the request set it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) enum ProxySetting {
+    /// Not set on the request: the session's proxy, else the environment's
+    /// (with `trust_env`), else direct.
+    #[default]
+    SessionDefault,
+    /// Straight to the origin, whatever the session's setting (`no_proxy`).
+    Direct,
+    /// Through this proxy (`proxy(url)`).
+    Through(Proxy),
 }
 
 /// What the session needs to send a request: the checked parts of a
@@ -171,7 +215,7 @@ impl RequestBuilder {
     /// let request = session.get("http://example.com/").timeout(Some(std::time::Duration::from_secs(5)));
     /// ```
     pub fn timeout(mut self, total: Option<Duration>) -> RequestBuilder {
-        self.options.total_timeout = Some(total);
+        self.options.total_timeout = TimeoutSetting::from_option(total);
         self
     }
 
@@ -182,7 +226,7 @@ impl RequestBuilder {
     /// let request = session.get("http://example.com/").connect_timeout(Some(std::time::Duration::from_secs(2)));
     /// ```
     pub fn connect_timeout(mut self, connect: Option<Duration>) -> RequestBuilder {
-        self.options.connect_timeout = Some(connect);
+        self.options.connect_timeout = TimeoutSetting::from_option(connect);
         self
     }
 
@@ -193,7 +237,7 @@ impl RequestBuilder {
     /// let request = session.get("http://example.com/").read_timeout(Some(std::time::Duration::from_secs(10)));
     /// ```
     pub fn read_timeout(mut self, read: Option<Duration>) -> RequestBuilder {
-        self.options.read_timeout = Some(read);
+        self.options.read_timeout = TimeoutSetting::from_option(read);
         self
     }
 
@@ -207,7 +251,7 @@ impl RequestBuilder {
     /// ```
     pub fn proxy(mut self, url: &str) -> RequestBuilder {
         match Proxy::parse(url) {
-            Ok(proxy) => self.options.proxy = Some(Some(proxy)),
+            Ok(proxy) => self.options.proxy = ProxySetting::Through(proxy),
             Err(error) => {
                 self.error.get_or_insert(error);
             }
@@ -222,7 +266,7 @@ impl RequestBuilder {
     /// let request = session.get("http://127.0.0.1/").no_proxy();
     /// ```
     pub fn no_proxy(mut self) -> RequestBuilder {
-        self.options.proxy = Some(None);
+        self.options.proxy = ProxySetting::Direct;
         self
     }
 
@@ -387,6 +431,22 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "POST /a%20b?q=1 HTTP/1.1\r\nHost: override\r\nUser-Agent: ua\r\nCookie: a=1\r\nContent-Length: 3\r\n\r\n"
         );
+    }
+
+    #[test]
+    fn a_request_timeout_overrides_the_session_only_when_set() {
+        let (second, minute) = (Duration::from_secs(1), Duration::from_secs(60));
+        let cases = [
+            (None, Some(minute), Some(minute)),
+            (None, None, None),
+            (Some(None), Some(minute), None),
+            (Some(Some(second)), Some(minute), Some(second)),
+            (Some(Some(second)), None, Some(second)),
+        ];
+        for (request, session, expected) in cases {
+            let setting = request.map_or(TimeoutSetting::SessionDefault, TimeoutSetting::from_option);
+            assert_eq!(setting.or_session(session), expected, "request {request:?}, session {session:?}");
+        }
     }
 
     #[test]

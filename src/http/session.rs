@@ -35,7 +35,7 @@ use crate::http::proto::headers::Headers;
 use crate::http::proto::redirect::{self, Hop, ORIGIN_BOUND_HEADERS};
 use crate::http::proto::url::{IntoUrl, Url};
 use crate::http::proxy::{EnvProxies, Proxy};
-use crate::http::request::{HeadParts, Prepared, RequestBuilder, RequestOptions, write_head};
+use crate::http::request::{HeadParts, Prepared, ProxySetting, RequestBuilder, RequestOptions, write_head};
 use crate::http::response::Response;
 use crate::http::settings::{Config, SessionBuilder};
 use crate::http::tls;
@@ -251,7 +251,7 @@ impl Session {
         let options = &request.options;
         let total = Deadline::starting_now(
             TimeoutKind::Total,
-            options.total_timeout.unwrap_or(self.inner.config.total_timeout),
+            options.total_timeout.or_session(self.inner.config.total_timeout),
         );
         within(total, self.follow_redirects(request, total)).await
     }
@@ -297,8 +297,8 @@ impl Session {
             proxy: proxy.map(|proxy| Rc::clone(&proxy.key)),
         });
         let request = self.render(hop, proxy);
-        let connect_timeout = options.connect_timeout.unwrap_or(config.connect_timeout);
-        let read_timeout = options.read_timeout.unwrap_or(config.read_timeout);
+        let connect_timeout = options.connect_timeout.or_session(config.connect_timeout);
+        let read_timeout = options.read_timeout.or_session(config.read_timeout);
         let read_deadline = || Deadline::earliest(total, Deadline::starting_now(TimeoutKind::Read, read_timeout));
         let mut fresh_only = false;
         loop {
@@ -409,8 +409,9 @@ impl Session {
     /// else the environment's (if trusted).
     fn proxy_for<'a>(&'a self, url: &Url, options: &'a RequestOptions) -> Option<&'a Proxy> {
         match &options.proxy {
-            Some(choice) => choice.as_ref(),
-            None => {
+            ProxySetting::Through(proxy) => Some(proxy),
+            ProxySetting::Direct => None,
+            ProxySetting::SessionDefault => {
                 self.inner.proxy.as_ref().or_else(|| self.inner.env_proxies.as_ref().and_then(|env| env.for_url(url)))
             }
         }
