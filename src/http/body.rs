@@ -52,7 +52,6 @@ pub(crate) struct BodyReader {
 pub(crate) struct BodySettings {
     /// Decoded bytes allowed.
     pub(crate) limit: u64,
-    /// Per-read timeout.
     pub(crate) read_timeout: Option<Duration>,
     /// Whole-request deadline.
     pub(crate) total: Option<Deadline>,

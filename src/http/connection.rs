@@ -18,7 +18,6 @@ const READ_CHUNK: usize = 16 * 1024;
 
 /// An open connection to an origin (or to a proxy tunnelling to it).
 pub(crate) struct Connection {
-    /// The byte stream.
     transport: Transport,
     /// Received bytes; `buffer[start..end]` are not consumed yet. The vector
     /// is kept at its full length (zeroed once), so reads go straight into

@@ -31,11 +31,15 @@ use crate::http::proto::url::{Url, UrlError};
 /// [`source`](std::error::Error::source) walks down to the parser's own error.
 ///
 /// ```
+/// use corio::http::{Error, UrlError};
 /// # corio::run(async {
 /// let session = corio::http::Session::new();
 /// let error = session.get("ftp://example.com/").await.unwrap_err();
-/// assert!(matches!(error, corio::http::Error::Url(_)));
+/// assert!(matches!(error, Error::Url(UrlError::UnsupportedScheme(_))));
 /// assert_eq!(error.to_string(), r#"unsupported URL scheme "ftp" (only http and https are supported)"#);
+/// // The cause, typed, is also the error's source.
+/// let source = std::error::Error::source(&error).and_then(|cause| cause.downcast_ref::<UrlError>());
+/// assert_eq!(source, Some(&UrlError::UnsupportedScheme("ftp".into())));
 /// # });
 /// ```
 ///
@@ -286,34 +290,17 @@ impl std::error::Error for DecodeError {
 
 impl Error {
     /// True for every [`Error::Timeout`].
-    ///
-    /// ```
-    /// use corio::http::{Error, TimeoutKind};
-    /// let error = Error::Timeout { kind: TimeoutKind::Read, after: std::time::Duration::from_secs(1) };
-    /// assert!(error.is_timeout());
-    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Timeout { .. })
     }
 
     /// True when the server could not be reached at all (DNS or TCP connect),
     /// the errors a crawler usually retries.
-    ///
-    /// ```
-    /// use corio::http::Error;
-    /// let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
-    /// assert!(Error::Connect { host: "a".into(), port: 80, source: refused }.is_connect());
-    /// ```
     pub fn is_connect(&self) -> bool {
         matches!(self, Error::Dns { .. } | Error::Connect { .. })
     }
 
     /// The status code for [`Error::Status`] and [`Error::Proxy`].
-    ///
-    /// ```
-    /// use corio::http::Error;
-    /// assert_eq!(Error::Proxy { status: 407, reason: "Proxy Authentication Required".into() }.status(), Some(407));
-    /// ```
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Status { status, .. } | Error::Proxy { status, .. } => Some(*status),

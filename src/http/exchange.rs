@@ -19,7 +19,6 @@ const MAX_INTERIM_RESPONSES: usize = 16;
 /// Why an exchange failed, and whether it failed before any response byte
 /// arrived (a server closing a kept-alive connection looks exactly like that).
 pub(crate) struct Failure {
-    /// What went wrong.
     pub(crate) error: Error,
     /// True when the server sent nothing at all before the failure.
     pub(crate) nothing_received: bool,

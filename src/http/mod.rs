@@ -11,31 +11,18 @@
 //! # }).unwrap();
 //! ```
 //!
-//! # A tour of the source, in the order a request passes through it
+//! # Two halves
 //!
-//! | file | concept | key type |
-//! |---|---|---|
-//! | `proto/url.rs`, `host.rs`, `percent.rs`, `punycode.rs` | what a request is addressed to | [`Url`] |
-//! | `request.rs` | describing a request; rendering its head | [`RequestBuilder`] |
-//! | `settings.rs` | a session's settings and defaults | [`SessionBuilder`] |
-//! | `session.rs` | shared state; the redirect loop; one hop | [`Session`] |
-//! | `proto/redirect.rs` | which redirects to follow, and how the next request differs | `next_hop` |
-//! | `proxy.rs` | which proxy, with which credentials | `Proxy` |
-//! | `pool.rs` | in-use limits, FIFO waiting, idle reuse | `Pool` |
-//! | `connect.rs`, `tls.rs`, `transport.rs` | DNS, TCP, CONNECT, TLS | `Transport` |
-//! | `connection.rs` | the receive buffer parsers read from | `Connection` |
-//! | `exchange.rs`, `proto/head.rs`, `proto/framing.rs` | writing, reading the head, body framing | `ResponseHead` |
-//! | `body.rs` | moving body bytes off the connection, under the deadlines | `BodyReader` |
-//! | `proto/body_decoder.rs`, `chunked.rs`, `decode.rs`, `gzip.rs` | unframing, decompressing, limiting | `BodyDecoder` |
-//! | `response.rs` | what the caller gets | [`Response`] |
-//! | `proto/set_cookie.rs`, `cookie.rs`, `date.rs` | parsing `Set-Cookie`; the cookie jar | [`Cookie`] |
-//! | `deadline.rs`, `error.rs` | timeouts; the one error type | [`Error`] |
-//!
-//! The files under `proto/` (URLs, headers, the head, framing, chunked,
-//! content decoding, cookies, dates, redirects) are the sans-IO protocol:
-//! they take bytes or strings and return values, import nothing of the
-//! runtime or the network, and are table-tested beside their code. The rest
-//! is the client around them.
+//! `proto/` is HTTP/1.1 as data, sans-IO: URLs, headers, the response head,
+//! body framing, chunked and content decoding, cookies, dates and the
+//! redirect rules take bytes or strings and return values, import nothing
+//! of the runtime or the network, and are table-tested beside their code.
+//! The files here are the client around it, in the order a request passes
+//! through them: the [`RequestBuilder`], the [`Session`] and its settings
+//! and deadlines, the proxy choice, the pool, connecting (DNS, TCP, proxy
+//! tunnels, TLS), the exchange on one connection, the body reader and the
+//! [`Response`]; the one [`Error`] type names the step that failed. The
+//! [crate tour](crate) lists the files.
 
 mod body;
 mod connect;

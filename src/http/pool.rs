@@ -29,11 +29,9 @@ use crate::sync::{OwnedSemaphorePermit, Semaphore};
 /// port, reached the same way (directly or through the same proxy).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct PoolKey {
-    /// True for `https`.
     pub(crate) https: bool,
     /// The origin's host, as in the URL.
     pub(crate) host: String,
-    /// The origin's port.
     pub(crate) port: u16,
     /// The proxy's key (URL and credentials), if the connection goes
     /// through one.

@@ -47,7 +47,6 @@ pub struct RequestBuilder {
     /// Headers given for this request; they replace session defaults of the
     /// same name.
     headers: Headers,
-    /// The body, if any.
     body: Option<Vec<u8>>,
     /// Overrides of the session's settings.
     pub(crate) options: RequestOptions,
@@ -65,7 +64,6 @@ pub(crate) struct RequestOptions {
     pub(crate) connect_timeout: TimeoutSetting,
     /// Limit on each wait for bytes.
     pub(crate) read_timeout: TimeoutSetting,
-    /// Which proxy, if any.
     pub(crate) proxy: ProxySetting,
     /// Redirects to follow at most (0 = do not follow); `None` defers to
     /// the session.
@@ -139,22 +137,12 @@ impl RequestBuilder {
 
     /// Adds a header (several with one name are all sent). A header of the
     /// same name in the session's defaults is replaced.
-    ///
-    /// ```
-    /// # let session = corio::http::Session::new();
-    /// let request = session.get("http://example.com/").header("Accept-Language", "zh-CN,zh;q=0.9");
-    /// ```
     pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> RequestBuilder {
         self.headers.append(name, value);
         self
     }
 
     /// Sends `body` as is, with its length as `Content-Length`.
-    ///
-    /// ```
-    /// # let session = corio::http::Session::new();
-    /// let request = session.put("http://example.com/blob").body(vec![0u8, 1, 2]);
-    /// ```
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> RequestBuilder {
         self.body = Some(body.into());
         self
@@ -162,11 +150,6 @@ impl RequestBuilder {
 
     /// Sends `fields` as an `application/x-www-form-urlencoded` body
     /// (aiohttp's `data={...}`).
-    ///
-    /// ```
-    /// # let session = corio::http::Session::new();
-    /// let request = session.post("http://example.com/search").form(&[("q", "肖申克"), ("page", "1")]);
-    /// ```
     pub fn form<K: AsRef<str>, V: AsRef<str>>(mut self, fields: &[(K, V)]) -> RequestBuilder {
         let mut body = String::new();
         for (index, (name, value)) in fields.iter().enumerate() {
@@ -182,22 +165,12 @@ impl RequestBuilder {
     }
 
     /// Sends `json`, already serialised JSON text, as `application/json`.
-    ///
-    /// ```
-    /// # let session = corio::http::Session::new();
-    /// let request = session.post("http://example.com/api").json(r#"{"rank": 1}"#);
-    /// ```
     pub fn json(mut self, json: impl Into<String>) -> RequestBuilder {
         self.set_default_header("Content-Type", "application/json");
         self.body(json.into())
     }
 
     /// Appends `name=value` pairs to the URL's query (aiohttp's `params=`).
-    ///
-    /// ```
-    /// # let session = corio::http::Session::new();
-    /// let request = session.get("https://movie.douban.com/top250").query(&[("start", "25"), ("filter", "")]);
-    /// ```
     pub fn query<K: AsRef<str>, V: AsRef<str>>(mut self, pairs: &[(K, V)]) -> RequestBuilder {
         if let Ok(url) = &mut self.url {
             for (name, value) in pairs {
@@ -209,33 +182,18 @@ impl RequestBuilder {
 
     /// Limits the whole request, redirects and body included; `None` for no
     /// limit. Overrides the session's total timeout.
-    ///
-    /// ```
-    /// # let session = corio::http::Session::new();
-    /// let request = session.get("http://example.com/").timeout(Some(std::time::Duration::from_secs(5)));
-    /// ```
     pub fn timeout(mut self, total: Option<Duration>) -> RequestBuilder {
         self.options.total_timeout = TimeoutSetting::from_option(total);
         self
     }
 
     /// Limits getting a connection for this request.
-    ///
-    /// ```
-    /// # let session = corio::http::Session::new();
-    /// let request = session.get("http://example.com/").connect_timeout(Some(std::time::Duration::from_secs(2)));
-    /// ```
     pub fn connect_timeout(mut self, connect: Option<Duration>) -> RequestBuilder {
         self.options.connect_timeout = TimeoutSetting::from_option(connect);
         self
     }
 
     /// Limits each wait for bytes from the server.
-    ///
-    /// ```
-    /// # let session = corio::http::Session::new();
-    /// let request = session.get("http://example.com/").read_timeout(Some(std::time::Duration::from_secs(10)));
-    /// ```
     pub fn read_timeout(mut self, read: Option<Duration>) -> RequestBuilder {
         self.options.read_timeout = TimeoutSetting::from_option(read);
         self
@@ -244,11 +202,6 @@ impl RequestBuilder {
     /// Sends this request through the HTTP proxy at `url` (the tutorial's
     /// `session.get(url, proxy="http://...")`); credentials in the URL are
     /// sent as `Proxy-Authorization: Basic`.
-    ///
-    /// ```
-    /// # let session = corio::http::Session::new();
-    /// let request = session.get("http://example.com/").proxy("http://user:pass@127.0.0.1:3128");
-    /// ```
     pub fn proxy(mut self, url: &str) -> RequestBuilder {
         match Proxy::parse(url) {
             Ok(proxy) => self.options.proxy = ProxySetting::Through(proxy),
@@ -260,22 +213,12 @@ impl RequestBuilder {
     }
 
     /// Connects directly, ignoring the session's proxy settings.
-    ///
-    /// ```
-    /// # let session = corio::http::Session::new();
-    /// let request = session.get("http://127.0.0.1/").no_proxy();
-    /// ```
     pub fn no_proxy(mut self) -> RequestBuilder {
         self.options.proxy = ProxySetting::Direct;
         self
     }
 
     /// Follows at most `max` redirects (0: return the redirect itself).
-    ///
-    /// ```
-    /// # let session = corio::http::Session::new();
-    /// let request = session.get("http://example.com/").max_redirects(0);
-    /// ```
     pub fn max_redirects(mut self, max: usize) -> RequestBuilder {
         self.options.max_redirects = Some(max);
         self
@@ -287,12 +230,33 @@ impl RequestBuilder {
     /// # Errors
     /// Every [`Error`] but [`Error::Status`] and [`Error::Decode`].
     ///
-    /// ```no_run
-    /// # corio::run(async {
-    /// let session = corio::http::Session::new();
-    /// let response = session.get("http://example.com/").send().await?;
-    /// # Ok::<(), corio::http::Error>(())
-    /// # }).unwrap();
+    /// What goes on the wire, seen by a server that answers 204:
+    ///
+    /// ```
+    /// # use std::io::{Read, Write};
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// # let url = format!("http://{}/search", listener.local_addr().unwrap());
+    /// # let (seen, received) = std::sync::mpsc::channel();
+    /// # std::thread::spawn(move || {
+    /// #     let (mut socket, _) = listener.accept().unwrap();
+    /// #     let mut buffer = vec![0; 4096];
+    /// #     let n = socket.read(&mut buffer).unwrap_or(0);
+    /// #     let _ = seen.send(String::from_utf8_lossy(&buffer[..n]).into_owned());
+    /// #     let _ = socket.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
+    /// # });
+    /// corio::run(async move {
+    ///     let session = corio::http::Session::new();
+    ///     let request = session.post(&url).query(&[("page", "1")]).form(&[("q", "肖申克 救赎")]);
+    ///     let response = request.send().await?;
+    ///     assert_eq!(response.status(), 204);
+    ///     Ok::<(), corio::http::Error>(())
+    /// })
+    /// .unwrap();
+    /// let request = received.recv().unwrap();
+    /// assert!(request.starts_with("POST /search?page=1 HTTP/1.1\r\n"));
+    /// assert!(request.contains("\r\nContent-Type: application/x-www-form-urlencoded\r\n"));
+    /// // Head and body go out in one write; the form is UTF-8, percent-encoded.
+    /// assert!(request.ends_with("\r\n\r\nq=%E8%82%96%E7%94%B3%E5%85%8B+%E6%95%91%E8%B5%8E"), "{request}");
     /// ```
     pub async fn send(self) -> Result<Response, Error> {
         let session = self.session.clone();
@@ -344,9 +308,7 @@ impl IntoFuture for RequestBuilder {
 
 /// The parts of a head that change from hop to hop.
 pub(crate) struct HeadParts<'a> {
-    /// The method.
     pub(crate) method: &'a str,
-    /// The target URL.
     pub(crate) url: &'a Url,
     /// True when the request goes to a proxy in absolute form.
     pub(crate) absolute_form: bool,
@@ -359,7 +321,7 @@ pub(crate) struct HeadParts<'a> {
     pub(crate) omit: &'a [&'a str],
     /// Extra computed headers (`Cookie`, `Proxy-Authorization`, ...).
     pub(crate) extra: &'a [(&'a str, &'a str)],
-    /// The body length, if there is a body.
+    /// Sent as `Content-Length`; `None` sends none (a GET without a body).
     pub(crate) body_length: Option<usize>,
 }
 

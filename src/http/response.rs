@@ -31,9 +31,8 @@ const DISCARD_LIMIT: usize = 64 * 1024;
 /// # }).unwrap();
 /// ```
 pub struct Response {
-    /// The status code.
     status: u16,
-    /// The reason phrase.
+    /// Empty if the server sent none.
     reason: String,
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
     version: u8,
@@ -43,7 +42,7 @@ pub struct Response {
     url: Url,
     /// The redirect responses that led here, oldest first.
     history: Vec<Response>,
-    /// The body.
+    /// Still on the wire until read; finished for a response in a history.
     body: BodyReader,
 }
 
@@ -62,94 +61,44 @@ impl Response {
     }
 
     /// The status code, such as 200 or 404.
-    ///
-    /// ```no_run
-    /// # async fn f(response: corio::http::Response) {
-    /// if response.status() == 404 { println!("页面不存在"); }
-    /// # }
-    /// ```
     pub fn status(&self) -> u16 {
         self.status
     }
 
     /// The reason phrase (`OK`, `Not Found`); may be empty.
-    ///
-    /// ```no_run
-    /// # async fn f(response: corio::http::Response) {
-    /// println!("{} {}", response.status(), response.reason());
-    /// # }
-    /// ```
     pub fn reason(&self) -> &str {
         &self.reason
     }
 
     /// `"HTTP/1.1"` or `"HTTP/1.0"`.
-    ///
-    /// ```no_run
-    /// # async fn f(response: corio::http::Response) {
-    /// assert!(response.version().starts_with("HTTP/1."));
-    /// # }
-    /// ```
     pub fn version(&self) -> &'static str {
         if self.version == 0 { "HTTP/1.0" } else { "HTTP/1.1" }
     }
 
     /// True for a status below 400 (aiohttp's `ok`).
-    ///
-    /// ```no_run
-    /// # async fn f(response: corio::http::Response) {
-    /// if !response.ok() { eprintln!("failed: {}", response.status()); }
-    /// # }
-    /// ```
     pub fn ok(&self) -> bool {
         self.status < 400
     }
 
     /// The header fields, in the order the server sent them.
-    ///
-    /// ```no_run
-    /// # async fn f(response: corio::http::Response) {
-    /// let kind = response.headers().get("Content-Type");
-    /// # }
-    /// ```
     pub fn headers(&self) -> &Headers {
         &self.headers
     }
 
     /// The URL that gave this response: the request's, or the last
     /// redirect's target.
-    ///
-    /// ```no_run
-    /// # async fn f(response: corio::http::Response) {
-    /// println!("ended up at {}", response.url());
-    /// # }
-    /// ```
     pub fn url(&self) -> &Url {
         &self.url
     }
 
     /// The redirect responses followed to get here, oldest first (empty
     /// without redirects). Their bodies have been discarded.
-    ///
-    /// ```no_run
-    /// # async fn f(response: corio::http::Response) {
-    /// for hop in response.history() {
-    ///     println!("{} {}", hop.status(), hop.url());
-    /// }
-    /// # }
-    /// ```
     pub fn history(&self) -> &[Response] {
         &self.history
     }
 
     /// The announced `Content-Length`, if any (the body's length on the wire,
     /// before decompression).
-    ///
-    /// ```no_run
-    /// # async fn f(response: corio::http::Response) {
-    /// let size = response.content_length();
-    /// # }
-    /// ```
     pub fn content_length(&self) -> Option<u64> {
         // Framing already refused members that differ, so the first one
         // stands for all (`Content-Length: 5, 5` is 5).
@@ -159,13 +108,6 @@ impl Response {
 
     /// The chunked body's trailer fields; empty until the body has been read
     /// to its end, and for bodies that were not chunked.
-    ///
-    /// ```no_run
-    /// # async fn f(mut response: corio::http::Response) -> Result<(), corio::http::Error> {
-    /// while response.chunk().await?.is_some() {}
-    /// let checksum = response.trailers().get("X-Checksum");
-    /// # Ok(()) }
-    /// ```
     pub fn trailers(&self) -> &Headers {
         self.body.trailers()
     }
@@ -175,14 +117,6 @@ impl Response {
     ///
     /// # Errors
     /// [`Error::Status`] for 4xx and 5xx.
-    ///
-    /// ```no_run
-    /// # corio::run(async {
-    /// let session = corio::http::Session::new();
-    /// let page = session.get("http://example.com/").await?.raise_for_status()?.text().await?;
-    /// # Ok::<(), corio::http::Error>(())
-    /// # }).unwrap();
-    /// ```
     pub fn raise_for_status(self) -> Result<Response, Error> {
         if self.ok() {
             Ok(self)
@@ -198,13 +132,32 @@ impl Response {
     /// ends early, [`Error::Protocol`] for bad framing,
     /// [`Error::BodyTooLarge`], [`Error::Decode`].
     ///
-    /// ```no_run
-    /// # async fn f(mut response: corio::http::Response) -> Result<(), corio::http::Error> {
-    /// let mut total = 0;
-    /// while let Some(piece) = response.chunk().await? {
-    ///     total += piece.len();
-    /// }
-    /// # Ok(()) }
+    /// A piece is whatever arrived and decoded since the last call: a
+    /// bounded amount (for a compressed body about 64 KiB at most, however
+    /// well it compresses) that follows neither the server's writes nor its
+    /// chunks. A chunked body's trailers are
+    /// there once `chunk` has returned `None`.
+    ///
+    /// ```
+    /// # use std::io::{Read, Write};
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// # let url = format!("http://{}/", listener.local_addr().unwrap());
+    /// # std::thread::spawn(move || {
+    /// #     let (mut socket, _) = listener.accept().unwrap();
+    /// #     let _ = socket.read(&mut [0; 4096]);
+    /// #     let _ = socket.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 42\r\n\r\n");
+    /// # });
+    /// corio::run(async move {
+    ///     let mut response = corio::http::Session::new().get(&url).await?;
+    ///     let mut body = Vec::new();
+    ///     while let Some(piece) = response.chunk().await? {
+    ///         body.extend_from_slice(&piece);
+    ///     }
+    ///     assert_eq!(body, b"hello world");
+    ///     assert_eq!(response.trailers().get("x-sum"), Some("42"));
+    ///     Ok::<(), corio::http::Error>(())
+    /// })
+    /// .unwrap();
     /// ```
     pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>, Error> {
         let mut piece = Vec::new();
@@ -218,12 +171,6 @@ impl Response {
     ///
     /// # Errors
     /// As for [`chunk`](Self::chunk).
-    ///
-    /// ```no_run
-    /// # async fn f(response: corio::http::Response) -> Result<(), corio::http::Error> {
-    /// let image: Vec<u8> = response.bytes().await?;
-    /// # Ok(()) }
-    /// ```
     pub async fn bytes(mut self) -> Result<Vec<u8>, Error> {
         // One growing buffer: each read appends to it, with no copy per
         // chunk. The announced length is a hint for its first size, capped
@@ -242,10 +189,22 @@ impl Response {
     /// As for [`chunk`](Self::chunk), and [`Error::Decode`] for text that is
     /// not valid in its charset, or a charset not understood.
     ///
-    /// ```no_run
-    /// # async fn f(response: corio::http::Response) -> Result<(), corio::http::Error> {
-    /// let html: String = response.text().await?;
-    /// # Ok(()) }
+    /// ```
+    /// # use std::io::{Read, Write};
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// # let url = format!("http://{}/", listener.local_addr().unwrap());
+    /// # std::thread::spawn(move || {
+    /// #     let (mut socket, _) = listener.accept().unwrap();
+    /// #     let _ = socket.read(&mut [0; 4096]);
+    /// #     let _ = socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=ISO-8859-1\r\nContent-Length: 4\r\n\r\ncaf\xe9");
+    /// # });
+    /// corio::run(async move {
+    ///     // 0xE9 is not UTF-8, but the charset says Latin-1, where it is "é".
+    ///     let response = corio::http::Session::new().get(&url).await?;
+    ///     assert_eq!(response.text().await?, "café");
+    ///     Ok::<(), corio::http::Error>(())
+    /// })
+    /// .unwrap();
     /// ```
     pub async fn text(mut self) -> Result<String, Error> {
         // `bytes` consumes the response, so keep the headers aside first.

@@ -7,7 +7,7 @@
 //! The path of a request, in the words of the code:
 //! 1. [`RequestBuilder`] checks the method, headers and URL (`prepare`).
 //! 2. `Session::execute` starts the total deadline and follows redirects
-//!    (the rules are in `redirect.rs`; the settings in `settings.rs`).
+//!    (the rules are in `proto/redirect.rs`; the settings in `settings.rs`).
 //! 3. `Session::send_hop` renders the head, asks the [`Pool`] for a slot and
 //!    an idle connection, or `connect::open`s one (DNS, TCP, proxy, TLS).
 //! 4. `exchange` writes the request and reads the response head.
@@ -63,7 +63,6 @@ pub struct Session {
 
 /// The shared part of a [`Session`].
 struct SessionInner {
-    /// The settings it was built with.
     config: Config,
     /// Keep-alive connections and the in-use limits.
     pool: Rc<Pool>,
@@ -102,116 +101,74 @@ impl Session {
     }
 
     /// A session with the default settings.
-    ///
-    /// ```
-    /// let session = corio::http::Session::new();
-    /// ```
     pub fn new() -> Session {
         Session::builder().build().unwrap_or_else(|_| unreachable!("the default settings are valid"))
     }
 
     /// Starts a [`SessionBuilder`].
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().limit(4).build().unwrap();
-    /// ```
     pub fn builder() -> SessionBuilder {
         SessionBuilder { config: Config::default() }
     }
 
     /// A `GET` request; await it to send it.
     ///
-    /// ```no_run
-    /// # corio::run(async {
-    /// let session = corio::http::Session::new();
-    /// let response = session.get("http://example.com/").await?;
-    /// # Ok::<(), corio::http::Error>(())
-    /// # }).unwrap();
+    /// ```
+    /// # use std::io::{Read, Write};
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// # let url = format!("http://{}/top250", listener.local_addr().unwrap());
+    /// # std::thread::spawn(move || {
+    /// #     let (mut socket, _) = listener.accept().unwrap();
+    /// #     let _ = socket.read(&mut [0; 4096]);
+    /// #     let head = "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 12\r\n\r\n";
+    /// #     let _ = socket.write_all(format!("{head}<h1>hi</h1>\n").as_bytes());
+    /// # });
+    /// corio::run(async move {
+    ///     let session = corio::http::Session::new();
+    ///     // Awaiting the builder sends the request and waits for the head;
+    ///     // the body stays on the wire until it is read.
+    ///     let response = session.get(&url).await?;
+    ///     assert_eq!(response.status(), 200);
+    ///     assert_eq!(response.headers().get("content-type"), Some("text/html; charset=utf-8"));
+    ///     assert_eq!(response.text().await?, "<h1>hi</h1>\n");
+    ///     Ok::<(), corio::http::Error>(())
+    /// })
+    /// .unwrap();
     /// ```
     pub fn get(&self, url: impl IntoUrl) -> RequestBuilder {
         self.request("GET", url)
     }
 
     /// A `POST` request.
-    ///
-    /// ```no_run
-    /// # corio::run(async {
-    /// let session = corio::http::Session::new();
-    /// let response = session.post("http://example.com/api").json(r#"{"a": 1}"#).await?;
-    /// # Ok::<(), corio::http::Error>(())
-    /// # }).unwrap();
-    /// ```
     pub fn post(&self, url: impl IntoUrl) -> RequestBuilder {
         self.request("POST", url)
     }
 
     /// A `HEAD` request (the response has no body).
-    ///
-    /// ```no_run
-    /// # corio::run(async {
-    /// let session = corio::http::Session::new();
-    /// let size = session.head("http://example.com/big.iso").await?.content_length();
-    /// # Ok::<(), corio::http::Error>(())
-    /// # }).unwrap();
-    /// ```
     pub fn head(&self, url: impl IntoUrl) -> RequestBuilder {
         self.request("HEAD", url)
     }
 
     /// A `PUT` request.
-    ///
-    /// ```no_run
-    /// # corio::run(async {
-    /// let session = corio::http::Session::new();
-    /// session.put("http://example.com/blob").body(b"data".to_vec()).await?;
-    /// # Ok::<(), corio::http::Error>(())
-    /// # }).unwrap();
-    /// ```
     pub fn put(&self, url: impl IntoUrl) -> RequestBuilder {
         self.request("PUT", url)
     }
 
     /// A `DELETE` request.
-    ///
-    /// ```no_run
-    /// # corio::run(async {
-    /// let session = corio::http::Session::new();
-    /// session.delete("http://example.com/blob").await?;
-    /// # Ok::<(), corio::http::Error>(())
-    /// # }).unwrap();
-    /// ```
     pub fn delete(&self, url: impl IntoUrl) -> RequestBuilder {
         self.request("DELETE", url)
     }
 
     /// A request with any method (checked to be a valid token when sent).
-    ///
-    /// ```no_run
-    /// # corio::run(async {
-    /// let session = corio::http::Session::new();
-    /// let response = session.request("OPTIONS", "http://example.com/").await?;
-    /// # Ok::<(), corio::http::Error>(())
-    /// # }).unwrap();
-    /// ```
     pub fn request(&self, method: &str, url: impl IntoUrl) -> RequestBuilder {
         RequestBuilder::new(self.clone(), method, url)
     }
 
     /// The cookies the session holds now.
-    ///
-    /// ```
-    /// let session = corio::http::Session::new();
-    /// assert!(session.cookies().is_empty());
-    /// ```
     pub fn cookies(&self) -> Vec<Cookie> {
         self.inner.cookies.as_ref().map(|jar| jar.borrow().iter().cloned().collect()).unwrap_or_default()
     }
 
     /// Forgets every cookie.
-    ///
-    /// ```
-    /// corio::http::Session::new().clear_cookies();
-    /// ```
     pub fn clear_cookies(&self) {
         if let Some(jar) = &self.inner.cookies {
             jar.borrow_mut().clear();
@@ -219,29 +176,17 @@ impl Session {
     }
 
     /// Keep-alive connections waiting for reuse right now.
-    ///
-    /// ```
-    /// assert_eq!(corio::http::Session::new().idle_connections(), 0);
-    /// ```
     pub fn idle_connections(&self) -> usize {
         self.inner.pool.idle_count()
     }
 
     /// Connections in use right now (requests whose body is still being read).
-    ///
-    /// ```
-    /// assert_eq!(corio::http::Session::new().active_connections(), 0);
-    /// ```
     pub fn active_connections(&self) -> usize {
         self.inner.pool.in_use()
     }
 
     /// Closes the idle connections (aiohttp's `session.close()`); requests
     /// still reading their bodies keep their connections until done.
-    ///
-    /// ```
-    /// corio::http::Session::new().close();
-    /// ```
     pub fn close(&self) {
         self.inner.pool.close_idle();
     }

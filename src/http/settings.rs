@@ -23,36 +23,32 @@ pub const DEFAULT_USER_AGENT: &str = concat!("corio/", env!("CARGO_PKG_VERSION")
 /// [`Error::BodyTooLarge`] unless the session sets another limit.
 pub const DEFAULT_MAX_BODY_SIZE: u64 = 256 * 1024 * 1024;
 
-/// A session's settings, set through [`SessionBuilder`].
+/// A session's settings: written only by [`SessionBuilder`]'s methods, each
+/// of which documents its field; read by the session for every request.
 #[derive(Clone)]
 pub(crate) struct Config {
-    /// Headers sent with every request unless the request sets the same name.
+    /// Sent with every request unless the request sets the same name.
     pub(crate) headers: Headers,
-    /// Timeouts (total, connect, read).
+    /// `None` for no limit, here and in the other two timeouts.
     pub(crate) total_timeout: Option<Duration>,
-    /// See [`SessionBuilder::connect_timeout`].
     pub(crate) connect_timeout: Option<Duration>,
-    /// See [`SessionBuilder::read_timeout`].
     pub(crate) read_timeout: Option<Duration>,
-    /// Pool limits and idle timeout.
     pub(crate) pool: PoolLimits,
-    /// The session-wide proxy URL.
+    /// Parsed (and checked) when the session is built.
     pub(crate) proxy: Option<String>,
-    /// Read `HTTP_PROXY` and friends.
+    /// Read `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY` when the session is built.
     pub(crate) trust_env: bool,
-    /// Keep and send cookies.
     pub(crate) cookies: bool,
-    /// Redirects followed at most.
+    /// 0 returns redirects as they are.
     pub(crate) max_redirects: usize,
-    /// Decoded body bytes allowed.
+    /// In decoded bytes, counted as the body is read.
     pub(crate) max_body_size: u64,
-    /// Response head limits.
     pub(crate) head_limits: HeadLimits,
-    /// Root certificates trusted besides webpki-roots.
+    /// Trusted besides webpki-roots.
     pub(crate) extra_roots: Vec<CertificateDer<'static>>,
     /// Ask for and decode gzip/deflate.
     pub(crate) decompress: bool,
-    /// The first error a builder method met.
+    /// The first error a builder method met, reported by `build`.
     pub(crate) error: Option<String>,
 }
 
@@ -104,10 +100,6 @@ impl Default for Config {
 impl SessionBuilder {
     /// Sends `name: value` with every request (replacing a default of the
     /// same name, such as `User-Agent` or `Accept`).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().header("Accept", "text/html").build().unwrap();
-    /// ```
     pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> SessionBuilder {
         let (name, value) = (name.as_ref(), value.as_ref());
         if let Err(error) = check_name(name).and_then(|()| check_value(name, value)) {
@@ -118,20 +110,12 @@ impl SessionBuilder {
     }
 
     /// Sets the `User-Agent` (default [`DEFAULT_USER_AGENT`]).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().user_agent("Mozilla/5.0").build().unwrap();
-    /// ```
     pub fn user_agent(self, user_agent: impl AsRef<str>) -> SessionBuilder {
         self.header("User-Agent", user_agent)
     }
 
     /// Limits each whole request, redirects and body included (default 300
     /// s; `None` for no limit).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().timeout(None).build().unwrap();
-    /// ```
     pub fn timeout(mut self, total: Option<Duration>) -> SessionBuilder {
         self.config.total_timeout = total;
         self
@@ -139,19 +123,28 @@ impl SessionBuilder {
 
     /// Limits getting a connection: waiting for a pool slot, DNS, TCP, the
     /// proxy tunnel and TLS (default 30 s).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().connect_timeout(Some(std::time::Duration::from_secs(3))).build();
-    /// ```
     pub fn connect_timeout(mut self, connect: Option<Duration>) -> SessionBuilder {
         self.config.connect_timeout = connect;
         self
     }
 
-    /// Limits each wait for bytes from the server (default none).
+    /// Limits each wait for bytes from the server (default none): the gap
+    /// between reads, not the whole response, which
+    /// [`timeout`](Self::timeout) bounds. Each timeout fails with
+    /// [`Error::Timeout`] saying which one expired.
     ///
     /// ```
-    /// let session = corio::http::Session::builder().read_timeout(Some(std::time::Duration::from_secs(10))).build();
+    /// use std::time::Duration;
+    /// use corio::http::{Error, Session, TimeoutKind};
+    /// // A server that accepts connections and never answers.
+    /// let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let url = format!("http://{}/", silent.local_addr().unwrap());
+    /// corio::run(async move {
+    ///     let session = Session::builder().read_timeout(Some(Duration::from_millis(50))).build().unwrap();
+    ///     let error = session.get(url).await.unwrap_err();
+    ///     // The connection was made; the wait for the answer expired.
+    ///     assert!(matches!(error, Error::Timeout { kind: TimeoutKind::Read, .. }), "{error}");
+    /// });
     /// ```
     pub fn read_timeout(mut self, read: Option<Duration>) -> SessionBuilder {
         self.config.read_timeout = read;
@@ -160,10 +153,6 @@ impl SessionBuilder {
 
     /// Connections in use at once across all hosts (default 100; 0 for no
     /// limit). Requests beyond it wait, first come first served.
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().limit(20).build().unwrap();
-    /// ```
     pub fn limit(mut self, total: usize) -> SessionBuilder {
         self.config.pool.total = total;
         self
@@ -171,20 +160,12 @@ impl SessionBuilder {
 
     /// Connections in use at once per scheme, host and port (default 0: no
     /// limit beyond [`limit`](Self::limit)).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().limit_per_host(4).build().unwrap();
-    /// ```
     pub fn limit_per_host(mut self, per_host: usize) -> SessionBuilder {
         self.config.pool.per_host = per_host;
         self
     }
 
     /// How long an idle keep-alive connection is kept for reuse (default 15 s).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().keepalive_timeout(std::time::Duration::from_secs(60)).build();
-    /// ```
     pub fn keepalive_timeout(mut self, idle: Duration) -> SessionBuilder {
         self.config.pool.idle_timeout = idle;
         self
@@ -192,10 +173,6 @@ impl SessionBuilder {
 
     /// Sends every request through the HTTP proxy at `url` (credentials in
     /// the URL become `Proxy-Authorization`).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().proxy("http://127.0.0.1:3128").build().unwrap();
-    /// ```
     pub fn proxy(mut self, url: impl Into<String>) -> SessionBuilder {
         self.config.proxy = Some(url.into());
         self
@@ -204,30 +181,54 @@ impl SessionBuilder {
     /// Uses `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY` from the environment
     /// when no proxy is set explicitly (aiohttp's `trust_env=True`; off by
     /// default).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().trust_env(true).build();
-    /// ```
     pub fn trust_env(mut self, trust: bool) -> SessionBuilder {
         self.config.trust_env = trust;
         self
     }
 
     /// Keeps cookies servers set and sends them back (default on).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().cookies(false).build().unwrap();
-    /// ```
     pub fn cookies(mut self, enabled: bool) -> SessionBuilder {
         self.config.cookies = enabled;
         self
     }
 
     /// Follows at most `max` redirects (default 10; 0 returns redirects as
-    /// they are).
+    /// they are). A redirect to another origin (scheme, host or port) leaves
+    /// `Authorization`, `Cookie`, `Proxy-Authorization` and a hand-set `Host`
+    /// behind, the request's and the session's defaults alike, for the rest
+    /// of the chain; other headers follow.
     ///
     /// ```
-    /// let session = corio::http::Session::builder().max_redirects(0).build().unwrap();
+    /// # use std::io::{Read, Write};
+    /// # // One request on a new loopback port, answered with `answer`;
+    /// # // returns the server's URL and what the request said.
+    /// # fn serve(answer: Vec<u8>) -> (String, std::sync::mpsc::Receiver<String>) {
+    /// #     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// #     let url = format!("http://{}", listener.local_addr().unwrap());
+    /// #     let (seen, request) = std::sync::mpsc::channel();
+    /// #     std::thread::spawn(move || {
+    /// #         let (mut socket, _) = listener.accept().unwrap();
+    /// #         let mut buffer = vec![0; 8192];
+    /// #         let n = socket.read(&mut buffer).unwrap_or(0);
+    /// #         let _ = seen.send(String::from_utf8_lossy(&buffer[..n]).into_owned());
+    /// #         let _ = socket.write_all(&answer);
+    /// #     });
+    /// #     (url, request)
+    /// # }
+    /// let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec();
+    /// let (elsewhere, seen_there) = serve(ok);
+    /// let moved = format!("HTTP/1.1 302 Found\r\nLocation: {elsewhere}/landing\r\nContent-Length: 0\r\n\r\n");
+    /// let (start, _) = serve(moved.into_bytes());
+    /// corio::run(async move {
+    ///     let session = corio::http::Session::builder().max_redirects(5).build().unwrap();
+    ///     let request = session.get(start).header("Authorization", "Bearer secret").header("X-Trace", "7");
+    ///     let response = request.await.unwrap();
+    ///     assert_eq!((response.status(), response.history().len()), (200, 1));
+    /// });
+    /// // Another port is another origin: the credentials stayed behind.
+    /// let request = seen_there.recv().unwrap().to_ascii_lowercase();
+    /// assert!(request.starts_with("get /landing http/1.1"));
+    /// assert!(request.contains("x-trace: 7") && !request.contains("authorization"));
     /// ```
     pub fn max_redirects(mut self, max: usize) -> SessionBuilder {
         self.config.max_redirects = max;
@@ -235,10 +236,43 @@ impl SessionBuilder {
     }
 
     /// Fails bodies larger than `bytes` after decompression (default
-    /// [`DEFAULT_MAX_BODY_SIZE`]).
+    /// [`DEFAULT_MAX_BODY_SIZE`]). The limit counts decoded bytes as the
+    /// body is read, whatever Content-Length announced, so a small gzip body
+    /// that inflates past it (a "decompression bomb") fails the read with
+    /// [`Error::BodyTooLarge`] after at most the limit plus one 32 KiB step
+    /// has been inflated; the status and headers arrive first.
     ///
     /// ```
-    /// let session = corio::http::Session::builder().max_body_size(10 << 20).build().unwrap();
+    /// # use std::io::{Read, Write};
+    /// # // One request on a new loopback port, answered with `answer`;
+    /// # // returns the server's URL and what the request said.
+    /// # fn serve(answer: Vec<u8>) -> (String, std::sync::mpsc::Receiver<String>) {
+    /// #     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// #     let url = format!("http://{}", listener.local_addr().unwrap());
+    /// #     let (seen, request) = std::sync::mpsc::channel();
+    /// #     std::thread::spawn(move || {
+    /// #         let (mut socket, _) = listener.accept().unwrap();
+    /// #         let mut buffer = vec![0; 8192];
+    /// #         let n = socket.read(&mut buffer).unwrap_or(0);
+    /// #         let _ = seen.send(String::from_utf8_lossy(&buffer[..n]).into_owned());
+    /// #         let _ = socket.write_all(&answer);
+    /// #     });
+    /// #     (url, request)
+    /// # }
+    /// use flate2::{Compression, write::GzEncoder};
+    /// // One MiB of zeros is about a kilobyte of gzip on the wire.
+    /// let mut gzip = GzEncoder::new(Vec::new(), Compression::default());
+    /// gzip.write_all(&[0; 1 << 20]).unwrap();
+    /// let body = gzip.finish().unwrap();
+    /// let answer = format!("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n", body.len());
+    /// let (url, _) = serve([answer.into_bytes(), body].concat());
+    /// corio::run(async move {
+    ///     let session = corio::http::Session::builder().max_body_size(64 * 1024).build().unwrap();
+    ///     let response = session.get(url).await.unwrap();
+    ///     assert!(response.content_length().unwrap() < 64 * 1024);
+    ///     let error = response.bytes().await.unwrap_err();
+    ///     assert!(matches!(error, corio::http::Error::BodyTooLarge { limit: 65536 }), "{error}");
+    /// });
     /// ```
     pub fn max_body_size(mut self, bytes: u64) -> SessionBuilder {
         self.config.max_body_size = bytes;
@@ -247,10 +281,6 @@ impl SessionBuilder {
 
     /// Fails response heads larger than `bytes` (default 64 KiB) or with
     /// more than `fields` header fields (default 100).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().max_head_size(16 * 1024, 50).build().unwrap();
-    /// ```
     pub fn max_head_size(mut self, bytes: usize, fields: usize) -> SessionBuilder {
         self.config.head_limits = HeadLimits { max_head_bytes: bytes, max_headers: fields };
         self
@@ -258,11 +288,6 @@ impl SessionBuilder {
 
     /// Trusts the CA certificates in `pem` besides the built-in roots (for
     /// a private CA, or a test server's).
-    ///
-    /// ```no_run
-    /// let pem = std::fs::read("ca.pem").unwrap();
-    /// let session = corio::http::Session::builder().add_root_certificate_pem(&pem).build().unwrap();
-    /// ```
     pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> SessionBuilder {
         match tls::parse_pem_certificates(pem) {
             Ok(certificates) => self.config.extra_roots.extend(certificates),
@@ -274,21 +299,12 @@ impl SessionBuilder {
     }
 
     /// Trusts one DER-encoded CA certificate besides the built-in roots.
-    ///
-    /// ```no_run
-    /// let der = std::fs::read("ca.der").unwrap();
-    /// let session = corio::http::Session::builder().add_root_certificate_der(der).build().unwrap();
-    /// ```
     pub fn add_root_certificate_der(mut self, der: Vec<u8>) -> SessionBuilder {
         self.config.extra_roots.push(CertificateDer::from(der));
         self
     }
 
     /// Asks for gzip/deflate and decodes it transparently (default on).
-    ///
-    /// ```
-    /// let session = corio::http::Session::builder().decompress(false).build().unwrap();
-    /// ```
     pub fn decompress(mut self, enabled: bool) -> SessionBuilder {
         self.config.decompress = enabled;
         self

@@ -180,7 +180,6 @@ impl TlsStream {
 /// expects: `Pending` becomes `WouldBlock`, and because the poll already
 /// registered the waker, the caller can return `Pending` without losing it.
 struct SocketIo<'a, 'b> {
-    /// The socket.
     tcp: &'a TcpStream,
     /// The task context whose waker a `Pending` registers.
     cx: &'a mut Context<'b>,

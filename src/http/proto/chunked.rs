@@ -122,7 +122,6 @@ enum State {
     },
     /// After the digits: optional whitespace, then `;` or CR.
     AfterSize {
-        /// The chunk size.
         size: u64,
         /// Bytes of the size line read so far.
         line_len: usize,
@@ -130,7 +129,6 @@ enum State {
     /// Inside chunk extensions, tracking quoted strings so that an
     /// unterminated quote is caught.
     Extension {
-        /// The chunk size.
         size: u64,
         /// Bytes of the size line read so far.
         line_len: usize,
@@ -140,10 +138,7 @@ enum State {
         escaped: bool,
     },
     /// Saw the CR ending a size line; LF must follow.
-    SizeLineLf {
-        /// The chunk size.
-        size: u64,
-    },
+    SizeLineLf { size: u64 },
     /// Copying chunk data.
     Data {
         /// Data bytes of this chunk still to come.

@@ -92,14 +92,21 @@ pub(crate) struct CookieTarget<'a> {
     pub(crate) path: &'a str,
 }
 
-/// One stored cookie: what a server set and the jar will send back.
+/// One stored cookie: what a server set and the jar will send back. A
+/// session's cookies are read with
+/// [`Session::cookies`](crate::http::Session::cookies).
 ///
-/// ```
-/// // Inspect the cookies a session holds.
-/// fn describe(cookie: &corio::http::Cookie) -> String {
-///     let scope = if cookie.host_only() { "only" } else { "and subdomains" };
-///     format!("{}={} for {} {scope}, path {}", cookie.name(), cookie.value(), cookie.domain(), cookie.path())
+/// ```no_run
+/// # corio::run(async {
+/// let session = corio::http::Session::new();
+/// session.get("https://movie.douban.com/top250").await?;
+/// for cookie in session.cookies() {
+///     // Without a Domain attribute a cookie goes back to its exact host only.
+///     let scope = if cookie.host_only() { "only" } else { "and its subdomains" };
+///     println!("{}={} for {} {scope}, path {}", cookie.name(), cookie.value(), cookie.domain(), cookie.path());
 /// }
+/// # Ok::<(), corio::http::Error>(())
+/// # }).unwrap();
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cookie {
@@ -125,89 +132,41 @@ pub struct Cookie {
 
 impl Cookie {
     /// The cookie name.
-    ///
-    /// ```
-    /// # fn f(cookie: &corio::http::Cookie) {
-    /// println!("{}", cookie.name());
-    /// # }
-    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The value, exactly as sent (surrounding double quotes included).
-    ///
-    /// ```
-    /// # fn f(cookie: &corio::http::Cookie) {
-    /// println!("{}={}", cookie.name(), cookie.value());
-    /// # }
-    /// ```
     pub fn value(&self) -> &str {
         &self.value
     }
 
     /// The lowercase domain the cookie belongs to.
-    ///
-    /// ```
-    /// # fn f(cookie: &corio::http::Cookie) {
-    /// assert_eq!(cookie.domain(), cookie.domain().to_ascii_lowercase());
-    /// # }
-    /// ```
     pub fn domain(&self) -> &str {
         &self.domain
     }
 
     /// The path prefix the cookie is sent for, beginning with `/`.
-    ///
-    /// ```
-    /// # fn f(cookie: &corio::http::Cookie) {
-    /// assert!(cookie.path().starts_with('/'));
-    /// # }
-    /// ```
     pub fn path(&self) -> &str {
         &self.path
     }
 
     /// When the cookie expires, or `None` for a cookie that lasts the session.
-    ///
-    /// ```
-    /// # fn f(cookie: &corio::http::Cookie) {
-    /// let persistent = cookie.expires().is_some();
-    /// # }
-    /// ```
     pub fn expires(&self) -> Option<SystemTime> {
         self.expires
     }
 
     /// True if the cookie is only sent over https.
-    ///
-    /// ```
-    /// # fn f(cookie: &corio::http::Cookie) {
-    /// let https_only = cookie.secure();
-    /// # }
-    /// ```
     pub fn secure(&self) -> bool {
         self.secure
     }
 
     /// True if the server marked the cookie `HttpOnly`.
-    ///
-    /// ```
-    /// # fn f(cookie: &corio::http::Cookie) {
-    /// let hidden_from_scripts = cookie.http_only();
-    /// # }
-    /// ```
     pub fn http_only(&self) -> bool {
         self.http_only
     }
 
     /// True if the cookie is sent only to its exact host (no `Domain` attribute).
-    ///
-    /// ```
-    /// # fn f(cookie: &corio::http::Cookie) {
-    /// let subdomains_too = !cookie.host_only();
-    /// # }
-    /// ```
     pub fn host_only(&self) -> bool {
         self.host_only
     }

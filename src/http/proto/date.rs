@@ -43,6 +43,15 @@ const LONG_DAY_NAMES: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "
 /// rule, 70-99 is 19xx and 00-69 is 20xx: RFC 9110's "more than 50 years in
 /// the future" rule needs the current time, which this pure function lacks.
 /// Second 60 (a leap second) is accepted and lands on the next second.
+///
+/// ```
+/// use corio::http::{format_http_date, parse_http_date};
+/// let when = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT");
+/// assert!(when.is_some());
+/// assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), when);
+/// assert_eq!(parse_http_date("Sun Nov  6 08:49:37 1994"), when);
+/// assert_eq!(when.map(format_http_date).as_deref(), Some("Sun, 06 Nov 1994 08:49:37 GMT"));
+/// ```
 pub fn parse_http_date(s: &str) -> Option<SystemTime> {
     let s = s.trim_matches([' ', '\t']);
     // Each format is recognised by its shape, so trying them in turn costs

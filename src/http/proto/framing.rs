@@ -1,16 +1,16 @@
 //! How a response body is delimited, and whether the connection can carry
 //! another request afterwards: RFC 9112 section 6.3, as a pure function.
 //!
-//! This runs right after the head is parsed (`head.rs`) and decides which body
-//! reader the connection hands the user: none, a fixed-length reader, the
-//! chunked decoder, or read-until-close. Getting it wrong is not a cosmetic
+//! This runs right after the head is parsed (`head.rs`) and decides how the
+//! body decoder (`body_decoder.rs`) unframes the body: no body, a fixed
+//! length, chunked, or everything until the close. Getting it wrong is not a cosmetic
 //! bug: if client and server disagree on where a body ends, the tail of one
 //! response is read as the start of the next (response splitting), so every
 //! ambiguity below is resolved towards refusing or closing the connection.
 //!
 //! Only the `chunked` transfer coding is decoded. A response whose
-//! Transfer-Encoding lists another coding before `chunked` (such as
-//! `gzip, chunked`) is refused with [`FramingError::UnsupportedTransferCoding`];
+//! Transfer-Encoding names another coding (`gzip, chunked`, or `gzip`
+//! alone) is refused with [`FramingError::UnsupportedTransferCoding`];
 //! content codings (`Content-Encoding: gzip`) are a different header, handled
 //! further up.
 

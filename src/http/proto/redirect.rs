@@ -18,13 +18,11 @@ pub(crate) const ORIGIN_BOUND_HEADERS: [&str; 4] = ["authorization", "cookie", "
 /// The parts of a request that a redirect may change.
 #[derive(Debug, PartialEq)]
 pub(crate) struct Hop {
-    /// The method.
+    /// Checked to be a token when the request was prepared.
     pub(crate) method: String,
-    /// The target.
     pub(crate) url: Url,
     /// The request's own headers.
     pub(crate) headers: Headers,
-    /// The body, if any.
     pub(crate) body: Option<Vec<u8>>,
     /// Set once a redirect left the first request's origin; it stays set,
     /// so a redirect back does not bring the credentials back either.
