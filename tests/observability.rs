@@ -313,6 +313,7 @@ fn write_trace_jsonl_passes_on_write_errors() {
 // ----- reports and debug mode ------------------------------------------------
 
 #[test]
+#[cfg_attr(miri, ignore = "measures wall-clock time")]
 fn debug_mode_reports_a_slow_poll_naming_the_task() {
     let lp = EventLoop::builder().debug(true).build();
     let reports = collect_reports(&lp);
@@ -329,6 +330,7 @@ fn debug_mode_reports_a_slow_poll_naming_the_task() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "measures wall-clock time")]
 fn slow_polls_are_measured_in_real_time_even_on_a_virtual_clock() {
     let lp =
         EventLoop::builder().virtual_time(true).debug(true).slow_callback_duration(Duration::from_millis(10)).build();
@@ -348,6 +350,7 @@ fn slow_polls_are_measured_in_real_time_even_on_a_virtual_clock() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "measures wall-clock time")]
 fn without_debug_mode_a_slow_poll_is_not_reported() {
     let lp = EventLoop::builder().debug(false).slow_callback_duration(Duration::from_millis(1)).build();
     let reports = collect_reports(&lp);

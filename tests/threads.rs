@@ -91,6 +91,7 @@ fn count(events: &[corio::TraceEvent], task: u64, wanted: fn(&TraceKind, u64) ->
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "measures wall-clock time")]
 fn a_waker_woken_on_another_thread_wakes_a_loop_blocked_in_epoll() {
     within(Duration::from_secs(10), || {
         let lp = EventLoop::builder().trace(true).build();
@@ -238,6 +239,7 @@ fn a_panicking_to_thread_job_yields_a_panicked_error_and_the_loop_carries_on() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "measures wall-clock time")]
 fn several_to_thread_jobs_run_at_the_same_time() {
     within(Duration::from_secs(20), || {
         let spans = corio::run(async {
@@ -310,6 +312,7 @@ fn a_virtual_clock_does_not_jump_past_a_running_to_thread_job() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "2,000 rounds against a wall-clock limit: hours under Miri")]
 fn a_virtual_clock_never_jumps_while_a_quick_to_thread_job_is_delivering_its_result() {
     // A job that returns at once leaves only a tiny window between the pool
     // counting it finished and its wake reaching the loop; repeat it until
@@ -373,6 +376,7 @@ fn a_virtual_clock_does_not_jump_while_a_finished_job_is_still_waking_its_task()
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "measures wall-clock time")]
 fn call_soon_threadsafe_wakes_a_blocked_loop_and_runs_callbacks_in_order_on_its_thread() {
     within(Duration::from_secs(20), || {
         let lp = EventLoop::new();

@@ -101,6 +101,7 @@ fn concurrent_sleeps_on_every_level_wake_in_deadline_order_at_exact_times() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "measures wall-clock time")]
 fn an_hour_of_one_second_sleeps_takes_exactly_an_hour_of_virtual_time_and_little_real_time() {
     let lp = EventLoop::builder().virtual_time(true).build();
     let wall = Instant::now();
@@ -301,6 +302,7 @@ fn a_cancelled_sleeping_task_takes_its_timer_with_it() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "measures wall-clock time")]
 fn a_sleep_on_the_real_clock_never_ends_early() {
     let lp = EventLoop::builder().virtual_time(false).build();
     let started = Instant::now();
@@ -330,6 +332,7 @@ fn sleep_until_a_past_instant_completes_at_once_without_moving_the_clock() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "measures wall-clock time")]
 fn sleep_until_a_past_instant_on_the_real_clock_completes_promptly() {
     let lp = EventLoop::builder().virtual_time(false).build();
     let started = Instant::now();
