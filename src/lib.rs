@@ -65,12 +65,43 @@
 //! | `testing.rs` | an event log for testing scheduling order | [`testing::EventLog`] |
 //! | `error.rs` | why a task or a deadline yielded no output | [`TaskError`] |
 //!
-//! **The HTTP client** ([`http`]), protocol first, then the client in the
-//! order a request passes through it:
+//! **The HTTP client** ([`http`]), in the order a request passes through
+//! it; the `http/proto/` files are the sans-IO half, table-tested beside
+//! their code:
 //!
 //! | file | concept | key type |
 //! |---|---|---|
-//! | `http/*.rs` | an HTTP/1.1 client on all of the above | [`http::Session`] |
+//! | `http/mod.rs` | the client's front door; its two halves | [`http::Session`] |
+//! | `http/proto/mod.rs` | the sans-IO protocol and what it may import | — |
+//! | `http/proto/url.rs` | URLs: parse, normalise, join | [`http::Url`] |
+//! | `http/proto/host.rs` | host and port, checked once | [`http::Host`] |
+//! | `http/proto/percent.rs` | percent-encoding, dot segments | `write_path` |
+//! | `http/proto/punycode.rs` | non-ASCII host labels to ASCII | `encode` |
+//! | `http/proto/headers.rs` | ordered header fields in one buffer; field checks | [`http::Headers`] |
+//! | `http/request.rs` | describing a request; per-request overrides; rendering its head | [`http::RequestBuilder`], `TimeoutSetting` |
+//! | `http/settings.rs` | a session's settings and defaults | [`http::SessionBuilder`] |
+//! | `http/session.rs` | shared state, the redirect loop, one hop | [`http::Session`] |
+//! | `http/proto/redirect.rs` | which redirects to follow; the next hop (pure) | `Hop`, `next_hop` |
+//! | `http/deadline.rs` | connect/read/total timeouts on the loop's clock | `Deadline` |
+//! | `http/proxy.rs` | which proxy, with which credentials | `Proxy` |
+//! | `http/pool.rs` | in-use limits, FIFO waiting, idle reuse | `Pool`, `Lease` |
+//! | `http/connect.rs` | DNS, TCP, CONNECT tunnel, then TLS | `open` |
+//! | `http/tls.rs` | rustls config; self-signed vs unknown issuer | `client_config` |
+//! | `http/transport.rs` | plain or TLS byte pipe, poll-style | `Transport` |
+//! | `http/connection.rs` | the receive buffer parsers read from | `Connection` |
+//! | `http/exchange.rs` | write, read the head, skip 1xx, framing | `exchange` |
+//! | `http/proto/head.rs` | finding and parsing the response head | `HeadScanner`, `ResponseHead` |
+//! | `http/proto/framing.rs` | how the body is delimited (RFC 9112 6.3) | `Framing` |
+//! | `http/body.rs` | moving body bytes under the deadlines; returning the connection | `BodyReader` |
+//! | `http/proto/body_decoder.rs` | unframe, decode, limit, per-read budget | `BodyDecoder` |
+//! | `http/proto/chunked.rs` | the chunked state machine | `ChunkedDecoder` |
+//! | `http/proto/decode.rs` | gzip/deflate in bounded steps | `ContentDecoder` |
+//! | `http/proto/gzip.rs` | gzip member header and trailer | `GzipHeader`, `GzipTrailer` |
+//! | `http/response.rs` | what the caller gets; `text()` charsets | [`http::Response`] |
+//! | `http/proto/set_cookie.rs` | parsing `Set-Cookie` | `SetCookie` |
+//! | `http/proto/cookie.rs` | the cookie jar (RFC 6265) | `CookieJar`, [`http::Cookie`] |
+//! | `http/proto/date.rs` | HTTP and cookie dates | [`http::parse_http_date`] |
+//! | `http/error.rs` | the one error type and its typed causes | [`http::Error`], [`http::ProtocolError`], [`http::DecodeError`] |
 //!
 //! DESIGN.md walks through the life of a wakeup and the path of a request
 //! step by step, in the words these files use.
