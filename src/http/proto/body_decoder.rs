@@ -309,19 +309,7 @@ impl Feeder<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flate2::Compression;
-    use flate2::write::{GzEncoder, ZlibEncoder};
-    use std::io::Write;
-
-    fn gzip(data: &[u8]) -> Vec<u8> {
-        let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
-        encoder.write_all(data).and_then(|()| encoder.finish()).unwrap_or_default()
-    }
-
-    fn zlib(data: &[u8]) -> Vec<u8> {
-        let mut encoder = ZlibEncoder::new(Vec::new(), Compression::default());
-        encoder.write_all(data).and_then(|()| encoder.finish()).unwrap_or_default()
-    }
+    use crate::http::proto::decode::tests::{gzip, zlib};
 
     /// `data` in chunked framing, `piece` bytes per chunk, then `trailers`.
     fn chunked(data: &[u8], piece: usize, trailers: &str) -> Vec<u8> {

@@ -353,19 +353,22 @@ pub(crate) fn corrupt(why: &str) -> ContentDecodeError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::http::proto::gzip::gzip_with_all_header_parts;
     use flate2::Compression;
     use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
     use std::io::Write;
 
-    fn gzip(data: &[u8]) -> Vec<u8> {
+    /// `data` gzip-compressed (also used by `body_decoder.rs`'s tests).
+    pub(crate) fn gzip(data: &[u8]) -> Vec<u8> {
         let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
         encoder.write_all(data).and_then(|()| encoder.finish()).unwrap_or_default()
     }
 
-    fn zlib(data: &[u8]) -> Vec<u8> {
+    /// `data` in zlib form, what `Content-Encoding: deflate` means (also
+    /// used by `body_decoder.rs`'s tests).
+    pub(crate) fn zlib(data: &[u8]) -> Vec<u8> {
         let mut encoder = ZlibEncoder::new(Vec::new(), Compression::default());
         encoder.write_all(data).and_then(|()| encoder.finish()).unwrap_or_default()
     }
