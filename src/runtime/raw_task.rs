@@ -265,10 +265,18 @@ impl TaskRef {
         unsafe { (self.header().vtable.cancel)(self.ptr) }
     }
 
-    /// Drops the outcome (if still there), returning its error, if any.
-    pub(crate) fn drop_output(&self, _on: LoopThread) -> Option<TaskError> {
+    /// Drops the outcome (if still there) because nobody will take it, and
+    /// returns the message of a panic nobody retrieved, for the caller to
+    /// report: `None` if the outcome was no panic, or was handed off to a
+    /// combinator (`DETACHED` in `state`, the bits read when the last claim
+    /// on the output went away).
+    pub(crate) fn discard_output(&self, _on: LoopThread, state: usize) -> Option<String> {
         // SAFETY: as in `poll`.
-        unsafe { (self.header().vtable.drop_output)(self.ptr) }
+        let error = unsafe { (self.header().vtable.drop_output)(self.ptr) };
+        match error {
+            Some(TaskError::Panicked(message)) if state & DETACHED == 0 => Some(message),
+            _ => None,
+        }
     }
 }
 
@@ -358,10 +366,7 @@ impl<T> JoinRef<T> {
         if state & COMPLETE == 0 {
             return None;
         }
-        match self.task.drop_output(on) {
-            Some(TaskError::Panicked(message)) if state & DETACHED == 0 => Some(message),
-            _ => None,
-        }
+        self.task.discard_output(on, state)
     }
 }
 

@@ -10,10 +10,8 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use super::LoopCore;
-use crate::error::{TaskError, panic_message};
-use crate::runtime::raw_task::{
-    CANCEL_REQUESTED, CANCELLED, COMPLETE, DETACHED, JOIN_INTEREST, PANICKED, SCHEDULED, TaskRef,
-};
+use crate::error::panic_message;
+use crate::runtime::raw_task::{CANCEL_REQUESTED, CANCELLED, COMPLETE, JOIN_INTEREST, PANICKED, SCHEDULED, TaskRef};
 use crate::runtime::ready::Runnable;
 use crate::runtime::report::Report;
 use crate::runtime::trace::TraceKind;
@@ -127,10 +125,7 @@ impl LoopCore {
                 waker.wake();
             }
         } else {
-            let error = task.drop_output(self.thread);
-            if let Some(TaskError::Panicked(message)) = error
-                && state & DETACHED == 0
-            {
+            if let Some(message) = task.discard_output(self.thread, state) {
                 self.report(Report::NeverRetrieved { task: task.name(self.thread), message });
             }
         }
