@@ -135,7 +135,7 @@ pub use event_loop::{
 pub use runtime::report::Report;
 pub use runtime::trace::{TraceEvent, TraceKind, write_trace_jsonl};
 pub use task::{
-    Join, Task, TaskHandle, ToThread, all_tasks, create_named_task, create_task, current_task, ensure_future, to_thread,
+    DoneCallbackId, IntoTask, Join, Task, TaskHandle, ToThread, all_tasks, create_named_task, create_task, current_task, ensure_future, to_thread,
 };
 pub use time::{Sleep, sleep, sleep_until, timeout, timeout_at, wait_for};
 

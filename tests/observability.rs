@@ -153,7 +153,8 @@ fn a_zero_sleep_yields_one_iteration_and_a_timer_wake_takes_two() {
 
     let ms = Duration::from_millis;
     assert_eq!(seen, [(0, ms(0)), (1, ms(0)), (2, ms(0)), (4, ms(10))]);
-    assert_eq!(lp.iteration(), 5);
+    // One more iteration runs the done-callback that stops the loop.
+    assert_eq!(lp.iteration(), 6);
     assert_eq!(lp.elapsed(), ms(10));
 }
 
@@ -180,28 +181,27 @@ fn the_trace_of_a_small_program_follows_the_loop_phases_exactly() {
     assert_eq!(
         lp.take_trace(),
         [
-            // Before the loop runs: both tasks are queued for their first step.
+            // Before the loop runs: the task is queued for its first step.
+            // run_until_complete takes the task as it is (asyncio's
+            // ensure_future), so there is no second task.
             event(0, 0, TraceKind::Spawn { task: 1, name: "Task-1".into() }),
-            event(0, 0, TraceKind::Spawn { task: 2, name: "Task-2".into() }),
-            // Iteration 0 runs the ready queue in FIFO order: task 1 starts its
-            // sleep, the callback runs, the main task waits on task 1.
+            // Iteration 0 runs the ready queue in FIFO order: the task starts
+            // its sleep, then the callback runs.
             event(0, 0, TraceKind::Poll { task: 1 }),
             event(0, 0, TraceKind::Callback),
-            event(0, 0, TraceKind::Poll { task: 2 }),
             // Nothing is ready: the clock jumps to the first timer, the
             // call_later callback, which runs in the iteration it fell due.
             event(1, 5, TraceKind::TimerFired),
             event(1, 5, TraceKind::Callback),
-            // The sleep's timer fires and its wake entry runs, queueing task 1...
+            // The sleep's timer fires and its wake entry runs, queueing the task...
             event(2, 10, TraceKind::TimerFired),
             event(2, 10, TraceKind::Wake { task: 1, remote: false }),
-            // ...which runs in the next iteration, completes and wakes its awaiter...
+            // ...which runs in the next iteration and completes...
             event(3, 10, TraceKind::Poll { task: 1 }),
             event(3, 10, TraceKind::Complete { task: 1, outcome: "ok" }),
-            event(3, 10, TraceKind::Wake { task: 2, remote: false }),
-            // ...which runs in the one after.
-            event(4, 10, TraceKind::Poll { task: 2 }),
-            event(4, 10, TraceKind::Complete { task: 2, outcome: "ok" }),
+            // ...and its done-callback stops the loop in the one after, as
+            // asyncio's run_until_complete does.
+            event(4, 10, TraceKind::Callback),
         ]
     );
     assert_eq!(lp.iteration(), 5);
@@ -231,6 +231,8 @@ fn the_trace_records_panicked_and_cancelled_outcomes() {
             // Both are done by the time the main task first runs: no waiting.
             event(0, 0, TraceKind::Poll { task: 3 }),
             event(0, 0, TraceKind::Complete { task: 3, outcome: "ok" }),
+            // The main task's done-callback stops the loop.
+            event(1, 0, TraceKind::Callback),
         ]
     );
 }
@@ -276,7 +278,7 @@ fn write_trace_jsonl_writes_one_line_per_event() {
     let lp = EventLoop::builder().virtual_time(true).trace(true).build();
     lp.run_until_complete(corio::sleep(Duration::from_millis(3)));
     let events = lp.take_trace();
-    assert_eq!(events.len(), 6, "spawn, poll, timer_fired, wake, poll, complete: {events:?}");
+    assert_eq!(events.len(), 7, "spawn, poll, timer_fired, wake, poll, complete, callback: {events:?}");
 
     let mut out = Vec::new();
     corio::write_trace_jsonl(&events, &mut out).expect("writing to a Vec cannot fail");

@@ -237,7 +237,7 @@ fn awaiting_a_task_of_another_loop_fails_clearly_instead_of_hanging() {
     let stranger = home.create_named_task("stranger", async { 1 });
     let outcome = catch_unwind(AssertUnwindSafe(|| elsewhere.run_until_complete(stranger)));
     let message = outcome.expect_err("awaiting must fail").downcast::<String>().expect("a message");
-    assert!(message.contains("awaited stranger on a loop other than the one it was created on"), "{message}");
+    assert!(message.contains("stranger belongs to another event loop than the one running"), "{message}");
 }
 
 #[test]

@@ -92,8 +92,10 @@ fn sleep_zero_gives_up_exactly_one_iteration() {
         }
     });
     assert_eq!(pairs(&log), expect(&[(0, "round 0"), (1, "round 1"), (2, "round 2")]));
-    // One more iteration for the final step that completes the task.
-    assert_eq!(lp.iteration(), 4);
+    // One more iteration for the final step that completes the task, and one
+    // for its done-callback, which stops the loop (asyncio's
+    // run_until_complete).
+    assert_eq!(lp.iteration(), 5);
     assert_eq!(lp.elapsed(), Duration::ZERO, "sleep(0) must not touch the clock");
 }
 
@@ -181,6 +183,8 @@ fn the_trace_of_a_small_program_is_exactly_as_specified() {
             // Iteration 4: the main task completes.
             (4, 5, TraceKind::Poll { task: 1 }),
             (4, 5, TraceKind::Complete { task: 1, outcome: "ok" }),
+            // Iteration 5: its done-callback stops the loop.
+            (5, 5, TraceKind::Callback),
         ]
     );
 }

@@ -170,7 +170,9 @@ impl LoopHandle {
     /// ```
     /// let lp = corio::EventLoop::new();
     /// lp.run_until_complete(async {});
-    /// assert_eq!(lp.iteration(), 1);
+    /// // One iteration runs the future, one its done-callback, which stops
+    /// // the loop (as asyncio's run_until_complete does).
+    /// assert_eq!(lp.iteration(), 2);
     /// ```
     pub fn iteration(&self) -> u64 {
         self.core().iteration()

@@ -7,18 +7,16 @@
 //! `create_task`, `call_soon`, `call_later`, `call_at`, `time`, `stop`, ...
 //! (`EventLoop` dereferences to its `LoopHandle`, so they are written once.)
 
-use std::future::IntoFuture;
 use std::ops::Deref;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::rc::Rc;
 
 use super::builder::Builder;
 use super::loop_handle::LoopHandle;
-use crate::error::TaskError;
 use crate::runtime::context;
 use crate::runtime::core::LoopCore;
-use crate::runtime::waker::request_cancel;
-use crate::task::spawn_on;
+use crate::runtime::waker::cancel;
+use crate::task::IntoTask;
 
 /// Runs `future` to completion on a fresh event loop and returns its output,
 /// like `asyncio.run(main())`: then cancels every task still pending, lets
@@ -37,10 +35,7 @@ use crate::task::spawn_on;
 /// assert_eq!(answer, 42);
 /// ```
 #[track_caller]
-pub fn run<F>(future: F) -> F::Output
-where
-    F: IntoFuture<IntoFuture: 'static>,
-{
+pub fn run<F: IntoTask>(future: F) -> F::Awaited {
     assert!(
         context::try_current().is_none(),
         "corio::run cannot be called while a loop is running on this thread; await the future instead"
@@ -98,25 +93,33 @@ impl EventLoop {
     /// if [`LoopHandle::stop`] is called before it completes, if the loop is
     /// closed, or if another loop is running on this thread.
     #[track_caller]
-    pub fn run_until_complete<F>(&self, future: F) -> F::Output
-    where
-        F: IntoFuture<IntoFuture: 'static>,
-    {
+    pub fn run_until_complete<F: IntoTask>(&self, future: F) -> F::Awaited {
+        assert!(!self.core.is_closed(), "event loop is closed");
         let _running = context::enter(&self.core);
-        let mut task = spawn_on(&self.core, future.into_future(), None);
-        while !task.done() {
+        let mut task = future.into_task();
+        // asyncio's `run_until_complete`: a done-callback on the task stops
+        // the loop, so the iteration after the task's last step still runs
+        // (whatever that step queued runs before we return), then the loop
+        // stops as `stop()` says.
+        let core = self.core.weak();
+        let stopper = task.add_done_callback(move |_| {
+            if let Some(core) = core.upgrade() {
+                core.stop();
+            }
+        });
+        loop {
             self.core.run_once();
-            if self.core.take_stop() && !task.done() {
-                panic!("event loop stopped before the future completed");
+            if self.core.take_stop() {
+                break;
             }
         }
+        if !task.done() {
+            task.remove_done_callback(stopper);
+            panic!("event loop stopped before the future completed");
+        }
         match task.result() {
-            Some(Ok(output)) => output,
-            // The panic hook already printed where it happened; carry the
-            // message on without printing it twice.
-            Some(Err(TaskError::Panicked(message))) => resume_unwind(Box::new(message)),
-            Some(Err(TaskError::Cancelled)) => panic!("the future given to run_until_complete was cancelled"),
-            None => unreachable!("the task is done and its output was not taken"),
+            Some(outcome) => F::awaited(outcome),
+            None => panic!("the task given to run_until_complete was awaited elsewhere"),
         }
     }
 
@@ -169,10 +172,7 @@ impl EventLoop {
 
     /// What [`run`] does: run `future`, then cancel what is left (also if
     /// `future` panicked), let the cancelled tasks unwind, and close.
-    fn run_and_close<F>(self, future: F) -> F::Output
-    where
-        F: IntoFuture<IntoFuture: 'static>,
-    {
+    fn run_and_close<F: IntoTask>(self, future: F) -> F::Awaited {
         let outcome = catch_unwind(AssertUnwindSafe(|| self.run_until_complete(future)));
         self.cancel_all_tasks();
         self.close();
@@ -193,7 +193,7 @@ impl EventLoop {
                 break;
             }
             for task in &pending {
-                request_cancel(task);
+                cancel(task, self.core.thread());
             }
             self.core.run_once();
         }

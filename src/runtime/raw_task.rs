@@ -10,7 +10,8 @@
 //! - the [`Header`]: atomics and the route back to the loop. It is the only
 //!   part any thread other than the loop's may touch, which is what makes
 //!   `Waker: Send + Sync` sound;
-//! - [`Local`]: the task's name and the waker of whoever awaits it;
+//! - [`Local`]: the task's name and who is told when it completes (the
+//!   waker of whoever awaits it, and done-callbacks);
 //! - the stage: the future while it runs, then its output until the handle
 //!   takes it.
 //!
@@ -85,17 +86,46 @@ pub(crate) struct Header {
 }
 
 /// Task data for the loop's thread alone, while the task lives. (The final
-/// `dealloc` may drop it on another thread, which is fine: it holds only a
-/// `String`, a `Waker` and a number, all `Send`.)
+/// `dealloc` may drop it on another thread. That is fine because of the
+/// rule on [`Local::done`]: by then it holds only a `String`, task
+/// references and a number, all `Send`.)
 pub(crate) struct Local {
     /// The task's name, as in asyncio's `Task.get_name()`.
     pub(crate) name: Option<String>,
-    /// The waker of the task awaiting this one's [`Task`](crate::Task)
-    /// handle, woken when this task completes.
-    pub(crate) join_waker: Option<Waker>,
+    /// Who is told when the task completes, in the order they asked, as
+    /// asyncio keeps one list of done-callbacks (awaiting a task adds one).
+    /// Entries are added only while the task is incomplete and all taken
+    /// when it completes (`LoopCore::finish`), which every task does on its
+    /// loop's thread before its block can be freed (the loop's `close`
+    /// completes the stragglers): so the list is empty whenever the block
+    /// may be dropped elsewhere, and `dealloc` checks it.
+    pub(crate) done: Vec<DoneWaiter>,
+    /// The tasks this task's current step is blocked on, asyncio's
+    /// `Task._fut_waiter`: put here by the futures that await tasks (`Join`,
+    /// `gather`) when they return `Pending`, emptied when the task steps
+    /// again or completes. Cancelling this task cancels them first, in the
+    /// same step, as asyncio's `Task.cancel` cancels what it awaits
+    /// (`waker::cancel`).
+    pub(crate) awaiting: Vec<TaskRef>,
     /// The loop's completion counter when this task completed (0 before):
     /// the order `as_completed` yields tasks in.
     pub(crate) completed_seq: u64,
+}
+
+/// One entry of a task's done list ([`Local::done`]).
+pub(crate) enum DoneWaiter {
+    /// The waker of the task awaiting this one through its
+    /// [`Task`](crate::Task) handle; at most one such entry, replaced in
+    /// place when the awaiter polls with another waker.
+    Awaiter(Waker),
+    /// A done-callback (asyncio's `add_done_callback`), queued on the ready
+    /// queue when the task completes; `key` lets it be removed before that.
+    Callback {
+        /// Unique within the loop (`LoopCore::add_done_callback` hands them out).
+        key: u64,
+        /// The callback.
+        f: Box<dyn FnOnce()>,
+    },
 }
 
 /// What the task holds: first its future, then its outcome.
@@ -332,7 +362,7 @@ impl<T> JoinRef<T> {
                     id,
                     key,
                 },
-                local: RefCell::new(Local { name: None, join_waker: None, completed_seq: 0 }),
+                local: RefCell::new(Local { name: None, done: Vec::new(), awaiting: Vec::new(), completed_seq: 0 }),
             },
             stage: RefCell::new(Stage::Running(future)),
         });
@@ -480,11 +510,12 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: the block came from `Box<TaskBlock<F>>` in `JoinRef::new` and
     // no reference remains, so nothing else reads it.
     let mut block = unsafe { Box::from_raw(ptr.cast::<TaskBlock<F>>().as_ptr()) };
-    // By the rule in the module docs the stage is `Consumed` by now, so
-    // dropping the block runs no code of `F`. If a bug ever broke that rule,
-    // this may be the wrong thread for `F`'s destructor: leak the block
-    // rather than run it here.
-    if !matches!(block.stage.get_mut(), Stage::Consumed) {
+    // By the rule in the module docs the stage is `Consumed` by now, and by
+    // the rule on `Local::done` the done list is empty, so dropping the
+    // block runs no code of `F` and no callback's destructor. If a bug ever
+    // broke either rule, this may be the wrong thread for that code: leak
+    // the block rather than run it here.
+    if !matches!(block.stage.get_mut(), Stage::Consumed) || !block.prefix.local.get_mut().done.is_empty() {
         std::mem::forget(block);
         return;
     }

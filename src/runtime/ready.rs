@@ -38,6 +38,11 @@ impl CallbackCell {
         Rc::new(CallbackCell { f: Cell::new(Some(Box::new(f))) })
     }
 
+    /// Wraps a callback already boxed (a task's done-callback).
+    pub(crate) fn from_box(f: Box<dyn FnOnce()>) -> Rc<Self> {
+        Rc::new(CallbackCell { f: Cell::new(Some(f)) })
+    }
+
     /// Takes the function out to run it; `None` if cancelled or already run.
     pub(crate) fn take(&self) -> Option<Box<dyn FnOnce()>> {
         self.f.take()

@@ -14,6 +14,7 @@ use std::mem::ManuallyDrop;
 use std::sync::atomic::Ordering;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
+use super::loop_thread::LoopThread;
 use super::raw_task::{CANCEL_REQUESTED, COMPLETE, Header, SCHEDULED, TaskRef};
 
 /// The four functions every task waker shares.
@@ -45,16 +46,29 @@ pub(crate) fn schedule(task: &TaskRef) {
     header.inbox.schedule(task.clone());
 }
 
-/// Asks the loop to cancel the task: sets [`CANCEL_REQUESTED`] and queues
-/// the task so the loop sees the flag in its next iteration, even if nothing
-/// else would wake it (the loop then drops the future instead of polling
-/// it). Returns `false` if the task had already completed.
-pub(crate) fn request_cancel(task: &TaskRef) -> bool {
+/// Cancels a task as asyncio's `Task.cancel` does: first whatever it is
+/// blocked on (the tasks in its `awaiting` list, recursively), in this same
+/// step; if any of those took the cancellation, the task is left to be
+/// woken when they finish (and is dropped then, at its next step), which
+/// is the order asyncio's cancellation travels in. Otherwise the task is
+/// queued now, so the loop sees the flag in its next iteration even if
+/// nothing else would wake it (it then drops the future instead of polling
+/// it). Returns `false` if it had already
+/// completed.
+pub(crate) fn cancel(task: &TaskRef, on: LoopThread) -> bool {
     let state = task.header().state.fetch_or(CANCEL_REQUESTED, Ordering::AcqRel);
     if state & COMPLETE != 0 {
         return false;
     }
-    schedule(task);
+    // Copy the list out: cancelling a child may reach this task again.
+    let awaited: Vec<TaskRef> = task.local(on).borrow().awaiting.clone();
+    let mut passed_on = false;
+    for child in &awaited {
+        passed_on |= cancel(child, on);
+    }
+    if !passed_on {
+        schedule(task);
+    }
     true
 }
 

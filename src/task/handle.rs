@@ -12,7 +12,7 @@
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::rc::Weak;
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -20,9 +20,9 @@ use crate::error::TaskError;
 use crate::runtime::context;
 use crate::runtime::core::LoopCore;
 use crate::runtime::loop_thread::LoopThread;
-use crate::runtime::raw_task::{JoinRef, TaskRef};
+use crate::runtime::raw_task::{DoneWaiter, JoinRef, TaskRef};
 use crate::runtime::report::{Report, default_handler};
-use crate::runtime::waker::request_cancel;
+use crate::runtime::waker::cancel;
 
 /// A spawned task: await it for its outcome, or cancel it.
 ///
@@ -129,6 +129,37 @@ impl<T> Task<T> {
         self.raw().header().id
     }
 
+    /// Calls `f` with the task once it is done, asyncio's
+    /// `Task.add_done_callback`: `f` is queued on the loop when the task
+    /// completes (or at once, like `call_soon`, if it already has), so it
+    /// runs in the next iteration, after what is already queued. Callbacks
+    /// run in the order they were added, together with the task awaiting
+    /// this one, and a panicking callback is reported like any other.
+    ///
+    /// # Panics
+    /// Outside the task's running loop.
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// let task = corio::create_task(async { 1 });
+    /// task.add_done_callback(|task| println!("{} is done", task.get_name()));
+    /// task.await.unwrap();
+    /// # });
+    /// ```
+    pub fn add_done_callback(&self, f: impl FnOnce(&TaskHandle) + 'static) -> DoneCallbackId {
+        self.handle_ref().add_done_callback(f)
+    }
+
+    /// Removes a done-callback that has not been queued yet (asyncio's
+    /// `remove_done_callback`, which counts the removals; here the id names
+    /// one callback, so the answer is whether it was removed).
+    ///
+    /// # Panics
+    /// Outside the task's running loop.
+    pub fn remove_done_callback(&self, id: DoneCallbackId) -> bool {
+        self.handle_ref().remove_done_callback(id)
+    }
+
     /// An untyped handle to the same task (for lists of tasks of mixed
     /// output types).
     pub fn handle(&self) -> TaskHandle {
@@ -168,15 +199,18 @@ impl<T> Task<T> {
         Poll::Pending
     }
 
-    /// Leaves `waker` to be woken when the task completes. The old waker is
-    /// swapped out and dropped, and the new one cloned, with no borrow of the
-    /// task's local data alive: both may run a foreign waker's code, which
-    /// could look at this task again.
+    /// Leaves `waker` to be woken when the task completes: the awaiter's
+    /// entry on the task's done list, added at the back the first time and
+    /// updated in place after that. The old waker is dropped, and the new one
+    /// cloned, with no borrow of the task's local data alive: both may run a
+    /// foreign waker's code, which could look at this task again.
     fn register_waiter(&self, waker: &Waker) {
         // Each borrow of `Local` ends within its statement.
         let local = self.raw().local(self.thread);
-        let current = local.borrow().join_waker.as_ref().is_some_and(|stored| stored.will_wake(waker));
-        if current {
+        let stored = local.borrow().done.iter().position(|waiter| matches!(waiter, DoneWaiter::Awaiter(_)));
+        if let Some(index) = stored
+            && matches!(&local.borrow().done[index], DoneWaiter::Awaiter(old) if old.will_wake(waker))
+        {
             return;
         }
         // A new awaiter: check, once per registration rather than on every
@@ -188,8 +222,14 @@ impl<T> Task<T> {
                 self.get_name()
             );
         }
-        let new = waker.clone();
-        let old = local.borrow_mut().join_waker.replace(new);
+        let new = DoneWaiter::Awaiter(waker.clone());
+        let old = match stored {
+            Some(index) => Some(std::mem::replace(&mut local.borrow_mut().done[index], new)),
+            None => {
+                local.borrow_mut().done.push(new);
+                None
+            }
+        };
         drop(old);
     }
 
@@ -197,8 +237,12 @@ impl<T> Task<T> {
     /// not woken for nothing later.
     pub(crate) fn clear_waiter(&self) {
         // The borrow ends with the statement, before the old waker is dropped.
-        let old = self.raw().local(self.thread).borrow_mut().join_waker.take();
-        drop(old);
+        let local = self.raw().local(self.thread);
+        let stored = local.borrow().done.iter().position(|waiter| matches!(waiter, DoneWaiter::Awaiter(_)));
+        if let Some(index) = stored {
+            let old = local.borrow_mut().done.remove(index);
+            drop(old);
+        }
     }
 
     /// Polls for the outcome, taking it once the task is complete: the body
@@ -285,7 +329,16 @@ impl<T> Future for Join<T> {
     type Output = Result<T, TaskError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.get_mut().task.poll_outcome(cx)
+        let task = &mut self.get_mut().task;
+        let poll = task.poll_outcome(cx);
+        if poll.is_pending()
+            && let Some(core) = context::try_current()
+        {
+            // The awaiting task is now blocked on this one: cancelling it
+            // cancels this one first, in the same step, as in asyncio.
+            core.await_task(task.raw());
+        }
+        poll
     }
 }
 
@@ -386,7 +439,32 @@ impl TaskHandle {
     pub fn id(&self) -> u64 {
         self.raw.header().id
     }
+
+    /// See [`Task::add_done_callback`].
+    pub fn add_done_callback(&self, f: impl FnOnce(&TaskHandle) + 'static) -> DoneCallbackId {
+        self.handle_ref().add_done_callback(f)
+    }
+
+    /// See [`Task::remove_done_callback`].
+    pub fn remove_done_callback(&self, id: DoneCallbackId) -> bool {
+        self.handle_ref().remove_done_callback(id)
+    }
+
+    /// Lets go of the task's outcome for a combinator that already reported
+    /// another failure: a later panic is not reported as never retrieved.
+    pub(crate) fn detach_quietly(&self) {
+        self.raw.detach();
+    }
+
+    /// True if the task completed by panicking.
+    pub(crate) fn panicked(&self) -> bool {
+        self.raw.has_panicked()
+    }
 }
+
+/// Names one done-callback, for [`Task::remove_done_callback`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DoneCallbackId(u64);
 
 impl PartialEq for TaskHandle {
     fn eq(&self, other: &Self) -> bool {
@@ -406,9 +484,9 @@ impl fmt::Debug for TaskHandle {
 struct TaskHandleRef<'a>(&'a TaskRef, LoopThread);
 
 impl TaskHandleRef<'_> {
-    /// Asks the loop to cancel the task (`waker::request_cancel`).
+    /// Cancels the task, and first what it is blocked on (`waker::cancel`).
     fn cancel(&self) -> bool {
-        request_cancel(self.0)
+        cancel(self.0, self.1)
     }
 
     /// True once the task's outcome is final.
@@ -424,6 +502,29 @@ impl TaskHandleRef<'_> {
     /// The set name or `Task-<id>`.
     fn name(&self) -> String {
         self.0.name(self.1)
+    }
+
+    /// Adds `f` to the task's done list on the running loop.
+    fn add_done_callback(&self, f: impl FnOnce(&TaskHandle) + 'static) -> DoneCallbackId {
+        let core = self.running_core();
+        let handle = TaskHandle::new(self.0.clone(), self.1);
+        DoneCallbackId(core.add_done_callback(self.0, Box::new(move || f(&handle))))
+    }
+
+    /// Takes a done-callback off the task's list.
+    fn remove_done_callback(&self, id: DoneCallbackId) -> bool {
+        self.running_core().remove_done_callback(self.0, id.0)
+    }
+
+    /// The running loop, which must be the task's own.
+    fn running_core(&self) -> Rc<LoopCore> {
+        let core = context::current();
+        assert!(
+            Arc::ptr_eq(&core.inbox, &self.0.header().inbox),
+            "{} belongs to another event loop than the one running",
+            self.name()
+        );
+        core
     }
 
     /// Stores a new name.

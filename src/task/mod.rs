@@ -8,7 +8,7 @@ pub(crate) mod handle;
 pub(crate) mod spawn;
 mod to_thread;
 
-pub use handle::{Join, Task, TaskHandle};
+pub use handle::{DoneCallbackId, Join, Task, TaskHandle};
 pub(crate) use spawn::spawn_on;
-pub use spawn::{all_tasks, create_named_task, create_task, current_task, ensure_future};
+pub use spawn::{IntoTask, all_tasks, create_named_task, create_task, current_task, ensure_future};
 pub use to_thread::{ToThread, to_thread};

@@ -45,7 +45,7 @@ use crate::runtime::clock::Clock;
 use crate::runtime::inbox::{Inbox, Incoming};
 use crate::runtime::io_wait::{IoWait, LoopFacts, io_wait};
 use crate::runtime::loop_thread::LoopThread;
-use crate::runtime::raw_task::{JOIN_INTEREST, JoinRef, SCHEDULED, TaskRef};
+use crate::runtime::raw_task::{DoneWaiter, JOIN_INTEREST, JoinRef, SCHEDULED, TaskRef};
 use crate::runtime::reactor::Reactor;
 use crate::runtime::ready::{CallbackCell, ReadyQueue, Runnable};
 use crate::runtime::report::Report;
@@ -87,6 +87,8 @@ pub(crate) struct LoopCore {
     iteration: Cell<u64>,
     /// The id the next task gets (asyncio numbers tasks from 1).
     next_task_id: Cell<u64>,
+    /// The key the next done-callback gets.
+    next_callback_key: Cell<u64>,
     /// Tasks completed so far; stamps each task's completion order.
     completed: Cell<u64>,
     /// The slab key of the task being polled right now.
@@ -124,6 +126,7 @@ impl LoopCore {
             blocking: BlockingPool::new(),
             iteration: Cell::new(0),
             next_task_id: Cell::new(1),
+            next_callback_key: Cell::new(0),
             completed: Cell::new(0),
             current_task: Cell::new(None),
             stopping: Cell::new(false),
@@ -204,6 +207,46 @@ impl LoopCore {
         let cell = CallbackCell::new(f);
         let key = self.insert_timer(when, Runnable::Callback(cell.clone()));
         (cell, key)
+    }
+
+    /// Adds `f` to `task`'s done list (asyncio's `add_done_callback`): it is
+    /// queued when the task completes, or right away, like `call_soon`, if
+    /// it already has. Returns the key [`LoopCore::remove_done_callback`]
+    /// takes.
+    pub(crate) fn add_done_callback(&self, task: &TaskRef, f: Box<dyn FnOnce()>) -> u64 {
+        let key = self.next_callback_key.get();
+        self.next_callback_key.set(key + 1);
+        if task.is_complete() {
+            self.ready.push(Runnable::Callback(CallbackCell::from_box(f)));
+        } else {
+            task.local(self.thread).borrow_mut().done.push(DoneWaiter::Callback { key, f });
+        }
+        key
+    }
+
+    /// Takes a done-callback off `task`'s list before it is queued; `false`
+    /// if it is no longer there (already queued, or removed).
+    pub(crate) fn remove_done_callback(&self, task: &TaskRef, key: u64) -> bool {
+        let mut local = task.local(self.thread).borrow_mut();
+        let Some(index) =
+            local.done.iter().position(|waiter| matches!(waiter, DoneWaiter::Callback { key: k, .. } if *k == key))
+        else {
+            return false;
+        };
+        let removed = local.done.remove(index);
+        // The callback's captures are dropped after the borrow: their
+        // destructors may look at this task again.
+        drop(local);
+        drop(removed);
+        true
+    }
+
+    /// Records that the task being polled is blocked on `child` (see
+    /// `Local::awaiting`); outside a task's poll there is nobody to record.
+    pub(crate) fn await_task(&self, child: &TaskRef) {
+        if let Some(current) = self.current_task() {
+            current.local(self.thread).borrow_mut().awaiting.push(child.clone());
+        }
     }
 
     /// Queues a task woken on the loop's thread (called by the waker through

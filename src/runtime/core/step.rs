@@ -11,8 +11,10 @@ use std::time::Instant;
 
 use super::LoopCore;
 use crate::error::panic_message;
-use crate::runtime::raw_task::{CANCEL_REQUESTED, CANCELLED, COMPLETE, JOIN_INTEREST, PANICKED, SCHEDULED, TaskRef};
-use crate::runtime::ready::Runnable;
+use crate::runtime::raw_task::{
+    CANCEL_REQUESTED, CANCELLED, COMPLETE, DoneWaiter, JOIN_INTEREST, PANICKED, SCHEDULED, TaskRef,
+};
+use crate::runtime::ready::{CallbackCell, Runnable};
 use crate::runtime::report::Report;
 use crate::runtime::trace::TraceKind;
 use crate::runtime::waker::waker_ref;
@@ -63,6 +65,10 @@ impl LoopCore {
             return;
         }
 
+        // asyncio's `__step` starts by forgetting its `_fut_waiter`: what the
+        // task waits on is whatever this poll registers again.
+        let awaited = std::mem::take(&mut task.local(self.thread).borrow_mut().awaiting);
+        drop(awaited);
         self.record(|| TraceKind::Poll { task: task.header().id });
         let waker = waker_ref(&task);
         let mut cx = Context::from_waker(&waker);
@@ -94,8 +100,8 @@ impl LoopCore {
         }
     }
 
-    /// Marks a task complete, removes it from the slab and tells whoever
-    /// awaits it; with nobody to tell, drops the output (reporting a panic).
+    /// Marks a task complete, removes it from the slab, tells its done list,
+    /// and drops the output if no handle will take it (reporting a panic).
     pub(super) fn finish(&self, task: &TaskRef, outcome: Outcome) {
         let header = task.header();
         let bits = match outcome {
@@ -116,18 +122,26 @@ impl LoopCore {
             },
         });
 
-        if state & JOIN_INTEREST != 0 {
-            // The awaiting task resumes in the next iteration, as asyncio's
-            // done-callbacks do.
-            // The borrow ends before the wake runs.
-            let waker = task.local(self.thread).borrow_mut().join_waker.take();
-            if let Some(waker) = waker {
-                waker.wake();
+        // Tell everyone on the done list, in the order they asked, as
+        // asyncio's `__schedule_callbacks` does: an awaiting task is woken
+        // (it resumes in the next iteration) and each done-callback is
+        // queued to run then. The borrow ends before any waker runs.
+        let (done, awaited) = {
+            let mut local = task.local(self.thread).borrow_mut();
+            (std::mem::take(&mut local.done), std::mem::take(&mut local.awaiting))
+        };
+        drop(awaited);
+        for waiter in done {
+            match waiter {
+                DoneWaiter::Awaiter(waker) => waker.wake(),
+                DoneWaiter::Callback { f, .. } => self.ready.push(Runnable::Callback(CallbackCell::from_box(f))),
             }
-        } else {
-            if let Some(message) = task.discard_output(self.thread, state) {
-                self.report(Report::NeverRetrieved { task: task.name(self.thread), message });
-            }
+        }
+        if state & JOIN_INTEREST == 0
+            && let Some(message) = task.discard_output(self.thread, state)
+        {
+            // Nobody holds a `Task` handle to take the outcome: drop it now.
+            self.report(Report::NeverRetrieved { task: task.name(self.thread), message });
         }
         drop(slab_ref);
     }
