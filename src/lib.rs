@@ -126,6 +126,7 @@ mod time;
 
 pub use combine::as_completed::{AsCompleted, as_completed};
 pub use combine::gather::{gather, gather_all};
+pub use combine::shield::{Shield, shield};
 pub use combine::wait::{ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, ReturnWhen, wait};
 pub use error::{TaskError, TimeoutError};
 
@@ -142,7 +143,7 @@ pub use time::{Sleep, sleep, sleep_until, timeout, timeout_at, wait_for};
 /// Items the exported macros expand to; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::combine::gather::{Gathering, Slot, Slots};
+    pub use crate::combine::gather::{Children, Gathering};
 }
 
 /// The README's Rust example, compiled and run as a doc test so it stays true.

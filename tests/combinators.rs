@@ -551,7 +551,7 @@ fn as_completed_from_tasks_takes_running_tasks_as_they_are() {
             &[("t30", 30, Ending::Return), ("t10", 10, Ending::Return), ("t20", 20, Ending::Return)],
         );
         let slowest = tasks[0].handle();
-        let mut completed = corio::AsCompleted::from_tasks(tasks);
+        let mut completed = corio::as_completed(tasks);
         // No wrapping task: only the three children exist.
         let tasks_alive = corio::all_tasks().len();
         let mut order = vec![completed.next().await];

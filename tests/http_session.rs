@@ -180,8 +180,9 @@ fn limit_caps_connections_in_use_and_every_queued_request_still_succeeds() {
                 corio::create_task(async move { session.get(url).await?.text().await })
             })
             .collect();
+        // gather takes the tasks as they are: one layer of Result, the request's.
         let outcomes = corio::gather(tasks).await.unwrap();
-        let bodies: Vec<String> = outcomes.into_iter().map(|task| task.unwrap().unwrap()).collect();
+        let bodies: Vec<String> = outcomes.into_iter().map(|body| body.unwrap()).collect();
         assert_eq!(bodies, ["done"; 5]);
         assert_eq!(peak.load(Ordering::SeqCst), 2, "two at a time, never more");
         assert_eq!(server.connections(), 2, "the queued requests reuse the two connections");

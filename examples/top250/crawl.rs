@@ -11,7 +11,7 @@ use std::future::Future;
 use std::ops::ControlFlow;
 use std::rc::Rc;
 
-use corio::{AsCompleted, Task};
+use corio::Task;
 
 use crate::cli::Mode;
 use crate::extract::{self, Movie};
@@ -186,7 +186,7 @@ async fn run_jobs<T: 'static>(
                 .map(|(index, job)| corio::create_task(async move { (index, job.await) }))
                 .collect();
             let handles: Vec<_> = tasks.iter().map(Task::handle).collect();
-            let mut completed = AsCompleted::from_tasks(tasks);
+            let mut completed = corio::as_completed(tasks);
             while let Some(outcome) = completed.next().await {
                 // A job never panics, and is cancelled only below, after
                 // which this loop has ended.

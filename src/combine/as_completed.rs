@@ -1,15 +1,27 @@
 //! [`as_completed`]: outcomes in the order the tasks complete, asyncio's
 //! `asyncio.as_completed`.
+//!
+//! As in asyncio 3.13, each child's done-callback puts it on a queue of
+//! completed children, and `next()` takes from that queue: at once if a
+//! child is already there, otherwise waiting for the next callback (which
+//! runs in the iteration after the child's last step), resuming one
+//! iteration after it.
 
-use std::future::{IntoFuture, poll_fn};
-use std::task::Poll;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
 
 use crate::error::TaskError;
-use crate::task::{Task, create_task};
+use crate::task::{DoneCallbackId, IntoTask, Task};
 
-/// Runs every future as a task and yields their outcomes in completion
-/// order (tasks that complete in the same loop iteration come out in the
-/// order they completed).
+/// Runs every future as a task (a [`Task`] is used as it is) and yields
+/// their outcomes in completion order: children that complete in the same
+/// loop iteration come out in the order they completed.
+///
+/// Dropping the stream leaves the children still running, as asyncio's
+/// does. Keep [`Task::handle`]s first to cancel them.
 ///
 /// # Panics
 /// Outside a running loop.
@@ -28,93 +40,91 @@ use crate::task::{Task, create_task};
 /// assert_eq!(order, [10, 20, 30]);
 /// # });
 /// ```
-pub fn as_completed<I>(futures: I) -> AsCompleted<<I::Item as IntoFuture>::Output>
+pub fn as_completed<I>(children: I) -> AsCompleted<<I::Item as IntoTask>::Output>
 where
-    I: IntoIterator,
-    I::Item: IntoFuture<IntoFuture: 'static>,
+    I: IntoIterator<Item: IntoTask>,
 {
-    AsCompleted { tasks: futures.into_iter().map(create_task).collect() }
+    let completed = Rc::new(Completed { queue: RefCell::new(VecDeque::new()), waker: RefCell::new(None) });
+    let mut children: Vec<Option<Task<_>>> = children.into_iter().map(|child| Some(child.into_task())).collect();
+    let mut callbacks = Vec::with_capacity(children.len());
+    for (index, child) in children.iter_mut().enumerate() {
+        let Some(task) = child else { continue };
+        let completed = completed.clone();
+        callbacks.push(task.add_done_callback(move |_| completed.push(index)));
+    }
+    let left = children.len();
+    AsCompleted { children, callbacks, completed, left }
 }
 
 /// The stream of outcomes returned by [`as_completed`].
 pub struct AsCompleted<T> {
-    /// The tasks whose outcome has not been yielded yet.
-    tasks: Vec<Task<T>>,
+    /// The children, by argument position; `None` once yielded.
+    children: Vec<Option<Task<T>>>,
+    /// Their done-callbacks, by the same position.
+    callbacks: Vec<DoneCallbackId>,
+    /// Shared with the done-callbacks.
+    completed: Rc<Completed>,
+    /// How many outcomes are still to come.
+    left: usize,
 }
 
-impl<T> Drop for AsCompleted<T> {
-    fn drop(&mut self) {
-        // The tasks keep running (as with asyncio's as_completed); they may
-        // still hold our waker from an abandoned `next()`, which would wake
-        // us for nothing.
-        for task in &self.tasks {
-            task.clear_waiter();
+/// The queue the children's done-callbacks fill.
+struct Completed {
+    /// Positions of children done but not yet yielded, in completion order.
+    queue: RefCell<VecDeque<usize>>,
+    /// The task waiting in `next()`.
+    waker: RefCell<Option<Waker>>,
+}
+
+impl Completed {
+    /// asyncio's `_handle_completion`: queue the child, wake the waiter.
+    fn push(&self, index: usize) {
+        self.queue.borrow_mut().push_back(index);
+        let waker = self.waker.borrow_mut().take();
+        if let Some(waker) = waker {
+            waker.wake();
         }
     }
 }
 
 impl<T> AsCompleted<T> {
-    /// Yields the outcomes of tasks already running, in completion order,
-    /// taking them as they are: [`as_completed`] wraps every future it is
-    /// given in a task of its own, which for a [`Task`] would add a task and
-    /// a second layer of `Result`. Keep [`Task::handle`]s first to cancel
-    /// the ones still running.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// # corio::run(async {
-    /// let tasks: Vec<_> = [20u64, 10].map(|ms| corio::create_task(async move {
-    ///     corio::sleep(Duration::from_millis(ms)).await;
-    ///     ms
-    /// })).into();
-    /// let slowest = tasks[0].handle();
-    /// let mut completed = corio::AsCompleted::from_tasks(tasks);
-    /// assert_eq!(completed.next().await, Some(Ok(10)));
-    /// slowest.cancel();
-    /// assert!(completed.next().await.unwrap().unwrap_err().is_cancelled());
-    /// # });
-    /// ```
-    pub fn from_tasks(tasks: impl IntoIterator<Item = Task<T>>) -> AsCompleted<T> {
-        AsCompleted { tasks: tasks.into_iter().collect() }
-    }
-
     /// The next outcome to arrive, or `None` once all were yielded.
     pub async fn next(&mut self) -> Option<Result<T, TaskError>> {
-        if self.tasks.is_empty() {
+        if self.left == 0 {
             return None;
         }
         let index = poll_fn(|cx| {
-            // Of the tasks done, the one that completed first.
-            let mut first: Option<(u64, usize)> = None;
-            for (index, task) in self.tasks.iter().enumerate() {
-                // Pending tasks hold our waker until they complete.
-                if task.poll_done(cx).is_ready() {
-                    let order = task.completion_order().unwrap_or(u64::MAX);
-                    if first.is_none_or(|(best, _)| order < best) {
-                        first = Some((order, index));
-                    }
-                }
+            if let Some(index) = self.completed.queue.borrow_mut().pop_front() {
+                return Poll::Ready(index);
             }
-            match first {
-                Some((_, index)) => Poll::Ready(index),
-                None => Poll::Pending,
-            }
+            // The next child's done-callback wakes us.
+            *self.completed.waker.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
         })
         .await;
-        let mut task = self.tasks.swap_remove(index);
-        for other in &self.tasks {
-            other.clear_waiter();
-        }
+        self.left -= 1;
+        let mut task = self.children[index].take()?;
         task.result()
     }
 
     /// How many outcomes are still to come.
     pub fn len(&self) -> usize {
-        self.tasks.len()
+        self.left
     }
 
     /// True once every outcome was yielded.
     pub fn is_empty(&self) -> bool {
-        self.tasks.is_empty()
+        self.left == 0
+    }
+}
+
+impl<T> Drop for AsCompleted<T> {
+    fn drop(&mut self) {
+        // The children keep running; their callbacks need not tell us.
+        for (child, id) in self.children.iter().zip(&self.callbacks) {
+            if let Some(task) = child {
+                task.remove_done_callback(*id);
+            }
+        }
     }
 }

@@ -1,27 +1,36 @@
 //! [`gather`] and [`gather_all`] (and the [`gather!`](crate::gather!) /
-//! [`gather_all!`](crate::gather_all!) macros for futures of different
-//! types): run futures concurrently as tasks and collect their results in
+//! [`gather_all!`](crate::gather_all!) macros for children of different
+//! types): run futures and tasks concurrently and collect their results in
 //! argument order, asyncio's `asyncio.gather`.
 //!
-//! Each future becomes a task the moment `gather` is called, as in asyncio,
-//! so they start running at the caller's next await even before the gather
-//! itself is awaited.
+//! Each future becomes a task the moment `gather` is called, and a
+//! [`Task`] is used as it is ([`IntoTask`]), as in asyncio, so the children
+//! run from the caller's next await even before the gather is awaited.
+//!
+//! The gather hears of each child through a done-callback, as asyncio's
+//! does: the callback runs in the iteration after the child's last step and
+//! decides the outcome (every child in, or this child's failure), and the
+//! task awaiting the gather resumes in the iteration after that. While it
+//! waits, that task is blocked on the unfinished children, so cancelling it
+//! cancels them in the same step.
 
-use std::future::{Future, IntoFuture, poll_fn};
-use std::task::{Context, Poll};
+use std::cell::{Cell, RefCell};
+use std::future::{Future, poll_fn};
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 
 use crate::error::TaskError;
-use crate::task::{Task, create_task};
+use crate::task::{IntoTask, Task, TaskHandle};
 
-/// Runs every future as a task and returns their outputs in argument order,
-/// whatever order they finish in.
+/// Runs every child concurrently and returns their outputs in argument
+/// order, whatever order they finish in.
 ///
-/// The first failure (a task that panicked or was cancelled), in completion
-/// order, is returned at once, and the other tasks keep running, as in
-/// asyncio; failures among them later are not reported as unretrieved. If
-/// the gather itself is dropped (cancelled) before it finishes, the tasks
-/// still running are cancelled too. For every outcome, failures included,
-/// use [`gather_all`].
+/// The first failure (a child that panicked or was cancelled), in the order
+/// the loop completes them, is returned at once and the other children keep
+/// running, as in asyncio; their own failures later are not reported as
+/// unretrieved. If the gather itself is dropped (its task cancelled) before
+/// it has an outcome, every unfinished child is cancelled. For every
+/// outcome, failures included, use [`gather_all`].
 ///
 /// # Panics
 /// Outside a running loop.
@@ -36,19 +45,18 @@ use crate::task::{Task, create_task};
 /// assert_eq!(corio::gather(slow_first).await, Ok(vec![30, 10, 20]));
 /// # });
 /// ```
-pub fn gather<I>(futures: I) -> impl Future<Output = Result<Vec<<I::Item as IntoFuture>::Output>, TaskError>>
+pub fn gather<I>(children: I) -> impl Future<Output = Result<Vec<<I::Item as IntoTask>::Output>, TaskError>>
 where
-    I: IntoIterator,
-    I::Item: IntoFuture<IntoFuture: 'static>,
+    I: IntoIterator<Item: IntoTask>,
 {
-    let mut slots = spawn_slots(futures);
+    let mut gathering = Gathering::new(children.into_iter().map(IntoTask::into_task).collect::<Vec<_>>(), true);
     async move {
-        poll_fn(|cx| slots.poll_slots(cx, true)).await?;
-        Ok(slots.finish().into_iter().map(Slot::into_output).collect())
+        poll_fn(|cx| gathering.poll_verdict(cx)).await?;
+        Ok(gathering.finish().into_iter().map(|mut child| output(child.result())).collect())
     }
 }
 
-/// Like [`gather`], but waits for every task and returns every outcome, in
+/// Like [`gather`], but waits for every child and returns every outcome, in
 /// argument order: asyncio's `gather(..., return_exceptions=True)`.
 ///
 /// # Panics
@@ -65,253 +73,237 @@ where
 /// assert!(outcomes[1].as_ref().unwrap_err().is_panic());
 /// # });
 /// ```
-pub fn gather_all<I>(futures: I) -> impl Future<Output = Vec<Result<<I::Item as IntoFuture>::Output, TaskError>>>
+pub fn gather_all<I>(children: I) -> impl Future<Output = Vec<Result<<I::Item as IntoTask>::Output, TaskError>>>
 where
-    I: IntoIterator,
-    I::Item: IntoFuture<IntoFuture: 'static>,
+    I: IntoIterator<Item: IntoTask>,
 {
-    let mut slots = spawn_slots(futures);
+    let mut gathering = Gathering::new(children.into_iter().map(IntoTask::into_task).collect::<Vec<_>>(), false);
     async move {
-        // With `stop_on_failure` off this only resolves once every slot is in.
-        let _ = poll_fn(|cx| slots.poll_slots(cx, false)).await;
-        slots.finish().into_iter().map(Slot::into_outcome).collect()
+        // Without stopping on failure the verdict is always "every child in".
+        let _ = poll_fn(|cx| gathering.poll_verdict(cx)).await;
+        gathering.finish().into_iter().map(|mut child| outcome(child.result())).collect()
     }
 }
 
-/// Spawns every future as a task, each in a slot of one gathering (asyncio's gather
-/// schedules its children at call time, not when awaited).
-fn spawn_slots<I>(futures: I) -> Gathering<Vec<Slot<<I::Item as IntoFuture>::Output>>>
-where
-    I: IntoIterator,
-    I::Item: IntoFuture<IntoFuture: 'static>,
-{
-    Gathering::new(futures.into_iter().map(|future| Slot::new(create_task(future))).collect())
+/// The output of a child known to have succeeded.
+fn output<T>(result: Option<Result<T, TaskError>>) -> T {
+    match result {
+        Some(Ok(output)) => output,
+        _ => unreachable!("gather unpacks only after every child succeeded"),
+    }
 }
 
-/// One gathered task and, once it is in, its outcome.
+/// The outcome of a child known to be done.
+fn outcome<T>(result: Option<Result<T, TaskError>>) -> Result<T, TaskError> {
+    result.unwrap_or_else(|| unreachable!("gather_all unpacks only after every child is done"))
+}
+
+/// A gather's children: a `Vec` of one type, or a tuple of several (the
+/// macros).
 #[doc(hidden)]
-pub struct Slot<T> {
-    task: Task<T>,
-    /// Its outcome, taken as soon as it completes.
-    outcome: Option<Result<T, TaskError>>,
+pub trait Children {
+    /// Untyped handles to the children, in argument order.
+    fn handles(&self) -> Vec<TaskHandle>;
+
+    /// The error of the child at `index`, which has failed.
+    fn take_error(&mut self, index: usize) -> TaskError;
 }
 
-impl<T> Slot<T> {
-    /// A slot waiting on `task`.
-    pub fn new(task: Task<T>) -> Self {
-        Slot { task, outcome: None }
+impl<T> Children for Vec<Task<T>> {
+    fn handles(&self) -> Vec<TaskHandle> {
+        self.iter().map(Task::handle).collect()
     }
 
-    /// Polls the task unless its outcome is already in. `Ready(Err)` is a
-    /// failure, with the task's place in the loop's completion order, so
-    /// that of two failures seen in one poll the earlier can be returned.
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Failure>> {
-        if self.outcome.is_none() {
-            match self.task.poll_outcome(cx) {
-                // The task wakes us when it completes (its join waker).
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(outcome) => self.outcome = Some(outcome),
+    fn take_error(&mut self, index: usize) -> TaskError {
+        error(self[index].result())
+    }
+}
+
+/// The error of a child known to have failed.
+fn error<T>(result: Option<Result<T, TaskError>>) -> TaskError {
+    match result {
+        Some(Err(error)) => error,
+        _ => unreachable!("only a failed child's outcome decides a gather's failure"),
+    }
+}
+
+/// Implements [`Children`] for a tuple of tasks.
+macro_rules! tuple_children {
+    ($($child:ident : $ty:ident),+) => {
+        impl<$($ty),+> Children for ($(Task<$ty>,)+) {
+            fn handles(&self) -> Vec<TaskHandle> {
+                let ($($child,)+) = self;
+                vec![$($child.handle(),)+]
             }
-        }
-        match &self.outcome {
-            Some(Err(error)) => {
-                Poll::Ready(Err(Failure { order: self.task.completion_order().unwrap_or(0), error: error.clone() }))
-            }
-            _ => Poll::Ready(Ok(())),
-        }
-    }
 
-    /// Lets the task run on without reporting its outcome (a sibling's
-    /// failure was already returned).
-    fn detach(self) {
-        self.task.detach_quietly();
-    }
-
-    /// The output of a slot known to have succeeded.
-    fn into_output(self) -> T {
-        match self.outcome {
-            Some(Ok(output)) => output,
-            _ => unreachable!("gather only unpacks after every slot succeeded"),
-        }
-    }
-
-    /// The outcome of a slot known to be in.
-    fn into_outcome(self) -> Result<T, TaskError> {
-        self.outcome.unwrap_or_else(|| unreachable!("gather_all only unpacks after every slot is in"))
-    }
-}
-
-/// A failed slot's error and when it failed.
-#[doc(hidden)]
-pub struct Failure {
-    /// The task's place in the loop's completion order.
-    order: u64,
-    error: TaskError,
-}
-
-/// Keeps the failure that happened first.
-fn earliest(first: Option<Failure>, next: Failure) -> Option<Failure> {
-    match first {
-        Some(first) if first.order <= next.order => Some(first),
-        _ => Some(next),
-    }
-}
-
-/// A set of slots: a `Vec` of one type, or a tuple of several (the macros).
-#[doc(hidden)]
-pub trait Slots {
-    /// Polls every slot still waiting. `Ready(Err)` as soon as one failed
-    /// (if `stop_on_failure`), `Ready(Ok)` once all are in.
-    fn poll_slots(&mut self, cx: &mut Context<'_>, stop_on_failure: bool) -> Poll<Result<(), TaskError>>;
-
-    /// Cancels every task still running (the gather was dropped early).
-    fn cancel_running(&self);
-
-    /// Lets every task run on, unreported (the gather returned a failure).
-    fn detach(self);
-}
-
-impl<T> Slots for Vec<Slot<T>> {
-    fn poll_slots(&mut self, cx: &mut Context<'_>, stop_on_failure: bool) -> Poll<Result<(), TaskError>> {
-        // A shortcut: every wake polls every slot (cheap for finished ones),
-        // O(n) per completion. Per-slot wakers would make it O(1).
-        let mut all_in = true;
-        let mut failure = None;
-        for slot in self.iter_mut() {
-            match slot.poll(cx) {
-                Poll::Ready(Err(next)) => failure = earliest(failure, next),
-                Poll::Ready(Ok(())) => {}
-                Poll::Pending => all_in = false,
-            }
-        }
-        finish_poll(all_in, failure, stop_on_failure)
-    }
-
-    fn cancel_running(&self) {
-        for slot in self {
-            slot.task.cancel();
-        }
-    }
-
-    fn detach(self) {
-        self.into_iter().for_each(Slot::detach);
-    }
-}
-
-/// The verdict of one pass over the slots.
-fn finish_poll(all_in: bool, failure: Option<Failure>, stop_on_failure: bool) -> Poll<Result<(), TaskError>> {
-    match failure {
-        Some(failure) if stop_on_failure => Poll::Ready(Err(failure.error)),
-        _ if all_in => Poll::Ready(Ok(())),
-        // Pending: every unfinished task holds our waker (`Slot::poll`) and
-        // wakes us when it completes.
-        _ => Poll::Pending,
-    }
-}
-
-/// Implements [`Slots`] for a tuple of slots.
-macro_rules! tuple_slots {
-    ($($slot:ident : $ty:ident),+) => {
-        impl<$($ty),+> Slots for ($(Slot<$ty>,)+) {
-            fn poll_slots(&mut self, cx: &mut Context<'_>, stop_on_failure: bool) -> Poll<Result<(), TaskError>> {
-                let ($($slot,)+) = self;
-                let mut all_in = true;
-                let mut failure = None;
+            fn take_error(&mut self, index: usize) -> TaskError {
+                let ($($child,)+) = self;
+                let mut position = 0;
                 $(
-                    match $slot.poll(cx) {
-                        Poll::Ready(Err(next)) => failure = earliest(failure, next),
-                        Poll::Ready(Ok(())) => {}
-                        Poll::Pending => all_in = false,
+                    if position == index {
+                        return error($child.result());
                     }
+                    position += 1;
                 )+
-                finish_poll(all_in, failure, stop_on_failure)
-            }
-
-            fn cancel_running(&self) {
-                let ($($slot,)+) = self;
-                $($slot.task.cancel();)+
-            }
-
-            fn detach(self) {
-                let ($($slot,)+) = self;
-                $($slot.detach();)+
+                unreachable!("child {index} of {position}")
             }
         }
 
-        impl<$($ty),+> Gathering<($(Slot<$ty>,)+)> {
-            /// The outputs, after every slot succeeded.
+        impl<$($ty),+> Gathering<($(Task<$ty>,)+)> {
+            /// The outputs, after every child succeeded.
             pub fn into_outputs(mut self) -> ($($ty,)+) {
-                let ($($slot,)+) = self.finish();
-                ($($slot.into_output(),)+)
+                let ($(mut $child,)+) = self.finish();
+                ($(output($child.result()),)+)
             }
 
-            /// The outcomes, after every slot is in.
+            /// The outcomes, after every child is done.
             pub fn into_outcomes(mut self) -> ($(Result<$ty, TaskError>,)+) {
-                let ($($slot,)+) = self.finish();
-                ($($slot.into_outcome(),)+)
+                let ($(mut $child,)+) = self.finish();
+                ($(outcome($child.result()),)+)
             }
         }
     };
 }
 
-tuple_slots!(a: A);
-tuple_slots!(a: A, b: B);
-tuple_slots!(a: A, b: B, c: C);
-tuple_slots!(a: A, b: B, c: C, d: D);
-tuple_slots!(a: A, b: B, c: C, d: D, e: E);
-tuple_slots!(a: A, b: B, c: C, d: D, e: E, f: F);
-tuple_slots!(a: A, b: B, c: C, d: D, e: E, f: F, g: G);
-tuple_slots!(a: A, b: B, c: C, d: D, e: E, f: F, g: G, h: H);
+tuple_children!(a: A);
+tuple_children!(a: A, b: B);
+tuple_children!(a: A, b: B, c: C);
+tuple_children!(a: A, b: B, c: C, d: D);
+tuple_children!(a: A, b: B, c: C, d: D, e: E);
+tuple_children!(a: A, b: B, c: C, d: D, e: E, f: F);
+tuple_children!(a: A, b: B, c: C, d: D, e: E, f: F, g: G);
+tuple_children!(a: A, b: B, c: C, d: D, e: E, f: F, g: G, h: H);
 
-/// A gather in progress: owns the slots until the gather finishes. If it is
-/// dropped before that (the gather was cancelled), it cancels the tasks
-/// still running, as asyncio cancels a gather's children.
-#[doc(hidden)]
-pub struct Gathering<S: Slots> {
-    /// `None` once finished.
-    slots: Option<S>,
+/// How a gather ends, decided by a child's done-callback.
+#[derive(Clone, Copy, Debug)]
+enum Verdict {
+    /// Every child is done (and, when stopping on failure, succeeded).
+    AllIn,
+    /// The child at this index failed first: its error is the gather's.
+    Failed(usize),
 }
 
-impl<S: Slots> Gathering<S> {
-    /// Guards `slots`.
-    pub fn new(slots: S) -> Self {
-        Gathering { slots: Some(slots) }
-    }
+/// What the children's done-callbacks share with the gather.
+struct Progress {
+    /// Children whose done-callback has not run yet.
+    remaining: Cell<usize>,
+    /// Set once, by the callback that decides.
+    verdict: Cell<Option<Verdict>>,
+    /// The task awaiting the gather, woken when the verdict is in.
+    waker: RefCell<Option<Waker>>,
+    /// `gather` (a failure decides) rather than `gather_all`.
+    stop_on_failure: bool,
+}
 
-    /// See [`Slots::poll_slots`].
-    pub fn poll_slots(&mut self, cx: &mut Context<'_>, stop_on_failure: bool) -> Poll<Result<(), TaskError>> {
-        let Some(slots) = self.slots.as_mut() else {
-            unreachable!("a gather is not polled after it finished");
+impl Progress {
+    /// asyncio's `_done_callback`: counts the child in and, if that decides
+    /// the gather, wakes its awaiter (which runs in the next iteration).
+    fn child_done(&self, index: usize, child: &TaskHandle) {
+        if self.verdict.get().is_some() {
+            // Already decided; a failure here was detached with the others.
+            return;
+        }
+        self.remaining.set(self.remaining.get() - 1);
+        let failed = child.cancelled() || child.panicked();
+        let verdict = match () {
+            _ if failed && self.stop_on_failure => Verdict::Failed(index),
+            _ if self.remaining.get() == 0 => Verdict::AllIn,
+            _ => return,
         };
-        let poll = slots.poll_slots(cx, stop_on_failure);
-        if let Poll::Ready(Err(_)) = poll
-            && let Some(slots) = self.slots.take()
-        {
-            // Returning the first failure finishes the gather; the other
-            // tasks keep running (it must not cancel them), and their
-            // own failures count as retrieved, as in asyncio.
-            slots.detach();
+        self.verdict.set(Some(verdict));
+        // Take the waker out before waking: the wake may run foreign code.
+        let waker = self.waker.borrow_mut().take();
+        if let Some(waker) = waker {
+            waker.wake();
         }
-        poll
+    }
+}
+
+/// A gather in progress: owns the children until it has an outcome. If it
+/// is dropped before that (its task was cancelled), it cancels the children
+/// still running, as cancelling asyncio's gather cancels its children.
+#[doc(hidden)]
+pub struct Gathering<S: Children> {
+    /// `None` once the outcome was taken.
+    children: Option<S>,
+    /// The same children, untyped.
+    handles: Vec<TaskHandle>,
+    /// Shared with the done-callbacks.
+    progress: Rc<Progress>,
+}
+
+impl<S: Children> Gathering<S> {
+    /// Starts gathering `children`: one done-callback on each.
+    ///
+    /// # Panics
+    /// Outside a running loop.
+    pub fn new(children: S, stop_on_failure: bool) -> Self {
+        let handles = children.handles();
+        // With no children there is nothing to wait for (asyncio returns a
+        // future that is already done).
+        let verdict = handles.is_empty().then_some(Verdict::AllIn);
+        let progress = Rc::new(Progress {
+            remaining: Cell::new(handles.len()),
+            verdict: Cell::new(verdict),
+            waker: RefCell::new(None),
+            stop_on_failure,
+        });
+        for (index, handle) in handles.iter().enumerate() {
+            let progress = progress.clone();
+            handle.add_done_callback(move |child| progress.child_done(index, child));
+        }
+        Gathering { children: Some(children), handles, progress }
     }
 
-    /// Takes the slots out; dropping it no longer cancels anything.
+    /// `Ready(Ok)` once every child is in, `Ready(Err)` with the failure
+    /// that decided, else `Pending`.
+    pub fn poll_verdict(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), TaskError>> {
+        match self.progress.verdict.get() {
+            None => {
+                *self.progress.waker.borrow_mut() = Some(cx.waker().clone());
+                for handle in self.handles.iter().filter(|handle| !handle.done()) {
+                    handle.block_current_task();
+                }
+                // Pending: the deciding child's done-callback wakes us.
+                Poll::Pending
+            }
+            Some(Verdict::AllIn) => Poll::Ready(Ok(())),
+            Some(Verdict::Failed(index)) => {
+                let mut children = self.finish();
+                let error = children.take_error(index);
+                // The others run on; their outcomes count as retrieved, as
+                // asyncio's gather marks them (dropping `children` discards
+                // their outputs when they complete).
+                self.handles.iter().for_each(TaskHandle::detach_quietly);
+                Poll::Ready(Err(error))
+            }
+        }
+    }
+
+    /// Takes the children out; dropping the gathering no longer cancels.
     pub fn finish(&mut self) -> S {
-        self.slots.take().unwrap_or_else(|| unreachable!("a gather finishes once"))
+        self.children.take().unwrap_or_else(|| unreachable!("a gather's outcome is taken once"))
     }
 }
 
-impl<S: Slots> Drop for Gathering<S> {
+impl<S: Children> Drop for Gathering<S> {
     fn drop(&mut self) {
-        if let Some(slots) = &self.slots {
-            slots.cancel_running();
+        if self.children.is_none() {
+            return;
         }
+        if self.progress.verdict.get().is_none() {
+            for handle in &self.handles {
+                handle.cancel();
+            }
+        }
+        // Nobody will look at these outcomes now.
+        self.handles.iter().for_each(TaskHandle::detach_quietly);
     }
 }
 
-/// Runs futures of different types concurrently as tasks and returns their
-/// outputs as a tuple, in argument order: `gather!(a, b, c)` is
-/// `asyncio.gather(a, b, c)`. Up to eight futures. The result is
+/// Runs futures (or tasks) of different types concurrently and returns
+/// their outputs as a tuple, in argument order: `gather!(a, b, c)` is
+/// `asyncio.gather(a, b, c)`. Up to eight children. The result is
 /// `Result<(A, B, ...), TaskError>`, with the same first-failure rule as
 /// [`gather()`](crate::gather()).
 ///
@@ -324,11 +316,11 @@ impl<S: Slots> Drop for Gathering<S> {
 /// ```
 #[macro_export]
 macro_rules! gather {
-    ($($future:expr),+ $(,)?) => {{
+    ($($child:expr),+ $(,)?) => {{
         let mut gathering =
-            $crate::__private::Gathering::new(($($crate::__private::Slot::new($crate::create_task($future)),)+));
+            $crate::__private::Gathering::new(($($crate::IntoTask::into_task($child),)+), true);
         async move {
-            ::std::future::poll_fn(|cx| gathering.poll_slots(cx, true)).await?;
+            ::std::future::poll_fn(|cx| gathering.poll_verdict(cx)).await?;
             ::std::result::Result::<_, $crate::TaskError>::Ok(gathering.into_outputs())
         }
     }};
@@ -336,7 +328,7 @@ macro_rules! gather {
 
 /// [`gather!`](crate::gather!) returning every outcome, asyncio's
 /// `gather(a, b, return_exceptions=True)`: a tuple of
-/// `Result<_, TaskError>`, one per future, in argument order.
+/// `Result<_, TaskError>`, one per child, in argument order.
 ///
 /// ```
 /// # corio::run(async {
@@ -347,11 +339,11 @@ macro_rules! gather {
 /// ```
 #[macro_export]
 macro_rules! gather_all {
-    ($($future:expr),+ $(,)?) => {{
+    ($($child:expr),+ $(,)?) => {{
         let mut gathering =
-            $crate::__private::Gathering::new(($($crate::__private::Slot::new($crate::create_task($future)),)+));
+            $crate::__private::Gathering::new(($($crate::IntoTask::into_task($child),)+), false);
         async move {
-            let _ = ::std::future::poll_fn(|cx| gathering.poll_slots(cx, false)).await;
+            let _ = ::std::future::poll_fn(|cx| gathering.poll_verdict(cx)).await;
             gathering.into_outcomes()
         }
     }};

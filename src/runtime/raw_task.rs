@@ -87,8 +87,8 @@ pub(crate) struct Header {
 
 /// Task data for the loop's thread alone, while the task lives. (The final
 /// `dealloc` may drop it on another thread. That is fine because of the
-/// rule on [`Local::done`]: by then it holds only a `String`, task
-/// references and a number, all `Send`.)
+/// rule on [`Local::done`]: by then it holds only a `String` and task
+/// references, both `Send`.)
 pub(crate) struct Local {
     /// The task's name, as in asyncio's `Task.get_name()`.
     pub(crate) name: Option<String>,
@@ -107,9 +107,6 @@ pub(crate) struct Local {
     /// same step, as asyncio's `Task.cancel` cancels what it awaits
     /// (`waker::cancel`).
     pub(crate) awaiting: Vec<TaskRef>,
-    /// The loop's completion counter when this task completed (0 before):
-    /// the order `as_completed` yields tasks in.
-    pub(crate) completed_seq: u64,
 }
 
 /// One entry of a task's done list ([`Local::done`]).
@@ -277,6 +274,23 @@ impl TaskRef {
         }
     }
 
+    /// Takes a done-callback off the done list before it is queued; `false`
+    /// if it is no longer there (already queued, or removed).
+    pub(crate) fn remove_done_callback(&self, on: LoopThread, key: u64) -> bool {
+        let mut local = self.local(on).borrow_mut();
+        let Some(index) =
+            local.done.iter().position(|waiter| matches!(waiter, DoneWaiter::Callback { key: k, .. } if *k == key))
+        else {
+            return false;
+        };
+        let removed = local.done.remove(index);
+        // The callback's captures are dropped after the borrow: their
+        // destructors may look at this task again.
+        drop(local);
+        drop(removed);
+        true
+    }
+
     /// Polls the task's future once (catching panics). `Ready` means the
     /// outcome is now stored; its value is `true` if the future panicked.
     /// A task already complete is not polled again (`Ready(false)`).
@@ -362,7 +376,7 @@ impl<T> JoinRef<T> {
                     id,
                     key,
                 },
-                local: RefCell::new(Local { name: None, done: Vec::new(), awaiting: Vec::new(), completed_seq: 0 }),
+                local: RefCell::new(Local { name: None, done: Vec::new(), awaiting: Vec::new() }),
             },
             stage: RefCell::new(Stage::Running(future)),
         });

@@ -153,9 +153,6 @@ impl<T> Task<T> {
     /// Removes a done-callback that has not been queued yet (asyncio's
     /// `remove_done_callback`, which counts the removals; here the id names
     /// one callback, so the answer is whether it was removed).
-    ///
-    /// # Panics
-    /// Outside the task's running loop.
     pub fn remove_done_callback(&self, id: DoneCallbackId) -> bool {
         self.handle_ref().remove_done_callback(id)
     }
@@ -233,18 +230,6 @@ impl<T> Task<T> {
         drop(old);
     }
 
-    /// Forgets the waker left by `poll_done`, so a waiter that gave up is
-    /// not woken for nothing later.
-    pub(crate) fn clear_waiter(&self) {
-        // The borrow ends with the statement, before the old waker is dropped.
-        let local = self.raw().local(self.thread);
-        let stored = local.borrow().done.iter().position(|waiter| matches!(waiter, DoneWaiter::Awaiter(_)));
-        if let Some(index) = stored {
-            let old = local.borrow_mut().done.remove(index);
-            drop(old);
-        }
-    }
-
     /// Polls for the outcome, taking it once the task is complete: the body
     /// of both ways to await.
     pub(crate) fn poll_outcome(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {
@@ -258,25 +243,6 @@ impl<T> Task<T> {
             Some(outcome) => Poll::Ready(outcome),
             None => panic!("`Task` awaited after its outcome was already taken (by an await or `result()`)"),
         }
-    }
-
-    /// Lets go of the task without cancelling it and without reporting its
-    /// outcome later: for a combinator that has already returned another
-    /// task's failure and leaves this one running (asyncio's gather).
-    pub(crate) fn detach_quietly(self) {
-        self.clear_waiter();
-        self.raw().detach();
-    }
-
-    /// True if the task completed by panicking.
-    pub(crate) fn panicked(&self) -> bool {
-        self.raw().has_panicked()
-    }
-
-    /// The task's place in its loop's completion order (`None` if running).
-    pub(crate) fn completion_order(&self) -> Option<u64> {
-        let seq = self.raw().local(self.thread).borrow().completed_seq;
-        (seq != 0).then_some(seq)
     }
 
     /// A borrowed untyped view, for sharing the method bodies.
@@ -460,6 +426,14 @@ impl TaskHandle {
     pub(crate) fn panicked(&self) -> bool {
         self.raw.has_panicked()
     }
+
+    /// Records that the task being polled is blocked on this one, so that
+    /// cancelling it cancels this one first (asyncio's `_fut_waiter`).
+    pub(crate) fn block_current_task(&self) {
+        if let Some(core) = context::try_current() {
+            core.await_task(&self.raw);
+        }
+    }
 }
 
 /// Names one done-callback, for [`Task::remove_done_callback`].
@@ -511,9 +485,10 @@ impl TaskHandleRef<'_> {
         DoneCallbackId(core.add_done_callback(self.0, Box::new(move || f(&handle))))
     }
 
-    /// Takes a done-callback off the task's list.
+    /// Takes a done-callback off the task's list. Works without a running
+    /// loop too (a wait dropped while its loop closes cleans up this way).
     fn remove_done_callback(&self, id: DoneCallbackId) -> bool {
-        self.running_core().remove_done_callback(self.0, id.0)
+        self.0.remove_done_callback(self.1, id.0)
     }
 
     /// The running loop, which must be the task's own.

@@ -89,8 +89,6 @@ pub(crate) struct LoopCore {
     next_task_id: Cell<u64>,
     /// The key the next done-callback gets.
     next_callback_key: Cell<u64>,
-    /// Tasks completed so far; stamps each task's completion order.
-    completed: Cell<u64>,
     /// The slab key of the task being polled right now.
     current_task: Cell<Option<usize>>,
     /// `stop()` was called: leave `run_forever` after this iteration.
@@ -127,7 +125,6 @@ impl LoopCore {
             iteration: Cell::new(0),
             next_task_id: Cell::new(1),
             next_callback_key: Cell::new(0),
-            completed: Cell::new(0),
             current_task: Cell::new(None),
             stopping: Cell::new(false),
             closed: Cell::new(false),
@@ -222,23 +219,6 @@ impl LoopCore {
             task.local(self.thread).borrow_mut().done.push(DoneWaiter::Callback { key, f });
         }
         key
-    }
-
-    /// Takes a done-callback off `task`'s list before it is queued; `false`
-    /// if it is no longer there (already queued, or removed).
-    pub(crate) fn remove_done_callback(&self, task: &TaskRef, key: u64) -> bool {
-        let mut local = task.local(self.thread).borrow_mut();
-        let Some(index) =
-            local.done.iter().position(|waiter| matches!(waiter, DoneWaiter::Callback { key: k, .. } if *k == key))
-        else {
-            return false;
-        };
-        let removed = local.done.remove(index);
-        // The callback's captures are dropped after the borrow: their
-        // destructors may look at this task again.
-        drop(local);
-        drop(removed);
-        true
     }
 
     /// Records that the task being polled is blocked on `child` (see

@@ -110,8 +110,6 @@ impl LoopCore {
             Outcome::Cancelled => COMPLETE | CANCELLED,
         };
         let state = header.state.fetch_or(bits, Ordering::AcqRel);
-        self.completed.set(self.completed.get() + 1);
-        task.local(self.thread).borrow_mut().completed_seq = self.completed.get();
         let slab_ref = self.tasks.borrow_mut().try_remove(header.key);
         self.record(|| TraceKind::Complete {
             task: header.id,
