@@ -251,22 +251,15 @@ fn dropping_an_unfinished_gather_cancels_its_running_children() {
                 log.push(format!("{label} finished"));
             }
         });
-        // The timeout drops the gather, which must take its children along.
+        // The expiring timeout cancels the children the gather waits on,
+        // and returns once they are gone, as asyncio's does.
         let outcome = corio::timeout(Duration::from_millis(10), corio::gather(children)).await;
         main_log.push(format!("timeout returned {outcome:?}"));
-        // Cancellation lands at the children's next step: one iteration.
-        corio::sleep(Duration::ZERO).await;
-        main_log.push("main resumed");
     });
 
     assert_eq!(
         at_ms(&log),
-        [
-            "timeout returned Err(TimeoutError) at 10ms",
-            "first dropped at 10ms",
-            "second dropped at 10ms",
-            "main resumed at 10ms",
-        ]
+        ["first dropped at 10ms", "second dropped at 10ms", "timeout returned Err(TimeoutError) at 10ms"]
     );
 }
 
@@ -622,7 +615,7 @@ fn timeout_returns_the_output_when_the_future_finishes_in_time() {
 }
 
 #[test]
-fn timeout_lets_the_output_win_when_it_is_ready_at_the_deadline() {
+fn timeout_wins_when_the_inner_sleep_ends_at_the_same_deadline() {
     let lp = virtual_loop();
     let log = EventLog::new();
 
@@ -631,7 +624,10 @@ fn timeout_lets_the_output_win_when_it_is_ready_at_the_deadline() {
         child(log.clone(), "just in time", 10, Ending::Return),
     ));
 
-    assert_eq!(outcome, Ok(10));
+    // asyncio too: the timeout's timer was set first, so it fires first, and
+    // the task resumes to find itself timed out (tests/asyncio/timeout_same_deadline.py).
+    assert_eq!(outcome, Err(TimeoutError));
+    assert!(log.is_empty(), "the inner future never resumed");
     assert_eq!(lp.elapsed(), Duration::from_millis(10));
 }
 
@@ -726,9 +722,9 @@ fn a_task_given_to_wait_for_by_value_is_cancelled_at_the_timeout() {
         assert!(handle.cancelled(), "asyncio's wait_for cancels the task it gives up on");
     });
 
-    // The handle, dropped while being awaited, cancels the task; the task's
-    // future is dropped at its next step, one iteration later, still at 10 ms.
-    assert_eq!(at_ms(&log), ["wait_for returned Err(TimeoutError) at 10ms", "task dropped at 10ms"]);
+    // As in asyncio, the expiring timeout cancels the task it waits on and
+    // returns once that task is done (and cancelled).
+    assert_eq!(at_ms(&log), ["task dropped at 10ms", "wait_for returned Err(TimeoutError) at 10ms"]);
 }
 
 #[test]
