@@ -35,12 +35,14 @@ impl CallbackHandle {
 
     /// Cancels the callback if it has not run yet. Its queue slot is skipped.
     pub fn cancel(&self) {
-        drop(self.cell.take());
+        self.cell.cancel();
     }
 
-    /// True once the callback has run or been cancelled.
+    /// True once [`cancel`](CallbackHandle::cancel) was called, whether or
+    /// not the callback had already run (asyncio's `Handle.cancelled()`); a
+    /// callback that simply ran is not cancelled.
     pub fn cancelled(&self) -> bool {
-        !self.cell.is_pending()
+        self.cell.cancelled()
     }
 }
 
@@ -81,15 +83,16 @@ impl TimerHandle {
 
     /// Cancels the callback if it has not run yet, and removes its timer.
     pub fn cancel(&self) {
-        drop(self.cell.take());
+        self.cell.cancel();
         if let Some(core) = self.core.upgrade() {
             core.cancel_timer(self.key);
         }
     }
 
-    /// True once the callback has run or been cancelled.
+    /// True once [`cancel`](TimerHandle::cancel) was called, as for
+    /// [`CallbackHandle::cancelled`].
     pub fn cancelled(&self) -> bool {
-        !self.cell.is_pending()
+        self.cell.cancelled()
     }
 
     /// When the callback is due (asyncio's `TimerHandle.when()`).

@@ -6,6 +6,7 @@ use std::error::Error;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::runtime::context;
 use crate::runtime::inbox::{Inbox, Incoming};
 
 /// A handle to a loop that other threads can hold: `Send + Sync`, cheap to
@@ -33,9 +34,11 @@ impl RemoteHandle {
     }
 
     /// Schedules `f` to run on the loop's thread, asyncio's
-    /// `loop.call_soon_threadsafe`: it joins the ready queue in the loop's
-    /// next iteration (waking the loop if it is blocked), after everything
-    /// already queued.
+    /// `loop.call_soon_threadsafe`: it joins the ready queue at the moment of
+    /// the call, after everything already there, waking the loop if it is
+    /// blocked. (From the loop's own thread that is the ready queue itself;
+    /// from another thread, the inbox, which the loop drains into the ready
+    /// queue after its next I/O poll.)
     ///
     /// # Errors
     /// [`LoopClosed`] (with `f` dropped) if the loop has closed.
@@ -53,6 +56,13 @@ impl RemoteHandle {
     /// assert_eq!(received.recv().unwrap(), std::thread::current().id());
     /// ```
     pub fn call_soon_threadsafe(&self, f: impl FnOnce() + Send + 'static) -> Result<(), LoopClosed> {
+        if let Some(core) = context::try_current()
+            && Arc::ptr_eq(&core.inbox, &self.inbox)
+            && !core.is_closed()
+        {
+            core.call_soon(f);
+            return Ok(());
+        }
         self.inbox.post(Incoming::Callback(Box::new(f))).map_err(|_| LoopClosed)
     }
 }

@@ -79,7 +79,8 @@ pub(crate) struct Header {
     vtable: &'static Vtable,
     /// The inbox of the loop that owns the task: where its wakes go.
     pub(crate) inbox: Arc<Inbox>,
-    /// The task's number, unique within its loop (names default to `Task-<id>`).
+    /// The task's number, unique on its thread and counted across its loops
+    /// as asyncio counts them (names default to `Task-<id>`).
     pub(crate) id: u64,
     /// The task's key in its loop's task slab.
     pub(crate) key: usize,

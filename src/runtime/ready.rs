@@ -30,22 +30,37 @@ pub(crate) enum Runnable {
 pub(crate) struct CallbackCell {
     /// The function; taken when it runs or when it is cancelled.
     f: Cell<Option<Box<dyn FnOnce()>>>,
+    /// `cancel` was called (before or after the callback ran), which is
+    /// what asyncio's `Handle.cancelled()` reports.
+    cancelled: Cell<bool>,
 }
 
 impl CallbackCell {
     /// Wraps `f`.
     pub(crate) fn new(f: impl FnOnce() + 'static) -> Rc<Self> {
-        Rc::new(CallbackCell { f: Cell::new(Some(Box::new(f))) })
+        CallbackCell::from_box(Box::new(f))
     }
 
     /// Wraps a callback already boxed (a task's done-callback).
     pub(crate) fn from_box(f: Box<dyn FnOnce()>) -> Rc<Self> {
-        Rc::new(CallbackCell { f: Cell::new(Some(f)) })
+        Rc::new(CallbackCell { f: Cell::new(Some(f)), cancelled: Cell::new(false) })
     }
 
     /// Takes the function out to run it; `None` if cancelled or already run.
     pub(crate) fn take(&self) -> Option<Box<dyn FnOnce()>> {
         self.f.take()
+    }
+
+    /// Cancels the callback: it will not run if it has not yet. The
+    /// function is dropped here (the caller holds no borrow of the loop).
+    pub(crate) fn cancel(&self) {
+        self.cancelled.set(true);
+        drop(self.f.take());
+    }
+
+    /// True once [`CallbackCell::cancel`] was called.
+    pub(crate) fn cancelled(&self) -> bool {
+        self.cancelled.get()
     }
 
     /// Whether the callback is still waiting to run.

@@ -124,7 +124,9 @@ impl<T> Task<T> {
         self.handle_ref().set_name(name)
     }
 
-    /// The task's number, unique within its loop.
+    /// The task's number: tasks are numbered from 1 in the order they are
+    /// made, across every loop of this thread, as asyncio numbers them
+    /// across the loops of a process (`Task-4` on a second loop).
     pub fn id(&self) -> u64 {
         self.raw().header().id
     }

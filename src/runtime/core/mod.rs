@@ -52,6 +52,15 @@ use crate::runtime::report::Report;
 use crate::runtime::trace::{TraceEvent, TraceKind};
 use crate::runtime::wheel::{TimerKey, TimerWheel};
 
+thread_local! {
+    /// The id the next task spawned on this thread gets. asyncio numbers
+    /// tasks from 1 across every loop of the process (`Task-4` on a second
+    /// loop); corio counts per thread, which is the same for a program's
+    /// loops (each runs on the thread that made it) and keeps tests that run
+    /// side by side, each on its own thread, from sharing one count.
+    static NEXT_TASK_ID: Cell<u64> = const { Cell::new(1) };
+}
+
 /// The loop's exception handler (see `report.rs`).
 pub(crate) type ExceptionHandler = Rc<dyn Fn(&Report)>;
 
@@ -85,8 +94,6 @@ pub(crate) struct LoopCore {
     pub(crate) blocking: BlockingPool,
     /// Iterations completed so far.
     iteration: Cell<u64>,
-    /// The id the next task gets (asyncio numbers tasks from 1).
-    next_task_id: Cell<u64>,
     /// The key the next done-callback gets.
     next_callback_key: Cell<u64>,
     /// The slab key of the task being polled right now.
@@ -123,7 +130,6 @@ impl LoopCore {
             clock: Clock::new(config.virtual_time),
             blocking: BlockingPool::new(),
             iteration: Cell::new(0),
-            next_task_id: Cell::new(1),
             next_callback_key: Cell::new(0),
             current_task: Cell::new(None),
             stopping: Cell::new(false),
@@ -162,8 +168,7 @@ impl LoopCore {
         F: Future + 'static,
     {
         assert!(!self.closed.get(), "event loop is closed");
-        let id = self.next_task_id.get();
-        self.next_task_id.set(id + 1);
+        let id = NEXT_TASK_ID.replace(NEXT_TASK_ID.get() + 1);
 
         // The task starts SCHEDULED because we queue it right away, and with
         // JOIN_INTEREST because the handle we return will take the output.

@@ -1,0 +1,34 @@
+"""Shared by the asyncio twin programs: a log stamped with the loop iteration,
+counted the way corio counts them (`LoopHandle::iteration`: 0 during the
+first `_run_once`, one more after each)."""
+import asyncio
+
+_iteration = 0
+
+
+def install(loop):
+    """Counts `loop`'s iterations from 0, as each corio loop does."""
+    global _iteration
+    _iteration = 0
+    run_once = loop._run_once
+
+    def counted():
+        global _iteration
+        run_once()
+        _iteration += 1
+
+    loop._run_once = counted
+
+
+def log(label):
+    print(f"{_iteration}: {label}")
+
+
+def run(main):
+    """asyncio's explicit style: a fresh loop, run_until_complete, close."""
+    loop = asyncio.new_event_loop()
+    install(loop)
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
