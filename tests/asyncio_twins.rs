@@ -266,3 +266,31 @@ fn a_handle_is_cancelled_once_cancel_was_called_and_not_merely_because_it_ran() 
     });
     assert_eq!(printed(&log), include_str!("asyncio/callback_handles.expected"));
 }
+
+#[test]
+fn wait_first_exception_retrieves_the_panic_that_released_it() {
+    let log = EventLog::new();
+    let main_log = log.clone();
+    virtual_loop().run_until_complete(async move {
+        let report_log = main_log.clone();
+        corio::get_running_loop().set_exception_handler(move |report| {
+            if let corio::Report::NeverRetrieved { task, .. } = report {
+                report_log.push(format!("report: Task exception was never retrieved ({task})"));
+            }
+        });
+        for (name, return_when) in [("FIRST_EXCEPTION", corio::FIRST_EXCEPTION), ("FIRST_COMPLETED", corio::FIRST_COMPLETED)] {
+            let failing = corio::create_task(async {
+                corio::sleep(Duration::ZERO).await;
+                panic!("boom");
+            });
+            let sleeping = corio::create_task(async { corio::sleep(Duration::from_secs(3600)).await });
+            let (done, pending) = corio::wait(vec![failing, sleeping], return_when, None).await;
+            main_log.push(format!("{name}: {} done, {} pending", done.len(), pending.len()));
+            for task in &pending {
+                task.cancel();
+            }
+            drop((done, pending));
+        }
+    });
+    assert_eq!(printed(&log), include_str!("asyncio/wait_retrieves.expected"));
+}
