@@ -284,3 +284,43 @@ fn connect_any_tries_each_address_in_turn_and_reports_the_last_failure() {
     assert_eq!(failed.unwrap_err().kind(), std::io::ErrorKind::ConnectionRefused);
     assert_eq!(empty.unwrap_err().kind(), std::io::ErrorKind::NotFound);
 }
+
+#[test]
+fn a_socket_that_always_has_data_does_not_starve_the_other_tasks() {
+    within(Duration::from_secs(20), || {
+        const BYTES: usize = 10_000;
+        let lp = EventLoop::new();
+        let ticks = lp.run_until_complete(async {
+            let peer = std::net::TcpListener::bind(any_local_port()).expect("bind");
+            let stream = TcpStream::connect(peer.local_addr().expect("address")).await.expect("connect");
+            // Everything the reader will read is in its socket buffer before
+            // it starts, so none of its one-byte reads ever sees WouldBlock.
+            let (mut sender, _) = peer.accept().expect("accept");
+            std::io::Write::write_all(&mut sender, &[7; BYTES]).expect("fill the buffer");
+            // Loopback delivers as the write returns; the pause is only a margin.
+            corio::sleep(Duration::from_millis(50)).await;
+
+            let ticks = Rc::new(std::cell::Cell::new(0u32));
+            let ticker_ticks = ticks.clone();
+            let ticker = corio::create_task(async move {
+                loop {
+                    ticker_ticks.set(ticker_ticks.get() + 1);
+                    corio::sleep(Duration::ZERO).await;
+                }
+            });
+            let reader = corio::create_task(async move {
+                let mut byte = [0u8; 1];
+                for _ in 0..BYTES {
+                    stream.read(&mut byte).await.expect("read");
+                }
+            });
+            reader.await.expect("the reader finishes");
+            ticker.cancel();
+            ticks.get()
+        });
+        // 128 operations per step: the reader yields every 128 reads, and
+        // the ticker runs once each time (without the budget: once, in all).
+        let steps = BYTES.div_ceil(128) as u32;
+        assert!(ticks >= steps, "the ticker ran {ticks} times while the reader took {steps} steps");
+    });
+}

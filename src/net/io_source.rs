@@ -4,7 +4,11 @@
 //! The rule (`poll_io`): try the operation; if it returns `WouldBlock`,
 //! leave this task's waker with the reactor for that direction and return
 //! `Pending`. The reactor wakes the task on the socket's next readiness
-//! edge, and the operation is tried again.
+//! edge, and the operation is tried again. Each operation that completes
+//! spends a unit of the step's cooperative budget (`runtime/budget.rs`);
+//! with none left, the operation is not tried: the task requeues itself and
+//! returns `Pending`, so a socket that always has data cannot starve the
+//! loop.
 
 use std::io;
 use std::rc::{Rc, Weak};
@@ -46,19 +50,27 @@ impl<S: Source> IoSource<S> {
         cx: &mut Context<'_>,
         mut op: impl FnMut(&S) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
+        let Some(core) = self.core.upgrade() else {
+            return Poll::Ready(Err(io::Error::other("event loop is closed")));
+        };
+        if !core.budget.has_room() {
+            // This step has done its share: run again after the others.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
         loop {
             match op(&self.io) {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                    let Some(core) = self.core.upgrade() else {
-                        return Poll::Ready(Err(io::Error::other("event loop is closed")));
-                    };
                     core.reactor.set_waker(self.key, direction, cx.waker());
                     // The reactor wakes us on the socket's next readiness
                     // edge in `direction` (`Reactor::turn`).
                     return Poll::Pending;
                 }
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                result => return Poll::Ready(result),
+                result => {
+                    core.budget.spend();
+                    return Poll::Ready(result);
+                }
             }
         }
     }

@@ -5,11 +5,13 @@
 //! (`wheel.rs`, on the ticks of `clock.rs`), the inbox (`inbox.rs`: wakes
 //! and callbacks from other threads) and the blocking pool (`blocking.rs`).
 //! A task is one allocation (`raw_task.rs`) whose waker (`waker.rs`) puts it
-//! back on the queue; `context.rs` tells a waker which loop is running here.
+//! back on the queue; `context.rs` tells a waker which loop is running here,
+//! and `budget.rs` bounds how much I/O one step of a task may do.
 //! The loop reports to `report.rs` and `trace.rs`. The order to read these
 //! files in is the crate tour at the top of `lib.rs`.
 
 pub(crate) mod blocking;
+pub(crate) mod budget;
 pub(crate) mod clock;
 pub(crate) mod context;
 pub(crate) mod core;

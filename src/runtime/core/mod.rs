@@ -41,6 +41,7 @@ use slab::Slab;
 
 use self::step::Outcome;
 use crate::runtime::blocking::BlockingPool;
+use crate::runtime::budget::Budget;
 use crate::runtime::clock::Clock;
 use crate::runtime::inbox::{Inbox, Incoming};
 use crate::runtime::io_wait::{IoWait, LoopFacts, io_wait};
@@ -90,6 +91,8 @@ pub(crate) struct LoopCore {
     pub(crate) reactor: Reactor,
     /// Real or virtual time.
     pub(crate) clock: Clock,
+    /// The I/O budget of the task step being run (`budget.rs`).
+    pub(crate) budget: Budget,
     /// Threads for blocking work (`to_thread`, DNS).
     pub(crate) blocking: BlockingPool,
     /// Iterations completed so far.
@@ -128,6 +131,7 @@ impl LoopCore {
             timers: RefCell::new(TimerWheel::new()),
             reactor,
             clock: Clock::new(config.virtual_time),
+            budget: Budget::new(),
             blocking: BlockingPool::new(),
             iteration: Cell::new(0),
             next_callback_key: Cell::new(0),

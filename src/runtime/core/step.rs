@@ -70,6 +70,7 @@ impl LoopCore {
         let awaited = std::mem::take(&mut task.local(self.thread).borrow_mut().awaiting);
         drop(awaited);
         self.record(|| TraceKind::Poll { task: task.header().id });
+        self.budget.reset();
         let waker = waker_ref(&task);
         let mut cx = Context::from_waker(&waker);
         self.current_task.set(Some(task.header().key));
