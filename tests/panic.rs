@@ -279,3 +279,75 @@ fn a_panicking_handler_during_close_still_drops_every_future_on_the_loop_thread(
     thread::sleep(Duration::from_millis(300));
     assert_eq!(*dropped_on.lock().unwrap(), Some(thread::current().id()), "a !Send future left its thread");
 }
+
+/// A foreign waker whose `wake()` panics.
+struct PanickingWaker;
+
+impl std::task::Wake for PanickingWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        panic!("this waker is broken")
+    }
+}
+
+/// Polls `future` once with a [`PanickingWaker`] and drops it into the loop
+/// (a leaf future handed a broken waker, as a buggy adapter might).
+fn poll_once_with_a_broken_waker<F: std::future::Future>(future: &mut std::pin::Pin<Box<F>>) {
+    let waker = std::task::Waker::from(std::sync::Arc::new(PanickingWaker));
+    let _ = future.as_mut().poll(&mut std::task::Context::from_waker(&waker));
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri has no sockets")]
+fn a_waker_that_panics_when_a_timer_or_a_socket_wakes_it_is_reported_and_the_loop_goes_on() {
+    let lp = virtual_loop();
+    let reports = collect_reports(&lp);
+    let log = EventLog::new();
+    let main_log = log.clone();
+
+    lp.run_until_complete(async move {
+        // A timer holding the broken waker falls due at 10 ms.
+        let mut sleep = Box::pin(corio::sleep(Duration::from_millis(10)));
+        poll_once_with_a_broken_waker(&mut sleep);
+        // A socket read parked with the broken waker becomes readable.
+        let listener = corio::net::TcpListener::bind("127.0.0.1:0".parse().expect("literal")).expect("bind");
+        let client = corio::net::TcpStream::connect(listener.local_addr().expect("address")).await.expect("connect");
+        let (server, _) = listener.accept().await.expect("accept");
+        let mut buf = [0u8; 4];
+        let mut read = Box::pin(client.read(&mut buf));
+        poll_once_with_a_broken_waker(&mut read);
+        server.write_all(b"ping").await.expect("write");
+        corio::sleep(Duration::from_millis(20)).await;
+        main_log.push("the loop is still running");
+        drop((sleep, read));
+    });
+
+    assert_eq!(log.labels(), ["the loop is still running"]);
+    let waker_reports = reports
+        .borrow()
+        .iter()
+        .filter(|report| matches!(report, Report::WakerPanicked { message } if message == "this waker is broken"))
+        .count();
+    assert_eq!(waker_reports, 2, "one report for the timer, one for the socket: {:?}", reports.borrow());
+}
+
+#[test]
+fn a_drop_that_panics_while_a_task_is_cancelled_is_reported_and_the_task_ends_cancelled() {
+    let lp = virtual_loop();
+    let reports = collect_reports(&lp);
+
+    let outcome = lp.run_until_complete(async {
+        let task = corio::create_named_task("fragile", async {
+            let _guard = DropGuard(|| panic!("drop failed"));
+            corio::sleep(Duration::from_secs(3600)).await;
+        });
+        corio::sleep(Duration::ZERO).await;
+        task.cancel();
+        task.await
+    });
+
+    assert_eq!(outcome, Err(TaskError::Cancelled));
+    assert_eq!(
+        *reports.borrow(),
+        [Report::DropPanicked { task: "fragile".into(), message: "drop failed".into() }]
+    );
+}

@@ -141,8 +141,9 @@ enum Stage<F: Future> {
 struct Vtable {
     /// Polls the future once; `Ready(panicked)` once the stage holds the outcome.
     poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> Poll<bool>,
-    /// Drops the future and records [`TaskError::Cancelled`] as the outcome.
-    cancel: unsafe fn(NonNull<Header>),
+    /// Drops the future and records [`TaskError::Cancelled`] as the outcome;
+    /// returns the message of a panic in the future's `Drop`.
+    cancel: unsafe fn(NonNull<Header>) -> Option<String>,
     /// Moves the outcome into `*mut Option<Result<F::Output, TaskError>>`.
     take_output: unsafe fn(NonNull<Header>, *mut ()),
     /// Drops the outcome, returning its error (if it was one) for reporting.
@@ -304,8 +305,10 @@ impl TaskRef {
     /// Drops the future now and records [`TaskError::Cancelled`]. Also
     /// turns an output the future has just returned into `Cancelled` (a
     /// task cancelled during its last step ends cancelled, as in asyncio);
-    /// a panic stays a panic.
-    pub(crate) fn cancel(&self, _on: LoopThread) {
+    /// a panic stays a panic. Returns the message of a panic raised while
+    /// dropping the future (the task ends cancelled all the same), for the
+    /// caller to report.
+    pub(crate) fn cancel(&self, _on: LoopThread) -> Option<String> {
         // SAFETY: as in `poll`.
         unsafe { (self.header().vtable.cancel)(self.ptr) }
     }
@@ -439,10 +442,11 @@ unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a RefCell<Stage<F>> {
 
 /// Replaces the stage, dropping the old value where it lies (a running
 /// future is pinned and must not be moved out to be dropped). A panic in
-/// that drop is caught: the task's outcome is already decided, and the
-/// assignment stores `new` even if the old value's destructor unwinds.
-fn replace_stage<F: Future>(stage: &mut Stage<F>, new: Stage<F>) {
-    let _ = catch_unwind(AssertUnwindSafe(|| *stage = new));
+/// that drop is caught and its message returned: the task's outcome is
+/// already decided, and the assignment stores `new` even if the old value's
+/// destructor unwinds.
+fn replace_stage<F: Future>(stage: &mut Stage<F>, new: Stage<F>) -> Option<String> {
+    catch_unwind(AssertUnwindSafe(|| *stage = new)).err().map(|payload| panic_message(&*payload))
 }
 
 /// `Vtable::poll` for `F`.
@@ -467,7 +471,9 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> Poll<bo
         Err(payload) => Err(TaskError::Panicked(panic_message(&*payload))),
     };
     let panicked = outcome.is_err();
-    replace_stage(&mut stage, Stage::Finished(outcome));
+    // The future has returned; a panic while dropping what is left of it
+    // cannot change the outcome any more.
+    let _ = replace_stage(&mut stage, Stage::Finished(outcome));
     Poll::Ready(panicked)
 }
 
@@ -475,12 +481,13 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> Poll<bo
 ///
 /// # Safety
 /// As [`stage`].
-unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
+unsafe fn cancel<F: Future>(ptr: NonNull<Header>) -> Option<String> {
     // SAFETY: forwarded contract.
     let mut stage = unsafe { stage::<F>(ptr) }.borrow_mut();
     if matches!(*stage, Stage::Running(_) | Stage::Finished(Ok(_))) {
-        replace_stage(&mut stage, Stage::Finished(Err(TaskError::Cancelled)));
+        return replace_stage(&mut stage, Stage::Finished(Err(TaskError::Cancelled)));
     }
+    None
 }
 
 /// `Vtable::take_output` for `F`.
@@ -511,8 +518,9 @@ unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) -> Option<TaskError> {
         Stage::Finished(Err(error)) => Some(error.clone()),
         _ => None,
     };
-    // The output is dropped here, on the loop's thread.
-    replace_stage(&mut stage, Stage::Consumed);
+    // The output is dropped here, on the loop's thread; nobody wanted it,
+    // so a panic in its destructor has nobody to go to either.
+    let _ = replace_stage(&mut stage, Stage::Consumed);
     error
 }
 

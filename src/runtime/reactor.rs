@@ -126,10 +126,15 @@ impl Reactor {
         drop(replaced);
     }
 
-    /// Waits up to `timeout` (forever if `None`) for I/O, then wakes the
-    /// tasks waiting on every source that became ready. `on_ready` hears of
-    /// each readiness just before its wakers are woken (the loop traces it).
-    pub(crate) fn turn(&self, timeout: Option<Duration>, mut on_ready: impl FnMut(Readiness)) -> io::Result<()> {
+    /// Waits up to `timeout` (forever if `None`) for I/O, then hands the
+    /// wakers waiting on every source that became ready to `wake`. `on_ready`
+    /// hears of each readiness just before (the loop traces it).
+    pub(crate) fn turn(
+        &self,
+        timeout: Option<Duration>,
+        mut on_ready: impl FnMut(Readiness),
+        mut wake: impl FnMut(Waker),
+    ) -> io::Result<()> {
         let mut events = self.events.borrow_mut();
         match self.poll.borrow_mut().poll(&mut events, timeout) {
             Ok(()) => {}
@@ -155,7 +160,9 @@ impl Reactor {
                 None => continue,
             };
             on_ready(Readiness { token: event.token().0, readable: reader.is_some(), writable: writer.is_some() });
-            reader.into_iter().chain(writer).for_each(Waker::wake);
+            // The loop does the waking, so that a foreign waker's panic is
+            // caught and reported there.
+            reader.into_iter().chain(writer).for_each(&mut wake);
         }
         Ok(())
     }

@@ -45,9 +45,25 @@ pub enum Report {
         /// How long the poll took.
         elapsed: Duration,
     },
-    /// A callback given to `call_soon`, `call_later` or `call_at` panicked;
-    /// the loop caught it and went on.
+    /// A callback given to `call_soon`, `call_later` or `call_at` (or a
+    /// done-callback) panicked; the loop caught it and went on.
     CallbackPanicked {
+        /// The panic message.
+        message: String,
+    },
+    /// A waker's `wake()` panicked when the loop called it (a timer fell
+    /// due, a socket became ready, an awaited task completed): a foreign
+    /// waker's bug. The loop caught it and went on; whoever that waker
+    /// stood for was not woken.
+    WakerPanicked {
+        /// The panic message.
+        message: String,
+    },
+    /// Dropping a task's future while cancelling it panicked. The task ends
+    /// cancelled all the same.
+    DropPanicked {
+        /// The task's name.
+        task: String,
         /// The panic message.
         message: String,
     },
@@ -64,6 +80,10 @@ impl fmt::Display for Report {
                 write!(f, "executing {task} took {:.3} seconds", elapsed.as_secs_f64())
             }
             Report::CallbackPanicked { message } => write!(f, "exception in callback: {message}"),
+            Report::WakerPanicked { message } => write!(f, "a waker panicked when woken: {message}"),
+            Report::DropPanicked { task, message } => {
+                write!(f, "dropping the future of cancelled {task} panicked: {message}")
+            }
         }
     }
 }

@@ -39,7 +39,6 @@ use std::time::{Duration, Instant};
 
 use slab::Slab;
 
-use self::step::Outcome;
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::budget::Budget;
 use crate::runtime::clock::Clock;
@@ -319,13 +318,17 @@ impl LoopCore {
         if self.inbox.park() {
             timeout = Some(Duration::ZERO);
         }
-        let polled = self.reactor.turn(timeout, |readiness| {
-            self.record(|| TraceKind::IoReady {
-                token: readiness.token,
-                readable: readiness.readable,
-                writable: readiness.writable,
-            });
-        });
+        let polled = self.reactor.turn(
+            timeout,
+            |readiness| {
+                self.record(|| TraceKind::IoReady {
+                    token: readiness.token,
+                    readable: readiness.readable,
+                    writable: readiness.writable,
+                });
+            },
+            |waker| self.wake(waker),
+        );
         let arrivals = self.inbox.unpark();
         if let Err(error) = polled {
             // epoll_wait only fails on a broken selector (EBADF, EINVAL);
@@ -402,8 +405,7 @@ impl LoopCore {
         let mut destroyed = Vec::with_capacity(pending.len());
         for task in &pending {
             destroyed.push(task.name(self.thread));
-            task.cancel(self.thread);
-            self.finish(task, Outcome::Cancelled);
+            self.cancel_now(task);
         }
         for task in destroyed {
             self.report(Report::DestroyedPending { task });

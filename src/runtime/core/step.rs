@@ -6,7 +6,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use super::LoopCore;
@@ -44,7 +44,7 @@ impl LoopCore {
                 }
             }
             // The sleeping task is queued now and runs next iteration.
-            Runnable::Wake(waker) => waker.wake(),
+            Runnable::Wake(waker) => self.wake(waker),
         }
     }
 
@@ -60,8 +60,7 @@ impl LoopCore {
         if state & CANCEL_REQUESTED != 0 {
             // Cancellation drops the future at this await point; a task
             // cancelled before its first poll never runs at all.
-            task.cancel(self.thread);
-            self.finish(&task, Outcome::Cancelled);
+            self.cancel_now(&task);
             return;
         }
 
@@ -90,14 +89,31 @@ impl LoopCore {
             // Cancelled during its last step: asyncio's `__step` discards the
             // result and ends the task cancelled, and so do we.
             Poll::Ready(false) if task.header().state.load(Ordering::Acquire) & CANCEL_REQUESTED != 0 => {
-                task.cancel(self.thread);
-                self.finish(&task, Outcome::Cancelled);
+                self.cancel_now(&task);
             }
             Poll::Ready(false) => self.finish(&task, Outcome::Returned),
             // Whatever the future waits on holds a clone of the waker and
             // will wake it; if it forgot to, the task sleeps forever (the
             // `Future` contract).
             Poll::Pending => {}
+        }
+    }
+
+    /// Drops the task's future (reporting a panic in its `Drop`) and
+    /// completes it cancelled.
+    pub(super) fn cancel_now(&self, task: &TaskRef) {
+        if let Some(message) = task.cancel(self.thread) {
+            self.report(Report::DropPanicked { task: task.name(self.thread), message });
+        }
+        self.finish(task, Outcome::Cancelled);
+    }
+
+    /// Wakes `waker`, catching a panic in a foreign waker's `wake()` (ours
+    /// cannot panic) so that it cannot unwind out of the loop and abandon
+    /// every task: it is reported instead.
+    pub(super) fn wake(&self, waker: Waker) {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+            self.report(Report::WakerPanicked { message: panic_message(&*payload) });
         }
     }
 
@@ -132,7 +148,7 @@ impl LoopCore {
         drop(awaited);
         for waiter in done {
             match waiter {
-                DoneWaiter::Awaiter(waker) => waker.wake(),
+                DoneWaiter::Awaiter(waker) => self.wake(waker),
                 DoneWaiter::Callback { f, .. } => self.ready.push(Runnable::Callback(CallbackCell::from_box(f))),
             }
         }
