@@ -201,6 +201,16 @@ impl<T: fmt::Debug> fmt::Debug for Lock<T> {
     }
 }
 
+impl<'a, T> LockGuard<'a, T> {
+    /// Returns the lock this guard holds, so a
+    /// [`Condition`](super::Condition) can release it and take it again.
+    /// An associated function, not a method, so that it cannot shadow a
+    /// method of `T` reached through `Deref`.
+    pub(crate) fn lock(this: &LockGuard<'a, T>) -> &'a Lock<T> {
+        this._release.lock
+    }
+}
+
 impl<T> Deref for LockGuard<'_, T> {
     type Target = T;
 

@@ -52,12 +52,14 @@
 //! - There is no `BoundedSemaphore`, `Condition`, `Barrier`, `PriorityQueue`
 //!   or `LifoQueue`, and no `Queue.shutdown()`.
 
+mod condition;
 mod event;
 mod lock;
 mod queue;
 mod semaphore;
 mod waiters;
 
+pub use condition::Condition;
 pub use event::Event;
 pub use lock::{Lock, LockGuard};
 pub use queue::{Queue, QueueEmpty, QueueFull};

@@ -23,6 +23,7 @@ pub mod douban;
 pub mod examples;
 pub mod http;
 pub mod tls;
+pub mod twin;
 
 /// An event log's entries as "`label` at `N`ms" lines, `N` the loop time
 /// in whole milliseconds when the entry was pushed.
