@@ -165,6 +165,7 @@ impl fmt::Debug for Condition {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Lock;
     use super::super::waiters::wake_log::WakeLog;
     use super::*;
     use std::future::Future;

@@ -52,6 +52,7 @@
 //! - There is no `BoundedSemaphore`, `Condition`, `Barrier`, `PriorityQueue`
 //!   or `LifoQueue`, and no `Queue.shutdown()`.
 
+mod bounded_semaphore;
 mod condition;
 mod event;
 mod lock;
@@ -59,6 +60,7 @@ mod queue;
 mod semaphore;
 mod waiters;
 
+pub use bounded_semaphore::{BoundedSemaphore, TooManyReleases};
 pub use condition::Condition;
 pub use event::Event;
 pub use lock::{Lock, LockGuard};

@@ -6,6 +6,11 @@
 //! [`Semaphore::add_permits`] runs) and someone is waiting, the permit goes
 //! straight to the oldest waiter and never passes through the free count, so
 //! a task arriving in between finds none.
+//!
+//! As in asyncio 3.13, a newcomer also waits while a waiter that was granted
+//! a permit has not run yet, even if another permit is free by then
+//! ([`Semaphore::locked`] says so); when the granted waiter runs, it lets in
+//! as many of those behind it as there are free permits.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -41,11 +46,17 @@ use super::waiters::{Waiter, WaiterList};
 /// });
 /// ```
 pub struct Semaphore {
-    /// Permits free to take now. Always 0 while anyone is waiting: a
-    /// returned permit goes to a waiter instead of back into this count.
+    /// Permits free to take now. A returned permit goes to the oldest
+    /// queued waiter instead of into this count, so it is nonzero while
+    /// someone is queued only until a granted waiter runs and lets them in.
     permits: Cell<usize>,
-    /// Tasks waiting for a permit, oldest first.
+    /// Tasks waiting for a permit, oldest first, and granted waiters that
+    /// have not run yet.
     waiters: RefCell<WaiterList>,
+    /// Permits taken and then forgotten, which a bare release
+    /// ([`add_permits`](Semaphore::add_permits)) may give back: what
+    /// [`BoundedSemaphore`](super::BoundedSemaphore) checks a release against.
+    forgotten: Cell<usize>,
 }
 
 /// One permit from a [`Semaphore`], returned to it when dropped.
@@ -83,7 +94,7 @@ pub struct OwnedSemaphorePermit {
 impl Semaphore {
     /// Creates a semaphore holding `permits` free permits.
     pub fn new(permits: usize) -> Semaphore {
-        Semaphore { permits: Cell::new(permits), waiters: RefCell::new(WaiterList::new()) }
+        Semaphore { permits: Cell::new(permits), waiters: RefCell::new(WaiterList::new()), forgotten: Cell::new(0) }
     }
 
     /// Waits for a permit and returns it.
@@ -93,9 +104,13 @@ impl Semaphore {
     /// permit had already been handed to it, passes the permit on.
     pub async fn acquire(&self) -> SemaphorePermit<'_> {
         if !self.take_free_permit() {
-            // None free: join the line. When this returns, a releasing
-            // permit has already been handed to us.
+            // None free, or others are ahead of us: join the line. When this
+            // returns, a releasing permit has already been handed to us.
             Waiter::new(&self.waiters, || self.release()).await;
+            // Permits freed while we were granted but had not run went to
+            // nobody (asyncio's FIFO rule kept newcomers queued behind us);
+            // let in as many of them as there are free permits.
+            self.grant_while_free();
         }
         SemaphorePermit { semaphore: self }
     }
@@ -129,8 +144,9 @@ impl Semaphore {
     /// ```
     pub async fn acquire_owned(self: &Rc<Self>) -> OwnedSemaphorePermit {
         // Borrow a permit, then trade it for an owned one. No `.await` lies
-        // between the two, so a cancellation cannot lose the permit.
-        self.acquire().await.forget();
+        // between the two, so a cancellation cannot lose the permit. Not
+        // `forget()`: the permit is not forgotten, it moves into the new one.
+        std::mem::forget(self.acquire().await);
         OwnedSemaphorePermit { semaphore: Some(Rc::clone(self)) }
     }
 
@@ -140,13 +156,17 @@ impl Semaphore {
     }
 
     /// Returns the number of permits free to take now. Permits handed to a
-    /// waiter that has not run yet are not free.
+    /// waiter that has not run yet are not free, and while such a waiter
+    /// exists a free permit can be taken only by those queued behind it
+    /// (see [`locked`](Semaphore::locked)).
     pub fn available_permits(&self) -> usize {
         self.permits.get()
     }
 
-    /// Returns `true` if a permit cannot be taken without waiting: none is
-    /// free, or others are already waiting (asyncio's `Semaphore.locked()`).
+    /// Returns `true` if a permit cannot be taken without waiting
+    /// (asyncio's `Semaphore.locked()`): none is free, or others are in
+    /// line, counting a waiter that was granted a permit and has not run
+    /// yet, as asyncio 3.13 does.
     ///
     /// ```
     /// use corio::sync::Semaphore;
@@ -159,7 +179,7 @@ impl Semaphore {
     /// ```
     #[doc(alias = "is_locked")]
     pub fn locked(&self) -> bool {
-        self.permits.get() == 0 || !self.waiters.borrow().is_empty()
+        self.permits.get() == 0 || !self.waiters.borrow().is_idle()
     }
 
     /// Adds `n` permits: the oldest waiters get one each first, and the
@@ -167,32 +187,19 @@ impl Semaphore {
     /// release without an `acquire()`); dropping a permit is the paired one.
     #[doc(alias = "release")]
     pub fn add_permits(&self, n: usize) {
-        let mut wakers = Vec::new();
-        let mut left = n;
-        {
-            let mut waiters = self.waiters.borrow_mut();
-            while left > 0 {
-                match waiters.grant_front() {
-                    Some(waker) => wakers.push(waker),
-                    None => break,
-                }
-                left -= 1;
-            }
-        }
-        self.permits.set(self.permits.get() + left);
-        // Bookkeeping is done and the borrow has ended: now wake, oldest first.
-        for waker in wakers {
-            waker.wake();
-        }
+        self.permits.set(self.permits.get() + n);
+        self.grant_while_free();
+        // A bare release gives back a forgotten permit, if there is one.
+        self.forgotten.set(self.forgotten.get().saturating_sub(n));
     }
 
-    /// Takes a free permit if there is one and nobody is queued for it.
+    /// Takes a free permit if [`locked`](Semaphore::locked) says one can be
+    /// taken without waiting.
     fn take_free_permit(&self) -> bool {
-        let free = self.permits.get();
-        if free == 0 || !self.waiters.borrow().is_empty() {
+        if self.locked() {
             return false;
         }
-        self.permits.set(free - 1);
+        self.permits.set(self.permits.get() - 1);
         true
     }
 
@@ -200,11 +207,32 @@ impl Semaphore {
     /// otherwise to the free count. Runs when a permit drops, and when a
     /// waiter that was handed a permit is dropped before it could use it.
     fn release(&self) {
-        let next = self.waiters.borrow_mut().grant_front();
-        match next {
-            Some(waker) => waker.wake(),
-            None => self.permits.set(self.permits.get() + 1),
+        self.permits.set(self.permits.get() + 1);
+        self.grant_while_free();
+    }
+
+    /// Hands free permits to the oldest queued waiters, one each, until
+    /// either runs out (asyncio's `_wake_up_next` in a loop).
+    fn grant_while_free(&self) {
+        let mut wakers = Vec::new();
+        {
+            let mut waiters = self.waiters.borrow_mut();
+            while self.permits.get() > 0 {
+                let Some(waker) = waiters.grant_front() else { break };
+                self.permits.set(self.permits.get() - 1);
+                wakers.push(waker);
+            }
         }
+        // Bookkeeping is done and the borrow has ended: now wake, oldest first.
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+
+    /// Returns the number of permits taken and then forgotten that no bare
+    /// release has given back yet.
+    pub(crate) fn forgotten(&self) -> usize {
+        self.forgotten.get()
     }
 }
 
@@ -231,6 +259,8 @@ impl SemaphorePermit<'_> {
     /// assert_eq!(semaphore.available_permits(), 1);
     /// ```
     pub fn forget(self) {
+        let semaphore = self.semaphore;
+        semaphore.forgotten.set(semaphore.forgotten.get() + 1);
         // The permit holds only a borrow, so skipping its destructor leaks
         // nothing but the permit itself, which is what we want.
         std::mem::forget(self);
@@ -249,7 +279,9 @@ impl OwnedSemaphorePermit {
     pub fn forget(mut self) {
         // Drop our `Rc` now (unlike `mem::forget`, which would leak it) and
         // leave `None`, which tells `drop` there is nothing to return.
-        self.semaphore = None;
+        if let Some(semaphore) = self.semaphore.take() {
+            semaphore.forgotten.set(semaphore.forgotten.get() + 1);
+        }
     }
 }
 
@@ -330,6 +362,28 @@ mod tests {
         assert_eq!(semaphore.available_permits(), 0);
         assert!(semaphore.try_acquire().is_none());
         assert!(poll_with(waiter, &log.waker(1)).is_ready());
+    }
+
+    #[test]
+    fn a_newcomer_queues_while_a_granted_waiter_has_not_run_and_is_let_in_when_it_does() {
+        let log = WakeLog::new();
+        let semaphore = Semaphore::new(0);
+        let mut granted = pin!(semaphore.acquire());
+        assert!(poll_with(granted.as_mut(), &log.waker(1)).is_pending());
+        semaphore.add_permits(2);
+        assert_eq!(log.take(), [1]);
+        assert_eq!(semaphore.available_permits(), 1);
+        assert!(semaphore.locked(), "the granted waiter is still in line");
+        assert!(semaphore.try_acquire().is_none());
+        let mut newcomer = pin!(semaphore.acquire());
+        assert!(poll_with(newcomer.as_mut(), &log.waker(2)).is_pending());
+
+        let Poll::Ready(_permit) = poll_with(granted, &log.waker(1)) else {
+            panic!("the waiter was granted a permit");
+        };
+        assert_eq!(log.take(), [2], "the granted waiter let the newcomer in");
+        assert_eq!(semaphore.available_permits(), 0);
+        assert!(poll_with(newcomer, &log.waker(2)).is_ready());
     }
 
     #[test]

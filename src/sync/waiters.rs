@@ -75,6 +75,14 @@ impl WaiterList {
         self.head.is_none()
     }
 
+    /// Returns `true` if nobody is queued and no grant is waiting to be
+    /// picked up: every waiter that was granted has run (or was dropped).
+    /// asyncio's `Semaphore` keeps a granted waiter in its line until it
+    /// runs, and refuses newcomers until then; this is that test.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
     /// Adds a waiter at the back of the line and returns its key.
     pub(crate) fn push_back(&mut self, waker: Waker) -> WaiterKey {
         let key = self.nodes.insert(Node::Queued { waker, prev: self.tail, next: None });
