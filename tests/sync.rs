@@ -15,7 +15,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use common::{outcomes_of, virtual_loop};
-use corio::sync::{Event, Lock, Queue, QueueEmpty, Semaphore};
+use corio::sync::{Event, GetError, Lock, Queue, Semaphore};
 use corio::testing::EventLog;
 use corio::{Task, TaskError};
 
@@ -313,7 +313,7 @@ fn queue_getters_are_served_in_arrival_order_and_claimed_items_are_not_free() {
                 let (log, queue) = (log.clone(), queue.clone());
                 tasks.push(corio::create_task(async move {
                     corio::sleep(ms(arrives)).await;
-                    let item: &str = queue.get().await;
+                    let item: &str = queue.get().await.unwrap();
                     log.push(format!("{name} got {item}"));
                 }));
             }
@@ -328,7 +328,7 @@ fn queue_getters_are_served_in_arrival_order_and_claimed_items_are_not_free() {
     });
     assert_eq!(
         lines(&log),
-        [" 10 ms: qsize 3, get_nowait Err(QueueEmpty)", " 10 ms: G2 got a", " 10 ms: G0 got b", " 10 ms: G1 got c",]
+        [" 10 ms: qsize 3, get_nowait Err(Empty)", " 10 ms: G2 got a", " 10 ms: G0 got b", " 10 ms: G1 got c",]
     );
     assert!(queue.empty());
 }
@@ -348,14 +348,14 @@ fn queue_putters_on_a_full_bounded_queue_are_served_in_arrival_order() {
                 let (log, queue, largest) = (log.clone(), queue.clone(), largest.clone());
                 tasks.push(corio::create_task(async move {
                     corio::sleep(ms(arrives)).await;
-                    queue.put(name).await;
+                    queue.put(name).await.unwrap();
                     largest.set(largest.get().max(queue.qsize()));
                     log.push(format!("{name} put"));
                 }));
             }
             corio::sleep(ms(10)).await;
             for _ in 0..4 {
-                let item = queue.get().await;
+                let item = queue.get().await.unwrap();
                 log.push(format!("got {item}"));
                 corio::sleep(ms(1)).await;
             }
@@ -391,7 +391,7 @@ fn a_producer_and_two_consumers_finish_every_item_before_join_returns() {
                 let (log, queue) = (log.clone(), queue.clone());
                 consumers.push(corio::create_task(async move {
                     loop {
-                        let item: u32 = queue.get().await;
+                        let item: u32 = queue.get().await.unwrap();
                         corio::sleep(ms(5)).await;
                         log.push(format!("item {item} done"));
                         queue.task_done();
@@ -399,7 +399,7 @@ fn a_producer_and_two_consumers_finish_every_item_before_join_returns() {
                 }));
             }
             for item in 0..10 {
-                queue.put(item).await;
+                queue.put(item).await.unwrap();
                 largest.set(largest.get().max(queue.qsize()));
             }
             queue.join().await;
@@ -425,8 +425,8 @@ fn get_nowait_on_an_empty_queue_and_put_nowait_on_a_full_one_fail_without_waitin
     let lp = virtual_loop();
     lp.run_until_complete(async {
         let queue = Queue::new(2);
-        assert_eq!(queue.get_nowait(), Err(QueueEmpty));
-        assert_eq!(QueueEmpty.to_string(), "queue is empty; await get() to wait for an item");
+        assert_eq!(queue.get_nowait(), Err(GetError::Empty));
+        assert_eq!(GetError::Empty.to_string(), "queue is empty; await get() to wait for an item");
         queue.put_nowait(1).unwrap();
         queue.put_nowait(2).unwrap();
         assert!(queue.full());
@@ -436,13 +436,13 @@ fn get_nowait_on_an_empty_queue_and_put_nowait_on_a_full_one_fail_without_waitin
         assert_eq!(queue.qsize(), 2);
         assert_eq!(queue.get_nowait(), Ok(1));
         assert_eq!(queue.get_nowait(), Ok(2));
-        assert_eq!(queue.get_nowait(), Err(QueueEmpty));
+        assert_eq!(queue.get_nowait(), Err(GetError::Empty));
         // A put on a full queue waits rather than overfilling it.
         queue.put_nowait(4).unwrap();
         queue.put_nowait(5).unwrap();
-        assert_eq!(corio::timeout(ms(7), queue.put(6)).await, Err(corio::TimeoutError));
+        assert!(matches!(corio::timeout(ms(7), queue.put(6)).await, Err(corio::TimeoutError)));
         assert_eq!(queue.qsize(), 2);
-        assert_eq!((queue.get_nowait(), queue.get_nowait(), queue.get_nowait()), (Ok(4), Ok(5), Err(QueueEmpty)));
+        assert_eq!((queue.get_nowait(), queue.get_nowait(), queue.get_nowait()), (Ok(4), Ok(5), Err(GetError::Empty)));
     });
     assert_eq!(lp.elapsed(), ms(7));
 }
@@ -555,7 +555,7 @@ fn cancelling_tasks_waiting_in_get_loses_no_item() {
             for name in ["A", "B", "C", "D"] {
                 let (log, queue) = (log.clone(), queue.clone());
                 tasks.push(corio::create_task(async move {
-                    let item: &str = queue.get().await;
+                    let item: &str = queue.get().await.unwrap();
                     log.push(format!("{name} got {item}"));
                 }));
             }
@@ -590,7 +590,7 @@ fn cancelling_a_putter_waiting_on_a_full_queue_drops_its_item_and_frees_its_turn
             for name in ["A", "B"] {
                 let (log, queue) = (log.clone(), queue.clone());
                 tasks.push(corio::create_task(async move {
-                    queue.put(name).await;
+                    queue.put(name).await.unwrap();
                     log.push(format!("{name} put"));
                 }));
             }
@@ -605,7 +605,7 @@ fn cancelling_a_putter_waiting_on_a_full_queue_drops_its_item_and_frees_its_turn
         }
     });
     assert_eq!(outcomes, [Err(TaskError::Cancelled), Ok(())]);
-    assert_eq!(lines(&log), [" 10 ms: B put", " 10 ms: took Ok(\"held\"), then Ok(\"B\"), then Err(QueueEmpty)"]);
+    assert_eq!(lines(&log), [" 10 ms: B put", " 10 ms: took Ok(\"held\"), then Ok(\"B\"), then Err(Empty)"]);
     assert_eq!(Rc::strong_count(&queue), 1);
 }
 
@@ -614,7 +614,7 @@ fn a_get_nowait_after_a_hand_off_takes_the_next_item_not_the_promised_one() {
     let queue = Rc::new(Queue::unbounded());
     let getter_queue = queue.clone();
     let (waited, newcomer) = virtual_loop().run_until_complete(async move {
-        let getter = corio::create_task(async move { getter_queue.get().await });
+        let getter = corio::create_task(async move { getter_queue.get().await.unwrap() });
         corio::sleep(Duration::ZERO).await;
         // "x" is promised to the waiting getter; "y" is free for anyone.
         queue.put_nowait("x").unwrap();

@@ -64,5 +64,5 @@ pub use bounded_semaphore::{BoundedSemaphore, TooManyReleases};
 pub use condition::Condition;
 pub use event::Event;
 pub use lock::{Lock, LockGuard};
-pub use queue::{Queue, QueueEmpty, QueueFull};
+pub use queue::{Fifo, GetError, Lifo, LifoQueue, Order, Priority, PriorityQueue, PutError, Queue};
 pub use semaphore::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
