@@ -52,6 +52,7 @@
 //! - There is no `BoundedSemaphore`, `Condition`, `Barrier`, `PriorityQueue`
 //!   or `LifoQueue`, and no `Queue.shutdown()`.
 
+mod barrier;
 mod bounded_semaphore;
 mod condition;
 mod event;
@@ -60,6 +61,7 @@ mod queue;
 mod semaphore;
 mod waiters;
 
+pub use barrier::{Barrier, BrokenBarrierError};
 pub use bounded_semaphore::{BoundedSemaphore, TooManyReleases};
 pub use condition::Condition;
 pub use event::Event;

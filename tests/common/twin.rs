@@ -56,19 +56,30 @@ pub async fn settle<T>(tasks: Vec<Task<T>>) {
     }
 }
 
-/// Logs "`name` cancelled" if dropped before [`finish`](CancelNote::finish):
-/// where asyncio throws `CancelledError` into a coroutine, corio drops the
-/// future, so the drop is where the Python program's `except CancelledError`
-/// line is written.
+/// Logs "`name` cancelled" (or runs any note) if dropped before
+/// [`finish`](CancelNote::finish): where asyncio throws `CancelledError`
+/// into a coroutine, corio drops the future, so the drop is where the
+/// Python program's `except CancelledError` line is written.
+///
+/// Declare it before the future it watches is awaited: locals drop in
+/// reverse order, so that future is gone (and has cleaned up) by the time
+/// the note is written, as the Python `except` runs after the awaited
+/// call's `finally`.
 pub struct CancelNote {
-    /// Where the note goes, and what it says; `None` once finished.
-    note: Option<(EventLog, String)>,
+    /// What to do on cancellation; `None` once finished.
+    note: Option<Box<dyn FnOnce()>>,
 }
 
 impl CancelNote {
-    /// Arms a note for the task called `name`.
+    /// Arms a note saying that the task called `name` was cancelled.
     pub fn new(log: &EventLog, name: &str) -> CancelNote {
-        CancelNote { note: Some((log.clone(), format!("{name} cancelled"))) }
+        let (log, label) = (log.clone(), format!("{name} cancelled"));
+        CancelNote::with(move || log.push(label))
+    }
+
+    /// Arms `note`, to run if the task is cancelled.
+    pub fn with(note: impl FnOnce() + 'static) -> CancelNote {
+        CancelNote { note: Some(Box::new(note)) }
     }
 
     /// Disarms the note: the task got past the point it could be cancelled at.
@@ -79,8 +90,8 @@ impl CancelNote {
 
 impl Drop for CancelNote {
     fn drop(&mut self) {
-        if let Some((log, label)) = self.note.take() {
-            log.push(label);
+        if let Some(note) = self.note.take() {
+            note();
         }
     }
 }
