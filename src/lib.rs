@@ -61,7 +61,10 @@
 //! | `time/sleep.rs`, `time/timeout.rs` | sleeping; deadlines around a future | [`Sleep`], [`timeout()`] |
 //! | `net/io_source.rs`, `net/tcp_*.rs`, `net/dns.rs` | the try-then-park rule; TCP and DNS on the loop | [`net::TcpStream`] |
 //! | `combine/*.rs` | gather, wait, as_completed | [`gather()`], [`AsCompleted`] |
-//! | `sync/waiters.rs`, `sync/*.rs` | one FIFO waiter list; Lock, Event, Semaphore, Queue with hand-off | [`sync::Lock`] |
+//! | `sync/waiters.rs` | the one FIFO line of parked tasks every primitive uses | `WaiterList` |
+//! | `sync/lock.rs`, `sync/event.rs`, `sync/semaphore.rs` | Lock, Event, Semaphore, with hand-off | [`sync::Lock`], [`sync::Semaphore`] |
+//! | `sync/condition.rs`, `sync/bounded_semaphore.rs`, `sync/barrier.rs` | built on those: Condition on a Lock, BoundedSemaphore, Barrier | [`sync::Condition`], [`sync::Barrier`] |
+//! | `sync/queue/mod.rs`, `sync/queue/order.rs`, `sync/queue/error.rs` | Queue with `join` and `shutdown`; FIFO, LIFO, priority orders; its errors | [`sync::Queue`], [`sync::PutError`] |
 //! | `testing.rs` | an event log for testing scheduling order | [`testing::EventLog`] |
 //! | `error.rs` | why a task or a deadline yielded no output | [`TaskError`] |
 //!

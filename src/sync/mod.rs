@@ -1,19 +1,25 @@
-//! Synchronization between tasks on one thread: [`Lock`], [`Event`],
-//! [`Semaphore`] and [`Queue`], the Rust shape of asyncio's primitives.
+//! Synchronization between tasks on one thread, the Rust shape of asyncio's
+//! primitives: [`Lock`], [`Event`], [`Condition`], [`Semaphore`] and
+//! [`BoundedSemaphore`], [`Barrier`], and [`Queue`] with its LIFO and
+//! priority orders.
 //!
-//! Each one is a little state (a flag, a count, a buffer) plus one or two
+//! Each one is a little state (a flag, a count, a buffer) plus one or more
 //! FIFO lines of parked tasks, all built on the same `WaiterList` in
-//! `waiters.rs`: read that file first, then any of the others. A task that
-//! cannot go on joins a line and returns `Poll::Pending`; whoever frees the
-//! resource *grants* the oldest waiter and wakes it through its `Waker`. The
-//! primitives use nothing of the runtime but `std::task`, so they work with
-//! any executor's wakers.
+//! `waiters.rs`: read that file first, then `lock.rs`, `event.rs` and
+//! `semaphore.rs`; `condition.rs` builds on the lock, `bounded_semaphore.rs`
+//! on the semaphore, `barrier.rs` on the waiter list alone, and
+//! `queue/` keeps its orders in `order.rs`. A task that cannot go on joins
+//! a line and returns `Poll::Pending`; whoever frees the resource *grants*
+//! the oldest waiter and wakes it through its `Waker`. The primitives use
+//! nothing of the runtime but `std::task`, so they work with any executor's
+//! wakers.
 //!
 //! # Rules they all follow
 //!
 //! - **First come, first served.** Waiters are granted in the order they
-//!   started waiting (their first poll), and an [`Event`] wakes everyone in
-//!   that order too.
+//!   started waiting (their first poll), and an [`Event`],
+//!   [`Condition::notify_all`] or a [`Barrier`] wakes everyone in that
+//!   order too.
 //! - **Hand-off.** Releasing a lock, a permit, a queue slot or an item while
 //!   someone waits gives it to the oldest waiter there and then; it never
 //!   becomes free in between. So a task that calls `acquire` or
@@ -22,7 +28,8 @@
 //!   take it.
 //! - **Cancellation is dropping.** Dropping a waiting future takes it out of
 //!   line. If it had already been granted and not yet run, the grant goes
-//!   to the next waiter (or back to the pool), so nothing is lost.
+//!   to the next waiter (or back to the pool), so nothing is lost; a
+//!   notified [`Condition::wait`] passes its notification on the same way.
 //!
 //! # Why `!Sync`
 //!
@@ -34,23 +41,39 @@
 //!
 //! # How they differ from asyncio
 //!
+//! Each difference is pinned by a test that runs the asyncio program (in
+//! its comment) and compares the logs; `tests/condition.rs`,
+//! `tests/semaphore.rs`, `tests/barrier.rs` and `tests/queue.rs` hold them.
+//!
 //! - `Lock` guards a value, like Rust's `Mutex`, and is released by
 //!   dropping its [`LockGuard`], not by `release()`; releasing a lock you do
 //!   not hold cannot be written, so asyncio's `RuntimeError` has no
 //!   counterpart. Permits work the same way through [`SemaphorePermit`];
 //!   [`Semaphore::add_permits`] is asyncio's bare `release()`.
+//! - A [`Condition`] is separate from its lock, as `std`'s `Condvar` is
+//!   from its `Mutex`: `wait` takes the guard and gives it back. `notify`
+//!   does not check that the caller holds the lock (asyncio raises
+//!   `RuntimeError`). A waiter cancelled before it was notified wakes
+//!   nobody; asyncio's wakes another waiter spuriously, since it cannot
+//!   tell.
+//! - [`BoundedSemaphore::release`] refuses the release that goes past the
+//!   bound, where asyncio refuses the next release that finds the free
+//!   count full: a permit returns itself when dropped and cannot fail.
+//! - `Barrier::reset` and `abort` are plain methods, not coroutines: asyncio
+//!   awaits only an uncontended lock in them.
 //! - asyncio's `Queue` wakes a getter or putter and lets it try again, so a
 //!   task arriving in between can take the item or slot, and the woken one
 //!   goes to the back of the line. Here the item or slot is promised to the
 //!   woken task. The price: between a put and the moment its getter runs,
 //!   [`Queue::qsize`] counts the item but [`Queue::get_nowait`] cannot take
 //!   it; likewise for a slot freed for a waiting putter and
-//!   [`Queue::put_nowait`].
-//! - `put_nowait` returns the item inside a [`QueueFull`] error instead of
-//!   raising, and `get_nowait` returns [`QueueEmpty`]; `task_done` panics
-//!   where asyncio raises `ValueError`.
-//! - There is no `BoundedSemaphore`, `Condition`, `Barrier`, `PriorityQueue`
-//!   or `LifoQueue`, and no `Queue.shutdown()`.
+//!   [`Queue::put_nowait`]. A shutdown voids the promises, so from then on
+//!   the queue behaves as asyncio's.
+//! - `put`, `put_nowait`, `get` and `get_nowait` return a [`PutError`]
+//!   (which hands the item back) or a [`GetError`] instead of raising
+//!   `QueueFull`, `QueueEmpty` or `QueueShutDown`; `task_done` panics
+//!   where asyncio raises `ValueError`. `LifoQueue` and `PriorityQueue`
+//!   are [`Queue::lifo`] and [`Queue::priority`].
 
 mod barrier;
 mod bounded_semaphore;
