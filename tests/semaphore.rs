@@ -1,9 +1,11 @@
 //! `Semaphore::locked` and `BoundedSemaphore` against asyncio's, iteration
 //! for iteration: a newcomer waits behind a waiter that was granted a
-//! permit and has not run yet, even when another permit is free, and a
-//! bounded semaphore refuses a release that has no acquire to pair with.
+//! permit and has not run yet, even when another permit is free; a
+//! cancelled waiter leaves the line and passes a permit it was handed on;
+//! and a bounded semaphore refuses a release that has no acquire to pair
+//! with.
 //!
-//! The test is the twin of the Python 3.13 program in its comment (run with
+//! Each test is the twin of the Python 3.13 program in its comment (run with
 //! `PYENV_VERSION=3.13.0 python3`, harness in `tests/common/twin.rs`); the
 //! expected log is what CPython printed, line for line, except where a
 //! comment says why corio differs.
@@ -13,7 +15,7 @@ mod common;
 use std::rc::Rc;
 
 use common::by_iteration;
-use common::twin::{settle, yields};
+use common::twin::{CancelNote, settle, yields};
 use corio::sync::{BoundedSemaphore, Semaphore};
 use corio::testing::EventLog;
 
@@ -161,6 +163,84 @@ fn a_newcomer_waits_behind_a_granted_waiter_and_a_bounded_semaphore_refuses_an_e
             format!("5: second release: {refused}"),
             "6: B got a permit".to_owned(),
             "7: done".to_owned(),
+        ]
+    );
+}
+
+// ```python
+// from harness import *
+//
+// async def main():
+//     sem = asyncio.Semaphore(1)
+//     await sem.acquire()
+//
+//     async def worker(name):
+//         say(f"{name} waits")
+//         try:
+//             async with sem:
+//                 say(f"{name} got a permit")
+//                 await asyncio.sleep(0)
+//         except asyncio.CancelledError:
+//             say(f"{name} cancelled")
+//             raise
+//
+//     a, b, c = (asyncio.create_task(worker(name)) for name in "ABC")
+//     await asyncio.sleep(0)
+//     say("main cancels B, releases, and cancels A")
+//     b.cancel()
+//     sem.release()  # handed to A, which is cancelled before it runs
+//     a.cancel()
+//     say(f"locked: {'yes' if sem.locked() else 'no'}")
+//     await settle(a, b, c)
+//     say(f"done, locked: {'yes' if sem.locked() else 'no'}")
+//
+// run(main)
+// ```
+#[test]
+fn a_cancelled_waiter_leaves_the_line_and_passes_a_granted_permit_on_as_in_asyncio() {
+    let lp = common::virtual_loop();
+    let log = EventLog::new();
+    lp.run_until_complete({
+        let log = log.clone();
+        async move {
+            let semaphore = Rc::new(Semaphore::new(1));
+            semaphore.acquire().await.forget();
+            let workers: Vec<_> = ["A", "B", "C"]
+                .into_iter()
+                .map(|name| {
+                    let (semaphore, log) = (semaphore.clone(), log.clone());
+                    corio::create_task(async move {
+                        log.push(format!("{name} waits"));
+                        let note = CancelNote::new(&log, name);
+                        let _permit = semaphore.acquire().await;
+                        note.finish();
+                        log.push(format!("{name} got a permit"));
+                        yields(1).await;
+                    })
+                })
+                .collect();
+            yields(1).await;
+            log.push("main cancels B, releases, and cancels A");
+            workers[1].cancel();
+            semaphore.add_permits(1); // handed to A, which is cancelled before it runs
+            workers[0].cancel();
+            log.push(format!("locked: {}", yes_no(semaphore.locked())));
+            settle(workers).await;
+            log.push(format!("done, locked: {}", yes_no(semaphore.locked())));
+        }
+    });
+    assert_eq!(
+        by_iteration(&log),
+        [
+            "1: A waits",
+            "1: B waits",
+            "1: C waits",
+            "1: main cancels B, releases, and cancels A",
+            "1: locked: yes",
+            "2: B cancelled",
+            "2: A cancelled",
+            "3: C got a permit",
+            "5: done, locked: no",
         ]
     );
 }
