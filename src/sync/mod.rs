@@ -50,6 +50,9 @@
 //!   not hold cannot be written, so asyncio's `RuntimeError` has no
 //!   counterpart. Permits work the same way through [`SemaphorePermit`];
 //!   [`Semaphore::add_permits`] is asyncio's bare `release()`.
+//! - Between a lock's release and the moment the waiter it was handed to
+//!   runs, [`Lock::locked`] says `true`; asyncio's says `False` (its lock is
+//!   free then, though a newcomer still queues behind the woken waiter).
 //! - A [`Condition`] is separate from its lock, as `std`'s `Condvar` is
 //!   from its `Mutex`: `wait` takes the guard and gives it back. `notify`
 //!   does not check that the caller holds the lock (asyncio raises

@@ -150,7 +150,8 @@ impl Semaphore {
         OwnedSemaphorePermit { semaphore: Some(Rc::clone(self)) }
     }
 
-    /// Takes a permit if one is free and nobody is waiting, without waiting.
+    /// Takes a permit without waiting, if [`locked`](Semaphore::locked)
+    /// says one can be taken: one is free and nobody is in line.
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
         if self.take_free_permit() { Some(SemaphorePermit { semaphore: self }) } else { None }
     }

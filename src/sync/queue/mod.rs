@@ -62,6 +62,11 @@ pub type PriorityQueue<T> = Queue<T, Priority<T>>;
 /// A queue of `T` shared between tasks: first in, first out unless made
 /// with [`Queue::lifo`] or [`Queue::priority`].
 ///
+/// `O` is the store that keeps the items and decides which comes out next
+/// ([`Fifo`], [`Lifo`] or [`Priority`]); the constructors choose it, so it
+/// needs naming only in a type, and [`LifoQueue`] and [`PriorityQueue`]
+/// name it for you.
+///
 /// # Examples
 ///
 /// ```
@@ -97,8 +102,8 @@ pub struct Queue<T, O = Fifo<T>> {
     items: RefCell<O>,
     /// The most items the queue holds, or 0 for no limit (asyncio's rule).
     maxsize: usize,
-    /// How many of the front `items` are promised to granted getters that
-    /// have not run yet. Never more than `items.len()`.
+    /// How many of `items` are promised to granted getters that have not
+    /// run yet (in a FIFO, the front ones). Never more than `items.len()`.
     claimed: Cell<usize>,
     /// How many free slots are promised to granted putters that have not
     /// run yet. `items.len() + reserved` never exceeds a nonzero `maxsize`.
@@ -344,7 +349,7 @@ impl<T, O: Order<T>> Queue<T, O> {
     ///     let consumer = corio::create_task({
     ///         let queue = Rc::clone(&queue);
     ///         async move {
-    ///             queue.get().await;
+    ///             queue.get().await.unwrap();
     ///             queue.task_done();
     ///         }
     ///     });
