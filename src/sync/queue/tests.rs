@@ -417,3 +417,26 @@ fn lifo_and_priority_queues_hand_claimed_items_out_in_their_own_order() {
     assert_eq!(poll_with(priority_getter, &log.waker(2)), Poll::Ready(Ok(3)));
     assert_eq!((lifo.get_nowait(), priority.get_nowait()), (Ok(5), Ok(5)));
 }
+
+#[test]
+fn a_shut_down_priority_or_lifo_queue_drains_in_its_own_order() {
+    let priority = Queue::priority(0);
+    let lifo = Queue::lifo(0);
+    for item in [3, 1, 2] {
+        priority.put_nowait(item).unwrap();
+        lifo.put_nowait(item).unwrap();
+    }
+    priority.shutdown(false);
+    lifo.shutdown(false);
+    let from_priority: Vec<_> = std::iter::from_fn(|| priority.get_nowait().ok()).collect();
+    let from_lifo: Vec<_> = std::iter::from_fn(|| lifo.get_nowait().ok()).collect();
+    assert_eq!(from_priority, [1, 2, 3]);
+    assert_eq!(from_lifo, [2, 1, 3]);
+    assert_eq!(priority.get_nowait(), Err(GetError::ShutDown));
+
+    let dropped = Queue::priority(0);
+    dropped.put_nowait(1).unwrap();
+    dropped.shutdown(true);
+    assert!(dropped.empty());
+    assert!(matches!(dropped.put_nowait(2), Err(PutError::ShutDown(2))));
+}
