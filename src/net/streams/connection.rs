@@ -1,0 +1,98 @@
+//! What the reader and the writer of one stream share: the socket
+//! ([`StreamSocket`], TCP or Unix) and whether the writer has closed it.
+
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::net::Shutdown;
+use std::task::{Context, Poll};
+
+use crate::net::{TcpStream, UnixStream};
+
+/// The socket under a stream pair: what asyncio's
+/// `writer.get_extra_info('socket')` returns.
+#[derive(Debug)]
+pub enum StreamSocket {
+    /// From [`open_connection`](crate::net::open_connection) or a TCP [`Server`](crate::net::Server).
+    Tcp(TcpStream),
+    /// From [`open_unix_connection`](crate::net::open_unix_connection) or a Unix [`Server`](crate::net::Server).
+    Unix(UnixStream),
+}
+
+impl StreamSocket {
+    /// Poll-style read from whichever socket this is.
+    pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        match self {
+            StreamSocket::Tcp(socket) => socket.poll_read(cx, buf),
+            StreamSocket::Unix(socket) => socket.poll_read(cx, buf),
+        }
+    }
+
+    /// Poll-style write to whichever socket this is.
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self {
+            StreamSocket::Tcp(socket) => socket.poll_write(cx, buf),
+            StreamSocket::Unix(socket) => socket.poll_write(cx, buf),
+        }
+    }
+
+    /// Shuts down one half or both.
+    pub(crate) fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        match self {
+            StreamSocket::Tcp(socket) => socket.shutdown(how),
+            StreamSocket::Unix(socket) => socket.shutdown(how),
+        }
+    }
+}
+
+/// One connection, shared (through an `Rc`) by its reader, its writer and
+/// the writer's flush task.
+pub(crate) struct Connection {
+    /// The socket.
+    pub(crate) socket: StreamSocket,
+    /// The writer closed the connection: it is shut down both ways, and the
+    /// reader reports the end of the stream without reading.
+    closed: Cell<bool>,
+    /// Run once when the connection closes or is dropped, whichever comes
+    /// first: a [`Server`](crate::net::Server) counts its live connections
+    /// this way.
+    on_close: RefCell<Option<Box<dyn FnOnce()>>>,
+}
+
+impl Connection {
+    /// A connection over `socket`; `on_close` runs when it closes.
+    pub(crate) fn new(socket: StreamSocket, on_close: Option<Box<dyn FnOnce()>>) -> Connection {
+        Connection { socket, closed: Cell::new(false), on_close: RefCell::new(on_close) }
+    }
+
+    /// Whether the writer has closed the connection.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    /// Shuts the socket down both ways (the peer sees the end of the stream;
+    /// the descriptor itself closes when the last owner lets go) and runs
+    /// `on_close`.
+    pub(crate) fn close(&self) {
+        if self.closed.replace(true) {
+            return;
+        }
+        // The peer may have gone already (`NotConnected`); either way the
+        // connection is over for us, which is all `close` promises.
+        let _ = self.socket.shutdown(Shutdown::Both);
+        self.run_on_close();
+    }
+
+    /// Runs `on_close` if it has not run yet.
+    fn run_on_close(&self) {
+        let on_close = self.on_close.borrow_mut().take();
+        if let Some(on_close) = on_close {
+            on_close();
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.run_on_close();
+    }
+}
