@@ -5,13 +5,15 @@
 //!
 //! Read `connection.rs` (what the two halves share), then `reader.rs` (the
 //! pull-based buffer and asyncio's `readuntil` algorithm), `writer.rs` (the
-//! write buffer, its flush task and the water marks) and `server.rs`.
+//! write buffer, its flush task and the water marks), `server.rs` and
+//! `socket_file.rs` (a Unix server's socket file).
 //! `error.rs` holds the one error type.
 
 mod connection;
 mod error;
 mod reader;
 mod server;
+mod socket_file;
 mod writer;
 
 use std::future::Future;
@@ -27,6 +29,7 @@ pub use writer::{DEFAULT_HIGH_WATER, StreamWriter};
 
 use self::connection::Connection;
 use self::server::Listener;
+use self::socket_file::SocketFile;
 use crate::net::{TcpListener, TcpStream, UnixListener, UnixStream, lookup_host};
 
 /// Connects to `host:port` and returns the connection's reader and writer
@@ -88,15 +91,20 @@ where
 }
 
 /// Listens on the Unix socket `path` (asyncio's `start_unix_server`); see
-/// [`start_server`]. The socket file is left behind when the server closes,
-/// and binding fails while it exists.
+/// [`start_server`]. As in asyncio 3.13, a socket file left at `path` by an
+/// earlier server is replaced, and closing the server removes the file.
 ///
 /// # Errors
-/// The bind error.
+/// The bind error (`AddrInUse` if a file that is not a socket is in the
+/// way, `NotFound` for a missing directory, ...).
 pub async fn start_unix_server<F, Fut>(client_connected_cb: F, path: impl AsRef<Path>) -> io::Result<Server>
 where
     F: FnMut(StreamReader, StreamWriter) -> Fut + 'static,
     Fut: Future<Output = ()> + 'static,
 {
-    Server::start(vec![Listener::Unix(UnixListener::bind(path)?)], client_connected_cb)
+    let path = path.as_ref();
+    SocketFile::remove_stale(path)?;
+    let listener = UnixListener::bind(path)?;
+    let file = SocketFile::claim(path)?;
+    Server::start(vec![Listener::Unix { listener, _file: file }], client_connected_cb)
 }

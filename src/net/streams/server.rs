@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use super::connection::{Connection, StreamSocket};
 use super::reader::StreamReader;
+use super::socket_file::SocketFile;
 use super::writer::StreamWriter;
 use crate::net::{TcpListener, UnixListener};
 use crate::sync::Event;
@@ -52,8 +53,14 @@ impl ListenAddr {
 pub(crate) enum Listener {
     /// A TCP listener.
     Tcp(TcpListener),
-    /// A Unix-domain listener.
-    Unix(UnixListener),
+    /// A Unix-domain listener and its socket file, removed when the
+    /// listener closes.
+    Unix {
+        /// The listener.
+        listener: UnixListener,
+        /// Held only to be dropped with the listener.
+        _file: SocketFile,
+    },
 }
 
 impl Listener {
@@ -61,7 +68,9 @@ impl Listener {
     fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<StreamSocket>> {
         match self {
             Listener::Tcp(listener) => listener.poll_accept(cx).map_ok(|(stream, _)| StreamSocket::Tcp(stream)),
-            Listener::Unix(listener) => listener.poll_accept(cx).map_ok(|(stream, _)| StreamSocket::Unix(stream)),
+            Listener::Unix { listener, .. } => {
+                listener.poll_accept(cx).map_ok(|(stream, _)| StreamSocket::Unix(stream))
+            }
         }
     }
 
@@ -69,7 +78,7 @@ impl Listener {
     fn addr(&self) -> io::Result<ListenAddr> {
         match self {
             Listener::Tcp(listener) => listener.local_addr().map(ListenAddr::Tcp),
-            Listener::Unix(listener) => {
+            Listener::Unix { listener, .. } => {
                 let addr = listener.local_addr()?;
                 let path = addr.as_pathname().map(PathBuf::from).unwrap_or_default();
                 Ok(ListenAddr::Unix(path))
@@ -164,7 +173,8 @@ impl Server {
     }
 
     /// Stops listening (asyncio's `close`): the listening sockets are closed
-    /// and the accept tasks cancelled. Connections already accepted go on.
+    /// (a Unix server's socket file removed) and the accept tasks cancelled.
+    /// Connections already accepted go on.
     pub fn close(&self) {
         self.state.close();
     }
