@@ -134,10 +134,14 @@ pub use combine::wait::{ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, ReturnW
 pub use error::{TaskError, TimeoutError};
 
 pub use event_loop::{
-    Builder, CallbackHandle, EventLoop, LoopClosed, LoopHandle, RemoteHandle, TimerHandle, get_running_loop, run,
+    Builder, CallbackHandle, EventLoop, LoopClosed, LoopHandle, RemoteHandle, SignalError, TimerHandle,
+    get_running_loop, run,
 };
 pub use runtime::report::Report;
 pub use runtime::trace::{TraceEvent, TraceKind, write_trace_jsonl};
+/// Signal numbers (`SIGINT`, `SIGTERM`, `SIGUSR1`, ...) for
+/// [`LoopHandle::add_signal_handler`], as Python's `signal` module has them.
+pub use signal_hook::consts::signal;
 pub use task::{
     DoneCallbackId, IntoTask, Join, Task, TaskHandle, ToThread, all_tasks, create_named_task, create_task, current_task, ensure_future, to_thread,
 };

@@ -212,7 +212,8 @@ fn drain_waits_until_a_slow_peer_has_taken_the_buffer_down_to_the_low_water_mark
                     let (go, received) = (go.clone(), received.clone());
                     async move {
                         go.wait().await;
-                        received.borrow_mut().push(reader.read_to_end().await.unwrap().len());
+                        let all = reader.read_to_end().await.unwrap();
+                        received.borrow_mut().push(all.len());
                         writer.close();
                     }
                 }

@@ -30,7 +30,7 @@ use crate::task::{ToThread, to_thread};
 #[derive(Clone, Debug)]
 pub struct LoopHandle {
     /// The loop; weak so tasks holding a handle do not keep it alive.
-    core: Weak<LoopCore>,
+    pub(super) core: Weak<LoopCore>,
 }
 
 impl LoopHandle {
@@ -40,7 +40,7 @@ impl LoopHandle {
     }
 
     /// The loop, or a panic if it is gone.
-    fn core(&self) -> Rc<LoopCore> {
+    pub(super) fn core(&self) -> Rc<LoopCore> {
         self.core.upgrade().expect("event loop is closed")
     }
 

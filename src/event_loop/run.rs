@@ -156,6 +156,7 @@ impl EventLoop {
     /// If called while the loop is running (from one of its own tasks).
     pub fn close(&self) {
         assert!(!self.is_running(), "cannot close a running event loop");
+        super::signals::remove_all_signal_handlers(&self.core);
         self.core.close();
     }
 
@@ -197,6 +198,14 @@ impl EventLoop {
             }
             self.core.run_once();
         }
+    }
+}
+
+impl Drop for EventLoop {
+    fn drop(&mut self) {
+        // The core closes itself when dropped; its signal handlers live
+        // outside it (`signals.rs`) and go here.
+        super::signals::remove_all_signal_handlers(&self.core);
     }
 }
 

@@ -65,6 +65,12 @@ impl UnixStream {
         Ok((UnixStream::from_mio(a)?, UnixStream::from_mio(b)?))
     }
 
+    /// Registers a connected std socket (made non-blocking first).
+    pub(crate) fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        stream.set_nonblocking(true)?;
+        UnixStream::from_mio(mio::net::UnixStream::from_std(stream))
+    }
+
     /// Wraps an accepted or paired socket.
     pub(crate) fn from_mio(stream: mio::net::UnixStream) -> io::Result<UnixStream> {
         Ok(UnixStream { source: IoSource::new(stream)? })
