@@ -326,3 +326,111 @@ fn a_closed_server_refuses_new_connections_and_wait_closed_waits_for_the_open_on
         ]
     );
 }
+
+#[test]
+fn a_timed_out_readline_keeps_its_bytes_for_the_next_call() {
+    let log = run_twin(|log| async move {
+        let go = Rc::new(Event::new());
+        let server = start_server(
+            {
+                let go = go.clone();
+                move |_reader, writer: StreamWriter| {
+                    let go = go.clone();
+                    async move {
+                        writer.write(b"abc").unwrap();
+                        writer.drain().await.unwrap();
+                        go.wait().await;
+                        writer.write(b"def\n").unwrap();
+                        writer.drain().await.unwrap();
+                        writer.close();
+                    }
+                }
+            },
+            "127.0.0.1",
+            0,
+        )
+        .await
+        .unwrap();
+        let port = server.sockets()[0].tcp().unwrap().port();
+        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+        if corio::wait_for(reader.readline(), Duration::from_millis(50)).await.is_err() {
+            log.borrow_mut().push("readline timed out".to_owned());
+        }
+        go.set();
+        let line = reader.readline().await.unwrap();
+        log.borrow_mut().push(format!("readline {}", repr(&line)));
+        writer.close();
+        server.close();
+    });
+    assert_eq!(log, ["readline timed out", "readline b'abcdef\\n'"]);
+}
+
+#[test]
+fn bytes_written_without_drain_still_go_out_before_the_close() {
+    const PAYLOAD: usize = 16 << 20;
+    let log = run_twin(|log| async move {
+        let received = Rc::new(RefCell::new(None));
+        let server = start_server(
+            {
+                let received = received.clone();
+                move |mut reader: StreamReader, writer: StreamWriter| {
+                    let received = received.clone();
+                    async move {
+                        let all = reader.read_to_end().await.unwrap();
+                        *received.borrow_mut() = Some(all.len());
+                        writer.close();
+                    }
+                }
+            },
+            "127.0.0.1",
+            0,
+        )
+        .await
+        .unwrap();
+        let port = server.sockets()[0].tcp().unwrap().port();
+        let (_reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+        writer.write(&vec![b'y'; PAYLOAD]).unwrap();
+        writer.close();
+        log.borrow_mut().push(format!("closing, buffered {}", py(writer.get_write_buffer_size() > 0)));
+        writer.wait_closed().await.unwrap();
+        log.borrow_mut().push(format!("closed, buffered {}", writer.get_write_buffer_size()));
+        server.close();
+        server.wait_closed().await;
+        log.borrow_mut().push(format!("peer received {}", received.borrow().unwrap()));
+    });
+    assert_eq!(log, ["closing, buffered True", "closed, buffered 0", "peer received 16777216"]);
+}
+
+#[test]
+fn a_peer_that_goes_away_fails_drain_and_wait_closed() {
+    let log = run_twin(|log| async move {
+        // The callback drops both halves at once: the connection closes
+        // with whatever the client sends still unread, so the client's
+        // kernel hears a reset.
+        let server = start_server(|_reader, _writer| async {}, "127.0.0.1", 0).await.unwrap();
+        let port = server.sockets()[0].tcp().unwrap().port();
+        let (_reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+        settle().await;
+        let mut outcome = "drain kept succeeding".to_owned();
+        for _ in 0..100 {
+            let sent = match writer.write(&vec![b'z'; 1 << 20]) {
+                Ok(()) => writer.drain().await,
+                Err(error) => Err(error),
+            };
+            if let Err(StreamError::Io(error)) = sent {
+                use std::io::ErrorKind::{BrokenPipe, ConnectionReset};
+                assert!(matches!(error.kind(), BrokenPipe | ConnectionReset), "{error}");
+                outcome = "drain failed: connection reset or broken pipe".to_owned();
+                break;
+            }
+        }
+        log.borrow_mut().push(outcome);
+        match writer.wait_closed().await {
+            Ok(()) => log.borrow_mut().push("wait_closed returned".to_owned()),
+            Err(StreamError::Io(_)) => log.borrow_mut().push("wait_closed failed too".to_owned()),
+            Err(other) => panic!("{other}"),
+        }
+        server.close();
+    });
+    assert_eq!(log, ["drain failed: connection reset or broken pipe", "wait_closed failed too"]);
+}

@@ -135,8 +135,67 @@ async def server_wait_closed_waits_for_connections(log):
     await closed
     log.append("wait_closed returned")
 
+async def a_timed_out_readline_keeps_its_bytes(log):
+    go = asyncio.Event()
+    async def cb(reader, writer):
+        writer.write(b"abc")
+        await writer.drain()
+        await go.wait()
+        writer.write(b"def\n")
+        await writer.drain()
+        writer.close()
+    server = await asyncio.start_server(cb, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        await asyncio.wait_for(reader.readline(), 0.05)
+    except TimeoutError:
+        log.append("readline timed out")
+    go.set()
+    log.append(f"readline {await reader.readline()!r}")
+    writer.close(); server.close()
+
+async def bytes_written_without_drain_still_go_out_before_the_close(log):
+    received = asyncio.Future()
+    async def cb(reader, writer):
+        received.set_result(len(await reader.read()))
+        writer.close()
+    server = await asyncio.start_server(cb, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"y" * (16 << 20))
+    writer.close()
+    log.append(f"closing, buffered {writer.transport.get_write_buffer_size() > 0}")
+    await writer.wait_closed()
+    log.append(f"closed, buffered {writer.transport.get_write_buffer_size()}")
+    log.append(f"peer received {await received}")
+    server.close()
+
+async def a_peer_that_resets_fails_drain_and_wait_closed(log):
+    async def cb(reader, writer):
+        writer.transport.abort()  # close at once, unread data and all: a reset
+    server = await asyncio.start_server(cb, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    await asyncio.sleep(0.05)
+    try:
+        for _ in range(100):
+            writer.write(b"z" * (1 << 20))
+            await writer.drain()
+        log.append("drain kept succeeding")
+    except (ConnectionResetError, BrokenPipeError) as e:
+        log.append("drain failed: connection reset or broken pipe")
+    try:
+        await writer.wait_closed()
+        log.append("wait_closed returned")
+    except (ConnectionResetError, BrokenPipeError):
+        log.append("wait_closed failed too")
+    server.close()
+
 for scenario in [readline_at_eof, readuntil_overrun, readline_overrun, readexactly_and_read,
-                 drain_waits_for_the_peer, server_wait_closed_waits_for_connections]:
+                 drain_waits_for_the_peer, server_wait_closed_waits_for_connections,
+                 a_timed_out_readline_keeps_its_bytes, bytes_written_without_drain_still_go_out_before_the_close,
+                 a_peer_that_resets_fails_drain_and_wait_closed]:
     log = []
     asyncio.run(scenario(log))
     print(scenario.__name__)
