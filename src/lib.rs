@@ -122,6 +122,7 @@ mod event_loop;
 pub mod http;
 pub mod net;
 mod runtime;
+pub mod subprocess;
 pub mod sync;
 mod task;
 pub mod testing;

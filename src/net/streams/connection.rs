@@ -1,12 +1,13 @@
 //! What the reader and the writer of one stream share: the socket
-//! ([`StreamSocket`], TCP or Unix) and whether the writer has closed it.
+//! ([`StreamSocket`]: TCP, Unix, or one end of a child process's pipe) and
+//! whether the writer has closed it.
 
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::net::Shutdown;
 use std::task::{Context, Poll};
 
-use crate::net::{TcpStream, UnixStream};
+use crate::net::{PipeReader, PipeWriter, TcpStream, UnixStream};
 
 /// The socket under a stream pair: what asyncio's
 /// `writer.get_extra_info('socket')` returns.
@@ -16,6 +17,10 @@ pub enum StreamSocket {
     Tcp(TcpStream),
     /// From [`open_unix_connection`](crate::net::open_unix_connection) or a Unix [`Server`](crate::net::Server).
     Unix(UnixStream),
+    /// A child process's stdout or stderr (only read).
+    PipeReader(PipeReader),
+    /// A child process's stdin (only written).
+    PipeWriter(PipeWriter),
 }
 
 impl StreamSocket {
@@ -24,6 +29,8 @@ impl StreamSocket {
         match self {
             StreamSocket::Tcp(socket) => socket.poll_read(cx, buf),
             StreamSocket::Unix(socket) => socket.poll_read(cx, buf),
+            StreamSocket::PipeReader(pipe) => pipe.poll_read(cx, buf),
+            StreamSocket::PipeWriter(_) => Poll::Ready(Err(one_way("read from the write end of a pipe"))),
         }
     }
 
@@ -32,16 +39,29 @@ impl StreamSocket {
         match self {
             StreamSocket::Tcp(socket) => socket.poll_write(cx, buf),
             StreamSocket::Unix(socket) => socket.poll_write(cx, buf),
+            StreamSocket::PipeWriter(pipe) => pipe.poll_write(cx, buf),
+            StreamSocket::PipeReader(_) => Poll::Ready(Err(one_way("write to the read end of a pipe"))),
         }
     }
 
-    /// Shuts down one half or both.
+    /// Shuts down one half or both. A pipe has one half: its write end
+    /// closes, its read end has nothing to shut.
     pub(crate) fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         match self {
             StreamSocket::Tcp(socket) => socket.shutdown(how),
             StreamSocket::Unix(socket) => socket.shutdown(how),
+            StreamSocket::PipeWriter(pipe) => {
+                pipe.close();
+                Ok(())
+            }
+            StreamSocket::PipeReader(_) => Ok(()),
         }
     }
+}
+
+/// The error for using a pipe end the wrong way.
+fn one_way(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::Unsupported, format!("cannot {what}"))
 }
 
 /// One connection, shared (through an `Rc`) by its reader, its writer and

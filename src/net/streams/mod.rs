@@ -70,6 +70,17 @@ pub fn stream_pair(socket: StreamSocket) -> (StreamReader, StreamWriter) {
     (StreamReader::new(connection.clone()), StreamWriter::new(connection))
 }
 
+/// A reader alone over `socket` (a child's stdout or stderr): no writer
+/// shares it, so nothing closes it but the reader's drop.
+pub(crate) fn reader_only(socket: StreamSocket) -> StreamReader {
+    StreamReader::new(Rc::new(Connection::new(socket, None)))
+}
+
+/// A writer alone over `socket` (a child's stdin).
+pub(crate) fn writer_only(socket: StreamSocket) -> StreamWriter {
+    StreamWriter::new(Rc::new(Connection::new(socket, None)))
+}
+
 /// Listens on `host:port` (every address `host` resolves to, as asyncio
 /// does) and calls `client_connected_cb` with the reader and writer of each
 /// connection, running the future it returns as a task (asyncio's
