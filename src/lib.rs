@@ -4,7 +4,8 @@
 //! own executor, waker plumbing, hierarchical timer wheel and mio-driven
 //! reactor, and on top of them the API an asyncio user expects: [`run`],
 //! [`create_task`], [`gather()`], [`wait`], [`sleep()`], [`wait_for`],
-//! [`as_completed`], an explicit [`EventLoop`], and the [`sync`] primitives;
+//! [`as_completed`], an explicit [`EventLoop`], the [`sync`] primitives,
+//! streams and sockets in [`net`], signal handlers and [`subprocess`]es;
 //! and [`http`], an HTTP/1.1 client (the aiohttp of this world) built on it.
 //! Scheduling order is specified (it follows asyncio's `_run_once`) and can
 //! be tested exactly on a virtual clock with an event trace.
@@ -60,6 +61,10 @@
 //! | `event_loop/*.rs` | the loop you drive: `run`, `EventLoop`, `LoopHandle`, `Builder`, the thread-safe `RemoteHandle`, callback handles | [`EventLoop`] |
 //! | `time/sleep.rs`, `time/timeout.rs` | sleeping; deadlines around a future | [`Sleep`], [`timeout()`] |
 //! | `net/io_source.rs`, `net/tcp_*.rs`, `net/dns.rs` | the try-then-park rule; TCP and DNS on the loop | [`net::TcpStream`] |
+//! | `net/udp_socket.rs`, `net/unix_*.rs`, `net/pipe.rs` | UDP, Unix-domain sockets and pipes on the same rule | [`net::UdpSocket`], [`net::UnixStream`] |
+//! | `net/streams/*.rs` | asyncio's streams: pull-based reader, writer with a flush task, servers | [`net::StreamReader`], [`net::StreamWriter`], [`net::Server`] |
+//! | `event_loop/signals.rs` | Unix signals as loop callbacks, through a self-pipe on the reactor | [`SignalError`] |
+//! | `subprocess/*.rs` | child processes: piped streams, exit through a pidfd on the reactor | [`subprocess::Process`] |
 //! | `combine/*.rs` | gather, wait, as_completed | [`gather()`], [`AsCompleted`] |
 //! | `sync/waiters.rs` | the one FIFO line of parked tasks every primitive uses | `WaiterList` |
 //! | `sync/lock.rs`, `sync/event.rs`, `sync/semaphore.rs` | Lock, Event, Semaphore, with hand-off | [`sync::Lock`], [`sync::Semaphore`] |

@@ -7,7 +7,8 @@
 //! expected logs below are that program's output, line for line. The logs
 //! record results and their order, not loop iterations: asyncio's reader is
 //! fed by a transport callback an iteration before the reading task runs,
-//! corio's reader reads in the task itself (DESIGN.md, "Streams").
+//! corio's reader reads in the task itself (DESIGN.md, "Streams, datagrams
+//! and pipes").
 //!
 //! Each test body runs on its own thread under a time limit, so a lost
 //! wakeup fails the test instead of hanging the test binary.
