@@ -435,3 +435,33 @@ fn a_peer_that_goes_away_fails_drain_and_wait_closed() {
     });
     assert_eq!(log, ["drain failed: connection reset or broken pipe", "wait_closed failed too"]);
 }
+
+#[test]
+fn the_default_limit_takes_a_64_kib_line_and_refuses_a_longer_one() {
+    static PAYLOAD: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
+        let mut payload = vec![b'a'; 65536];
+        payload.push(b'\n');
+        payload.extend(std::iter::repeat_n(b'b', 70000));
+        payload.push(b'\n');
+        payload
+    });
+    let log = run_twin(|log| async move {
+        let (server, port) = serve_bytes(&PAYLOAD).await;
+        let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+        assert_eq!(reader.limit(), corio::net::DEFAULT_LIMIT);
+        settle().await;
+        let first = reader.readline().await.unwrap();
+        log.borrow_mut().push(format!("first line {}", first.len()));
+        if let Err(error @ StreamError::LimitOverrun { .. }) = reader.readline().await {
+            log.borrow_mut().push(format!("second line: {error}"));
+        }
+        let then = reader.readline().await.unwrap();
+        log.borrow_mut().push(format!("then {}", repr(&then)));
+        writer.close();
+        server.close();
+    });
+    assert_eq!(
+        log,
+        ["first line 65537", "second line: separator is found, but chunk is longer than limit", "then b''"]
+    );
+}

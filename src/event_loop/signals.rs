@@ -127,7 +127,7 @@ impl LoopHandle {
     /// Calls `callback` on the loop each time signal `signum` arrives
     /// (asyncio's `loop.add_signal_handler`), replacing this loop's previous
     /// handler for it. The callback runs as a ready callback two iterations
-    /// after the signal, as in asyncio. Signals are process-wide: while two
+    /// after the one in which the signal arrived, as in asyncio. Signals are process-wide: while two
     /// loops handle the same one, both callbacks run.
     ///
     /// # Errors
@@ -215,9 +215,12 @@ impl LoopHandle {
 
 /// Removes every handler `core` has (its loop is closing).
 pub(crate) fn remove_all_signal_handlers(core: &LoopCore) {
-    let removed: Vec<Installed> = INSTALLED.with(|installed| {
+    // `try_with`: a loop dropped while the thread's locals are being
+    // destroyed finds the table gone, and with it every entry.
+    let removed = INSTALLED.try_with(|installed| {
         let mut installed = installed.borrow_mut();
-        let (mine, others) = installed.drain(..).partition(|entry| std::ptr::eq(entry.core.as_ptr(), core));
+        let (mine, others): (Vec<_>, Vec<_>) =
+            installed.drain(..).partition(|entry| std::ptr::eq(entry.core.as_ptr(), core));
         *installed = others;
         mine
     });

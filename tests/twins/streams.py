@@ -192,10 +192,22 @@ async def a_peer_that_resets_fails_drain_and_wait_closed(log):
         log.append("wait_closed failed too")
     server.close()
 
+async def the_default_limit_is_64_kib(log):
+    server, port = await serve_bytes(b"a" * 65536 + b"\n" + b"b" * 70000 + b"\n")
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    await asyncio.sleep(0.05)
+    log.append(f"first line {len(await reader.readline())}")
+    try:
+        await reader.readline()
+    except ValueError as e:
+        log.append(f"second line: {e.args[0].lower()}")
+    log.append(f"then {await reader.readline()!r}")
+    writer.close(); server.close()
+
 for scenario in [readline_at_eof, readuntil_overrun, readline_overrun, readexactly_and_read,
                  drain_waits_for_the_peer, server_wait_closed_waits_for_connections,
                  a_timed_out_readline_keeps_its_bytes, bytes_written_without_drain_still_go_out_before_the_close,
-                 a_peer_that_resets_fails_drain_and_wait_closed]:
+                 a_peer_that_resets_fails_drain_and_wait_closed, the_default_limit_is_64_kib]:
     log = []
     asyncio.run(scenario(log))
     print(scenario.__name__)
