@@ -20,7 +20,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use common::within;
-use corio::net::{Server, StreamError, StreamReader, StreamWriter, open_connection, start_server};
+use corio::net::{Server, StreamError, StreamReader, StreamSocket, StreamWriter, open_connection, start_server};
 use corio::sync::Event;
 
 /// Python's `repr` of a bytes object, for the ASCII these tests send.
@@ -99,6 +99,10 @@ fn readline_returns_the_unterminated_rest_at_the_end_of_the_stream_then_nothing(
     let log = run_twin(|log| async move {
         let (server, port) = serve_bytes(b"one\ntwo").await;
         let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+        match writer.socket() {
+            StreamSocket::Tcp(stream) => assert!(stream.nodelay().unwrap(), "TCP_NODELAY, as asyncio sets it"),
+            other => panic!("{other:?}"),
+        }
         for _ in 0..3 {
             let line = reader.readline().await.unwrap();
             log.borrow_mut().push(format!("readline {}", repr(&line)));

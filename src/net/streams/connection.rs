@@ -79,8 +79,15 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    /// A connection over `socket`; `on_close` runs when it closes.
+    /// A connection over `socket`; `on_close` runs when it closes. A TCP
+    /// socket gets `TCP_NODELAY`, as asyncio's transports set it: a stream
+    /// writes what it has at once, and Nagle's algorithm would hold small
+    /// writes back for the peer's ACK.
     pub(crate) fn new(socket: StreamSocket, on_close: Option<Box<dyn FnOnce()>>) -> Connection {
+        if let StreamSocket::Tcp(stream) = &socket {
+            // Only latency is at stake: the stream works either way.
+            let _ = stream.set_nodelay(true);
+        }
         Connection { socket, closed: Cell::new(false), on_close: RefCell::new(on_close) }
     }
 

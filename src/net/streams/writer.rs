@@ -127,8 +127,9 @@ impl StreamWriter {
         let mut rest = data;
         if state.buffer.borrow().is_empty() && !state.flushing.get() {
             // Nobody is waiting to write this socket, so try now, as
-            // asyncio's transport does. A `WouldBlock` leaves the no-op
-            // waker in the reactor; the flush task replaces it.
+            // asyncio's transport does. `Pending` (a full socket, or an
+            // exhausted I/O budget) leaves the no-op waker with the reactor;
+            // the flush task started below replaces it with its own.
             let mut cx = Context::from_waker(Waker::noop());
             match state.connection.socket.poll_write(&mut cx, data) {
                 Poll::Ready(Ok(sent)) => rest = &data[sent..],
