@@ -469,3 +469,34 @@ fn the_default_limit_takes_a_64_kib_line_and_refuses_a_longer_one() {
         ["first line 65537", "second line: separator is found, but chunk is longer than limit", "then b''"]
     );
 }
+
+#[test]
+fn serve_forever_returns_when_the_server_is_closed_and_closes_it_when_cancelled() {
+    within(Duration::from_secs(20), || {
+        corio::run(async {
+            let idle = |_reader, _writer| async {};
+            // Closed by another task: serve_forever returns.
+            let server = Rc::new(start_server(idle, "127.0.0.1", 0).await.unwrap());
+            let serving = corio::create_task({
+                let server = server.clone();
+                async move { server.serve_forever().await }
+            });
+            settle().await;
+            assert!(!serving.done());
+            server.close();
+            serving.await.unwrap();
+            // Cancelled: the server closes, as asyncio's does.
+            let server = Rc::new(start_server(idle, "127.0.0.1", 0).await.unwrap());
+            let serving = corio::create_task({
+                let server = server.clone();
+                async move { server.serve_forever().await }
+            });
+            settle().await;
+            assert!(server.is_serving());
+            serving.cancel();
+            assert!(serving.await.unwrap_err().is_cancelled());
+            assert!(!server.is_serving());
+            server.wait_closed().await;
+        });
+    });
+}

@@ -147,3 +147,22 @@ fn waiting_for_a_child_leaves_the_loop_free_for_other_tasks() {
         assert!(ticked_by.duration_since(started) < Duration::from_millis(300), "ticks ran during the wait");
     });
 }
+
+#[test]
+fn a_child_can_be_talked_to_line_by_line_through_its_pipes() {
+    run(|| async {
+        let mut child =
+            create_subprocess_exec(Command::new("cat").stdin(Stdio::piped()).stdout(Stdio::piped())).await.unwrap();
+        let (stdin, stdout) = (child.stdin.take().unwrap(), child.stdout.as_mut().unwrap());
+        for line in [&b"first\n"[..], b"second\n"] {
+            stdin.write(line).unwrap();
+            stdin.drain().await.unwrap();
+            assert_eq!(stdout.readline().await.unwrap(), line, "cat answers each line before the next is sent");
+        }
+        // Closing stdin is the end of cat's input, so it exits.
+        stdin.close();
+        stdin.wait_closed().await.unwrap();
+        assert!(stdout.readline().await.unwrap().is_empty());
+        assert_eq!(child.wait().await.unwrap(), 0);
+    });
+}
