@@ -63,7 +63,7 @@
 //! | `net/io_source.rs`, `net/tcp_*.rs`, `net/dns.rs` | the try-then-park rule; TCP and DNS on the loop | [`net::TcpStream`] |
 //! | `net/udp_socket.rs`, `net/unix_*.rs`, `net/pipe.rs` | UDP, Unix-domain sockets and pipes on the same rule | [`net::UdpSocket`], [`net::UnixStream`] |
 //! | `net/streams/*.rs` | asyncio's streams: pull-based reader, writer with a flush task, servers | [`net::StreamReader`], [`net::StreamWriter`], [`net::Server`] |
-//! | `event_loop/signals.rs` | Unix signals as loop callbacks, through a self-pipe on the reactor | [`SignalError`] |
+//! | `event_loop/signals.rs`, `event_loop/signal_registration.rs` | Unix signals as loop callbacks, through a self-pipe on the reactor; signal-hook's side | [`SignalError`] |
 //! | `subprocess/*.rs` | child processes: piped streams, exit through a pidfd on the reactor | [`subprocess::Process`] |
 //! | `combine/*.rs` | gather, wait, as_completed | [`gather()`], [`AsCompleted`] |
 //! | `sync/waiters.rs` | the one FIFO line of parked tasks every primitive uses | `WaiterList` |

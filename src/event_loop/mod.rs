@@ -11,6 +11,7 @@ mod callback_handle;
 mod loop_handle;
 mod remote;
 mod run;
+mod signal_registration;
 mod signals;
 
 pub use builder::Builder;
