@@ -149,7 +149,8 @@ pub use runtime::trace::{TraceEvent, TraceKind, write_trace_jsonl};
 /// [`LoopHandle::add_signal_handler`], as Python's `signal` module has them.
 pub use signal_hook::consts::signal;
 pub use task::{
-    DoneCallbackId, IntoTask, Join, Task, TaskHandle, ToThread, all_tasks, create_named_task, create_task, current_task, ensure_future, to_thread,
+    DoneCallbackId, IntoTask, Join, Task, TaskHandle, ToThread, all_tasks, create_eager_task, create_named_task,
+    create_task, current_task, ensure_future, to_thread,
 };
 pub use time::{Sleep, sleep, sleep_until, timeout, timeout_at, wait_for};
 

@@ -1,5 +1,5 @@
 //! [`Builder`]: how an [`EventLoop`] is set up (virtual time, tracing,
-//! debug mode), read from the environment by default like asyncio's
+//! debug mode, eager tasks), read from the environment by default like asyncio's
 //! `PYTHONASYNCIODEBUG`.
 
 use std::path::PathBuf;
@@ -32,6 +32,8 @@ pub struct Builder {
     debug: Option<bool>,
     /// Debug mode's slow-poll threshold.
     slow_poll: Duration,
+    /// Start every task eagerly.
+    eager_tasks: bool,
 }
 
 impl Default for Builder {
@@ -42,6 +44,7 @@ impl Default for Builder {
             trace_file: std::env::var_os("CORIO_TRACE").filter(|path| !path.is_empty()).map(PathBuf::from),
             debug: None,
             slow_poll: DEFAULT_SLOW_POLL,
+            eager_tasks: false,
         }
     }
 }
@@ -88,6 +91,16 @@ impl Builder {
         self
     }
 
+    /// Starts every task eagerly, as asyncio 3.12's
+    /// `loop.set_task_factory(asyncio.eager_task_factory)`: each
+    /// `create_task` on this loop behaves as
+    /// [`create_eager_task`](crate::create_eager_task) (see there). Off by
+    /// default, as in asyncio.
+    pub fn eager_task_factory(mut self, on: bool) -> Self {
+        self.eager_tasks = on;
+        self
+    }
+
     /// Creates the loop.
     ///
     /// # Panics
@@ -109,6 +122,7 @@ impl Builder {
             trace: self.trace,
             trace_file: self.trace_file,
             slow_poll: debug.then_some(self.slow_poll),
+            eager_tasks: self.eager_tasks,
         })?;
         Ok(EventLoop::from_core(core))
     }

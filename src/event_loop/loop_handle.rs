@@ -13,7 +13,7 @@ use crate::runtime::context;
 use crate::runtime::core::LoopCore;
 use crate::runtime::report::Report;
 use crate::runtime::trace::TraceEvent;
-use crate::task::{Task, spawn_on};
+use crate::task::{Task, spawn_eager_on, spawn_on};
 use crate::task::{ToThread, to_thread};
 
 /// A non-owning handle to an event loop: what [`get_running_loop`](crate::get_running_loop) returns.
@@ -70,6 +70,18 @@ impl LoopHandle {
         F: IntoFuture<IntoFuture: 'static>,
     {
         spawn_on(&self.core(), future.into_future(), Some(name.into()))
+    }
+
+    /// Spawns `future` as an eager task on this loop: see
+    /// [`create_eager_task`](crate::create_eager_task).
+    ///
+    /// # Panics
+    /// If the loop is closed.
+    pub fn create_eager_task<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: IntoFuture<IntoFuture: 'static>,
+    {
+        spawn_eager_on(&self.core(), future.into_future(), None)
     }
 
     /// Queues `f` to run in the next iteration, in FIFO order with woken

@@ -38,6 +38,7 @@ use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::ptr::NonNull;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering, fence};
 use std::task::{Context, Poll, Waker};
@@ -88,8 +89,8 @@ pub(crate) struct Header {
 
 /// Task data for the loop's thread alone, while the task lives. (The final
 /// `dealloc` may drop it on another thread. That is fine because of the
-/// rule on [`Local::done`]: by then it holds only a `String` and task
-/// references, both `Send`.)
+/// rule on [`Local::done`], which holds for [`Local::awaiting`] too: by then
+/// it holds only a `String`, which is `Send`.)
 pub(crate) struct Local {
     /// The task's name, as in asyncio's `Task.get_name()`.
     pub(crate) name: Option<String>,
@@ -101,13 +102,32 @@ pub(crate) struct Local {
     /// completes the stragglers): so the list is empty whenever the block
     /// may be dropped elsewhere, and `dealloc` checks it.
     pub(crate) done: Vec<DoneWaiter>,
-    /// The tasks this task's current step is blocked on, asyncio's
-    /// `Task._fut_waiter`: put here by the futures that await tasks (`Join`,
-    /// `gather`) when they return `Pending`, emptied when the task steps
-    /// again or completes. Cancelling this task cancels them first, in the
-    /// same step, as asyncio's `Task.cancel` cancels what it awaits
-    /// (`waker::cancel`).
-    pub(crate) awaiting: Vec<TaskRef>,
+    /// What this task's current step is blocked on, asyncio's
+    /// `Task._fut_waiter`: put here by the futures that await tasks or
+    /// loop futures (`Join`, `gather`, a `LoopFuture`'s await) when they
+    /// return `Pending`, emptied when the task steps again or completes.
+    /// Cancelling this task cancels them first, in the same step, as
+    /// asyncio's `Task.cancel` cancels what it awaits (`waker::cancel`).
+    pub(crate) awaiting: Vec<Awaited>,
+}
+
+/// One entry of a task's [`Local::awaiting`] list.
+#[derive(Clone)]
+pub(crate) enum Awaited {
+    /// Another task.
+    Task(TaskRef),
+    /// A loop future (or anything else with a done list that holds the
+    /// awaiting task's waker).
+    Other(Rc<dyn Cancellable>),
+}
+
+/// Something other than a task that a task can be blocked on, and that
+/// cancelling the task cancels first (a `LoopFuture`).
+pub(crate) trait Cancellable {
+    /// Cancels it, as asyncio's `Future.cancel`: `true` if it was still
+    /// pending, in which case completing it woke (or queued) everyone
+    /// awaiting it, the cancelled task among them.
+    fn cancel(&self) -> bool;
 }
 
 /// One entry of a task's done list ([`Local::done`]).
@@ -534,11 +554,12 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     // no reference remains, so nothing else reads it.
     let mut block = unsafe { Box::from_raw(ptr.cast::<TaskBlock<F>>().as_ptr()) };
     // By the rule in the module docs the stage is `Consumed` by now, and by
-    // the rule on `Local::done` the done list is empty, so dropping the
+    // the rule on `Local::done` both lists are empty, so dropping the
     // block runs no code of `F` and no callback's destructor. If a bug ever
     // broke either rule, this may be the wrong thread for that code: leak
     // the block rather than run it here.
-    if !matches!(block.stage.get_mut(), Stage::Consumed) || !block.prefix.local.get_mut().done.is_empty() {
+    let local = block.prefix.local.get_mut();
+    if !matches!(block.stage.get_mut(), Stage::Consumed) || !local.done.is_empty() || !local.awaiting.is_empty() {
         std::mem::forget(block);
         return;
     }

@@ -15,7 +15,7 @@ use std::sync::atomic::Ordering;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use super::loop_thread::LoopThread;
-use super::raw_task::{CANCEL_REQUESTED, COMPLETE, Header, SCHEDULED, TaskRef};
+use super::raw_task::{Awaited, CANCEL_REQUESTED, COMPLETE, Header, SCHEDULED, TaskRef};
 
 /// The four functions every task waker shares.
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
@@ -47,8 +47,9 @@ pub(crate) fn schedule(task: &TaskRef) {
 }
 
 /// Cancels a task as asyncio's `Task.cancel` does: first whatever it is
-/// blocked on (the tasks in its `awaiting` list, recursively), in this same
-/// step; if any of those took the cancellation, the task is left to be
+/// blocked on (the tasks and loop futures in its `awaiting` list,
+/// recursively), in this same step; if any of those took the cancellation,
+/// the task is left to be
 /// woken when they finish (and is dropped then, at its next step), which
 /// is the order asyncio's cancellation travels in. Otherwise the task is
 /// queued now, so the loop sees the flag in its next iteration even if
@@ -61,10 +62,13 @@ pub(crate) fn cancel(task: &TaskRef, on: LoopThread) -> bool {
         return false;
     }
     // Copy the list out: cancelling a child may reach this task again.
-    let awaited: Vec<TaskRef> = task.local(on).borrow().awaiting.clone();
+    let awaited: Vec<Awaited> = task.local(on).borrow().awaiting.clone();
     let mut passed_on = false;
     for child in &awaited {
-        passed_on |= cancel(child, on);
+        passed_on |= match child {
+            Awaited::Task(child) => cancel(child, on),
+            Awaited::Other(future) => future.cancel(),
+        };
     }
     if !passed_on {
         schedule(task);

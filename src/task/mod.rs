@@ -4,11 +4,13 @@
 //! The task itself (one allocation, its state bits, its waker) is engine
 //! code in `runtime/raw_task.rs` and `runtime/waker.rs`; read those first.
 
+mod eager;
 pub(crate) mod handle;
 pub(crate) mod spawn;
 mod to_thread;
 
+pub use eager::create_eager_task;
 pub use handle::{DoneCallbackId, Join, Task, TaskHandle};
-pub(crate) use spawn::spawn_on;
 pub use spawn::{IntoTask, all_tasks, create_named_task, create_task, current_task, ensure_future};
+pub(crate) use spawn::{spawn_eager_on, spawn_on};
 pub use to_thread::{ToThread, to_thread};

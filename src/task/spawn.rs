@@ -10,13 +10,22 @@ use super::{Task, TaskHandle};
 use crate::runtime::context;
 use crate::runtime::core::LoopCore;
 
-/// Spawns `future` on `core` and wraps it in the handle users hold: the one
-/// place a [`Task`] is made.
+/// Spawns `future` on `core` (eagerly if the loop starts every task so)
+/// and wraps it in the handle users hold: the one place a [`Task`] is made.
 pub(crate) fn spawn_on<F>(core: &LoopCore, future: F, name: Option<String>) -> Task<F::Output>
 where
     F: Future + 'static,
 {
-    Task::new(core.spawn(future, name), core.weak(), core.thread())
+    let join = if core.eager_tasks() { core.spawn_eager(future, name) } else { core.spawn(future, name) };
+    Task::new(join, core.weak(), core.thread())
+}
+
+/// Spawns `future` on `core` as an eager task, whatever the loop's default.
+pub(crate) fn spawn_eager_on<F>(core: &LoopCore, future: F, name: Option<String>) -> Task<F::Output>
+where
+    F: Future + 'static,
+{
+    Task::new(core.spawn_eager(future, name), core.weak(), core.thread())
 }
 
 /// Spawns `future` as a task on the running loop, asyncio's

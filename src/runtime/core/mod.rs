@@ -45,7 +45,7 @@ use crate::runtime::clock::Clock;
 use crate::runtime::inbox::{Inbox, Incoming};
 use crate::runtime::io_wait::{IoWait, LoopFacts, io_wait};
 use crate::runtime::loop_thread::LoopThread;
-use crate::runtime::raw_task::{DoneWaiter, JOIN_INTEREST, JoinRef, SCHEDULED, TaskRef};
+use crate::runtime::raw_task::{Awaited, Cancellable, DoneWaiter, JOIN_INTEREST, JoinRef, SCHEDULED, TaskRef};
 use crate::runtime::reactor::Reactor;
 use crate::runtime::ready::{CallbackCell, ReadyQueue, Runnable};
 use crate::runtime::report::Report;
@@ -74,6 +74,8 @@ pub(crate) struct Config {
     pub(crate) trace_file: Option<PathBuf>,
     /// Debug mode: report polls slower than this.
     pub(crate) slow_poll: Option<Duration>,
+    /// Start every task eagerly.
+    pub(crate) eager_tasks: bool,
 }
 
 /// The single-threaded state of one event loop.
@@ -100,6 +102,12 @@ pub(crate) struct LoopCore {
     next_callback_key: Cell<u64>,
     /// The slab key of the task being polled right now.
     current_task: Cell<Option<usize>>,
+    /// Phase 4 is running: a task or callback is on the stack, which is
+    /// when asyncio's `loop.is_running()` is true as far as user code can
+    /// tell; eager tasks start eagerly only then.
+    running_ready: Cell<bool>,
+    /// Every task starts eagerly (asyncio's `eager_task_factory`).
+    eager_tasks: bool,
     /// `stop()` was called: leave `run_forever` after this iteration.
     stopping: Cell<bool>,
     /// `close()` has run.
@@ -135,6 +143,8 @@ impl LoopCore {
             iteration: Cell::new(0),
             next_callback_key: Cell::new(0),
             current_task: Cell::new(None),
+            running_ready: Cell::new(false),
+            eager_tasks: config.eager_tasks,
             stopping: Cell::new(false),
             closed: Cell::new(false),
             slow_poll: config.slow_poll,
@@ -170,14 +180,53 @@ impl LoopCore {
     where
         F: Future + 'static,
     {
+        // The task starts SCHEDULED because we queue it right away.
+        let join = self.new_task(future, name, SCHEDULED);
+        self.ready.push(Runnable::Task(join.task().clone()));
+        join
+    }
+
+    /// Spawns `future` as an eager task (asyncio 3.12's `eager_start`):
+    /// its first step runs now, inside the caller, as the current task. A
+    /// task that completes in that step is done on return and was never
+    /// queued; one that suspends waits for its wakers like any other.
+    /// Outside phase 4 (no task or callback is running, so asyncio's loop
+    /// would not be running) the task is queued as [`LoopCore::spawn`]
+    /// queues it.
+    ///
+    /// # Panics
+    /// If the loop is closed.
+    pub(crate) fn spawn_eager<F>(&self, future: F, name: Option<String>) -> JoinRef<F::Output>
+    where
+        F: Future + 'static,
+    {
+        if !self.running_ready.get() {
+            return self.spawn(future, name);
+        }
+        let join = self.new_task(future, name, 0);
+        self.run_task(join.task().clone());
+        join
+    }
+
+    /// Whether [`LoopCore::spawn`] starts tasks eagerly
+    /// ([`Builder::eager_task_factory`](crate::Builder::eager_task_factory)).
+    pub(crate) fn eager_tasks(&self) -> bool {
+        self.eager_tasks
+    }
+
+    /// Allocates a task with the next number and puts it in the slab, with
+    /// `state` and JOIN_INTEREST (the handle the caller makes will take the
+    /// output); queueing it is the caller's business.
+    fn new_task<F>(&self, future: F, name: Option<String>, state: usize) -> JoinRef<F::Output>
+    where
+        F: Future + 'static,
+    {
         assert!(!self.closed.get(), "event loop is closed");
         let id = NEXT_TASK_ID.replace(NEXT_TASK_ID.get() + 1);
 
-        // The task starts SCHEDULED because we queue it right away, and with
-        // JOIN_INTEREST because the handle we return will take the output.
         let mut tasks = self.tasks.borrow_mut();
         let entry = tasks.vacant_entry();
-        let join = JoinRef::new(future, self.inbox.clone(), id, entry.key(), SCHEDULED | JOIN_INTEREST);
+        let join = JoinRef::new(future, self.inbox.clone(), id, entry.key(), state | JOIN_INTEREST);
         let task = join.task();
         entry.insert(task.clone());
         drop(tasks);
@@ -186,7 +235,6 @@ impl LoopCore {
             task.local(self.thread).borrow_mut().name = Some(name);
         }
         self.record(|| TraceKind::Spawn { task: id, name: task.name(self.thread) });
-        self.ready.push(Runnable::Task(task.clone()));
         join
     }
 
@@ -219,8 +267,7 @@ impl LoopCore {
     /// it already has. Returns the key [`LoopCore::remove_done_callback`]
     /// takes.
     pub(crate) fn add_done_callback(&self, task: &TaskRef, f: Box<dyn FnOnce()>) -> u64 {
-        let key = self.next_callback_key.get();
-        self.next_callback_key.set(key + 1);
+        let key = self.new_callback_key();
         if task.is_complete() {
             self.ready.push(Runnable::Callback(CallbackCell::from_box(f)));
         } else {
@@ -229,11 +276,48 @@ impl LoopCore {
         key
     }
 
+    /// A fresh key for a done-callback, unique within the loop (loop
+    /// futures keep their own done lists and number them from here too).
+    pub(crate) fn new_callback_key(&self) -> u64 {
+        let key = self.next_callback_key.get();
+        self.next_callback_key.set(key + 1);
+        key
+    }
+
+    /// Tells a done list that its task or future completed, in the order
+    /// they asked, as asyncio's `__schedule_callbacks` does: an awaiting
+    /// task is woken (it resumes in the next iteration) and each
+    /// done-callback is queued to run then. The caller has let go of every
+    /// borrow: the wakers may run foreign code. A closed loop runs nothing
+    /// more, so there the list is only dropped.
+    pub(crate) fn schedule_done(&self, done: impl IntoIterator<Item = DoneWaiter>) {
+        for waiter in done {
+            match waiter {
+                DoneWaiter::Awaiter(waker) => self.wake(waker),
+                DoneWaiter::Callback { f, .. } if !self.closed.get() => {
+                    self.ready.push(Runnable::Callback(CallbackCell::from_box(f)))
+                }
+                DoneWaiter::Callback { .. } => {}
+            }
+        }
+    }
+
     /// Records that the task being polled is blocked on `child` (see
     /// `Local::awaiting`); outside a task's poll there is nobody to record.
     pub(crate) fn await_task(&self, child: &TaskRef) {
+        self.await_awaited(Awaited::Task(child.clone()));
+    }
+
+    /// Records that the task being polled is blocked on a loop future,
+    /// as [`LoopCore::await_task`] does for a task.
+    pub(crate) fn await_future(&self, future: Rc<dyn Cancellable>) {
+        self.await_awaited(Awaited::Other(future));
+    }
+
+    /// Adds `awaited` to the polled task's `awaiting` list.
+    fn await_awaited(&self, awaited: Awaited) {
         if let Some(current) = self.current_task() {
-            current.local(self.thread).borrow_mut().awaiting.push(child.clone());
+            current.local(self.thread).borrow_mut().awaiting.push(awaited);
         }
     }
 
@@ -366,10 +450,12 @@ impl LoopCore {
     /// poll, so a task that keeps waking itself cannot starve I/O or timers.
     fn run_ready(&self) {
         let ntodo = self.ready.len();
+        self.running_ready.set(true);
         for _ in 0..ntodo {
             let Some(runnable) = self.ready.pop() else { break };
             self.run(runnable);
         }
+        self.running_ready.set(false);
     }
 
     /// Moves every timer due by `now_tick` to the ready queue.

@@ -11,10 +11,8 @@ use std::time::Instant;
 
 use super::LoopCore;
 use crate::error::panic_message;
-use crate::runtime::raw_task::{
-    CANCEL_REQUESTED, CANCELLED, COMPLETE, DoneWaiter, JOIN_INTEREST, PANICKED, SCHEDULED, TaskRef,
-};
-use crate::runtime::ready::{CallbackCell, Runnable};
+use crate::runtime::raw_task::{CANCEL_REQUESTED, CANCELLED, COMPLETE, JOIN_INTEREST, PANICKED, SCHEDULED, TaskRef};
+use crate::runtime::ready::Runnable;
 use crate::runtime::report::Report;
 use crate::runtime::trace::TraceKind;
 use crate::runtime::waker::waker_ref;
@@ -48,8 +46,11 @@ impl LoopCore {
         }
     }
 
-    /// Polls one task, or cancels it if that was requested.
-    fn run_task(&self, task: TaskRef) {
+    /// Polls one task, or cancels it if that was requested. Also the eager
+    /// first step of a task that `spawn_eager` runs inside another task's
+    /// poll, which is why the current task is put back afterwards rather
+    /// than cleared.
+    pub(super) fn run_task(&self, task: TaskRef) {
         // Clear SCHEDULED first, so a wake during this poll queues the task
         // again (for the next iteration) instead of being lost.
         let state = task.header().state.fetch_and(!SCHEDULED, Ordering::AcqRel);
@@ -72,10 +73,10 @@ impl LoopCore {
         self.budget.reset();
         let waker = waker_ref(&task);
         let mut cx = Context::from_waker(&waker);
-        self.current_task.set(Some(task.header().key));
+        let outer = self.current_task.replace(Some(task.header().key));
         let started = self.slow_poll.map(|_| Instant::now());
         let polled = task.poll(self.thread, &mut cx);
-        self.current_task.set(None);
+        self.current_task.set(outer);
 
         // Debug mode: the poll ran on real time whatever the loop's clock.
         if let (Some(threshold), Some(started)) = (self.slow_poll, started) {
@@ -137,21 +138,14 @@ impl LoopCore {
             },
         });
 
-        // Tell everyone on the done list, in the order they asked, as
-        // asyncio's `__schedule_callbacks` does: an awaiting task is woken
-        // (it resumes in the next iteration) and each done-callback is
-        // queued to run then. The borrow ends before any waker runs.
+        // Tell everyone on the done list, in the order they asked. The
+        // borrow ends before any waker runs.
         let (done, awaited) = {
             let mut local = task.local(self.thread).borrow_mut();
             (std::mem::take(&mut local.done), std::mem::take(&mut local.awaiting))
         };
         drop(awaited);
-        for waiter in done {
-            match waiter {
-                DoneWaiter::Awaiter(waker) => self.wake(waker),
-                DoneWaiter::Callback { f, .. } => self.ready.push(Runnable::Callback(CallbackCell::from_box(f))),
-            }
-        }
+        self.schedule_done(done);
         if state & JOIN_INTEREST == 0
             && let Some(message) = task.discard_output(self.thread, state)
         {
