@@ -75,3 +75,39 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         "a non-string panic payload".to_owned()
     }
 }
+
+/// [`LoopFuture::set_result`](crate::LoopFuture::set_result) was called on a
+/// future that is already done (it has a result or was cancelled): asyncio's
+/// `InvalidStateError`. The value that was refused comes back with it.
+///
+/// ```
+/// # corio::run(async {
+/// let fut = corio::create_future();
+/// fut.set_result(1).unwrap();
+/// let refused = fut.set_result(2).unwrap_err();
+/// assert_eq!(refused.into_inner(), 2);
+/// # });
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct InvalidStateError<T>(pub(crate) T);
+
+impl<T> InvalidStateError<T> {
+    /// The value that was not set.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> fmt::Debug for InvalidStateError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("InvalidStateError(..)")
+    }
+}
+
+impl<T> fmt::Display for InvalidStateError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the future is already done: its result was set or it was cancelled")
+    }
+}
+
+impl<T> Error for InvalidStateError<T> {}

@@ -13,7 +13,7 @@ use crate::runtime::context;
 use crate::runtime::core::LoopCore;
 use crate::runtime::report::Report;
 use crate::runtime::trace::TraceEvent;
-use crate::task::{Task, spawn_eager_on, spawn_on};
+use crate::task::{LoopFuture, Task, spawn_eager_on, spawn_on};
 use crate::task::{ToThread, to_thread};
 
 /// A non-owning handle to an event loop: what [`get_running_loop`](crate::get_running_loop) returns.
@@ -82,6 +82,15 @@ impl LoopHandle {
         F: IntoFuture<IntoFuture: 'static>,
     {
         spawn_eager_on(&self.core(), future.into_future(), None)
+    }
+
+    /// A new future bound to this loop, asyncio's `loop.create_future()`;
+    /// see [`LoopFuture`].
+    ///
+    /// # Panics
+    /// If the loop is closed.
+    pub fn create_future<T: 'static>(&self) -> LoopFuture<T> {
+        LoopFuture::new(&self.core())
     }
 
     /// Queues `f` to run in the next iteration, in FIFO order with woken

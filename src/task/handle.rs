@@ -438,9 +438,10 @@ impl TaskHandle {
     }
 }
 
-/// Names one done-callback, for [`Task::remove_done_callback`].
+/// Names one done-callback, for [`Task::remove_done_callback`] and
+/// [`LoopFuture::remove_done_callback`](crate::LoopFuture::remove_done_callback).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct DoneCallbackId(u64);
+pub struct DoneCallbackId(pub(crate) u64);
 
 impl PartialEq for TaskHandle {
     fn eq(&self, other: &Self) -> bool {

@@ -35,7 +35,8 @@ def run(main, eager_factory=False):
 
 
 def log(label):
-    print(f"{it}: {label}")
+    # Booleans as Rust prints them, so the two logs compare as text.
+    print(f"{it}: {label}".replace("True", "true").replace("False", "false"))
 
 
 def eager(coro):
