@@ -1,4 +1,5 @@
-//! The runtime's error values: what awaiting a task or a deadline can yield.
+//! The runtime's error values: what awaiting a task, a future, a task group
+//! or a deadline can yield.
 //!
 //! A task in this runtime ends in one of three ways: its future returns, it is
 //! cancelled, or it panics. The last two are not the task's own output, so the
@@ -111,3 +112,99 @@ impl<T> fmt::Display for InvalidStateError<T> {
 }
 
 impl<T> Error for InvalidStateError<T> {}
+
+/// Why a [`task_group`](crate::task_group) failed: every failure of its
+/// children, and of its body, asyncio's `ExceptionGroup('unhandled errors in
+/// a TaskGroup', ...)`.
+///
+/// A failure is a panic ([`TaskError::Panicked`]): a child that returns an
+/// `Err` has returned a value, and a child that was cancelled has not
+/// failed (as in asyncio, where cancellation is no error of the group's).
+/// The children's failures come first, in the order their tasks completed;
+/// a panic of the body comes last, named after the task running the group.
+///
+/// ```
+/// # corio::run(async {
+/// let outcome = corio::task_group(|tg| async move {
+///     tg.create_named_task("fetch", async { panic!("no route to host") });
+/// })
+/// .await;
+/// let error = outcome.unwrap_err();
+/// assert_eq!(error.exceptions()[0].task_name(), "fetch");
+/// assert_eq!(error.to_string(), "unhandled errors in a task group: fetch: task panicked: no route to host");
+/// # });
+/// ```
+#[doc(alias = "ExceptionGroup")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskGroupError {
+    /// Never empty.
+    failures: Vec<TaskFailure>,
+}
+
+impl TaskGroupError {
+    /// Wraps the failures, of which there is at least one.
+    pub(crate) fn new(failures: Vec<TaskFailure>) -> Self {
+        TaskGroupError { failures }
+    }
+
+    /// Every failure, in order (asyncio's `ExceptionGroup.exceptions`).
+    pub fn exceptions(&self) -> &[TaskFailure] {
+        &self.failures
+    }
+
+    /// The failures, owned.
+    pub fn into_exceptions(self) -> Vec<TaskFailure> {
+        self.failures
+    }
+}
+
+impl fmt::Display for TaskGroupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("unhandled errors in a task group: ")?;
+        for (i, failure) in self.failures.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{failure}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Error for TaskGroupError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.failures.first().map(|failure| &failure.error as &(dyn Error + 'static))
+    }
+}
+
+/// One entry of a [`TaskGroupError`]: which task failed, and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskFailure {
+    /// The task's name when it failed.
+    task: String,
+    /// Its error.
+    error: TaskError,
+}
+
+impl TaskFailure {
+    /// Records that `task` failed with `error`.
+    pub(crate) fn new(task: String, error: TaskError) -> Self {
+        TaskFailure { task, error }
+    }
+
+    /// The name of the task that failed ([`Task::get_name`](crate::Task::get_name)).
+    pub fn task_name(&self) -> &str {
+        &self.task
+    }
+
+    /// How it failed.
+    pub fn error(&self) -> &TaskError {
+        &self.error
+    }
+}
+
+impl fmt::Display for TaskFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.task, self.error)
+    }
+}

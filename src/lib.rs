@@ -137,7 +137,7 @@ pub use combine::as_completed::{AsCompleted, as_completed};
 pub use combine::gather::{gather, gather_all};
 pub use combine::shield::{Shield, shield};
 pub use combine::wait::{ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, ReturnWhen, wait};
-pub use error::{InvalidStateError, TaskError, TimeoutError};
+pub use error::{InvalidStateError, TaskError, TaskFailure, TaskGroupError, TimeoutError};
 
 pub use event_loop::{
     Builder, CallbackHandle, EventLoop, LoopClosed, LoopHandle, RemoteHandle, SignalError, TimerHandle,
@@ -149,8 +149,9 @@ pub use runtime::trace::{TraceEvent, TraceKind, write_trace_jsonl};
 /// [`LoopHandle::add_signal_handler`], as Python's `signal` module has them.
 pub use signal_hook::consts::signal;
 pub use task::{
-    Awaiting, DoneCallbackId, IntoTask, Join, LoopFuture, Task, TaskHandle, ToThread, all_tasks, create_eager_task,
-    create_future, create_named_task, create_task, current_task, ensure_future, to_thread,
+    Awaiting, DoneCallbackId, IntoTask, Join, LoopFuture, Task, TaskGroup, TaskGroupScope, TaskHandle, ToThread,
+    all_tasks, create_eager_task, create_future, create_named_task, create_task, current_task, ensure_future,
+    task_group, to_thread,
 };
 pub use time::{Sleep, sleep, sleep_until, timeout, timeout_at, wait_for};
 

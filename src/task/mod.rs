@@ -6,12 +6,14 @@
 //! code in `runtime/raw_task.rs` and `runtime/waker.rs`; read those first.
 
 mod eager;
+mod group;
 pub(crate) mod handle;
 mod loop_future;
 pub(crate) mod spawn;
 mod to_thread;
 
 pub use eager::create_eager_task;
+pub use group::{TaskGroup, TaskGroupScope, task_group};
 pub use handle::{DoneCallbackId, Join, Task, TaskHandle};
 pub use loop_future::{Awaiting, LoopFuture, create_future};
 pub use spawn::{IntoTask, all_tasks, create_named_task, create_task, current_task, ensure_future};

@@ -1,0 +1,168 @@
+"""asyncio's side of tests/task_group.rs: each scenario prints its event log
+as "iteration: label" lines, iterations counted by wrapping loop._run_once.
+Run: PYENV_VERSION=3.13.0 python3 tests/asyncio/task_group.py"""
+import asyncio
+
+it = 0
+
+
+def run(main, eager_factory=False):
+    global it
+    it = 0
+    loop = asyncio.new_event_loop()
+    if eager_factory:
+        loop.set_task_factory(asyncio.eager_task_factory)
+    orig = loop._run_once
+
+    def run_once():
+        global it
+        orig()
+        it += 1
+
+    loop._run_once = run_once
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+
+
+def log(label):
+    # Booleans as Rust prints them, so the two logs compare as text.
+    print(f"{it}: {label}".replace("True", "true").replace("False", "false"))
+
+
+async def child(name, steps, fail=False):
+    try:
+        log(f"{name} starts")
+        for _ in range(steps):
+            await asyncio.sleep(0)
+        if fail:
+            log(f"{name} fails")
+            raise RuntimeError(f"{name} failed")
+        log(f"{name} ends")
+        return name
+    except asyncio.CancelledError:
+        log(f"{name} cancelled")
+        raise
+
+
+def report(eg):
+    return ", ".join(str(e) for e in eg.exceptions)
+
+
+async def the_group_waits_for_every_child():
+    async with asyncio.TaskGroup() as tg:
+        a = tg.create_task(child("A", 1))
+        b = tg.create_task(child("B", 3))
+        log("body ends")
+    log(f"group done: {a.result()} {b.result()}")
+
+
+async def the_body_can_outlast_its_children():
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(child("A", 0))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        log("body ends")
+    log("group done")
+
+
+async def the_first_failure_cancels_the_siblings_and_the_body():
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(child("A", 1, fail=True))
+            tg.create_task(child("B", 5))
+            try:
+                for _ in range(5):
+                    await asyncio.sleep(0)
+                log("body ends")
+            except asyncio.CancelledError:
+                log("body cancelled")
+                raise
+    except ExceptionGroup as eg:
+        log(f"group failed: {report(eg)}")
+
+
+async def failures_in_one_iteration_are_all_collected():
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(child("A", 1, fail=True))
+            tg.create_task(child("B", 1, fail=True))
+            tg.create_task(child("C", 3))
+            log("body ends")
+    except ExceptionGroup as eg:
+        log(f"group failed: {report(eg)}")
+
+
+async def a_failure_after_the_body_cancels_the_siblings():
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(child("A", 2, fail=True))
+            tg.create_task(child("B", 5))
+            log("body ends")
+    except ExceptionGroup as eg:
+        log(f"group failed: {report(eg)}")
+
+
+async def cancelling_the_awaiting_task_cancels_the_children():
+    async def parent():
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(child("A", 5))
+                tg.create_task(child("B", 5))
+                try:
+                    await asyncio.sleep(1)
+                except asyncio.CancelledError:
+                    log("body cancelled")
+                    raise
+        except asyncio.CancelledError:
+            log("parent cancelled")
+            raise
+
+    p = asyncio.create_task(parent())
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    log("cancel parent")
+    p.cancel()
+    try:
+        await p
+    except asyncio.CancelledError:
+        log("main sees parent cancelled")
+
+
+async def a_body_that_fails_cancels_the_children():
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(child("A", 5))
+            await asyncio.sleep(0)
+            log("body fails")
+            raise RuntimeError("body failed")
+    except ExceptionGroup as eg:
+        log(f"group failed: {report(eg)}")
+
+
+async def a_child_that_finishes_eagerly_is_accounted_for_at_once():
+    # Run with the eager task factory.
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(child("A", 0, fail=True))
+            log("body goes on")
+            try:
+                await asyncio.sleep(0)
+            except asyncio.CancelledError:
+                log("body cancelled")
+                raise
+    except ExceptionGroup as eg:
+        log(f"group failed: {report(eg)}")
+
+
+for scenario in [the_group_waits_for_every_child, the_body_can_outlast_its_children,
+                 the_first_failure_cancels_the_siblings_and_the_body,
+                 failures_in_one_iteration_are_all_collected,
+                 a_failure_after_the_body_cancels_the_siblings,
+                 cancelling_the_awaiting_task_cancels_the_children,
+                 a_body_that_fails_cancels_the_children,
+                 a_child_that_finishes_eagerly_is_accounted_for_at_once]:
+    print(f"# {scenario.__name__}")
+    run(scenario, eager_factory=scenario is a_child_that_finishes_eagerly_is_accounted_for_at_once)
