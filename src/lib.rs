@@ -149,9 +149,9 @@ pub use runtime::trace::{TraceEvent, TraceKind, write_trace_jsonl};
 /// [`LoopHandle::add_signal_handler`], as Python's `signal` module has them.
 pub use signal_hook::consts::signal;
 pub use task::{
-    Awaiting, DoneCallbackId, IntoTask, Join, LoopFuture, Task, TaskGroup, TaskGroupScope, TaskHandle, ToThread,
-    all_tasks, create_eager_task, create_future, create_named_task, create_task, current_task, ensure_future,
-    task_group, to_thread,
+    Awaiting, ConcurrentFuture, DoneCallbackId, IntoTask, Join, LoopFuture, Task, TaskGroup, TaskGroupScope,
+    TaskHandle, ToThread, all_tasks, create_eager_task, create_future, create_named_task, create_task, current_task,
+    ensure_future, run_coroutine_threadsafe, task_group, to_thread,
 };
 pub use time::{Sleep, sleep, sleep_until, timeout, timeout_at, wait_for};
 

@@ -11,6 +11,8 @@ mod common;
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::{DropGuard, by_iteration, virtual_loop};
@@ -230,4 +232,88 @@ fn awaiting_a_future_on_another_loop_panics() {
     let fut = first.create_future::<u8>();
     let second = virtual_loop();
     let _ = second.run_until_complete(async move { (&fut).await });
+}
+
+// ----- run_coroutine_threadsafe ---------------------------------------
+//
+// What another thread sees of the `ConcurrentFuture`, as
+// `tests/asyncio/threadsafe.py` shows for asyncio's
+// `concurrent.futures.Future` (no iteration numbers: two threads).
+
+#[test]
+#[cfg_attr(miri, ignore = "waits on wall-clock time")]
+fn another_thread_blocks_on_a_coroutine_run_on_the_loop() {
+    common::within(Duration::from_secs(20), || {
+        let lp = corio::EventLoop::new();
+        let remote = lp.remote_handle();
+        let started = Arc::new(AtomicBool::new(false));
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let (started_flag, cancelled_flag) = (started.clone(), cancelled.clone());
+        let other = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            let f = corio::run_coroutine_threadsafe(|| async { 42 }, &remote).unwrap();
+            seen.push(format!("result {:?} done {}", f.result(Some(Duration::from_secs(10))), f.done()));
+
+            let f = corio::run_coroutine_threadsafe(|| async { panic!("boom") }, &remote).unwrap();
+            seen.push(format!("raised {:?}", f.result(Some(Duration::from_secs(10)))));
+
+            let forever = move || async move {
+                started_flag.store(true, Ordering::SeqCst);
+                let _guard = DropGuard(move || cancelled_flag.store(true, Ordering::SeqCst));
+                corio::sleep(Duration::from_secs(3600)).await;
+            };
+            let f = corio::run_coroutine_threadsafe(forever, &remote).unwrap();
+            seen.push(format!("timed out {:?}, done {}", f.result(Some(Duration::from_millis(50))), f.done()));
+            while !started.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            seen.push(format!("cancel {} cancelled {} done {}", f.cancel(), f.cancelled(), f.done()));
+            seen.push(format!("result {:?}", f.result(None)));
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while !cancelled.load(Ordering::SeqCst) && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            seen.push(format!("task cancelled on its loop {}", cancelled.load(Ordering::SeqCst)));
+            seen.push(format!("cancel again {}", f.cancel()));
+            remote.call_soon_threadsafe(|| corio::get_running_loop().stop()).unwrap();
+            (seen, remote)
+        });
+        lp.run_forever();
+        let (seen, remote) = other.join().unwrap();
+        assert_eq!(
+            seen,
+            [
+                "result Ok(Ok(42)) done true",
+                "raised Ok(Err(Panicked(\"boom\")))",
+                "timed out Err(TimeoutError), done false",
+                "cancel true cancelled true done true",
+                "result Ok(Err(Cancelled))",
+                "task cancelled on its loop true",
+                "cancel again true",
+            ]
+        );
+        lp.close();
+        assert!(corio::run_coroutine_threadsafe(|| async {}, &remote).is_err(), "the loop is closed");
+    });
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "waits on wall-clock time")]
+fn a_finished_concurrent_future_cannot_be_cancelled() {
+    common::within(Duration::from_secs(20), || {
+        let lp = corio::EventLoop::new();
+        let remote = lp.remote_handle();
+        let f = corio::run_coroutine_threadsafe(|| async { "done" }, &remote).unwrap();
+        let waiter = f.clone();
+        let other = std::thread::spawn(move || waiter.result(Some(Duration::from_secs(10))));
+        // The task runs in the iteration that takes the posted callback, its
+        // outcome arrives in the next one.
+        while !f.done() {
+            lp.run_until_complete(corio::sleep(Duration::from_millis(1)));
+        }
+        assert_eq!(other.join().unwrap(), Ok(Ok("done")));
+        assert!(!f.cancel());
+        assert!(!f.cancelled());
+        assert_eq!(format!("{f:?}"), "ConcurrentFuture { state: \"finished\" }");
+    });
 }
