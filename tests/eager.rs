@@ -234,3 +234,25 @@ fn the_eager_trace_shows_no_queueing() {
         ]
     );
 }
+
+#[test]
+fn an_eager_task_made_by_a_callback_leaves_no_current_task_behind() {
+    let log = EventLog::new();
+    let lp = virtual_loop();
+    let l = log.clone();
+    lp.call_soon(move || {
+        let child_log = l.clone();
+        let _child = corio::create_eager_task(async move {
+            child_log.push(format!("child is current {}", corio::current_task().is_some()));
+            corio::sleep(Duration::ZERO).await;
+            child_log.push("child resumes");
+        });
+        let current = corio::current_task().map(|task| task.get_name());
+        l.push(format!("callback sees current {}", current.as_deref().unwrap_or("None")));
+    });
+    lp.run_until_complete(async {
+        corio::sleep(Duration::ZERO).await;
+        corio::sleep(Duration::ZERO).await;
+    });
+    assert_eq!(by_iteration(&log), ["0: child is current true", "0: callback sees current None", "1: child resumes"]);
+}

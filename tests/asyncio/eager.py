@@ -137,3 +137,43 @@ for scenario, factory in [(a_task_that_finishes_eagerly_is_done_at_once, False),
                           (the_eager_task_factory_starts_every_task_eagerly, True)]:
     print(f"# {scenario.__name__}")
     run(scenario, factory)
+
+
+def from_a_callback():
+    # An eager task created by a plain callback: current_task is the task
+    # inside its eager step and nothing again afterwards.
+    global it
+    it = 0
+    loop = asyncio.new_event_loop()
+    orig = loop._run_once
+
+    def run_once():
+        global it
+        orig()
+        it += 1
+
+    loop._run_once = run_once
+
+    async def child():
+        log(f"child is current {asyncio.current_task() is not None}")
+        await asyncio.sleep(0)
+        log("child resumes")
+
+    tasks = []
+
+    def callback():
+        tasks.append(eager(child()))
+        log(f"callback sees current {asyncio.current_task()}")
+
+    loop.call_soon(callback)
+
+    async def main():
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+
+    loop.run_until_complete(main())
+    loop.close()
+
+
+print("# an_eager_task_made_by_a_callback_leaves_no_current_task_behind")
+from_a_callback()
