@@ -3,9 +3,10 @@
 //! `corio` ("coroutine I/O") is meant to be used and to be read. It has its
 //! own executor, waker plumbing, hierarchical timer wheel and mio-driven
 //! reactor, and on top of them the API an asyncio user expects: [`run`],
-//! [`create_task`], [`gather()`], [`wait`], [`sleep()`], [`wait_for`],
-//! [`as_completed`], an explicit [`EventLoop`], the [`sync`] primitives,
-//! streams and sockets in [`net`], signal handlers and [`subprocess`]es;
+//! [`create_task`], [`task_group`], [`gather()`], [`wait`], [`sleep()`],
+//! [`wait_for`], [`as_completed`], [`LoopFuture`], an explicit
+//! [`EventLoop`], the [`sync`] primitives, streams and sockets in [`net`],
+//! signal handlers and [`subprocess`]es;
 //! and [`http`], an HTTP/1.1 client (the aiohttp of this world) built on it.
 //! Scheduling order is specified (it follows asyncio's `_run_once`) and can
 //! be tested exactly on a virtual clock with an event trace.
@@ -57,7 +58,11 @@
 //! | file | concept | key type |
 //! |---|---|---|
 //! | `task/handle.rs`, `task/spawn.rs` | a task's handle; spawning and finding tasks | [`Task`], [`create_task`] |
+//! | `task/eager.rs` | a task whose first step runs inside `create_eager_task` | [`create_eager_task`] |
+//! | `task/loop_future.rs` | asyncio's `Future`: set once, awaited by many | [`LoopFuture`] |
+//! | `task/group.rs` | a body and its children, waited for together; the first failure cancels the rest | [`task_group`], [`TaskGroup`] |
 //! | `task/to_thread.rs` | a blocking function's result, awaited | [`to_thread`] |
+//! | `task/threadsafe.rs` | a future run on the loop for another thread, which blocks on it | [`run_coroutine_threadsafe`], [`ConcurrentFuture`] |
 //! | `event_loop/*.rs` | the loop you drive: `run`, `EventLoop`, `LoopHandle`, `Builder`, the thread-safe `RemoteHandle`, callback handles | [`EventLoop`] |
 //! | `time/sleep.rs`, `time/timeout.rs` | sleeping; deadlines around a future | [`Sleep`], [`timeout()`] |
 //! | `net/io_source.rs`, `net/tcp_*.rs`, `net/dns.rs` | the try-then-park rule; TCP and DNS on the loop | [`net::TcpStream`] |
@@ -71,7 +76,7 @@
 //! | `sync/condition.rs`, `sync/bounded_semaphore.rs`, `sync/barrier.rs` | built on those: Condition on a Lock, BoundedSemaphore, Barrier | [`sync::Condition`], [`sync::Barrier`] |
 //! | `sync/queue/mod.rs`, `sync/queue/order.rs`, `sync/queue/error.rs` | Queue with `join` and `shutdown`; FIFO, LIFO, priority orders; its errors | [`sync::Queue`], [`sync::PutError`] |
 //! | `testing.rs` | an event log for testing scheduling order | [`testing::EventLog`] |
-//! | `error.rs` | why a task or a deadline yielded no output | [`TaskError`] |
+//! | `error.rs` | why a task, a future, a group or a deadline yielded no output | [`TaskError`], [`TaskGroupError`] |
 //!
 //! **The HTTP client** ([`http`]), in the order a request passes through
 //! it; the `http/proto/` files are the sans-IO half, table-tested beside

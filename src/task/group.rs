@@ -174,10 +174,11 @@ impl GroupState {
         if self.exiting.get() && self.children.borrow().is_empty() {
             self.wake();
         }
-        let Some(message) = panic.borrow_mut().take() else {
+        if !child.panicked() {
             // Returned or cancelled: nothing to record.
             return;
-        };
+        }
+        let message = panic.borrow_mut().take().unwrap_or_else(|| "a panic outside the child's poll".to_owned());
         self.failures.borrow_mut().push(TaskFailure::new(child.get_name(), TaskError::Panicked(message)));
         if self.finished.get() || self.aborting.get() {
             return;

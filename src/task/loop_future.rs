@@ -113,8 +113,11 @@ enum Entry<T> {
     /// A task awaiting the future, by the key its [`Awaiting`] holds.
     Awaiter { key: u64, waker: Waker },
     /// A done-callback.
-    Callback { key: u64, f: Box<dyn FnOnce(&LoopFuture<T>)> },
+    Callback { key: u64, f: DoneCallback<T> },
 }
+
+/// A done-callback as the future's list keeps it: it takes the future.
+type DoneCallback<T> = Box<dyn FnOnce(&LoopFuture<T>)>;
 
 impl<T> Entry<T> {
     /// The entry's key, unique within the loop.
