@@ -260,6 +260,67 @@ fn a_body_that_fails_cancels_the_children() {
 }
 
 #[test]
+fn a_body_awaiting_a_child_is_cancelled_through_it() {
+    let log = run(|l| async move {
+        let body_log = l.clone();
+        let outcome = corio::task_group(|tg| async move {
+            let a = tg.create_task(child("A", 5, false, body_log.clone()));
+            tg.create_task(child("B", 1, true, body_log.clone()));
+            let cancelled = Cancelled::new("body", &body_log);
+            let _ = a.await;
+            cancelled.finish();
+            body_log.push("body ends");
+        })
+        .await;
+        l.push(format!("group failed: {}", report(&outcome.unwrap_err())));
+    });
+    // The failure's callback (3) cancels A, and the body through A, as
+    // asyncio's `parent_task.cancel()` goes through the task it awaits: the
+    // body resumes when A has finished, not at once.
+    assert_eq!(
+        log,
+        [
+            "1: A starts",
+            "1: B starts",
+            "2: B fails",
+            "4: A cancelled",
+            "5: body cancelled",
+            "5: group failed: B failed"
+        ]
+    );
+}
+
+#[test]
+fn a_body_awaiting_a_future_cancels_the_future() {
+    let log = run(|l| async move {
+        let body_log = l.clone();
+        let fut = corio::create_future::<()>();
+        let seen = fut.clone();
+        let outcome = corio::task_group(|tg| async move {
+            tg.create_task(child("B", 1, true, body_log.clone()));
+            let finished = Rc::new(Cell::new(false));
+            let _guard = {
+                let (finished, log) = (finished.clone(), body_log.clone());
+                DropGuard(move || {
+                    if !finished.get() {
+                        log.push(format!("body cancelled, future cancelled {}", seen.cancelled()));
+                    }
+                })
+            };
+            let _ = fut.await;
+            finished.set(true);
+            body_log.push("body ends");
+        })
+        .await;
+        l.push(format!("group failed: {}", report(&outcome.unwrap_err())));
+    });
+    assert_eq!(
+        log,
+        ["1: B starts", "2: B fails", "4: body cancelled, future cancelled true", "4: group failed: B failed"]
+    );
+}
+
+#[test]
 fn a_child_that_finishes_eagerly_is_accounted_for_at_once() {
     let lp = corio::EventLoop::builder().virtual_time(true).eager_task_factory(true).build();
     let log = EventLog::new();

@@ -63,17 +63,26 @@ pub(crate) fn cancel(task: &TaskRef, on: LoopThread) -> bool {
     }
     // Copy the list out: cancelling a child may reach this task again.
     let awaited: Vec<Awaited> = task.local(on).borrow().awaiting.clone();
+    if !cancel_awaited(&awaited, on) {
+        schedule(task);
+    }
+    true
+}
+
+/// Cancels each of `awaited`, what some task's step is blocked on, as
+/// [`cancel`] does before it touches the task itself. Returns `true` if any
+/// of them took the cancellation: it then wakes whoever awaits it when it
+/// finishes. (A task group uses this to stop its body the way asyncio
+/// cancels the group's parent task, without cancelling the task.)
+pub(crate) fn cancel_awaited(awaited: &[Awaited], on: LoopThread) -> bool {
     let mut passed_on = false;
-    for child in &awaited {
+    for child in awaited {
         passed_on |= match child {
             Awaited::Task(child) => cancel(child, on),
             Awaited::Other(future) => future.cancel(),
         };
     }
-    if !passed_on {
-        schedule(task);
-    }
-    true
+    passed_on
 }
 
 /// `RawWakerVTable::clone`: one more reference.

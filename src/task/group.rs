@@ -6,7 +6,8 @@
 //! It is built on the tasks' done-callbacks, as asyncio's is: each child's
 //! callback (queued the iteration after the child completes) takes it off
 //! the group's list, records a failure, and on the first one cancels the
-//! other children and asks for the body to be dropped; the last one wakes
+//! other children and asks for the body to be dropped (interrupting what
+//! the body awaits, as asyncio cancels the parent task); the last one wakes
 //! the task awaiting the group. The wakes therefore come exactly when
 //! asyncio's `_on_task_done` and `_on_completed_fut` deliver them.
 //!
@@ -26,6 +27,8 @@ use std::task::{Context, Poll, Waker};
 
 use crate::error::{TaskError, TaskFailure, TaskGroupError, panic_message};
 use crate::runtime::context;
+use crate::runtime::raw_task::Awaited;
+use crate::runtime::waker::cancel_awaited;
 use crate::task::{Task, TaskHandle, current_task, spawn_on};
 
 /// Runs `body` with a new [`TaskGroup`] and waits for the body and every
@@ -109,6 +112,9 @@ struct GroupState {
     finished: Cell<bool>,
     /// The waker of the task awaiting the group, from its last poll.
     waker: RefCell<Option<Waker>>,
+    /// What the body is blocked on: the entries its last poll added to the
+    /// awaiting task's `awaiting` list (empty while the body runs).
+    body_awaits: RefCell<Vec<Awaited>>,
 }
 
 impl TaskGroup {
@@ -186,6 +192,18 @@ impl GroupState {
         self.abort();
         if !self.exiting.get() {
             self.cancel_body.set(true);
+            self.interrupt_body();
+        }
+    }
+
+    /// Gets the awaiting task to poll the group again, to drop the body, as
+    /// asyncio's `parent_task.cancel()` gets the parent to resume: through
+    /// what the body is blocked on, if anything there takes the
+    /// cancellation (a task, a loop future: it wakes the task when it
+    /// finishes, in asyncio's iteration), else directly.
+    fn interrupt_body(&self) {
+        let awaited = std::mem::take(&mut *self.body_awaits.borrow_mut());
+        if !cancel_awaited(&awaited, context::current().thread()) {
             self.wake();
         }
     }
@@ -228,6 +246,7 @@ async fn catching_panics<F: Future>(future: F, panic: Rc<RefCell<Option<String>>
 
 /// The future of a [`task_group`]: the body, then the wait for the
 /// children.
+#[must_use = "a task group runs nothing unless it is awaited"]
 pub struct TaskGroupScope<F: Future> {
     /// The group the body and the children's callbacks share.
     group: TaskGroup,
@@ -250,6 +269,7 @@ impl<F: Future> Future for TaskGroupScope<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let state = this.group.state.clone();
+        assert!(!state.finished.get(), "a task group's future was polled after it completed");
         let old = state.waker.borrow_mut().replace(cx.waker().clone());
         drop(old);
 
@@ -259,10 +279,19 @@ impl<F: Future> Future for TaskGroupScope<F> {
                 // (its `Drop` is its cleanup), as asyncio cancels it.
                 this.body = None;
             } else {
-                match catch_unwind(AssertUnwindSafe(|| body.as_mut().poll(cx))) {
+                // While the body runs it is blocked on nothing; when it
+                // returns `Pending`, on what its poll registered.
+                drop(std::mem::take(&mut *state.body_awaits.borrow_mut()));
+                let core = context::current();
+                let mark = core.awaiting_mark();
+                let polled = catch_unwind(AssertUnwindSafe(|| body.as_mut().poll(cx)));
+                match polled {
                     // Woken by whatever the body awaits, or by a child's
                     // failure asking for the body to be dropped.
-                    Ok(Poll::Pending) => return Poll::Pending,
+                    Ok(Poll::Pending) => {
+                        *state.body_awaits.borrow_mut() = core.awaited_since(mark);
+                        return Poll::Pending;
+                    }
                     Ok(Poll::Ready(output)) => this.output = Some(output),
                     Err(payload) => {
                         let task = current_task().map_or_else(|| "task group body".to_owned(), |task| task.get_name());

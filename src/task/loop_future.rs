@@ -345,6 +345,7 @@ impl<T: Clone + 'static> IntoFuture for &LoopFuture<T> {
 
 /// One await of a [`LoopFuture`]: ready with a clone of the result, or
 /// [`TaskError::Cancelled`].
+#[must_use = "futures do nothing unless awaited"]
 pub struct Awaiting<T: 'static> {
     /// The future awaited.
     future: LoopFuture<T>,

@@ -142,6 +142,36 @@ async def a_body_that_fails_cancels_the_children():
         log(f"group failed: {report(eg)}")
 
 
+async def a_body_awaiting_a_child_is_cancelled_through_it():
+    try:
+        async with asyncio.TaskGroup() as tg:
+            a = tg.create_task(child("A", 5))
+            tg.create_task(child("B", 1, fail=True))
+            try:
+                await a
+                log("body ends")
+            except asyncio.CancelledError:
+                log("body cancelled")
+                raise
+    except ExceptionGroup as eg:
+        log(f"group failed: {report(eg)}")
+
+
+async def a_body_awaiting_a_future_cancels_the_future():
+    fut = asyncio.get_running_loop().create_future()
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(child("B", 1, fail=True))
+            try:
+                await fut
+                log("body ends")
+            except asyncio.CancelledError:
+                log(f"body cancelled, future cancelled {fut.cancelled()}")
+                raise
+    except ExceptionGroup as eg:
+        log(f"group failed: {report(eg)}")
+
+
 async def a_child_that_finishes_eagerly_is_accounted_for_at_once():
     # Run with the eager task factory.
     try:
@@ -163,6 +193,8 @@ for scenario in [the_group_waits_for_every_child, the_body_can_outlast_its_child
                  a_failure_after_the_body_cancels_the_siblings,
                  cancelling_the_awaiting_task_cancels_the_children,
                  a_body_that_fails_cancels_the_children,
+                 a_body_awaiting_a_child_is_cancelled_through_it,
+                 a_body_awaiting_a_future_cancels_the_future,
                  a_child_that_finishes_eagerly_is_accounted_for_at_once]:
     print(f"# {scenario.__name__}")
     run(scenario, eager_factory=scenario is a_child_that_finishes_eagerly_is_accounted_for_at_once)

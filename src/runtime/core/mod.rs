@@ -314,6 +314,20 @@ impl LoopCore {
         self.await_awaited(Awaited::Other(future));
     }
 
+    /// How many entries the polled task's `awaiting` list holds now: the
+    /// mark [`LoopCore::awaited_since`] takes, to find what one future
+    /// inside the task registers while it is polled.
+    pub(crate) fn awaiting_mark(&self) -> usize {
+        self.current_task().map_or(0, |current| current.local(self.thread).borrow().awaiting.len())
+    }
+
+    /// The entries the polled task's `awaiting` list gained since `mark`.
+    pub(crate) fn awaited_since(&self, mark: usize) -> Vec<Awaited> {
+        let Some(current) = self.current_task() else { return Vec::new() };
+        let local = current.local(self.thread).borrow();
+        local.awaiting.get(mark..).map(<[Awaited]>::to_vec).unwrap_or_default()
+    }
+
     /// Adds `awaited` to the polled task's `awaiting` list.
     fn await_awaited(&self, awaited: Awaited) {
         if let Some(current) = self.current_task() {
