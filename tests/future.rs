@@ -317,3 +317,16 @@ fn a_finished_concurrent_future_cannot_be_cancelled() {
         assert_eq!(format!("{f:?}"), "ConcurrentFuture { state: \"finished\" }");
     });
 }
+
+#[test]
+fn a_task_cancelled_before_it_awaits_leaves_the_future_alone() {
+    let lp = virtual_loop();
+    lp.run_until_complete(async {
+        let fut = corio::create_future::<u8>();
+        let waiter = corio::create_task(fut.clone());
+        waiter.cancel();
+        corio::sleep(Duration::ZERO).await;
+        assert!(waiter.cancelled());
+        assert!(!fut.done(), "the waiter never got to await it, as a coroutine cancelled before its first step");
+    });
+}

@@ -50,8 +50,8 @@ use crate::task::DoneCallbackId;
 ///   cancellation travels into what a task awaits: cancelling the awaiting
 ///   task cancels the future in the same step, and every other awaiter
 ///   then sees the cancellation; so does a [`wait_for`](crate::wait_for)
-///   or [`timeout`](crate::timeout()) that gives up on it. `(&fut).await`
-///   waits without that tie (asyncio's `shield`).
+///   or [`timeout`](crate::timeout()) that gives up on it once it waits.
+///   `(&fut).await` waits without that tie (asyncio's `shield`).
 /// - [`add_done_callback`](LoopFuture::add_done_callback) queues a callback
 ///   on completion, in one list with the awaiters, in the order they were
 ///   added.
@@ -388,9 +388,12 @@ impl<T: Clone + 'static> Future for Awaiting<T> {
 
 impl<T: 'static> Drop for Awaiting<T> {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            self.future.shared.remove(key);
-        }
+        // Only an await that is waiting (polled, and pending) has an entry,
+        // and only such an await passes its cancellation on: one dropped
+        // before its first poll was never blocked on the future, as a
+        // coroutine cancelled before its first step never awaited it.
+        let Some(key) = self.key.take() else { return };
+        self.future.shared.remove(key);
         if self.tied {
             self.future.cancel();
         }
