@@ -278,7 +278,9 @@ fn wait_first_exception_retrieves_the_panic_that_released_it() {
                 report_log.push(format!("report: Task exception was never retrieved ({task})"));
             }
         });
-        for (name, return_when) in [("FIRST_EXCEPTION", corio::FIRST_EXCEPTION), ("FIRST_COMPLETED", corio::FIRST_COMPLETED)] {
+        for (name, return_when) in
+            [("FIRST_EXCEPTION", corio::FIRST_EXCEPTION), ("FIRST_COMPLETED", corio::FIRST_COMPLETED)]
+        {
             let failing = corio::create_task(async {
                 corio::sleep(Duration::ZERO).await;
                 panic!("boom");

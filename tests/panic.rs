@@ -346,8 +346,5 @@ fn a_drop_that_panics_while_a_task_is_cancelled_is_reported_and_the_task_ends_ca
     });
 
     assert_eq!(outcome, Err(TaskError::Cancelled));
-    assert_eq!(
-        *reports.borrow(),
-        [Report::DropPanicked { task: "fragile".into(), message: "drop failed".into() }]
-    );
+    assert_eq!(*reports.borrow(), [Report::DropPanicked { task: "fragile".into(), message: "drop failed".into() }]);
 }

@@ -65,7 +65,8 @@ where
     if tasks.is_empty() {
         return (Vec::new(), Vec::new());
     }
-    let waiter = Rc::new(Waiter { counter: Cell::new(tasks.len()), released: Cell::new(false), waker: RefCell::new(None) });
+    let waiter =
+        Rc::new(Waiter { counter: Cell::new(tasks.len()), released: Cell::new(false), waker: RefCell::new(None) });
     let callbacks = tasks
         .iter()
         .map(|task| {

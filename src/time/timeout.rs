@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 use crate::error::TimeoutError;
 use crate::event_loop::{CallbackHandle, TimerHandle, get_running_loop};
 use crate::runtime::context;
-use crate::task::TaskHandle;
+use crate::runtime::loop_thread::LoopThread;
+use crate::runtime::raw_task::Awaited;
+use crate::runtime::waker::cancel_awaited;
 
 /// Runs `future` for at most `duration`: `Ok(output)` if it completes in
 /// time, otherwise `Err(TimeoutError)` with the future dropped at its
@@ -93,7 +95,12 @@ pub async fn wait_for<F: IntoFuture>(future: F, duration: Duration) -> Result<F:
 /// Polls `future` until it completes or the deadline expires it.
 async fn race<F: IntoFuture>(deadline: Instant, future: F) -> Result<F::Output, TimeoutError> {
     let lp = get_running_loop();
-    let expiry = Rc::new(Expiry { expired: Cell::new(false), waker: RefCell::new(None), awaited: RefCell::default() });
+    let expiry = Rc::new(Expiry {
+        expired: Cell::new(false),
+        waker: RefCell::new(None),
+        awaited: RefCell::default(),
+        thread: context::current().thread(),
+    });
     let fire = {
         let expiry = expiry.clone();
         move || expiry.fire()
@@ -111,13 +118,12 @@ async fn race<F: IntoFuture>(deadline: Instant, future: F) -> Result<F::Output, 
             return Poll::Ready(Err(TimeoutError));
         }
         let core = context::current();
-        let before = core.awaiting_len();
+        let before = core.awaiting_mark();
         if let Poll::Ready(output) = future.as_mut().poll(cx) {
             return Poll::Ready(Ok(output));
         }
         // What the inner future is blocked on now is what expiring cancels.
-        let awaited = core.awaiting_since(before).into_iter().map(|task| TaskHandle::new(task, core.thread()));
-        *expiry.awaited.borrow_mut() = awaited.collect();
+        *expiry.awaited.borrow_mut() = core.awaited_since(before);
         // Woken by the expiry callback, or by whatever the future waits on.
         *expiry.waker.borrow_mut() = Some(cx.waker().clone());
         Poll::Pending
@@ -131,8 +137,10 @@ struct Expiry {
     expired: Cell<bool>,
     /// The task running the race.
     waker: RefCell<Option<Waker>>,
-    /// The tasks the inner future was blocked on at its last poll.
-    awaited: RefCell<Vec<TaskHandle>>,
+    /// What the inner future was blocked on at its last poll.
+    awaited: RefCell<Vec<Awaited>>,
+    /// The loop's thread, where the expiry callback runs.
+    thread: LoopThread,
 }
 
 impl Expiry {
@@ -142,11 +150,7 @@ impl Expiry {
     fn fire(&self) {
         self.expired.set(true);
         let awaited = std::mem::take(&mut *self.awaited.borrow_mut());
-        let mut passed_on = false;
-        for task in &awaited {
-            passed_on |= task.cancel();
-        }
-        if !passed_on {
+        if !cancel_awaited(&awaited, self.thread) {
             let waker = self.waker.borrow_mut().take();
             if let Some(waker) = waker {
                 waker.wake();

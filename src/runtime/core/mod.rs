@@ -335,19 +335,6 @@ impl LoopCore {
         }
     }
 
-    /// How many tasks the task being polled has said it is blocked on so far
-    /// in this step (0 outside a task's poll).
-    pub(crate) fn awaiting_len(&self) -> usize {
-        self.current_task().map_or(0, |task| task.local(self.thread).borrow().awaiting.len())
-    }
-
-    /// The tasks the task being polled has said it is blocked on since there
-    /// were `start` of them.
-    pub(crate) fn awaiting_since(&self, start: usize) -> Vec<TaskRef> {
-        let Some(task) = self.current_task() else { return Vec::new() };
-        task.local(self.thread).borrow().awaiting.get(start..).map(<[TaskRef]>::to_vec).unwrap_or_default()
-    }
-
     /// Queues a task woken on the loop's thread (called by the waker through
     /// `Inbox::schedule`).
     pub(crate) fn push_woken(&self, task: TaskRef) {
