@@ -5,8 +5,9 @@
 //!
 //! Each test starts its own nginx in the foreground (`daemon off;
 //! master_process off;`) from a config in a fresh temp directory, on free
-//! loopback ports, and kills it when done. Without nginx the tests print
-//! "skipped: nginx not installed" and pass, unless `CORIO_REQUIRE_SERVERS=1`
+//! loopback ports, and kills it when done. The file runs its tests through
+//! `common::servers` (`harness = false`): without nginx each shows in the
+//! summary as ignored, with what to install, unless `CORIO_REQUIRE_SERVERS=1`
 //! (set in CI), which makes a missing nginx a failure.
 
 mod common;
@@ -14,13 +15,14 @@ mod common;
 use std::fs;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitCode, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use corio::http::{Error, Session};
 
+use common::servers::NGINX;
 use common::tls::TestCa;
 
 /// The static page nginx serves as `/index.html`.
@@ -46,21 +48,14 @@ struct Nginx {
 }
 
 impl Nginx {
-    /// Starts nginx, or returns `None` (after saying so) when it is not
-    /// installed and the environment does not require it.
-    fn start() -> Option<Nginx> {
-        let Some(binary) = nginx_binary() else {
-            if std::env::var("CORIO_REQUIRE_SERVERS").as_deref() == Ok("1") {
-                panic!("CORIO_REQUIRE_SERVERS=1 but nginx was found neither at /usr/sbin/nginx nor on PATH");
-            }
-            eprintln!("skipped: nginx not installed");
-            return None;
-        };
+    /// Starts nginx (the tests run only where it is installed).
+    fn start() -> Nginx {
+        let binary = NGINX.path();
         // A free port can be taken by someone else between our probe and
         // nginx's bind; then nginx exits, and we try again on new ports.
         for _ in 0..3 {
             match Nginx::try_start(&binary) {
-                Ok(nginx) => return Some(nginx),
+                Ok(nginx) => return nginx,
                 Err(log) if log.contains("Address already in use") => continue,
                 Err(log) => panic!("nginx did not start; its error log:\n{log}"),
             }
@@ -219,16 +214,6 @@ http {{
     )
 }
 
-/// nginx's path: Debian's, or the first on PATH.
-fn nginx_binary() -> Option<PathBuf> {
-    let debian = PathBuf::from("/usr/sbin/nginx");
-    if debian.is_file() {
-        return Some(debian);
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join("nginx")).find(|candidate| candidate.is_file())
-}
-
 /// A loopback port that was free a moment ago.
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -274,26 +259,23 @@ fn static_page_twice_on_one_connection(nginx: &Nginx, url: String) {
     assert_eq!(connections[0], connections[1], "both requests should share a keep-alive connection: {log:?}");
 }
 
-#[test]
 fn static_page_over_http_has_content_length_and_reuses_the_connection() {
     common::within(Duration::from_secs(20), || {
-        let Some(nginx) = Nginx::start() else { return };
+        let nginx = Nginx::start();
         static_page_twice_on_one_connection(&nginx, nginx.http("/index.html"));
     });
 }
 
-#[test]
 fn static_page_over_https_has_content_length_and_reuses_the_connection() {
     common::within(Duration::from_secs(20), || {
-        let Some(nginx) = Nginx::start() else { return };
+        let nginx = Nginx::start();
         static_page_twice_on_one_connection(&nginx, nginx.https("/index.html"));
     });
 }
 
-#[test]
 fn head_gets_the_length_without_a_body_and_keeps_the_connection() {
     common::within(Duration::from_secs(20), || {
-        let Some(nginx) = Nginx::start() else { return };
+        let nginx = Nginx::start();
         let session = nginx.session();
         let url = nginx.https("/index.html");
         let body_after_head = corio::run(async move {
@@ -311,10 +293,9 @@ fn head_gets_the_length_without_a_body_and_keeps_the_connection() {
     });
 }
 
-#[test]
 fn gzip_body_arrives_chunked_and_decodes_to_the_file() {
     common::within(Duration::from_secs(20), || {
-        let Some(nginx) = Nginx::start() else { return };
+        let nginx = Nginx::start();
         let raw_session =
             Session::builder().add_root_certificate_pem(nginx.ca.pem.as_bytes()).decompress(false).build().unwrap();
         let session = nginx.session();
@@ -339,10 +320,9 @@ fn gzip_body_arrives_chunked_and_decodes_to_the_file() {
     });
 }
 
-#[test]
 fn redirect_is_followed_by_default_and_returned_with_max_redirects_zero() {
     common::within(Duration::from_secs(20), || {
-        let Some(nginx) = Nginx::start() else { return };
+        let nginx = Nginx::start();
         let session = nginx.session();
         let url = nginx.http("/moved");
         let expected_final = nginx.http("/index.html");
@@ -361,10 +341,9 @@ fn redirect_is_followed_by_default_and_returned_with_max_redirects_zero() {
     });
 }
 
-#[test]
 fn missing_file_is_a_404_that_raise_for_status_turns_into_an_error() {
     common::within(Duration::from_secs(20), || {
-        let Some(nginx) = Nginx::start() else { return };
+        let nginx = Nginx::start();
         let session = nginx.session();
         let url = nginx.https("/missing.html");
         corio::run(async move {
@@ -401,20 +380,18 @@ fn assert_fetched_index(output: &Output) {
     assert_eq!(body, INDEX_HTML);
 }
 
-#[test]
 fn fetch_example_prints_head_and_body_over_http_and_https() {
     common::within(Duration::from_secs(60), || {
-        let Some(nginx) = Nginx::start() else { return };
+        let nginx = Nginx::start();
         assert_fetched_index(&run_fetch(&["-i", &nginx.http("/index.html")]));
         let cacert = nginx.dir.join("ca.pem");
         assert_fetched_index(&run_fetch(&["--cacert", cacert.to_str().unwrap(), "-i", &nginx.https("/index.html")]));
     });
 }
 
-#[test]
 fn fetch_example_follows_redirects_only_with_l() {
     common::within(Duration::from_secs(60), || {
-        let Some(nginx) = Nginx::start() else { return };
+        let nginx = Nginx::start();
         let moved = nginx.http("/moved");
         let not_followed = run_fetch(&["-i", &moved]);
         assert!(not_followed.status.success());
@@ -425,10 +402,9 @@ fn fetch_example_follows_redirects_only_with_l() {
     });
 }
 
-#[test]
 fn fetch_example_fails_with_the_error_message_on_an_untrusted_certificate() {
     common::within(Duration::from_secs(60), || {
-        let Some(nginx) = Nginx::start() else { return };
+        let nginx = Nginx::start();
         let output = run_fetch(&[&nginx.https("/index.html")]);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success());
@@ -436,4 +412,21 @@ fn fetch_example_fails_with_the_error_message_on_an_untrusted_certificate() {
         assert!(stderr.starts_with("fetch: TLS error with localhost:"), "{stderr}");
         assert!(stderr.contains("unknown authority"), "{stderr}");
     });
+}
+
+fn main() -> ExitCode {
+    common::servers::run_tests(
+        &NGINX,
+        common::servers::trials![
+            static_page_over_http_has_content_length_and_reuses_the_connection,
+            static_page_over_https_has_content_length_and_reuses_the_connection,
+            head_gets_the_length_without_a_body_and_keeps_the_connection,
+            gzip_body_arrives_chunked_and_decodes_to_the_file,
+            redirect_is_followed_by_default_and_returned_with_max_redirects_zero,
+            missing_file_is_a_404_that_raise_for_status_turns_into_an_error,
+            fetch_example_prints_head_and_body_over_http_and_https,
+            fetch_example_follows_redirects_only_with_l,
+            fetch_example_fails_with_the_error_message_on_an_untrusted_certificate,
+        ],
+    )
 }
