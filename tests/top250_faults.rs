@@ -45,6 +45,9 @@ enum Target {
     List(usize),
     /// `/subject/ID/`, by the movie's rank.
     Movie(usize),
+    /// `/robots.txt`, answered apart from the script (see
+    /// [`FaultyDouban::with_robots`]) and not logged.
+    Robots,
     /// Anything else.
     Other,
 }
@@ -54,6 +57,9 @@ impl Target {
     /// Which bytes answer it is the mirror's business ([`Site::page`]); this
     /// only names the page so a script can pick it out.
     fn of(path: &str) -> Target {
+        if path == "/robots.txt" {
+            return Target::Robots;
+        }
         if let Some(query) = path.strip_prefix("/top250?") {
             let start = query.split('&').find_map(|pair| pair.strip_prefix("start="));
             return start.and_then(|start| start.parse().ok()).map_or(Target::Other, Target::List);
@@ -141,6 +147,8 @@ struct Served {
     attempt: usize,
     /// What the script answered.
     answer: Answer,
+    /// The request's User-Agent.
+    agent: String,
 }
 
 /// The 2019 pages on 127.0.0.1, with faults where a script puts them.
@@ -158,8 +166,17 @@ struct FaultyDouban {
 }
 
 impl FaultyDouban {
-    /// Starts the server; `script` picks the answer to each request.
+    /// Starts the server; `script` picks the answer to each request. It
+    /// has no robots.txt (a 404, which allows everything).
     fn start(script: impl Fn(&Ask) -> Answer + Send + Sync + 'static) -> FaultyDouban {
+        FaultyDouban::with_robots(None, script)
+    }
+
+    /// [`FaultyDouban::start`], serving `robots` as `/robots.txt` if given.
+    fn with_robots(
+        robots: Option<&'static str>,
+        script: impl Fn(&Ask) -> Answer + Send + Sync + 'static,
+    ) -> FaultyDouban {
         let served: Arc<Mutex<Vec<Served>>> = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&served);
         // The list pages' links must name the server's own origin, which is
@@ -178,6 +195,15 @@ impl FaultyDouban {
             while let Some(request) = conn.read_request() {
                 let path = request.request_line().split(' ').nth(1).unwrap_or_default();
                 let target = Target::of(path);
+                if target == Target::Robots {
+                    let (status, reason, body) = match robots {
+                        Some(text) => (200, "OK", text),
+                        None => (404, "Not Found", NOT_FOUND_PAGE),
+                    };
+                    conn.send(response_head(status, reason, "", body.len()).as_bytes());
+                    conn.send(body.as_bytes());
+                    continue;
+                }
                 let answer = {
                     let mut served = log.lock().unwrap();
                     let at = Instant::now();
@@ -189,7 +215,8 @@ impl FaultyDouban {
                         _ => 0,
                     };
                     let answer = script(&Ask { target, attempt, movie_request });
-                    served.push(Served { at, target, attempt, answer: answer.clone() });
+                    let agent = request.header("user-agent").unwrap_or_default().to_owned();
+                    served.push(Served { at, target, attempt, answer: answer.clone(), agent });
                     answer
                 };
                 match answer {
@@ -299,6 +326,8 @@ struct Summary {
     missing: usize,
     /// Movies whose page failed.
     failed: usize,
+    /// List pages that gave no movies.
+    lists_failed: usize,
     /// Requests sent, retries included.
     requests: usize,
     /// Requests that were retries.
@@ -306,15 +335,23 @@ struct Summary {
 }
 
 impl Crawl {
-    /// The summary line, `top250: 249 movies, 1 missing, 0 failed in 0.23 s; 260 requests, 3 retries`.
+    /// The summary line, `top250: 249 movies, 1 missing, 0 failed, 0 list
+    /// pages failed in 0.23 s; 260 requests, 3 retries`.
     fn summary(&self) -> Summary {
         let pattern = Regex::new(
-            r"(?m)^top250: (\d+) movies, (\d+) missing, (\d+) failed in \d+\.\d\d s; (\d+) requests, (\d+) retries$",
+            r"(?m)^top250: (\d+) movies, (\d+) missing, (\d+) failed, (\d+) list pages failed in \d+\.\d\d s; (\d+) requests, (\d+) retries$",
         )
         .unwrap();
         let numbers = pattern.captures(&self.stderr).unwrap_or_else(|| panic!("no summary in {}", self.stderr));
         let number = |group: usize| numbers[group].parse().unwrap();
-        Summary { movies: number(1), missing: number(2), failed: number(3), requests: number(4), retries: number(5) }
+        Summary {
+            movies: number(1),
+            missing: number(2),
+            failed: number(3),
+            lists_failed: number(4),
+            requests: number(5),
+            retries: number(6),
+        }
     }
 
     /// The ranks written, in order.
@@ -384,7 +421,7 @@ fn cut_short_bodies_late_answers_and_a_503_burst_are_retried_until_every_page_ma
     assert_eq!(faults, 74);
     assert_eq!(
         crawl.summary(),
-        Summary { movies: 249, missing: 1, failed: 0, requests: 260 + faults, retries: faults },
+        Summary { movies: 249, missing: 1, failed: 0, lists_failed: 0, requests: 260 + faults, retries: faults },
         "one retry per fault, and no request the server did not see"
     );
     assert_eq!(served.len(), 260 + faults);
@@ -453,7 +490,10 @@ fn a_page_that_always_fails_is_an_error_record_after_exactly_the_retries_asked_f
     assert_eq!(crawl.code, Some(1), "{}", crawl.stderr);
     assert_eq!(douban.served_for(Target::Movie(10)).len(), 1 + 2);
     assert_error(&crawl, 10, "500 Internal Server Error (after 2 retries)");
-    assert_eq!(crawl.summary(), Summary { movies: 248, missing: 1, failed: 1, requests: 262, retries: 2 });
+    assert_eq!(
+        crawl.summary(),
+        Summary { movies: 248, missing: 1, failed: 1, lists_failed: 0, requests: 262, retries: 2 }
+    );
     assert_eq!(crawl.ranks(), (1..=250).collect::<Vec<_>>());
     for record in crawl.records.iter().filter(|record| rank_of(record) != 10) {
         assert_as_saved(record, &douban.base_url());
@@ -478,7 +518,10 @@ fn a_list_page_that_fails_loses_only_its_25_movies() {
     let lost: Vec<usize> = (26..=50).collect();
     assert_all_as_saved(&crawl, ranks_except(&lost), &douban.base_url());
     assert!(douban.served().iter().all(|done| !matches!(done.target, Target::Movie(26..=50))));
-    assert_eq!(crawl.summary(), Summary { movies: 224, missing: 1, failed: 0, requests: 236, retries: 1 });
+    assert_eq!(
+        crawl.summary(),
+        Summary { movies: 224, missing: 1, failed: 0, lists_failed: 1, requests: 236, retries: 1 }
+    );
 }
 
 /// Movie pages served normally before the ban in the sync ban tests.
@@ -505,12 +548,19 @@ fn assert_sync_crawl_stops_at(ban: Answer, reason: &str) {
     }
     assert_error(&crawl, refused, &reason);
     // The summary, then the ban, and nothing else (no connect error from
-    // following a redirect, no failed page).
-    let lines: Vec<&str> = crawl.stderr.lines().collect();
+    // following a redirect, no failed page) besides the closing stats.
+    let lines: Vec<&str> = crawl.stderr.lines().filter(|line| !line.starts_with("top250: stats: ")).collect();
     assert_eq!(lines.len(), 2, "{}", crawl.stderr);
     assert_eq!(
         crawl.summary(),
-        Summary { movies: SERVED_BEFORE_BAN, missing: 0, failed: 1, requests: 10 + refused, retries: 0 }
+        Summary {
+            movies: SERVED_BEFORE_BAN,
+            missing: 0,
+            failed: 1,
+            lists_failed: 0,
+            requests: 10 + refused,
+            retries: 0
+        }
     );
     assert_eq!(
         lines[1],
@@ -614,4 +664,53 @@ fn an_async_crawl_stops_at_a_ban_and_keeps_every_page_fetched_before_it() {
     let ranks = crawl.ranks();
     assert!(ranks.windows(2).all(|pair| pair[0] < pair[1]), "not in rank order: {ranks:?}");
     assert_eq!(crawl.kept(), crawl.records.len());
+}
+
+#[test]
+fn robots_txt_is_obeyed_for_the_crawlers_own_name_and_said_when_ignored() {
+    // The `*` group would forbid every movie; the group for the name in
+    // --user-agent forbids only rank 2's page.
+    const ROBOTS: &str = "User-agent: *\nDisallow: /subject/\n\nUser-agent: mybot\nDisallow: /subject/1291546/\n";
+    let douban = FaultyDouban::with_robots(Some(ROBOTS), |_| Answer::Page);
+    let crawl = douban.crawl(&["--concurrency", "16", "--user-agent", "MyBot/2.0 (+https://example.com)"]);
+
+    assert_eq!(crawl.code, Some(1), "a forbidden page is a failed one: {}", crawl.stderr);
+    assert_error(&crawl, 2, "forbidden by robots.txt");
+    assert!(douban.served().iter().all(|done| done.target != Target::Movie(2)), "rank 2 was never asked for");
+    assert!(douban.served().iter().all(|done| done.agent == "MyBot/2.0 (+https://example.com)"));
+    assert_eq!(
+        crawl.summary(),
+        Summary { movies: 248, missing: 1, failed: 1, lists_failed: 0, requests: 259, retries: 0 }
+    );
+    assert!(crawl.stderr.contains(&format!("top250: stats: robots.txt: {}/robots.txt read", douban.base_url())));
+
+    // The browser's User-Agent names no product the file knows: `*` applies.
+    let forbidden = FaultyDouban::with_robots(Some(ROBOTS), |_| Answer::Page).crawl(&["--concurrency", "16"]);
+    assert_eq!(forbidden.records.iter().filter(|record| record["error"] == "forbidden by robots.txt").count(), 250);
+
+    let ignoring = FaultyDouban::with_robots(Some(ROBOTS), |_| Answer::Page);
+    let crawl = ignoring.crawl(&["--concurrency", "16", "--ignore-robots"]);
+    assert_eq!(crawl.code, Some(0), "{}", crawl.stderr);
+    assert_all_as_saved(&crawl, 1..=250, &ignoring.base_url());
+    let notice =
+        format!("top250: --ignore-robots: not reading robots.txt; make sure {} allows this crawl", ignoring.base_url());
+    assert!(crawl.stderr.lines().any(|line| line == notice), "{}", crawl.stderr);
+}
+
+#[test]
+fn a_robots_txt_that_forbids_the_list_counts_every_list_page_as_failed() {
+    let douban = FaultyDouban::with_robots(Some("User-agent: *\nDisallow: /top250\n"), |_| Answer::Page);
+    let crawl = douban.crawl(&[]);
+    assert_eq!(crawl.code, Some(1), "{}", crawl.stderr);
+    assert!(crawl.records.is_empty());
+    assert!(douban.served().is_empty(), "only robots.txt was asked for");
+    assert_eq!(
+        crawl.summary(),
+        Summary { movies: 0, missing: 0, failed: 0, lists_failed: 10, requests: 0, retries: 0 }
+    );
+    assert!(
+        crawl.stderr.lines().any(|line| line == "top250: list page 1: forbidden by robots.txt"),
+        "{}",
+        crawl.stderr
+    );
 }

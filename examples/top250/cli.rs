@@ -15,6 +15,8 @@ what to crawl
   --mirror-latency-ms MS    the mirror's answer latency (default 100)
   --base-url URL            the site (default https://movie.douban.com)
   --proxy URL               send every request through this http:// proxy
+  --user-agent TEXT         the User-Agent header (default: a desktop Chrome's)
+  --ignore-robots           do not fetch or obey robots.txt (said on stderr)
 
 how
   --mode async|sync         all pages at once (default) or one at a time
@@ -23,19 +25,27 @@ how
   --retries N               retries after a connect error, timeout, 429 or 5xx (default 3)
   --backoff-ms MS           first retry's backoff, doubled each time, jittered (default 500)
   --timeout SECS            give up on one attempt after this long (default 30)
+  --autothrottle            space requests by the latency seen, as Scrapy's AutoThrottle
+  --autothrottle-target N   requests in flight it aims for on average (default 1.0)
   --seed N                  seed the jitter, for a repeatable run
 
 output
   --format text|csv|jsonl   the tutorial's lines (default), CSV, or JSON lines
   --output FILE             write records there instead of stdout
+  --resume                  continue the JSON lines in --output: fetch only what is missing
   --clean                   readable values: entities unescaped, U+200E dropped,
                             spaces kept, every director and language as a list
   --as-completed            print movies as they arrive instead of in rank order
   --timeline FILE.svg       draw every request as a bar over time
   --quiet                   no progress line and no summary on stderr
 
+robots.txt is read and obeyed unless --mirror or --ignore-robots. Ctrl-C
+stops new requests, lets those in flight finish and writes what it has; a
+second Ctrl-C exits at once.
+
 exit status: 0 done, 1 some pages failed after retries, 2 bad arguments,
-3 Douban refused the crawler (records fetched before that are kept)";
+3 Douban refused the crawler (records fetched before that are kept),
+130 interrupted by Ctrl-C (records fetched before that are kept)";
 
 /// The site crawled when neither `--base-url` nor `--mirror` is given.
 pub const DOUBAN: &str = "https://movie.douban.com";
@@ -74,7 +84,7 @@ pub enum Command {
     /// follows it.
     Help,
     /// Crawl with these options.
-    Run(Options),
+    Run(Box<Options>),
 }
 
 /// Everything the command line sets.
@@ -114,6 +124,14 @@ pub struct Options {
     pub timeline: Option<PathBuf>,
     /// No progress and no summary.
     pub quiet: bool,
+    /// `--user-agent`: replaces the desktop browser's.
+    pub user_agent: Option<String>,
+    /// `--ignore-robots`: neither fetch nor obey robots.txt.
+    pub ignore_robots: bool,
+    /// `--resume`: keep the records already in `--output`, fetch the rest.
+    pub resume: bool,
+    /// `--autothrottle`: the requests in flight to aim for on average.
+    pub autothrottle: Option<f64>,
 }
 
 /// Parses the arguments after the program name. `Err` carries the message
@@ -137,14 +155,23 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         as_completed: false,
         timeline: None,
         quiet: false,
+        user_agent: None,
+        ignore_robots: false,
+        resume: false,
+        autothrottle: None,
     };
+    let mut latency_given = false;
+    let mut autothrottle_target = None;
     let mut args = args.into_iter();
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
             "--mirror" => options.mirror = true,
-            "--mirror-latency-ms" => options.mirror_latency = millis(&flag, &value()?)?,
-            "--base-url" => options.base_url = Some(value()?.trim_end_matches('/').to_owned()),
+            "--mirror-latency-ms" => {
+                options.mirror_latency = millis(&flag, &value()?)?;
+                latency_given = true;
+            }
+            "--base-url" => options.base_url = Some(base_url(&value()?)?),
             "--proxy" => options.proxy = Some(value()?),
             "--mode" => {
                 options.mode = match value()?.as_str() {
@@ -162,7 +189,12 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             "--delay" => options.delay = millis(&flag, &value()?)?,
             "--retries" => options.retries = number(&flag, &value()?)?,
             "--backoff-ms" => options.backoff = millis(&flag, &value()?)?,
-            "--timeout" => options.timeout = Duration::from_secs(number(&flag, &value()?)?),
+            "--timeout" => {
+                options.timeout = Duration::from_secs(number(&flag, &value()?)?);
+                if options.timeout.is_zero() {
+                    return Err("--timeout must be at least 1 second".into());
+                }
+            }
             "--seed" => options.seed = Some(number(&flag, &value()?)?),
             "--format" => {
                 options.format = match value()?.as_str() {
@@ -177,12 +209,27 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             "--as-completed" => options.as_completed = true,
             "--timeline" => options.timeline = Some(PathBuf::from(value()?)),
             "--quiet" | "-q" => options.quiet = true,
+            "--user-agent" => options.user_agent = Some(value()?),
+            "--ignore-robots" => options.ignore_robots = true,
+            "--resume" => options.resume = true,
+            "--autothrottle" => options.autothrottle = Some(1.0),
+            "--autothrottle-target" => {
+                let text = value()?;
+                match text.parse::<f64>() {
+                    Ok(target) if target >= 0.1 && target.is_finite() => autothrottle_target = Some(target),
+                    _ => return Err(format!("--autothrottle-target takes a number of at least 0.1, not {text:?}")),
+                }
+            }
             "--help" | "-h" => return Ok(Command::Help),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
     if options.mirror && options.base_url.is_some() {
         return Err("--mirror and --base-url both say where to crawl; give one".into());
+    }
+    check_combinations(&options, latency_given, autothrottle_target)?;
+    if let Some(target) = autothrottle_target {
+        options.autothrottle = Some(target);
     }
     if options.concurrency == 0 {
         options.concurrency = if options.mirror { MIRROR_CONCURRENCY } else { POLITE_CONCURRENCY };
@@ -193,7 +240,31 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     if !options.mirror && options.base_url.is_none() {
         options.base_url = Some(DOUBAN.to_owned());
     }
-    Ok(Command::Run(options))
+    Ok(Command::Run(Box::new(options)))
+}
+
+/// Flags that only make sense with another one.
+fn check_combinations(options: &Options, latency_given: bool, autothrottle_target: Option<f64>) -> Result<(), String> {
+    if latency_given && !options.mirror {
+        return Err("--mirror-latency-ms sets the mirror's latency; add --mirror to crawl the mirror".into());
+    }
+    if autothrottle_target.is_some() && options.autothrottle.is_none() {
+        return Err("--autothrottle-target needs --autothrottle".into());
+    }
+    if options.resume && (options.output.is_none() || options.format != Format::Jsonl) {
+        return Err("--resume continues a JSON lines file: give --format jsonl --output FILE".into());
+    }
+    Ok(())
+}
+
+/// A `--base-url`: an http or https origin (a path is allowed; a query is
+/// not, since the crawler appends its own), without its trailing slash.
+fn base_url(text: &str) -> Result<String, String> {
+    let url = corio::http::Url::parse(text).map_err(|error| format!("--base-url {text:?}: {error}"))?;
+    if url.query().is_some() {
+        return Err(format!("--base-url {text:?} has a query; give the site's address only"));
+    }
+    Ok(text.trim_end_matches('/').to_owned())
 }
 
 /// A whole number for `flag`.
@@ -217,7 +288,7 @@ mod tests {
     /// The options of a line that asks for a crawl.
     fn parse_str(line: &str) -> Result<Options, String> {
         match parse_command(line)? {
-            Command::Run(options) => Ok(options),
+            Command::Run(options) => Ok(*options),
             Command::Help => panic!("{line:?} asks for help, not a crawl"),
         }
     }
@@ -249,9 +320,12 @@ mod tests {
     fn every_flag_is_read() {
         let options = parse_str(
             "--base-url http://h/ --proxy http://p:1 --mode sync --delay 7 --retries 5 --backoff-ms 9 \
-             --timeout 2 --seed 42 --format jsonl --output o.jsonl --clean --as-completed --timeline t.svg --quiet",
+             --timeout 2 --seed 42 --format jsonl --output o.jsonl --clean --as-completed --timeline t.svg --quiet \
+             --user-agent bot/1 --ignore-robots",
         )
         .unwrap();
+        assert_eq!(options.user_agent.as_deref(), Some("bot/1"));
+        assert!(options.ignore_robots);
         assert_eq!(options.base_url.as_deref(), Some("http://h"));
         assert_eq!(options.proxy.as_deref(), Some("http://p:1"));
         assert_eq!((options.delay, options.backoff), (Duration::from_millis(7), Duration::from_millis(9)));
@@ -270,5 +344,26 @@ mod tests {
         assert_eq!(parse_str("--delay soon").unwrap_err(), "--delay takes a whole number, not \"soon\"");
         assert_eq!(parse_str("--frobnicate").unwrap_err(), "unknown argument \"--frobnicate\"");
         assert!(parse_str("--mirror --base-url http://h").is_err());
+    }
+
+    #[test]
+    fn arguments_that_would_fail_at_crawl_time_are_refused_up_front() {
+        assert_eq!(parse_str("--timeout 0").unwrap_err(), "--timeout must be at least 1 second");
+        assert_eq!(
+            parse_str("--mirror-latency-ms 5").unwrap_err(),
+            "--mirror-latency-ms sets the mirror's latency; add --mirror to crawl the mirror"
+        );
+        assert!(
+            parse_str("--base-url movie.douban.com")
+                .unwrap_err()
+                .starts_with("--base-url \"movie.douban.com\": URL has no scheme")
+        );
+        assert!(parse_str("--base-url ftp://h").unwrap_err().contains("unsupported URL scheme"));
+        assert!(parse_str("--resume --output o.jsonl").unwrap_err().starts_with("--resume continues"));
+        assert_eq!(parse_str("--autothrottle-target 2").unwrap_err(), "--autothrottle-target needs --autothrottle");
+        let options =
+            parse_str("--resume --format jsonl --output o.jsonl --autothrottle --autothrottle-target 2.5").unwrap();
+        assert!(options.resume);
+        assert_eq!(options.autothrottle, Some(2.5));
     }
 }

@@ -7,6 +7,7 @@
 //! tutorial's whole point, and keeping everything else equal is what makes
 //! the two timings comparable.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::ops::ControlFlow;
 use std::rc::Rc;
@@ -16,6 +17,7 @@ use corio::Task;
 use crate::cli::Mode;
 use crate::extract::{self, Movie};
 use crate::fetcher::{FetchError, Fetcher, Page};
+use crate::robots::Robots;
 use crate::site::{LIST_PAGES, PAGE_SIZE};
 use crate::timeline::PageKind;
 
@@ -43,6 +45,9 @@ pub enum Status {
     Error(String),
 }
 
+/// The error of a page robots.txt forbids.
+pub const FORBIDDEN_BY_ROBOTS: &str = "forbidden by robots.txt";
+
 /// How the crawl went, for the summary and the exit status.
 #[derive(Debug, Default)]
 pub struct Summary {
@@ -56,6 +61,17 @@ pub struct Summary {
     pub failed: usize,
     /// Why Douban refused the crawler, if it did.
     pub ban: Option<String>,
+    /// Movies left out because `--resume` found them already done.
+    pub resumed: usize,
+    /// Movies not fetched because Ctrl-C stopped the crawl first.
+    pub interrupted: usize,
+}
+
+impl Summary {
+    /// List pages that gave no movies (each costs up to 25).
+    pub fn list_pages_failed(&self) -> usize {
+        self.list_failures.len()
+    }
 }
 
 /// What the crawl needs from the options.
@@ -66,19 +82,33 @@ pub struct Plan {
     pub mode: Mode,
     /// Readable values instead of the tutorial's.
     pub clean: bool,
+    /// The origin the records' URLs name: `base_url`, or for the mirror
+    /// the site it stands in for, so that records do not depend on the
+    /// mirror's random port.
+    pub record_origin: String,
+    /// What robots.txt allows.
+    pub robots: Robots,
+    /// Subjects already in the output (`--resume`): not fetched again.
+    pub done: HashSet<String>,
 }
 
 /// Crawls the Top 250, handing each record to `emit` as it is ready, with
 /// its index among the movies found (rank order is index order).
 pub async fn crawl(fetcher: Rc<Fetcher>, plan: &Plan, mut emit: impl FnMut(usize, Record)) -> Summary {
     let mut summary = Summary::default();
-    let subjects = list_movies(&fetcher, plan, &mut summary).await;
+    let mut subjects = list_movies(&fetcher, plan, &mut summary).await;
+    let listed = subjects.len();
+    subjects.retain(|(_, url)| !plan.done.contains(&subject_id(url)));
+    summary.resumed = listed - subjects.len();
     if !fetcher.is_banned() {
         fetcher.stats.pages.add(subjects.len());
-        let jobs = subjects.into_iter().map(|(rank, url)| fetch_movie(Rc::clone(&fetcher), plan.clean, rank, url));
+        let jobs = subjects.into_iter().map(|(rank, url)| fetch_movie(Rc::clone(&fetcher), plan, rank, url));
         run_jobs(plan.mode, jobs.collect(), |index, record| {
-            // `None`: a page the ban stopped before it was answered.
-            let Some(record) = record else { return stop_if_banned(&fetcher) };
+            // `None`: a page the ban or Ctrl-C stopped before it was answered.
+            let Some(record) = record else {
+                summary.interrupted += usize::from(fetcher.is_stopping() && !fetcher.is_banned());
+                return stop_if_banned(&fetcher);
+            };
             match &record.status {
                 Status::Ok(_) => summary.ok += 1,
                 Status::Missing => summary.missing += 1,
@@ -100,8 +130,15 @@ async fn list_movies(fetcher: &Rc<Fetcher>, plan: &Plan, summary: &mut Summary) 
     let jobs = (0..LIST_PAGES).map(|page| {
         let fetcher = Rc::clone(fetcher);
         let start = page * PAGE_SIZE;
-        let url = format!("{}/top250?start={start}&filter=", plan.base_url);
-        async move { fetcher.fetch(PageKind::List, &format!("list start={start}"), &url).await }
+        let path = format!("/top250?start={start}&filter=");
+        let url = format!("{}{path}", plan.base_url);
+        let allowed = plan.robots.allows(&path);
+        async move {
+            if !allowed {
+                return Err(FetchError::Failed(FORBIDDEN_BY_ROBOTS.to_owned()));
+            }
+            fetcher.fetch(PageKind::List, &format!("list start={start}"), &url).await
+        }
     });
     let mut pages: Vec<Option<String>> = vec![None; LIST_PAGES];
     run_jobs(plan.mode, jobs.collect(), |page, result| {
@@ -130,12 +167,35 @@ async fn list_movies(fetcher: &Rc<Fetcher>, plan: &Plan, summary: &mut Summary) 
     movies
 }
 
-/// Fetches and reads one movie page; `None` if a ban stopped the crawl
-/// before the page was answered.
-async fn fetch_movie(fetcher: Rc<Fetcher>, clean: bool, rank: usize, url: String) -> Option<Record> {
-    let subject = subject_id(&url);
-    let label = format!("rank {rank} subject {subject}");
-    let status = match fetcher.fetch(PageKind::Movie, &label, &url).await {
+/// Fetches and reads one movie page, unless robots.txt forbids it; `None`
+/// if a ban or Ctrl-C stopped the crawl before the page was answered.
+fn fetch_movie(
+    fetcher: Rc<Fetcher>,
+    plan: &Plan,
+    rank: usize,
+    url: String,
+) -> impl Future<Output = Option<Record>> + 'static {
+    let (clean, allowed) = (plan.clean, plan.robots.allows(path_of(&url, &plan.base_url)));
+    let shown = format!("{}{}", plan.record_origin, url.strip_prefix(&plan.base_url).unwrap_or(&url));
+    async move {
+        let subject = subject_id(&url);
+        if !allowed {
+            fetcher.stats.failed.bump();
+            return Some(Record { rank, subject, url: shown, status: Status::Error(FORBIDDEN_BY_ROBOTS.to_owned()) });
+        }
+        let status = read_movie(&fetcher, clean, &format!("rank {rank} subject {subject}"), &url).await?;
+        Some(Record { rank, subject, url: shown, status })
+    }
+}
+
+/// A link's path on the site (`/subject/1292052/`), for robots.txt.
+fn path_of<'a>(url: &'a str, base_url: &str) -> &'a str {
+    url.strip_prefix(base_url).unwrap_or_else(|| url.find("/subject/").map_or(url, |at| &url[at..]))
+}
+
+/// Fetches one movie page and reads its four fields.
+async fn read_movie(fetcher: &Fetcher, clean: bool, label: &str, url: &str) -> Option<Status> {
+    let status = match fetcher.fetch(PageKind::Movie, label, url).await {
         Ok(Page::Found(html)) => {
             let fields = if clean { extract::clean_movie(&html) } else { extract::movie(&html) };
             fields.map(Status::Ok).unwrap_or_else(|missing| {
@@ -148,7 +208,7 @@ async fn fetch_movie(fetcher: Rc<Fetcher>, clean: bool, rank: usize, url: String
         Err(FetchError::Failed(why) | FetchError::Banned(why)) => Status::Error(why),
         Err(FetchError::Stopped) => return None,
     };
-    Some(Record { rank, subject, url, status })
+    Some(status)
 }
 
 /// The subject id in a movie URL such as `.../subject/1292052/`.

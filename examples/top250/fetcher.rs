@@ -5,17 +5,29 @@
 //! ends in one of four ways: its HTML, "missing" (404), failed after its
 //! retries, or banned, which also stops every page that has not started.
 
-use std::cell::RefCell;
-use std::time::SystemTime;
+use std::cell::{Cell, RefCell};
+use std::time::{Duration, SystemTime};
 
 use corio::http::{self, Response, Session, Url};
-use corio::sync::Semaphore;
+use corio::sync::{Event, Semaphore};
 
 use crate::cli::Options;
 use crate::extract;
 use crate::progress::Stats;
 use crate::retry::{Jitter, MAX_WAIT, RetryPolicy, retry_after};
+use crate::robots::Robots;
+use crate::stats::Tally;
+use crate::throttle::Throttle;
 use crate::timeline::{Bar, Outcome, PageKind};
+
+/// The User-Agent unless `--user-agent` gives another: a desktop Chrome's,
+/// as the tutorial's crawler sent.
+const BROWSER: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                       Chrome/120.0.0.0 Safari/537.36";
+
+/// The name robots.txt groups are matched against, unless `--user-agent`
+/// names another product.
+const ROBOT_NAME: &str = "top250";
 
 /// Redirects followed by hand (the session follows none, so that a
 /// redirect to Douban's security check is seen before it is followed).
@@ -39,7 +51,8 @@ pub enum FetchError {
     Failed(String),
     /// Douban refused this request; nothing more should be fetched.
     Banned(String),
-    /// Another page's ban stopped the crawl before this page got an answer.
+    /// Another page's ban, or Ctrl-C, stopped the crawl before this page
+    /// got an answer.
     Stopped,
 }
 
@@ -73,6 +86,16 @@ pub struct Fetcher {
     bars: RefCell<Vec<Bar>>,
     /// Set by the first ban answer.
     banned: RefCell<Option<String>>,
+    /// Statuses, bytes and latencies, for the closing report.
+    pub tally: Tally,
+    /// `--autothrottle`: spacing by latency.
+    throttle: Option<Throttle>,
+    /// Set by [`Fetcher::stop`] (Ctrl-C): no new request starts.
+    stopping: Cell<bool>,
+    /// Set with `stopping`, to cut short the sleeps between attempts.
+    stopped: Event,
+    /// The robot name robots.txt groups are matched against.
+    robot_name: String,
 }
 
 impl Fetcher {
@@ -81,11 +104,9 @@ impl Fetcher {
     /// # Errors
     /// A bad `--proxy` URL.
     pub fn new(options: &Options) -> Result<Fetcher, http::Error> {
+        let user_agent = options.user_agent.as_deref().unwrap_or(BROWSER);
         let mut session = Session::builder()
-            .user_agent(
-                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
-                 Chrome/120.0.0.0 Safari/537.36",
-            )
+            .user_agent(user_agent)
             .header("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
             .header("Accept-Language", "zh-CN,zh;q=0.9,en;q=0.8")
             .timeout(Some(options.timeout))
@@ -103,7 +124,59 @@ impl Fetcher {
             stats: Stats::new(),
             bars: RefCell::new(Vec::new()),
             banned: RefCell::new(None),
+            tally: Tally::default(),
+            throttle: options.autothrottle.map(|target| Throttle::new(target, options.delay)),
+            stopping: Cell::new(false),
+            stopped: Event::new(),
+            // A product token is the User-Agent's first word, before any `/`.
+            robot_name: match &options.user_agent {
+                Some(agent) => agent.split(['/', ' ']).next().unwrap_or(ROBOT_NAME).to_owned(),
+                None => ROBOT_NAME.to_owned(),
+            },
         })
+    }
+
+    /// Stops the crawl gently (Ctrl-C): requests on the wire finish, none
+    /// starts after this, and waits between attempts end now.
+    pub fn stop(&self) {
+        self.stopping.set(true);
+        self.stopped.set();
+    }
+
+    /// `--autothrottle`'s delay between request starts now.
+    pub fn throttle_delay(&self) -> Option<Duration> {
+        self.throttle.as_ref().map(Throttle::delay)
+    }
+
+    /// Whether [`Fetcher::stop`] was called.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.get()
+    }
+
+    /// Sleeps for `wait`, or less if the crawl is stopped meanwhile.
+    async fn pause(&self, wait: Duration) {
+        let _ = corio::timeout(wait, self.stopped.wait()).await;
+    }
+
+    /// The site's robots.txt rules for this crawler, and a phrase saying
+    /// where they came from. Fetched once, before any page, and not counted
+    /// among the page requests. A 4xx means no rules; a 5xx or a network
+    /// failure means the site is off limits (RFC 9309 section 2.3.1).
+    pub async fn robots(&self, base_url: &str) -> (Robots, String) {
+        let url = format!("{base_url}/robots.txt");
+        let response = match self.session.get(url.as_str()).send().await {
+            Ok(response) => response,
+            Err(error) => return (Robots::disallow_all(), format!("{url} could not be fetched ({error})")),
+        };
+        let status = response.status();
+        match status {
+            200..=299 => match response.text().await {
+                Ok(text) => (Robots::parse(&text, &self.robot_name), format!("{url} read")),
+                Err(error) => (Robots::disallow_all(), format!("{url} could not be read ({error})")),
+            },
+            400..=499 => (Robots::allow_all(), format!("{url} answered {status}: no rules")),
+            _ => (Robots::disallow_all(), format!("{url} answered {status}")),
+        }
     }
 
     /// Why Douban refused the crawler, once it has.
@@ -132,8 +205,8 @@ impl Fetcher {
             Ok(_) | Err(FetchError::Banned(_)) => {}
         }
         self.stats.done.bump();
-        if !self.delay.is_zero() {
-            corio::sleep(self.jitter.spread(self.delay)).await;
+        if !self.delay.is_zero() && self.throttle.is_none() {
+            self.pause(self.jitter.spread(self.delay)).await;
         }
         result
     }
@@ -141,8 +214,12 @@ impl Fetcher {
     async fn fetch_with_retries(&self, kind: PageKind, label: &str, url: &str) -> Result<Page, FetchError> {
         let mut retry = 0;
         loop {
-            // A ban seen by another page stops this one before it asks.
-            if self.is_banned() {
+            // A ban seen by another page, or Ctrl-C, stops this one before
+            // it asks.
+            if let Some(throttle) = &self.throttle {
+                throttle.gate().await;
+            }
+            if self.is_banned() || self.is_stopping() {
                 return Err(FetchError::Stopped);
             }
             let started = self.stats.started.elapsed();
@@ -174,7 +251,7 @@ impl Fetcher {
                     self.bars.borrow_mut().push(bar(Outcome::Retried(why)));
                     retry += 1;
                     self.stats.retries.bump();
-                    corio::sleep(wait).await;
+                    self.pause(wait).await;
                 }
                 Attempt::Retry { why, .. } | Attempt::Fail(why) => {
                     let why = if retry > 0 { format!("{why} (after {retry} retries)") } else { why };
@@ -192,10 +269,17 @@ impl Fetcher {
             Err(error) => return Attempt::Fail(format!("bad url {url:?}: {error}")),
         };
         for _ in 0..=MAX_REDIRECTS {
+            let sent = std::time::Instant::now();
             let response = match self.session.get(url.clone()).send().await {
                 Ok(response) => response,
                 Err(error) => return failure(error),
             };
+            let latency = sent.elapsed();
+            let status = response.status();
+            self.tally.answer(status, latency);
+            if let Some(throttle) = &self.throttle {
+                throttle.observe(latency, matches!(status, 200..=299 | 404));
+            }
             match response.status() {
                 301 | 302 | 303 | 307 | 308 => match redirect_target(&url, &response) {
                     Ok(next) if next.host_str() == SECURITY_HOST => {
@@ -242,7 +326,10 @@ impl Fetcher {
             Ok(html) if extract::is_ban_notice(&html) => {
                 Attempt::Ban(format!("{url} answered with Douban's \"abnormal requests from your IP\" page"))
             }
-            Ok(html) => Attempt::Done(Page::Found(html)),
+            Ok(html) => {
+                self.tally.bytes.add(html.len());
+                Attempt::Done(Page::Found(html))
+            }
             Err(error) => failure(error),
         }
     }

@@ -16,15 +16,22 @@
 //! Reading order: `cli.rs` (the flags), `crawl.rs` (the two phases, sync
 //! and async), `fetcher.rs` (one page: slots, retries, bans), `retry.rs`,
 //! `extract.rs` (the tutorial's regexes), `output.rs`, `progress.rs`,
-//! `timeline.rs`.
+//! `timeline.rs`; then what a Scrapy user expects: `robots.rs`,
+//! `throttle.rs` (AutoThrottle), `interrupt.rs` (Ctrl-C), `resume.rs`,
+//! `stats.rs` (the closing report).
 
 mod cli;
 mod crawl;
 mod extract;
 mod fetcher;
+mod interrupt;
 mod output;
 mod progress;
+mod resume;
 mod retry;
+mod robots;
+mod stats;
+mod throttle;
 mod timeline;
 
 // The mirror is shared with the `douban_mirror` example.
@@ -40,11 +47,13 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Duration;
 
-use cli::{Command, Mode, Options};
+use cli::{Command, DOUBAN, Mode, Options};
 use crawl::{Plan, Summary};
 use fetcher::Fetcher;
+use interrupt::{EXIT_INTERRUPTED, Interrupt};
 use output::Output;
 use progress::Progress;
+use robots::Robots;
 
 /// Exit status when some pages failed after their retries.
 const EXIT_FAILED: u8 = 1;
@@ -55,52 +64,89 @@ const EXIT_BANNED: u8 = 3;
 
 fn main() -> ExitCode {
     let options = match cli::parse(std::env::args().skip(1)) {
-        Ok(Command::Run(options)) => options,
+        Ok(Command::Run(options)) => *options,
         Ok(Command::Help) => {
             println!("{}", cli::USAGE);
             return ExitCode::SUCCESS;
         }
         Err(message) => {
-            eprintln!("top250: {message}\n\n{}", cli::USAGE);
+            eprintln!("top250: {message} (top250 --help lists the options)");
             return ExitCode::from(EXIT_USAGE);
         }
     };
     match run(&options) {
         Ok(code) => code,
-        Err(message) => {
+        Err((code, message)) => {
             eprintln!("top250: {message}");
-            ExitCode::FAILURE
+            ExitCode::from(code)
         }
     }
 }
 
-/// Starts the mirror if asked, crawls, and writes the output, the timeline
-/// and the summary. `Err` is a setup failure that stopped the crawl before
-/// it began, or an output that could not be written.
-fn run(options: &Options) -> Result<ExitCode, String> {
+/// Checks what can be checked before crawling (the output can be written,
+/// the proxy is a proxy), starts the mirror if asked, crawls, and writes
+/// the output, the timeline and the summary. `Err` is an exit status and
+/// the one line that explains it: a setup failure that stopped the crawl
+/// before it began, or an output that could not be written.
+fn run(options: &Options) -> Result<ExitCode, (u8, String)> {
+    let setup = |error: String| (EXIT_USAGE, error);
+    let resumed = match (&options.output, options.resume) {
+        (Some(path), true) => resume::prepare(path)
+            .map_err(|error| setup(format!("cannot resume from --output {}: {error}", path.display())))?,
+        _ => resume::Resumed::default(),
+    };
+    let mut output = Output::open(options).map_err(|error| setup(format!("cannot write --output {error}")))?;
+    let fetcher = Rc::new(Fetcher::new(options).map_err(|error| setup(error.to_string()))?);
+    let interrupt = Interrupt::install().map_err(|error| setup(format!("cannot catch Ctrl-C: {error}")))?;
     let base_url = match &options.base_url {
         Some(base_url) => base_url.clone(),
         None => {
             let config = server::MirrorConfig { port: 0, latency: options.mirror_latency };
-            let address = server::spawn(config).map_err(|error| format!("cannot start the mirror: {error}"))?;
+            let address =
+                server::spawn(config).map_err(|error| (EXIT_FAILED, format!("cannot start the mirror: {error}")))?;
             format!("http://{address}")
         }
     };
-    let mut output = Output::open(options).map_err(|error| format!("cannot open the output: {error}"))?;
-    let fetcher = Rc::new(Fetcher::new(options).map_err(|error| error.to_string())?);
-    let plan = Plan { base_url: base_url.clone(), mode: options.mode, clean: options.clean };
+    // The mirror is our own server standing in for Douban: no robots.txt
+    // to ask, and records name Douban's URLs, not the mirror's port.
+    let read_robots = !options.mirror && !options.ignore_robots;
+    if options.ignore_robots {
+        eprintln!("top250: --ignore-robots: not reading robots.txt; make sure {base_url} allows this crawl");
+    }
+    let record_origin = if options.mirror { DOUBAN.to_owned() } else { base_url.clone() };
+    let mut plan = Plan {
+        base_url: base_url.clone(),
+        mode: options.mode,
+        clean: options.clean,
+        record_origin,
+        robots: Robots::allow_all(),
+        done: resumed.subjects,
+    };
     let progress = Progress::for_stderr(options.quiet);
 
     let crawler = Rc::clone(&fetcher);
-    let (summary, output) = corio::run(async move {
+    let (summary, output, robots_said) = corio::run(async move {
+        let robots_said = if read_robots {
+            let (robots, said) = crawler.robots(&plan.base_url).await;
+            plan.robots = robots;
+            Some(said)
+        } else {
+            None
+        };
         let stats = Rc::clone(&crawler);
         let redraw = corio::create_task(async move { progress.redraw(&stats.stats).await });
+        let stopper = Rc::clone(&crawler);
+        let watch = corio::create_task(async move {
+            interrupt.wait().await;
+            stopper.stop();
+        });
         let summary = crawl::crawl(crawler, &plan, |index, record| output.emit(index, record)).await;
         redraw.cancel();
-        (summary, output)
+        watch.cancel();
+        (summary, output, robots_said)
     });
     let elapsed = fetcher.stats.started.elapsed();
-    output.finish(elapsed).map_err(|error| format!("cannot write the output: {error}"))?;
+    output.finish(elapsed).map_err(|error| (EXIT_FAILED, format!("cannot write the output: {error}")))?;
 
     if let Some(path) = &options.timeline {
         let mut bars = fetcher.take_bars();
@@ -108,9 +154,24 @@ fn run(options: &Options) -> Result<ExitCode, String> {
         let mode = if options.mode == Mode::Sync { "sync" } else { "async" };
         let title = format!("{mode} crawl of {base_url}: {} requests in {:.2} s", bars.len(), elapsed.as_secs_f64());
         std::fs::write(path, timeline::render(&title, &bars, elapsed))
-            .map_err(|error| format!("cannot write the timeline {}: {error}", path.display()))?;
+            .map_err(|error| (EXIT_FAILED, format!("cannot write the timeline {}: {error}", path.display())))?;
     }
     progress.finish(&summary_line(&summary, &fetcher, elapsed));
+    if progress != Progress::Silent {
+        let stats = &fetcher.stats;
+        for line in fetcher.tally.report(stats.requests.get(), stats.retries.get()) {
+            eprintln!("top250: {line}");
+        }
+        if let Some(delay) = fetcher.throttle_delay() {
+            eprintln!("top250: stats: autothrottle: {} ms between request starts at the end", delay.as_millis());
+        }
+        if let Some(said) = robots_said {
+            eprintln!("top250: stats: robots.txt: {said}");
+        }
+        if let (true, Some(path)) = (summary.resumed > 0, &options.output) {
+            eprintln!("top250: --resume: {} movies were already in {}", summary.resumed, path.display());
+        }
+    }
     // Problems are printed even with --quiet.
     for failure in &summary.list_failures {
         eprintln!("top250: {failure}");
@@ -121,28 +182,37 @@ fn run(options: &Options) -> Result<ExitCode, String> {
             "top250: stopped: Douban refused the crawler ({reason}); the {kept} records fetched before are kept. \
              Wait before trying again, with a lower --concurrency or a --delay."
         );
+    } else if fetcher.is_stopping() {
+        eprintln!(
+            "top250: interrupted: {} movies not fetched; the records fetched before are kept{}",
+            summary.interrupted,
+            if options.output.is_some() { " (--resume continues)" } else { "" }
+        );
     }
-    Ok(exit_code(&summary))
+    Ok(exit_code(&summary, fetcher.is_stopping()))
 }
 
 /// The last word on stderr: counts, time, requests and retries.
 fn summary_line(summary: &Summary, fetcher: &Fetcher, elapsed: Duration) -> String {
     let stats = &fetcher.stats;
     format!(
-        "top250: {} movies, {} missing, {} failed in {:.2} s; {} requests, {} retries",
+        "top250: {} movies, {} missing, {} failed, {} list pages failed in {:.2} s; {} requests, {} retries",
         summary.ok,
         summary.missing,
         summary.failed,
+        summary.list_pages_failed(),
         elapsed.as_secs_f64(),
         stats.requests.get(),
         stats.retries.get()
     )
 }
 
-/// 3 for a ban, 1 for failed pages, 0 otherwise.
-fn exit_code(summary: &Summary) -> ExitCode {
+/// 3 for a ban, 130 for Ctrl-C, 1 for failed pages, 0 otherwise.
+fn exit_code(summary: &Summary, interrupted: bool) -> ExitCode {
     if summary.ban.is_some() {
         ExitCode::from(EXIT_BANNED)
+    } else if interrupted {
+        ExitCode::from(EXIT_INTERRUPTED)
     } else if summary.failed > 0 || !summary.list_failures.is_empty() {
         ExitCode::from(EXIT_FAILED)
     } else {

@@ -45,8 +45,15 @@ impl Output {
     /// The output file cannot be created.
     pub fn open(options: &Options) -> io::Result<Output> {
         let writer: Box<dyn Write> = match &options.output {
+            // --resume appends to what the earlier run wrote (resume.rs
+            // has already dropped what is to be fetched again).
             Some(path) => Box::new(BufWriter::new(
-                File::create(path)
+                File::options()
+                    .write(true)
+                    .create(true)
+                    .append(options.resume)
+                    .truncate(!options.resume)
+                    .open(path)
                     .map_err(|error| io::Error::new(error.kind(), format!("{}: {error}", path.display())))?,
             )),
             None => Box::new(io::stdout()),
