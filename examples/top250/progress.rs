@@ -125,8 +125,12 @@ impl Progress {
             return;
         }
         loop {
-            // `\r` and "erase line" overwrite the previous drawing in place.
-            eprint!("\r\x1b[K{}", stats.line());
+            // `\r` and "erase line" overwrite the previous drawing in place;
+            // a line wider than the terminal would wrap, and `\r` would
+            // then go back only to the start of its last row.
+            let width = terminal_size::terminal_size_of(std::io::stderr()).map(|(width, _)| usize::from(width.0));
+            let line = stats.line();
+            eprint!("\r\x1b[K{}", width.map_or(line.clone(), |width| fit(&line, width)));
             let _ = std::io::stderr().flush();
             corio::sleep(REDRAW_EVERY).await;
         }
@@ -142,11 +146,34 @@ impl Progress {
     }
 }
 
+/// `line` within `width` columns, leaving the last one free (a character
+/// there makes some terminals wrap): the trailing `, `-separated parts go
+/// first, then characters. The line is ASCII, one column per character.
+fn fit(line: &str, width: usize) -> String {
+    let room = width.saturating_sub(1);
+    let mut parts: Vec<&str> = line.split(", ").collect();
+    while parts.len() > 1 && parts.join(", ").len() > room {
+        parts.pop();
+    }
+    parts.join(", ").chars().take(room).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::rc::Rc;
 
     use super::*;
+
+    #[test]
+    fn the_live_line_drops_its_last_parts_then_characters_to_fit() {
+        let line = "12/260 pages, 0 failed, 4 in flight, 0 retries, 3.1 pages/s";
+        assert_eq!(fit(line, 80), line);
+        assert_eq!(fit(line, line.len() + 1), line);
+        assert_eq!(fit(line, line.len()), "12/260 pages, 0 failed, 4 in flight, 0 retries");
+        assert_eq!(fit(line, 30), "12/260 pages, 0 failed");
+        assert_eq!(fit(line, 8), "12/260 ");
+        assert_eq!(fit(line, 0), "");
+    }
 
     #[test]
     fn a_counter_counts_up_and_a_hold_counts_only_while_it_lives() {
