@@ -365,3 +365,28 @@ fn a_second_ctrl_c_exits_at_once() {
     assert!(!stderr.contains(" movies, "), "no summary: it did not wait for the answers: {stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn compare_draws_a_sync_and_an_async_run_on_one_timeline() {
+    let dir = temp_dir("compare");
+    let svg = dir.join("both.svg");
+    let output = crawl_mirror(&["--compare", "--timeline", svg.to_str().unwrap(), "--format", "jsonl"]);
+    // The records are the async run's, written once.
+    assert_eq!(json_lines(&stdout(&output)).len(), 250);
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    let document = roxmltree::Document::parse(&svg).expect("the timeline is well-formed XML");
+    let has_class = |node: &roxmltree::Node, word: &str| {
+        node.attribute("class").is_some_and(|class| class.split_whitespace().any(|w| w == word))
+    };
+    let headings: Vec<&str> =
+        document.descendants().filter(|node| has_class(node, "run")).filter_map(|node| node.text()).collect();
+    assert_eq!(headings.len(), 2, "{headings:?}");
+    assert!(headings[0].starts_with("sync crawl: 260 requests in "), "{headings:?}");
+    assert!(headings[1].starts_with("async crawl: 260 requests in "), "{headings:?}");
+    let bars = document.descendants().filter(|node| has_class(node, "bar")).count();
+    assert_eq!(bars, 520);
+    // Every movie page that came back shows the loop's work on it.
+    let work = document.descendants().filter(|node| has_class(node, "work") && !has_class(node, "swatch")).count();
+    assert!(work >= 2 * 259, "{work} work segments");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -37,6 +37,8 @@ output
                             spaces kept, every director and language as a list
   --as-completed            print movies as they arrive instead of in rank order
   --timeline FILE.svg       draw every request as a bar over time
+  --compare                 with --timeline: crawl one page at a time first, then
+                            all at once, and draw both runs on one time axis
   --quiet                   no progress line and no summary on stderr
 
 robots.txt is read and obeyed unless --mirror or --ignore-robots. Ctrl-C
@@ -132,6 +134,8 @@ pub struct Options {
     pub resume: bool,
     /// `--autothrottle`: the requests in flight to aim for on average.
     pub autothrottle: Option<f64>,
+    /// `--compare`: a sync run first, both on the timeline.
+    pub compare: bool,
 }
 
 /// Parses the arguments after the program name. `Err` carries the message
@@ -159,6 +163,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         ignore_robots: false,
         resume: false,
         autothrottle: None,
+        compare: false,
     };
     let mut latency_given = false;
     let mut autothrottle_target = None;
@@ -213,6 +218,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             "--ignore-robots" => options.ignore_robots = true,
             "--resume" => options.resume = true,
             "--autothrottle" => options.autothrottle = Some(1.0),
+            "--compare" => options.compare = true,
             "--autothrottle-target" => {
                 let text = value()?;
                 match text.parse::<f64>() {
@@ -250,6 +256,9 @@ fn check_combinations(options: &Options, latency_given: bool, autothrottle_targe
     }
     if autothrottle_target.is_some() && options.autothrottle.is_none() {
         return Err("--autothrottle-target needs --autothrottle".into());
+    }
+    if options.compare && (options.timeline.is_none() || options.mode == Mode::Sync) {
+        return Err("--compare draws a sync and an async run: give --timeline FILE.svg, and no --mode sync".into());
     }
     if options.resume && (options.output.is_none() || options.format != Format::Jsonl) {
         return Err("--resume continues a JSON lines file: give --format jsonl --output FILE".into());
@@ -361,6 +370,9 @@ mod tests {
         assert!(parse_str("--base-url ftp://h").unwrap_err().contains("unsupported URL scheme"));
         assert!(parse_str("--resume --output o.jsonl").unwrap_err().starts_with("--resume continues"));
         assert_eq!(parse_str("--autothrottle-target 2").unwrap_err(), "--autothrottle-target needs --autothrottle");
+        assert!(parse_str("--compare").unwrap_err().starts_with("--compare draws a sync and an async run"));
+        assert!(parse_str("--compare --timeline t.svg --mode sync").is_err());
+        assert!(parse_str("--compare --timeline t.svg").unwrap().compare);
         let options =
             parse_str("--resume --format jsonl --output o.jsonl --autothrottle --autothrottle-target 2.5").unwrap();
         assert!(options.resume);

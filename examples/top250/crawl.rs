@@ -75,6 +75,7 @@ impl Summary {
 }
 
 /// What the crawl needs from the options.
+#[derive(Clone)]
 pub struct Plan {
     /// The site's origin, without a trailing slash.
     pub base_url: String,
@@ -198,6 +199,7 @@ async fn read_movie(fetcher: &Fetcher, clean: bool, label: &str, url: &str) -> O
     let status = match fetcher.fetch(PageKind::Movie, label, url).await {
         Ok(Page::Found(html)) => {
             let fields = if clean { extract::clean_movie(&html) } else { extract::movie(&html) };
+            fetcher.parsed(label);
             fields.map(Status::Ok).unwrap_or_else(|missing| {
                 // A page that came back but does not parse is a failure too.
                 fetcher.stats.failed.bump();

@@ -18,7 +18,7 @@ use crate::retry::{Jitter, MAX_WAIT, RetryPolicy, retry_after};
 use crate::robots::Robots;
 use crate::stats::Tally;
 use crate::throttle::Throttle;
-use crate::timeline::{Bar, Outcome, PageKind};
+use crate::timeline::{Bar, Outcome, PageKind, Wait};
 
 /// The User-Agent unless `--user-agent` gives another: a desktop Chrome's,
 /// as the tutorial's crawler sent.
@@ -224,7 +224,7 @@ impl Fetcher {
             }
             let started = self.stats.started.elapsed();
             self.stats.requests.bump();
-            let attempt = {
+            let (attempt, head) = {
                 let _on_the_wire = self.stats.in_flight.hold();
                 self.attempt(url).await
             };
@@ -233,6 +233,9 @@ impl Fetcher {
                 label: label.to_owned(),
                 start: started,
                 end: self.stats.started.elapsed(),
+                head,
+                parsed: None,
+                wait: None,
                 outcome,
             };
             match attempt {
@@ -247,8 +250,10 @@ impl Fetcher {
                     return Err(FetchError::Banned(reason));
                 }
                 Attempt::Retry { why, wait } if retry < self.policy.retries => {
+                    let retry_after = wait.is_some();
                     let wait = wait.unwrap_or_else(|| self.policy.backoff(retry, &self.jitter));
-                    self.bars.borrow_mut().push(bar(Outcome::Retried(why)));
+                    let waited = Wait { duration: wait, retry_after };
+                    self.bars.borrow_mut().push(Bar { wait: Some(waited), ..bar(Outcome::Retried(why)) });
                     retry += 1;
                     self.stats.retries.bump();
                     self.pause(wait).await;
@@ -262,19 +267,22 @@ impl Fetcher {
         }
     }
 
-    /// One request, following redirects by hand, and its body.
-    async fn attempt(&self, url: &str) -> Attempt {
+    /// One request, following redirects by hand, and its body; with when
+    /// the last response head was taken, for the timeline.
+    async fn attempt(&self, url: &str) -> (Attempt, Option<Duration>) {
         let mut url = match Url::parse(url) {
             Ok(url) => url,
-            Err(error) => return Attempt::Fail(format!("bad url {url:?}: {error}")),
+            Err(error) => return (Attempt::Fail(format!("bad url {url:?}: {error}")), None),
         };
+        let mut head = None;
         for _ in 0..=MAX_REDIRECTS {
             let sent = std::time::Instant::now();
             let response = match self.session.get(url.clone()).send().await {
                 Ok(response) => response,
-                Err(error) => return failure(error),
+                Err(error) => return (failure(error), head),
             };
             let latency = sent.elapsed();
+            head = Some(self.stats.started.elapsed());
             let status = response.status();
             self.tally.answer(status, latency);
             if let Some(throttle) = &self.throttle {
@@ -283,7 +291,7 @@ impl Fetcher {
             match response.status() {
                 301 | 302 | 303 | 307 | 308 => match redirect_target(&url, &response) {
                     Ok(next) if next.host_str() == SECURITY_HOST => {
-                        return Attempt::Ban(format!("{url} redirected to Douban's security check ({next})"));
+                        return (Attempt::Ban(format!("{url} redirected to Douban's security check ({next})")), head);
                     }
                     Ok(next) => {
                         // Read the short redirect body so the connection
@@ -291,12 +299,21 @@ impl Fetcher {
                         let _ = response.bytes().await;
                         url = next;
                     }
-                    Err(why) => return Attempt::Fail(why),
+                    Err(why) => return (Attempt::Fail(why), head),
                 },
-                _ => return self.read_page(&url, response).await,
+                _ => return (self.read_page(&url, response).await, head),
             }
         }
-        Attempt::Fail(format!("more than {MAX_REDIRECTS} redirects from {url}"))
+        (Attempt::Fail(format!("more than {MAX_REDIRECTS} redirects from {url}")), head)
+    }
+
+    /// Notes on the timeline that the page fetched as `label` has just been
+    /// read (its fields extracted), after its last attempt.
+    pub fn parsed(&self, label: &str) {
+        let now = self.stats.started.elapsed();
+        if let Some(bar) = self.bars.borrow_mut().iter_mut().rev().find(|bar| bar.label == label) {
+            bar.parsed = Some(now);
+        }
     }
 
     /// Sorts a non-redirect answer into page, retry, failure or ban.

@@ -95,8 +95,7 @@ fn run(options: &Options) -> Result<ExitCode, (u8, String)> {
             .map_err(|error| setup(format!("cannot resume from --output {}: {error}", path.display())))?,
         _ => resume::Resumed::default(),
     };
-    let mut output = Output::open(options).map_err(|error| setup(format!("cannot write --output {error}")))?;
-    let fetcher = Rc::new(Fetcher::new(options).map_err(|error| setup(error.to_string()))?);
+    let output = Output::open(options).map_err(|error| setup(format!("cannot write --output {error}")))?;
     let interrupt = Interrupt::install().map_err(|error| setup(format!("cannot catch Ctrl-C: {error}")))?;
     let base_url = match &options.base_url {
         Some(base_url) => base_url.clone(),
@@ -107,6 +106,8 @@ fn run(options: &Options) -> Result<ExitCode, (u8, String)> {
             format!("http://{address}")
         }
     };
+    // Made once the mirror is up: the crawl's clock starts with its fetcher.
+    let mut fetcher = Rc::new(Fetcher::new(options).map_err(|error| setup(error.to_string()))?);
     // The mirror is our own server standing in for Douban: no robots.txt
     // to ask, and records name Douban's URLs, not the mirror's port.
     let read_robots = !options.mirror && !options.ignore_robots;
@@ -114,7 +115,7 @@ fn run(options: &Options) -> Result<ExitCode, (u8, String)> {
         eprintln!("top250: --ignore-robots: not reading robots.txt; make sure {base_url} allows this crawl");
     }
     let record_origin = if options.mirror { DOUBAN.to_owned() } else { base_url.clone() };
-    let mut plan = Plan {
+    let plan = Plan {
         base_url: base_url.clone(),
         mode: options.mode,
         clean: options.clean,
@@ -124,36 +125,34 @@ fn run(options: &Options) -> Result<ExitCode, (u8, String)> {
     };
     let progress = Progress::for_stderr(options.quiet);
 
-    let crawler = Rc::clone(&fetcher);
-    let (summary, output, robots_said) = corio::run(async move {
-        let robots_said = if read_robots {
-            let (robots, said) = crawler.robots(&plan.base_url).await;
-            plan.robots = robots;
-            Some(said)
-        } else {
-            None
-        };
-        let stats = Rc::clone(&crawler);
-        let redraw = corio::create_task(async move { progress.redraw(&stats.stats).await });
-        let stopper = Rc::clone(&crawler);
-        let watch = corio::create_task(async move {
-            interrupt.wait().await;
-            stopper.stop();
-        });
-        let summary = crawl::crawl(crawler, &plan, |index, record| output.emit(index, record)).await;
-        redraw.cancel();
-        watch.cancel();
-        (summary, output, robots_said)
-    });
+    // --compare: first the same crawl one page at a time, its records
+    // thrown away, for the timeline's first panel.
+    let mut panels = Vec::new();
+    if options.compare {
+        let sync = Options { mode: Mode::Sync, concurrency: 1, ..options.clone() };
+        let sync_fetcher = Rc::new(Fetcher::new(&sync).map_err(|error| setup(error.to_string()))?);
+        let plan = Plan { mode: Mode::Sync, ..plan.clone() };
+        let crawled =
+            crawl_once(Rc::clone(&sync_fetcher), plan, Output::discard(), progress, interrupt.clone(), read_robots);
+        let elapsed = sync_fetcher.stats.started.elapsed();
+        progress.finish(&format!("{} (the sync run)", summary_line(&crawled.0, &sync_fetcher, elapsed)));
+        panels.push(("sync", sync_fetcher.take_bars(), elapsed));
+        if sync_fetcher.is_stopping() {
+            return Ok(ExitCode::from(EXIT_INTERRUPTED));
+        }
+        // A fresh fetcher, so the async run's clock starts now.
+        fetcher = Rc::new(Fetcher::new(options).map_err(|error| setup(error.to_string()))?);
+    }
+
+    let (summary, output, robots_said) =
+        crawl_once(Rc::clone(&fetcher), plan, output, progress, interrupt, read_robots);
     let elapsed = fetcher.stats.started.elapsed();
     output.finish(elapsed).map_err(|error| (EXIT_FAILED, format!("cannot write the output: {error}")))?;
 
     if let Some(path) = &options.timeline {
-        let mut bars = fetcher.take_bars();
-        bars.sort_by_key(|bar| bar.start);
         let mode = if options.mode == Mode::Sync { "sync" } else { "async" };
-        let title = format!("{mode} crawl of {base_url}: {} requests in {:.2} s", bars.len(), elapsed.as_secs_f64());
-        std::fs::write(path, timeline::render(&title, &bars, elapsed))
+        panels.push((mode, fetcher.take_bars(), elapsed));
+        std::fs::write(path, draw_timeline(&base_url, &mut panels))
             .map_err(|error| (EXIT_FAILED, format!("cannot write the timeline {}: {error}", path.display())))?;
     }
     progress.finish(&summary_line(&summary, &fetcher, elapsed));
@@ -190,6 +189,58 @@ fn run(options: &Options) -> Result<ExitCode, (u8, String)> {
         );
     }
     Ok(exit_code(&summary, fetcher.is_stopping()))
+}
+
+/// Fetches robots.txt if asked, then crawls with `fetcher` on a loop of its
+/// own, with the progress line and a watch for Ctrl-C beside it; returns
+/// the summary, the output (to finish) and what robots.txt said.
+fn crawl_once(
+    fetcher: Rc<Fetcher>,
+    mut plan: Plan,
+    mut output: Output,
+    progress: Progress,
+    interrupt: Interrupt,
+    read_robots: bool,
+) -> (Summary, Output, Option<String>) {
+    corio::run(async move {
+        let robots_said = if read_robots {
+            let (robots, said) = fetcher.robots(&plan.base_url).await;
+            plan.robots = robots;
+            Some(said)
+        } else {
+            None
+        };
+        let stats = Rc::clone(&fetcher);
+        let redraw = corio::create_task(async move { progress.redraw(&stats.stats).await });
+        let stopper = Rc::clone(&fetcher);
+        let watch = corio::create_task(async move {
+            interrupt.wait().await;
+            stopper.stop();
+        });
+        let summary = crawl::crawl(fetcher, &plan, |index, record| output.emit(index, record)).await;
+        redraw.cancel();
+        watch.cancel();
+        (summary, output, robots_said)
+    })
+}
+
+/// The SVG of one crawl, or of a sync and an async one on one time axis
+/// (`--compare`); `panels` are (mode, bars, duration).
+fn draw_timeline(base_url: &str, panels: &mut [(&str, Vec<timeline::Bar>, Duration)]) -> String {
+    for (_, bars, _) in panels.iter_mut() {
+        bars.sort_by_key(|bar| bar.start);
+    }
+    let heading = |(mode, bars, elapsed): &(&str, Vec<timeline::Bar>, Duration)| {
+        format!("{mode} crawl: {} requests in {:.2} s", bars.len(), elapsed.as_secs_f64())
+    };
+    if let [(mode, bars, elapsed)] = panels {
+        let title = format!("{mode} crawl of {base_url}: {} requests in {:.2} s", bars.len(), elapsed.as_secs_f64());
+        return timeline::render(&title, bars, *elapsed);
+    }
+    let runs: Vec<timeline::Run> =
+        panels.iter().map(|panel| timeline::Run { name: heading(panel), bars: &panel.1, total: panel.2 }).collect();
+    let title = format!("the same crawl of {base_url}, one page at a time and all at once, on one time axis");
+    timeline::render_runs(&title, &runs)
 }
 
 /// The last word on stderr: counts, time, requests and retries.

@@ -72,6 +72,18 @@ impl Output {
         Ok(output)
     }
 
+    /// An output that writes nothing: the sync run of `--compare`.
+    pub fn discard() -> Output {
+        Output {
+            writer: Box::new(io::sink()),
+            format: Format::Jsonl,
+            as_completed: true,
+            held: BTreeMap::new(),
+            next: 0,
+            error: None,
+        }
+    }
+
     /// Takes the record with index `index` (rank order is index order).
     pub fn emit(&mut self, index: usize, record: Record) {
         if self.as_completed {
