@@ -390,3 +390,33 @@ fn compare_draws_a_sync_and_an_async_run_on_one_timeline() {
     assert!(work >= 2 * 259, "{work} work segments");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn autothrottle_starts_slow_and_speeds_up_to_the_latency_seen() {
+    // 50 ms answers, aiming at 10 in flight: the delay starts at 1 s and
+    // halves towards 5 ms with every answer.
+    let output = run_example(
+        "top250",
+        &[
+            "--mirror",
+            "--mirror-latency-ms",
+            "50",
+            "--autothrottle",
+            "--autothrottle-target",
+            "10",
+            "--format",
+            "jsonl",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(json_lines(&stdout(&output)).len(), 250);
+    let summary = stderr.lines().find(|line| line.starts_with("top250: 249 movies")).expect(&stderr);
+    let seconds: f64 = summary.split(" in ").nth(1).and_then(|rest| rest.split(' ').next()).unwrap().parse().unwrap();
+    // The second request waits about half the start delay for the first
+    // answer's latency to bring it down; unthrottled, the crawl takes 0.1 s.
+    assert!(seconds > 0.45, "{summary}");
+    let delay = stderr.lines().find_map(|line| line.strip_prefix("top250: stats: autothrottle: ")).expect(&stderr);
+    let ms: u64 = delay.split(' ').next().unwrap().parse().unwrap();
+    assert!(ms <= 30, "the delay follows the latency down to about 5 ms: {delay}");
+}

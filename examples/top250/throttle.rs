@@ -7,7 +7,11 @@
 //! floor nor above 60 s, and an error answer (not 2xx or 404) may raise
 //! the delay but never lower it. The first requests are spaced by the
 //! start delay (Scrapy's default, 5 s, is for unknown sites; this is 1 s).
-//! The arithmetic is pure; [`Throttle::gate`] does the waiting.
+//! A request waiting at the gate re-reads the delay each time it wakes, so
+//! an answer that shortens the delay speeds up the requests already
+//! waiting, as in Scrapy, where the downloader checks its slot's delay
+//! each time it looks at its queue. The arithmetic is pure;
+//! [`Throttle::gate`] does the waiting.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -26,15 +30,15 @@ pub struct Throttle {
     floor: Duration,
     /// The delay now.
     delay: Cell<Duration>,
-    /// When the next request may start.
-    next_start: Cell<Option<Instant>>,
+    /// When the last request started.
+    last_start: Cell<Option<Instant>>,
 }
 
 impl Throttle {
     /// A throttle aiming at `target` requests in flight, never spacing
     /// requests closer than `floor`.
     pub fn new(target: f64, floor: Duration) -> Throttle {
-        Throttle { target, floor, delay: Cell::new(START_DELAY.max(floor)), next_start: Cell::new(None) }
+        Throttle { target, floor, delay: Cell::new(START_DELAY.max(floor)), last_start: Cell::new(None) }
     }
 
     /// The delay between request starts now.
@@ -54,20 +58,28 @@ impl Throttle {
         }
     }
 
-    /// When a request asking now may start, and books that start: the
-    /// first asks start at once, each later one `delay` after the last.
-    pub fn book(&self, now: Instant) -> Instant {
-        let start = self.next_start.get().map_or(now, |next| next.max(now));
-        self.next_start.set(Some(start + self.delay.get()));
-        start
+    /// Starts a request at `now` if the delay since the last start has
+    /// passed; otherwise says when it will have, by the delay as it is now.
+    pub fn try_start(&self, now: Instant) -> Result<(), Instant> {
+        match self.last_start.get() {
+            Some(last) if now < last + self.delay.get() => Err(last + self.delay.get()),
+            _ => {
+                self.last_start.set(Some(now));
+                Ok(())
+            }
+        }
     }
 
-    /// Waits until this request's booked start.
+    /// Waits until a request may start, and starts it. Several waiters wake
+    /// at the same moment; the first to run starts, the others see the
+    /// new start and sleep again.
     pub async fn gate(&self) {
-        let now = Instant::now();
-        let start = self.book(now);
-        if start > now {
-            corio::sleep(start - now).await;
+        loop {
+            let now = Instant::now();
+            match self.try_start(now) {
+                Ok(()) => return,
+                Err(at) => corio::sleep(at - now).await,
+            }
         }
     }
 }
@@ -109,14 +121,15 @@ mod tests {
     }
 
     #[test]
-    fn starts_are_booked_one_delay_apart() {
+    fn starts_are_one_delay_apart_by_the_delay_at_the_time_of_asking() {
         let throttle = Throttle::new(1.0, Duration::ZERO);
         let now = Instant::now();
-        assert_eq!(throttle.book(now), now);
-        assert_eq!(throttle.book(now), now + START_DELAY);
-        assert_eq!(throttle.book(now), now + START_DELAY * 2);
-        // A request asking long after the last booked start goes at once.
-        let later = now + Duration::from_secs(60);
-        assert_eq!(throttle.book(later), later);
+        assert_eq!(throttle.try_start(now), Ok(()));
+        assert_eq!(throttle.try_start(now), Err(now + START_DELAY));
+        // An answer that shortens the delay moves the waiting request up.
+        throttle.observe(Duration::ZERO, true);
+        assert_eq!(throttle.try_start(now), Err(now + START_DELAY / 2));
+        assert_eq!(throttle.try_start(now + START_DELAY / 2), Ok(()));
+        assert_eq!(throttle.try_start(now + START_DELAY / 2), Err(now + START_DELAY));
     }
 }
