@@ -41,7 +41,7 @@ A URL without a scheme means http://.
                             %{time_total}, %{content_type}, \\n; @FILE reads it
   -m, --max-time SECS       give up after SECS in all (exit 28)
       --connect-timeout SECS  give up connecting after SECS (exit 28)
-      --proxy URL           send through this HTTP proxy
+  -x, --proxy URL           send through this HTTP proxy
       --cacert FILE         also trust the CA certificates in this PEM file
   -h, --help                this text
   -V, --version             fetch's version
