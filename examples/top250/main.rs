@@ -156,6 +156,14 @@ fn run(options: &Options) -> Result<ExitCode, (u8, String)> {
             .map_err(|error| (EXIT_FAILED, format!("cannot write the timeline {}: {error}", path.display())))?;
     }
     progress.finish(&summary_line(&summary, &fetcher, elapsed));
+    report(options, &summary, &fetcher, robots_said, progress);
+    Ok(exit_code(&summary, fetcher.is_stopping()))
+}
+
+/// What follows the summary line on stderr: Scrapy's closing stats (not
+/// with `--quiet`), then the problems (always): failed list pages, a ban,
+/// an interruption.
+fn report(options: &Options, summary: &Summary, fetcher: &Fetcher, robots_said: Option<String>, progress: Progress) {
     if progress != Progress::Silent {
         let stats = &fetcher.stats;
         for line in fetcher.tally.report(stats.requests.get(), stats.retries.get()) {
@@ -188,7 +196,6 @@ fn run(options: &Options) -> Result<ExitCode, (u8, String)> {
             if options.output.is_some() { " (--resume continues)" } else { "" }
         );
     }
-    Ok(exit_code(&summary, fetcher.is_stopping()))
 }
 
 /// Fetches robots.txt if asked, then crawls with `fetcher` on a loop of its
