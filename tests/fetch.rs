@@ -329,3 +329,15 @@ fn a_closed_stdout_ends_quietly_without_a_panic() {
     assert_eq!(stderr(&output), "", "nothing to say when the reader is gone");
     assert_eq!(output.status.code(), Some(23));
 }
+
+#[test]
+fn credentials_do_not_follow_a_redirect_to_another_origin() {
+    let other = site();
+    let location = format!("Location: {}", other.url("/page"));
+    let redirecting = TestServer::always(response("302 Found", &[&location], b""));
+    let output = fetch(&["-L", "-u", "alice:secret", &redirecting.url("/")]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "hello\n");
+    assert_eq!(redirecting.received()[0].header("authorization"), Some("Basic YWxpY2U6c2VjcmV0"));
+    assert_eq!(other.received()[0].header("authorization"), None, "the other origin never sees the password");
+}
