@@ -739,7 +739,7 @@ fn bodies_carry_their_content_length_and_content_type() {
         let session = Session::new();
         session.put(server.url("/blob")).body(&b"\x00\x01binary"[..]).await.unwrap();
         session.post(server.url("/form")).form(&[("q", "肖申克 救赎"), ("a&b", "c=d")]).await.unwrap();
-        session.post(server.url("/api")).json(r#"{"rank": 1, "title": "霸王别姬"}"#).await.unwrap();
+        session.post(server.url("/api")).json_text(r#"{"rank": 1, "title": "霸王别姬"}"#).await.unwrap();
         session.post(server.url("/empty")).await.unwrap();
         let received = server.received();
 

@@ -373,7 +373,7 @@ fn redirects_307_and_308_repeat_the_method_and_body() {
     run(|| async {
         for status in [307, 308] {
             let server = redirects_from_to(status);
-            let response = Session::new().post(server.url("/from")).json(r#"{"k":1}"#).await.unwrap();
+            let response = Session::new().post(server.url("/from")).json_text(r#"{"k":1}"#).await.unwrap();
             assert_eq!(response.text().await.unwrap(), "landed");
             let received = server.received();
             assert_eq!(received[1].request_line(), "POST /to HTTP/1.1", "after {status}");

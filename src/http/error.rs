@@ -125,10 +125,11 @@ pub enum Error {
         limit: u64,
     },
     /// The body could not be decoded: an unsupported or corrupt
-    /// Content-Encoding while reading it, or, in
+    /// Content-Encoding while reading it; in
     /// [`Response::text`](crate::http::Response::text), text in a charset
-    /// not understood or not valid in the one it claimed; [`DecodeError`]
-    /// says which.
+    /// not understood or not valid in the one it claimed; in
+    /// [`Response::json`](crate::http::Response::json), a body that is not
+    /// the JSON expected; [`DecodeError`] says which.
     Decode(DecodeError),
     /// [`Response::raise_for_status`](crate::http::Response::raise_for_status)
     /// found a 4xx or 5xx status.
@@ -240,7 +241,8 @@ impl std::error::Error for ProtocolError {
 /// Why a body could not be decoded: the cause inside [`Error::Decode`].
 ///
 /// [`Content`](DecodeError::Content) comes from reading the body (`chunk`,
-/// `bytes`, `text`); the rest only from [`Response::text`](crate::http::Response::text),
+/// `bytes`, `text`); [`Json`](DecodeError::Json) from
+/// [`Response::json`](crate::http::Response::json); the rest only from [`Response::text`](crate::http::Response::text),
 /// after the whole body arrived, so [`Response::bytes`](crate::http::Response::bytes)
 /// would still have returned it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -259,6 +261,18 @@ pub enum DecodeError {
     /// ISO-8859-1, which `text()` refuses rather than guesses; carries the
     /// name as written.
     UnsupportedCharset(String),
+    /// [`Response::json`](crate::http::Response::json) found a body that is
+    /// not JSON, or not the JSON the target type expects (a missing field, a
+    /// string where a number belongs). Line and column are 1-based, in the
+    /// body's text; 0 when serde could not say.
+    Json {
+        /// The line of the body where decoding stopped.
+        line: usize,
+        /// The column (in bytes) on that line.
+        column: usize,
+        /// serde_json's description, without its position.
+        reason: String,
+    },
 }
 
 impl fmt::Display for DecodeError {
@@ -274,6 +288,10 @@ impl fmt::Display for DecodeError {
             DecodeError::UnsupportedCharset(name) => {
                 write!(f, "charset {name:?} is not supported; read the body with bytes() instead")
             }
+            DecodeError::Json { line, column, reason } => write!(
+                f,
+                "the body is not the JSON expected, at line {line} column {column}: {reason}; read it with text() to see it"
+            ),
         }
     }
 }
@@ -283,7 +301,7 @@ impl std::error::Error for DecodeError {
         match self {
             DecodeError::Content(error) => Some(error),
             DecodeError::InvalidUtf8(error) => Some(error),
-            DecodeError::InvalidAscii | DecodeError::UnsupportedCharset(_) => None,
+            DecodeError::InvalidAscii | DecodeError::UnsupportedCharset(_) | DecodeError::Json { .. } => None,
         }
     }
 }

@@ -164,8 +164,57 @@ impl RequestBuilder {
         self.body(body)
     }
 
-    /// Sends `json`, already serialised JSON text, as `application/json`.
-    pub fn json(mut self, json: impl Into<String>) -> RequestBuilder {
+    /// Serialises `value` with serde and sends it as `application/json`
+    /// (aiohttp's `json=`, reqwest's `.json(&value)`). Needs the `json`
+    /// feature, on by default.
+    ///
+    /// A value serde cannot write as JSON (a map with non-string keys, say)
+    /// makes sending fail with [`Error::InvalidRequest`] before anything is
+    /// written to the network.
+    ///
+    /// ```
+    /// # use std::io::{Read, Write};
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// # let url = format!("http://{}/movies", listener.local_addr().unwrap());
+    /// # let (seen, received) = std::sync::mpsc::channel();
+    /// # std::thread::spawn(move || {
+    /// #     let (mut socket, _) = listener.accept().unwrap();
+    /// #     let mut buffer = vec![0; 4096];
+    /// #     let n = socket.read(&mut buffer).unwrap_or(0);
+    /// #     let _ = seen.send(String::from_utf8_lossy(&buffer[..n]).into_owned());
+    /// #     let _ = socket.write_all(b"HTTP/1.1 201 Created\r\nContent-Length: 9\r\n\r\n{\"id\": 7}");
+    /// # });
+    /// use std::collections::BTreeMap;
+    /// corio::run(async move {
+    ///     let movie = BTreeMap::from([("rank", "1"), ("title", "肖申克的救赎")]);
+    ///     let response = corio::http::Session::new().post(&url).json(&movie).await?;
+    ///     let created: BTreeMap<String, u32> = response.json().await?;
+    ///     assert_eq!(created["id"], 7);
+    ///     Ok::<(), corio::http::Error>(())
+    /// })
+    /// .unwrap();
+    /// let request = received.recv().unwrap();
+    /// assert!(request.contains("\r\nContent-Type: application/json\r\n"));
+    /// assert!(request.ends_with(r#"{"rank":"1","title":"肖申克的救赎"}"#), "{request}");
+    /// ```
+    #[cfg(feature = "json")]
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> RequestBuilder {
+        match serde_json::to_vec(value) {
+            Ok(json) => {
+                self.set_default_header("Content-Type", "application/json");
+                self.body(json)
+            }
+            Err(error) => {
+                let why = format!("the value could not be serialised as JSON: {error}");
+                self.error.get_or_insert(Error::InvalidRequest(why));
+                self
+            }
+        }
+    }
+
+    /// Sends `json`, JSON text serialised already, as `application/json`
+    /// (the form without serde; it is sent as given, unchecked).
+    pub fn json_text(mut self, json: impl Into<String>) -> RequestBuilder {
         self.set_default_header("Content-Type", "application/json");
         self.body(json.into())
     }

@@ -213,6 +213,49 @@ impl Response {
         decode_text(body, Charset::of(charset_parameter(&headers)))
     }
 
+    /// The whole body, parsed as JSON into a `T` with serde (reqwest's
+    /// `json::<T>()`, aiohttp's `await resp.json()`). Needs the `json`
+    /// feature, on by default.
+    ///
+    /// The body is read as UTF-8 JSON (RFC 8259) whatever the
+    /// `Content-Type` says; unlike aiohttp, a type other than
+    /// `application/json` is not refused.
+    ///
+    /// # Errors
+    /// As for [`chunk`](Self::chunk), and [`Error::Decode`] with
+    /// [`DecodeError::Json`] when the body is not JSON, or not the JSON
+    /// that `T` expects; it says where and why.
+    ///
+    /// ```
+    /// # use std::io::{Read, Write};
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// # let url = format!("http://{}/", listener.local_addr().unwrap());
+    /// # std::thread::spawn(move || {
+    /// #     let (mut socket, _) = listener.accept().unwrap();
+    /// #     let _ = socket.read(&mut [0; 4096]);
+    /// #     let _ = socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\n{\"rank\": \"one\"}");
+    /// # });
+    /// use corio::http::{DecodeError, Error};
+    /// corio::run(async move {
+    ///     let response = corio::http::Session::new().get(&url).await.unwrap();
+    ///     let error = response.json::<std::collections::HashMap<String, u32>>().await.unwrap_err();
+    ///     assert!(matches!(error, Error::Decode(DecodeError::Json { line: 1, .. })), "{error}");
+    ///     assert!(error.to_string().contains("expected u32"), "{error}");
+    /// });
+    /// ```
+    #[cfg(feature = "json")]
+    pub async fn json<T: serde::de::DeserializeOwned>(self) -> Result<T, Error> {
+        let body = self.bytes().await?;
+        serde_json::from_slice(&body).map_err(|error| {
+            Error::Decode(DecodeError::Json {
+                line: error.line(),
+                column: error.column(),
+                // serde_json's message ends with its own " at line L column C".
+                reason: error.to_string().rsplit_once(" at line ").map_or(error.to_string(), |(why, _)| why.to_owned()),
+            })
+        })
+    }
+
     /// Drops the rest of the body; for a redirect kept in the history. A
     /// small rest is read so the connection can be reused; past
     /// [`DISCARD_LIMIT`] bytes it is not worth it, and dropping the body
