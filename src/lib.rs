@@ -110,7 +110,8 @@
 //! | `http/proto/chunked.rs` | the chunked state machine | `ChunkedDecoder` |
 //! | `http/proto/decode.rs` | gzip/deflate in bounded steps | `ContentDecoder` |
 //! | `http/proto/gzip.rs` | gzip member header and trailer | `GzipHeader`, `GzipTrailer` |
-//! | `http/response.rs` | what the caller gets; `text()` charsets | [`http::Response`] |
+//! | `http/response.rs` | what the caller gets: status, headers, body as bytes, text or JSON | [`http::Response`] |
+//! | `http/proto/charset.rs` | which encoding a body's text is in (BOM, header, `<meta>` prescan); decoding it | `choose` |
 //! | `http/proto/set_cookie.rs` | parsing `Set-Cookie` | `SetCookie` |
 //! | `http/proto/cookie.rs` | the cookie jar (RFC 6265) | `CookieJar`, [`http::Cookie`] |
 //! | `http/proto/date.rs` | HTTP and cookie dates | [`http::parse_http_date`] |

@@ -1,6 +1,6 @@
 //! What goes into request bodies and comes out of response bodies, through
 //! `Session` against a scripted server on 127.0.0.1: JSON both ways with
-//! serde, and its errors.
+//! serde, and its errors; charsets in `text()` and `text_lossy()`.
 //!
 //! Every test runs on the real clock (`corio::run`): the sockets are real.
 
@@ -117,5 +117,114 @@ fn a_body_that_is_not_the_json_expected_is_a_decode_error_saying_where() {
         let error = session.get(partial.url("/")).await.unwrap().json::<Movie>().await.unwrap_err();
         assert!(matches!(&error, Error::Decode(DecodeError::Json { line: 2, .. })), "{error:?}");
         assert!(error.to_string().contains("missing field `title`"), "{error}");
+    });
+}
+
+// Charsets: text() and text_lossy().
+
+/// `text` encoded in the WHATWG encoding labelled `label`, with encoding_rs.
+fn encoded(label: &str, text: &str) -> Vec<u8> {
+    let encoding = encoding_rs::Encoding::for_label(label.as_bytes()).unwrap();
+    let (bytes, _, unmappable) = encoding.encode(text);
+    assert!(!unmappable, "{text:?} has characters {label} cannot hold");
+    bytes.into_owned()
+}
+
+/// The text of a response whose head carries `fields` and whose body is `body`.
+async fn text_of(fields: &str, body: &[u8]) -> Result<String, Error> {
+    let server = TestServer::always(with_length(fields, body));
+    Session::new().get(server.url("/")).await?.text().await
+}
+
+#[test]
+fn a_gbk_page_decodes_from_the_header_charset_or_its_meta() {
+    run(|| async {
+        let title = "<title>豆瓣电影 Top 250</title><p>肖申克的救赎 / The Shawshank Redemption</p>";
+        let page = encoded("gbk", title);
+        assert!(String::from_utf8(page.clone()).is_err(), "the page must not happen to be UTF-8");
+        // Declared in Content-Type (gb2312 is a label of GBK).
+        assert_eq!(text_of("Content-Type: text/html; charset=GBK\r\n", &page).await.unwrap(), title);
+        assert_eq!(text_of("Content-Type: text/html; charset=\"gb2312\"\r\n", &page).await.unwrap(), title);
+        // Declared only in the page, both ways HTML allows.
+        for meta in
+            ["<meta charset=\"gbk\">", "<META HTTP-EQUIV=\"Content-Type\" CONTENT=\"text/html; charset=gb2312\">"]
+        {
+            let html = [format!("<!DOCTYPE html><html><head>{meta}").into_bytes(), page.clone()].concat();
+            let text = text_of("Content-Type: text/html\r\n", &html).await.unwrap();
+            assert!(text.ends_with(title), "{meta}: {text}");
+            assert_eq!(text_of("", &html).await.unwrap(), text, "{meta}, no Content-Type at all");
+        }
+    });
+}
+
+#[test]
+fn the_header_charset_wins_over_meta_and_a_bom_wins_over_both() {
+    run(|| async {
+        let words = "肖申克的救贖";
+        let big5 = [b"<meta charset=gbk>".to_vec(), encoded("big5", words)].concat();
+        let text = text_of("Content-Type: text/html; charset=big5\r\n", &big5).await.unwrap();
+        assert_eq!(text, format!("<meta charset=gbk>{words}"));
+        let bom = [b"\xef\xbb\xbf<meta charset=gbk>".as_slice(), words.as_bytes()].concat();
+        let text = text_of("Content-Type: text/html; charset=big5\r\n", &bom).await.unwrap();
+        assert_eq!(text, format!("<meta charset=gbk>{words}"), "the BOM is not part of the text");
+        let utf16 = [b"\xff\xfe".to_vec(), words.encode_utf16().flat_map(u16::to_le_bytes).collect()].concat();
+        assert_eq!(text_of("Content-Type: text/plain\r\n", &utf16).await.unwrap(), words);
+    });
+}
+
+#[test]
+fn other_whatwg_encodings_decode_too() {
+    run(|| async {
+        // (label, text): one per family of the Encoding Standard.
+        let cases = [
+            ("gb18030", "霸王别姬 €"),
+            ("big5", "霸王別姬"),
+            ("shift_jis", "千と千尋の神隠し"),
+            ("euc-jp", "となりのトトロ"),
+            ("euc-kr", "기생충"),
+            ("koi8-r", "Сталкер"),
+            ("windows-1251", "Иван Грозный"),
+            ("iso-8859-7", "Ζορμπάς"),
+            ("windows-1252", "Amélie — “Le fabuleux destin”"),
+        ];
+        for (label, text) in cases {
+            let fields = format!("Content-Type: text/plain; charset={label}\r\n");
+            assert_eq!(text_of(&fields, &encoded(label, text)).await.unwrap(), text, "{label}");
+        }
+    });
+}
+
+#[test]
+fn malformed_text_is_an_error_in_text_and_replaced_in_text_lossy() {
+    run(|| async {
+        let mut page = encoded("gbk", "豆瓣");
+        let offset = page.len();
+        page.extend_from_slice(b"\xff!");
+        let fields = "Content-Type: text/html; charset=gbk\r\n";
+        let error = text_of(fields, &page).await.unwrap_err();
+        assert!(
+            matches!(&error, Error::Decode(DecodeError::Malformed { charset: "GBK", offset: at }) if *at == offset)
+        );
+        assert_eq!(
+            error.to_string(),
+            "could not decode the response body: the body is not valid GBK (first bad byte at offset 4); \
+             read it with text_lossy() or bytes() instead"
+        );
+        let server = TestServer::always(with_length(fields, &page));
+        let lossy = Session::new().get(server.url("/")).await.unwrap().text_lossy().await.unwrap();
+        assert_eq!(lossy, "豆瓣\u{fffd}!");
+    });
+}
+
+#[test]
+fn text_lossy_passes_over_an_unknown_charset_as_browsers_do() {
+    run(|| async {
+        let page = [b"<meta charset=gbk>".to_vec(), encoded("gbk", "豆瓣")].concat();
+        let fields = "Content-Type: text/html; charset=x-klingon\r\n";
+        let error = text_of(fields, &page).await.unwrap_err();
+        assert!(matches!(&error, Error::Decode(DecodeError::UnsupportedCharset(name)) if name == "x-klingon"));
+        let server = TestServer::always(with_length(fields, &page));
+        let lossy = Session::new().get(server.url("/")).await.unwrap().text_lossy().await.unwrap();
+        assert_eq!(lossy, "<meta charset=gbk>豆瓣", "the <meta> decides once the header's label is unknown");
     });
 }

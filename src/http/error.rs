@@ -12,7 +12,6 @@
 
 use std::fmt;
 use std::io;
-use std::str::Utf8Error;
 use std::time::Duration;
 
 use crate::http::proto::chunked::ChunkedError;
@@ -252,14 +251,20 @@ pub enum DecodeError {
     /// two codings, corrupt or truncated data. The content decoder's own
     /// error is the [`source`](std::error::Error::source).
     Content(ContentDecodeError),
-    /// The body is not valid UTF-8, the charset it declared (or the
-    /// default when it declared none).
-    InvalidUtf8(Utf8Error),
-    /// The body declared US-ASCII but has bytes above 127.
-    InvalidAscii,
-    /// The body declared a charset other than UTF-8, US-ASCII and
-    /// ISO-8859-1, which `text()` refuses rather than guesses; carries the
-    /// name as written.
+    /// The body has a byte that is not valid in its encoding (the one
+    /// [`Response::text`](crate::http::Response::text) chose: from a byte
+    /// order mark, the `Content-Type` charset, a `<meta>`, or UTF-8).
+    Malformed {
+        /// The encoding's name, as the WHATWG Encoding Standard writes it
+        /// (`UTF-8`, `GBK`, `Shift_JIS`).
+        charset: &'static str,
+        /// Offset of the first bad byte in the (decompressed) body.
+        offset: usize,
+    },
+    /// The `charset` of `Content-Type` names no encoding of the WHATWG
+    /// Encoding Standard; carries it as written.
+    /// [`Response::text_lossy`](crate::http::Response::text_lossy) passes
+    /// over it as browsers do.
     UnsupportedCharset(String),
     /// [`Response::json`](crate::http::Response::json) found a body that is
     /// not JSON, or not the JSON the target type expects (a missing field, a
@@ -279,15 +284,14 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DecodeError::Content(error) => write!(f, "{error}"),
-            DecodeError::InvalidUtf8(error) => write!(
+            DecodeError::Malformed { charset, offset } => write!(
                 f,
-                "the body is not valid UTF-8 (first bad byte at offset {}); read it with bytes() instead",
-                error.valid_up_to()
+                "the body is not valid {charset} (first bad byte at offset {offset}); read it with text_lossy() or bytes() instead"
             ),
-            DecodeError::InvalidAscii => write!(f, "the body claims US-ASCII but has bytes above 127"),
-            DecodeError::UnsupportedCharset(name) => {
-                write!(f, "charset {name:?} is not supported; read the body with bytes() instead")
-            }
+            DecodeError::UnsupportedCharset(name) => write!(
+                f,
+                "charset {name:?} is not an encoding this client knows; read the body with text_lossy() or bytes() instead"
+            ),
             DecodeError::Json { line, column, reason } => write!(
                 f,
                 "the body is not the JSON expected, at line {line} column {column}: {reason}; read it with text() to see it"
@@ -300,8 +304,7 @@ impl std::error::Error for DecodeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             DecodeError::Content(error) => Some(error),
-            DecodeError::InvalidUtf8(error) => Some(error),
-            DecodeError::InvalidAscii | DecodeError::UnsupportedCharset(_) | DecodeError::Json { .. } => None,
+            DecodeError::Malformed { .. } | DecodeError::UnsupportedCharset(_) | DecodeError::Json { .. } => None,
         }
     }
 }

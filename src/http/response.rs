@@ -6,6 +6,7 @@ use std::fmt;
 
 use crate::http::body::BodyReader;
 use crate::http::error::{DecodeError, Error};
+use crate::http::proto::charset;
 use crate::http::proto::head::ResponseHead;
 use crate::http::proto::headers::Headers;
 use crate::http::proto::url::Url;
@@ -181,13 +182,20 @@ impl Response {
         Ok(body)
     }
 
-    /// The whole body as text, decoded with the `Content-Type` charset, or
-    /// UTF-8 if none is given (as aiohttp 3.9+). UTF-8, US-ASCII and
-    /// ISO-8859-1 (Latin-1) are understood.
+    /// The whole body as text, decoded as a browser would choose: a byte
+    /// order mark, else the `Content-Type` charset, else (for HTML) a
+    /// `<meta charset>` in the first 1024 bytes, else UTF-8. Every encoding
+    /// of the WHATWG Encoding Standard is understood (GBK, gb18030, Big5,
+    /// Shift_JIS, EUC-KR, windows-1252, ...), by any of its labels
+    /// (`gb2312` is GBK, `latin1` windows-1252). Strict: a byte that is not
+    /// valid in the encoding is an error; [`text_lossy`](Self::text_lossy)
+    /// replaces it instead.
     ///
     /// # Errors
-    /// As for [`chunk`](Self::chunk), and [`Error::Decode`] for text that is
-    /// not valid in its charset, or a charset not understood.
+    /// As for [`chunk`](Self::chunk), and [`Error::Decode`] with
+    /// [`DecodeError::Malformed`] for a byte not valid in the encoding, or
+    /// [`DecodeError::UnsupportedCharset`] for a `charset` that names no
+    /// encoding.
     ///
     /// ```
     /// # use std::io::{Read, Write};
@@ -196,12 +204,12 @@ impl Response {
     /// # std::thread::spawn(move || {
     /// #     let (mut socket, _) = listener.accept().unwrap();
     /// #     let _ = socket.read(&mut [0; 4096]);
-    /// #     let _ = socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=ISO-8859-1\r\nContent-Length: 4\r\n\r\ncaf\xe9");
+    /// #     let _ = socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 26\r\n\r\n<meta charset=gbk>\xb6\xb9\xb0\xea\xb5\xe7\xd3\xb0");
     /// # });
     /// corio::run(async move {
-    ///     // 0xE9 is not UTF-8, but the charset says Latin-1, where it is "é".
+    ///     // No charset in the header; the page's <meta> says GBK.
     ///     let response = corio::http::Session::new().get(&url).await?;
-    ///     assert_eq!(response.text().await?, "café");
+    ///     assert_eq!(response.text().await?, "<meta charset=gbk>豆瓣电影");
     ///     Ok::<(), corio::http::Error>(())
     /// })
     /// .unwrap();
@@ -210,7 +218,28 @@ impl Response {
         // `bytes` consumes the response, so keep the headers aside first.
         let headers = std::mem::take(&mut self.headers);
         let body = self.bytes().await?;
-        decode_text(body, Charset::of(charset_parameter(&headers)))
+        let choice = charset::choose(headers.get("content-type"), &body);
+        if let Some(label) = choice.unknown_label {
+            return Err(Error::Decode(DecodeError::UnsupportedCharset(label.to_owned())));
+        }
+        let encoding = choice.encoding.name();
+        charset::decode_strict(body, choice)
+            .map_err(|malformed| Error::Decode(DecodeError::Malformed { charset: encoding, offset: malformed.offset }))
+    }
+
+    /// The whole body as text, chosen as [`text`](Self::text) chooses (a
+    /// `charset` that names no encoding is passed over, as browsers do),
+    /// with every malformed sequence replaced by U+FFFD. Python's
+    /// `errors="replace"`; it fails only if reading the body does.
+    ///
+    /// # Errors
+    /// As for [`chunk`](Self::chunk).
+    #[doc(alias = "text_with_replacement")]
+    pub async fn text_lossy(mut self) -> Result<String, Error> {
+        let headers = std::mem::take(&mut self.headers);
+        let body = self.bytes().await?;
+        let choice = charset::choose(headers.get("content-type"), &body);
+        Ok(charset::decode_lossy(body, choice))
     }
 
     /// The whole body, parsed as JSON into a `T` with serde (reqwest's
@@ -285,59 +314,6 @@ impl Response {
     }
 }
 
-/// The `charset` parameter of `Content-Type`, as written.
-fn charset_parameter(headers: &Headers) -> Option<&str> {
-    let content_type = headers.get("content-type")?;
-    content_type.split(';').skip(1).find_map(|parameter| {
-        let (name, value) = parameter.split_once('=')?;
-        name.trim().eq_ignore_ascii_case("charset").then(|| value.trim().trim_matches('"'))
-    })
-}
-
-/// The charsets `text()` understands.
-#[derive(Clone, Copy, Debug)]
-enum Charset<'a> {
-    /// UTF-8, also the default.
-    Utf8,
-    /// US-ASCII: bytes above 127 are errors.
-    Ascii,
-    /// ISO-8859-1: each byte is the code point of the same number.
-    Latin1,
-    /// Anything else, as written.
-    Other(&'a str),
-}
-
-impl<'a> Charset<'a> {
-    /// The charset named by a `charset` parameter; UTF-8 if none.
-    fn of(name: Option<&'a str>) -> Charset<'a> {
-        let Some(name) = name else { return Charset::Utf8 };
-        let is = |candidates: &[&str]| candidates.iter().any(|candidate| name.eq_ignore_ascii_case(candidate));
-        if is(&["utf-8", "utf8"]) {
-            Charset::Utf8
-        } else if is(&["us-ascii", "ascii"]) {
-            Charset::Ascii
-        } else if is(&["iso-8859-1", "latin1", "latin-1", "l1"]) {
-            Charset::Latin1
-        } else {
-            Charset::Other(name)
-        }
-    }
-}
-
-/// Decodes `body` from `charset`.
-fn decode_text(body: Vec<u8>, charset: Charset<'_>) -> Result<String, Error> {
-    match charset {
-        Charset::Utf8 => {
-            String::from_utf8(body).map_err(|error| Error::Decode(DecodeError::InvalidUtf8(error.utf8_error())))
-        }
-        // ASCII is valid UTF-8: the vector becomes the string without a copy.
-        Charset::Ascii if body.is_ascii() => decode_text(body, Charset::Utf8),
-        Charset::Ascii => Err(Error::Decode(DecodeError::InvalidAscii)),
-        Charset::Latin1 => Ok(body.into_iter().map(char::from).collect()),
-        Charset::Other(other) => Err(Error::Decode(DecodeError::UnsupportedCharset(other.to_owned()))),
-    }
-}
-
 impl fmt::Debug for Response {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Response")
@@ -345,22 +321,5 @@ impl fmt::Debug for Response {
             .field("url", &self.url.to_string())
             .field("headers", &self.headers)
             .finish_non_exhaustive()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_decoding_follows_the_charset() {
-        let decode = |body: &[u8], charset: Option<&str>| decode_text(body.to_vec(), Charset::of(charset));
-        assert_eq!(decode("豆瓣".as_bytes(), None).unwrap(), "豆瓣");
-        assert_eq!(decode("豆瓣".as_bytes(), Some("UTF-8")).unwrap(), "豆瓣");
-        assert_eq!(decode(&[0x63, 0x61, 0x66, 0xe9], Some("ISO-8859-1")).unwrap(), "café");
-        assert_eq!(decode(b"plain", Some("us-ascii")).unwrap(), "plain");
-        assert!(decode(&[0xff], Some("utf-8")).unwrap_err().to_string().contains("offset 0"));
-        assert!(decode(&[0x80], Some("us-ascii")).is_err());
-        assert!(decode(&[], Some("gbk")).unwrap_err().to_string().contains("not supported"));
     }
 }

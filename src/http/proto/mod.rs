@@ -12,6 +12,7 @@
 //! deadlines, and calls into these files at each step of a request.
 
 pub(crate) mod body_decoder;
+pub(crate) mod charset;
 pub(crate) mod chunked;
 pub(crate) mod cookie;
 pub(crate) mod date;
