@@ -91,6 +91,7 @@
 //! | `http/proto/percent.rs` | percent-encoding, dot segments | `write_path` |
 //! | `http/proto/punycode.rs` | non-ASCII host labels to ASCII | `encode` |
 //! | `http/proto/headers.rs` | ordered header fields in one buffer; field checks | [`http::Headers`] |
+//! | `http/proto/auth.rs` | Basic credentials and bearer tokens as header values | `basic`, `bearer` |
 //! | `http/request.rs` | describing a request; per-request overrides; rendering its head | [`http::RequestBuilder`], `TimeoutSetting` |
 //! | `http/settings.rs` | a session's settings and defaults | [`http::SessionBuilder`] |
 //! | `http/session.rs` | shared state, the redirect loop, one hop | [`http::Session`] |

@@ -10,6 +10,7 @@
 use std::rc::Rc;
 
 use crate::http::error::Error;
+use crate::http::proto::auth;
 use crate::http::proto::url::{Scheme, Url};
 
 /// An HTTP proxy and the `Proxy-Authorization` value for it, if its URL
@@ -39,10 +40,7 @@ impl Proxy {
                 "proxy {url} uses https; only http:// proxies are supported (https targets still tunnel through them)"
             )));
         }
-        let authorization = (!url.username().is_empty() || url.password().is_some()).then(|| {
-            let credentials = format!("{}:{}", url.username(), url.password().unwrap_or(""));
-            format!("Basic {}", base64(credentials.as_bytes()))
-        });
+        let authorization = url.has_credentials().then(|| auth::basic(url.username(), url.password()));
         let key = match &authorization {
             Some(authorization) => format!("{url} {authorization}"),
             None => url.to_string(),
@@ -137,37 +135,9 @@ impl NoProxy {
     }
 }
 
-/// Standard base64 with padding (RFC 4648), for `Basic` credentials.
-pub(crate) fn base64(input: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut output = String::with_capacity(input.len().div_ceil(3) * 4);
-    for group in input.chunks(3) {
-        let bytes = [group[0], group.get(1).copied().unwrap_or(0), group.get(2).copied().unwrap_or(0)];
-        let bits = u32::from(bytes[0]) << 16 | u32::from(bytes[1]) << 8 | u32::from(bytes[2]);
-        for (position, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            if position <= group.len() {
-                output.push(char::from(ALPHABET[(bits >> shift & 0x3f) as usize]));
-            } else {
-                output.push('=');
-            }
-        }
-    }
-    output
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_rfc_4648_test_vectors() {
-        let vectors =
-            [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE=")];
-        for (input, expected) in vectors {
-            assert_eq!(base64(input.as_bytes()), expected, "{input:?}");
-        }
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-    }
 
     #[test]
     fn proxy_url_credentials_become_a_basic_authorization() {

@@ -13,6 +13,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use crate::http::error::Error;
+use crate::http::proto::auth;
 use crate::http::proto::headers::{Headers, check_name, check_value, is_token_byte};
 use crate::http::proto::percent::form_encode;
 use crate::http::proto::redirect::Hop;
@@ -139,6 +140,44 @@ impl RequestBuilder {
     /// same name in the session's defaults is replaced.
     pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> RequestBuilder {
         self.headers.append(name, value);
+        self
+    }
+
+    /// Sends `Authorization: Basic` with `user` and `password` (reqwest's
+    /// `basic_auth`, aiohttp's `auth=BasicAuth(...)`), replacing
+    /// credentials from the URL or the session. Like every
+    /// `Authorization`, it is not sent on after a redirect to another
+    /// origin.
+    ///
+    /// ```
+    /// # use std::io::{Read, Write};
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// # let url = format!("http://{}/private", listener.local_addr().unwrap());
+    /// # let (seen, received) = std::sync::mpsc::channel();
+    /// # std::thread::spawn(move || {
+    /// #     let (mut socket, _) = listener.accept().unwrap();
+    /// #     let mut buffer = vec![0; 4096];
+    /// #     let n = socket.read(&mut buffer).unwrap_or(0);
+    /// #     let _ = seen.send(String::from_utf8_lossy(&buffer[..n]).into_owned());
+    /// #     let _ = socket.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
+    /// # });
+    /// corio::run(async move {
+    ///     corio::http::Session::new().get(&url).basic_auth("Aladdin", Some("open sesame")).await?;
+    ///     Ok::<(), corio::http::Error>(())
+    /// })
+    /// .unwrap();
+    /// let request = received.recv().unwrap();
+    /// assert!(request.contains("\r\nAuthorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n"), "{request}");
+    /// ```
+    pub fn basic_auth(mut self, user: &str, password: Option<&str>) -> RequestBuilder {
+        self.headers.insert("Authorization", auth::basic(user, password));
+        self
+    }
+
+    /// Sends `Authorization: Bearer token`, replacing credentials from the
+    /// URL or the session; not sent on after a redirect to another origin.
+    pub fn bearer_auth(mut self, token: &str) -> RequestBuilder {
+        self.headers.insert("Authorization", auth::bearer(token));
         self
     }
 
@@ -318,13 +357,19 @@ impl RequestBuilder {
             return Err(error);
         }
         let url = self.url?;
+        // Credentials in the URL (`http://user:pw@host/`) are Basic auth,
+        // unless the request set its own `Authorization`.
+        let mut headers = self.headers;
+        if url.has_credentials() && !headers.contains("authorization") {
+            headers.append("Authorization", auth::basic(url.username(), url.password()));
+        }
         if self.method.is_empty() || !self.method.bytes().all(is_token_byte) {
             return Err(Error::InvalidRequest(format!(
                 "method {:?} is not a valid HTTP token (letters, digits and !#$%&'*+-.^_`|~ only)",
                 self.method
             )));
         }
-        for (name, value) in self.headers.iter() {
+        for (name, value) in headers.iter() {
             check_name(name).map_err(|error| Error::InvalidRequest(error.to_string()))?;
             check_value(name, value).map_err(|error| Error::InvalidRequest(error.to_string()))?;
             if name.eq_ignore_ascii_case("transfer-encoding") || name.eq_ignore_ascii_case("content-length") {
@@ -333,7 +378,7 @@ impl RequestBuilder {
                 )));
             }
         }
-        let hop = Hop { method: self.method, url, headers: self.headers, body: self.body, left_origin: false };
+        let hop = Hop { method: self.method, url, headers, body: self.body, left_origin: false };
         Ok(Prepared { hop, options: self.options })
     }
 

@@ -11,6 +11,7 @@ use rustls::pki_types::CertificateDer;
 
 use crate::http::error::Error;
 use crate::http::pool::PoolLimits;
+use crate::http::proto::auth;
 use crate::http::proto::head::HeadLimits;
 use crate::http::proto::headers::{Headers, check_name, check_value};
 use crate::http::session::Session;
@@ -107,6 +108,21 @@ impl SessionBuilder {
         }
         self.config.headers.insert(name, value);
         self
+    }
+
+    /// Sends `Authorization: Basic` with `user` and `password` with every
+    /// request (aiohttp's `ClientSession(auth=BasicAuth(...))`). A
+    /// request's own credentials (its `basic_auth`, `bearer_auth`, or
+    /// `user:pw@` in its URL) replace these; after a redirect to another
+    /// origin none are sent.
+    pub fn basic_auth(self, user: &str, password: Option<&str>) -> SessionBuilder {
+        self.header("Authorization", auth::basic(user, password))
+    }
+
+    /// Sends `Authorization: Bearer token` with every request, on the same
+    /// terms as [`basic_auth`](Self::basic_auth).
+    pub fn bearer_auth(self, token: &str) -> SessionBuilder {
+        self.header("Authorization", auth::bearer(token))
     }
 
     /// Sets the `User-Agent` (default [`DEFAULT_USER_AGENT`]).

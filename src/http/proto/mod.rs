@@ -11,6 +11,7 @@
 //! The client half, one folder up, owns the sockets, the pool and the
 //! deadlines, and calls into these files at each step of a request.
 
+pub(crate) mod auth;
 pub(crate) mod body_decoder;
 pub(crate) mod charset;
 pub(crate) mod chunked;

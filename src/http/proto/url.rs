@@ -24,7 +24,7 @@
 //!   names, `xn--` Punycode for non-ASCII labels (without full UTS #46).
 //! - The user name and password are kept percent-decoded beside the URL but
 //!   left out of its `Display` and redacted in its `Debug`, so logging a URL
-//!   never prints a secret.
+//!   never prints a secret; a request sends them as `Authorization: Basic`.
 
 use std::fmt::{self, Write as _};
 use std::str::FromStr;
@@ -320,6 +320,12 @@ impl Url {
     /// The percent-decoded password, if the URL has one.
     pub fn password(&self) -> Option<&str> {
         self.password.as_deref()
+    }
+
+    /// True if the URL carries a user name or a password (`user:pw@`),
+    /// which a request sends as `Authorization: Basic`.
+    pub fn has_credentials(&self) -> bool {
+        !self.username.is_empty() || self.password.is_some()
     }
 
     /// This URL without user name and password, for sending it elsewhere.
