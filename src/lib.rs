@@ -87,9 +87,8 @@
 //! | `http/mod.rs` | the client's front door; its two halves | [`http::Session`] |
 //! | `http/proto/mod.rs` | the sans-IO protocol and what it may import | — |
 //! | `http/proto/url.rs` | URLs: parse, normalise, join | [`http::Url`] |
-//! | `http/proto/host.rs` | host and port, checked once | [`http::Host`] |
+//! | `http/proto/host.rs` | host and port, checked once; names mapped by UTS #46 (`idna`) | [`http::Host`] |
 //! | `http/proto/percent.rs` | percent-encoding, dot segments | `write_path` |
-//! | `http/proto/punycode.rs` | non-ASCII host labels to ASCII | `encode` |
 //! | `http/proto/headers.rs` | ordered header fields in one buffer; field checks | [`http::Headers`] |
 //! | `http/proto/auth.rs` | Basic credentials and bearer tokens as header values | `basic`, `bearer` |
 //! | `http/request.rs` | describing a request; per-request overrides; rendering its head | [`http::RequestBuilder`], `TimeoutSetting` |

@@ -10,16 +10,20 @@
 //! - A name whose last label is a number is meant as IPv4 and must be the
 //!   plain four-part decimal form: `1.2.3`, `256.1.1.1` and `0x7f.1` are
 //!   errors, never names a resolver might read as addresses.
-//! - Anything else is a DNS name: lowercased, each non-ASCII label encoded as
-//!   `xn--` Punycode (`punycode.rs`), then held to DNS limits (63-byte labels,
-//!   253-byte names). Shortcut: the full UTS #46 mapping (NFC, width folding,
-//!   disallowed code points) is not done; only `char::to_lowercase` and the
-//!   three alternative full stops (`。` `．` `｡`) mapping to `.`.
+//! - Anything else is a DNS name, run through the WHATWG URL standard's
+//!   "domain to ASCII" by the `idna` crate: the UTS #46 mapping (case and
+//!   width folding, compatibility characters such as `ﬁ` or `①`, NFC, the
+//!   alternative full stops `。` `．` `｡`, code points that are removed or
+//!   disallowed), the checks on joiners and right-to-left labels, and
+//!   `xn--` Punycode for each label that is not ASCII. So `ＥＸＡＭＰＬＥ.com`
+//!   is `example.com`, as in a browser. The result is then held to DNS
+//!   limits (63-byte labels, 253-byte names).
 
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::punycode;
+use idna::AsciiDenyList;
+
 use super::url::{Scheme, UrlError};
 
 /// The host of a URL, after checking: a DNS name or an IP address literal.
@@ -101,11 +105,15 @@ fn parse_host(input: &str) -> Result<Host, UrlError> {
     if input.chars().any(is_forbidden_in_host) {
         return Err(invalid(r"contains a character not allowed in a host name (space # % / : < > ? @ [ \ ] ^ |)"));
     }
-    let name = if input.is_ascii() {
-        input.to_ascii_lowercase()
-    } else {
-        to_ascii(input).ok_or_else(|| invalid(LONG_LABEL))?
-    };
+    // Mapping may drop characters, so the longest input that can still be
+    // a host is not 253 bytes; four times that bounds the work Punycode
+    // (quadratic in a label's length) can be made to do by a Location.
+    if input.len() > 4 * 253 {
+        return Err(invalid("is longer than 253 bytes"));
+    }
+    let name = idna::domain_to_ascii_cow(input.as_bytes(), AsciiDenyList::URL).map_err(|_| {
+        invalid("is not a valid internationalised domain name (UTS #46 disallows a character, or a label breaks the rules for joiners, right-to-left text or xn-- Punycode)")
+    })?;
 
     // A name whose last label is a number is meant as an IPv4 address, and
     // resolvers would read `127.1` or `0x7f.1` as one; only the plain
@@ -128,38 +136,11 @@ fn parse_host(input: &str) -> Result<Host, UrlError> {
             return Err(invalid(LONG_LABEL));
         }
     }
-    Ok(Host::Domain(name))
+    Ok(Host::Domain(name.into_owned()))
 }
 
 /// The reason given for a label DNS cannot carry.
 const LONG_LABEL: &str = "has a label longer than 63 bytes (after punycode encoding)";
-
-/// Lowercases a non-ASCII host and `xn--` encodes each non-ASCII label.
-/// `None` if a label is too long to encode.
-fn to_ascii(input: &str) -> Option<String> {
-    // The ideographic, fullwidth and halfwidth full stops also separate labels.
-    let dots_mapped = input.chars().map(|c| if matches!(c, '\u{3002}' | '\u{FF0E}' | '\u{FF61}') { '.' } else { c });
-    let lowercase: String = dots_mapped.flat_map(char::to_lowercase).collect();
-    let mut out = String::with_capacity(lowercase.len() + 8);
-    for (i, label) in lowercase.split('.').enumerate() {
-        if i > 0 {
-            out.push('.');
-        }
-        if label.is_ascii() {
-            out.push_str(label);
-            continue;
-        }
-        // Punycode writes at least one byte per character, so a label of
-        // more than 63 - 4 characters can never fit after `xn--`; checking
-        // here also keeps the encoder's quadratic scan short.
-        if label.chars().count() > 63 - "xn--".len() {
-            return None;
-        }
-        out.push_str("xn--");
-        punycode::encode(label, &mut out)?;
-    }
-    Some(out)
-}
 
 /// The WHATWG forbidden host code points, plus controls.
 fn is_forbidden_in_host(c: char) -> bool {
@@ -200,6 +181,65 @@ mod tests {
         }
         assert_eq!(Host::Ipv6(Ipv6Addr::LOCALHOST).to_string(), "[::1]");
         assert_eq!(Host::Ipv4(Ipv4Addr::LOCALHOST).to_string(), "127.0.0.1");
+    }
+
+    /// The host `input` maps to, or the error's reason.
+    fn mapped(input: &str) -> Result<String, String> {
+        match parse_host_and_port(input, Scheme::Http) {
+            Ok((host, _)) => Ok(host.to_string()),
+            Err(UrlError::InvalidHost { reason, .. }) => Err(reason.to_owned()),
+            Err(other) => Err(other.to_string()),
+        }
+    }
+
+    #[test]
+    fn names_map_as_uts_46_says() {
+        // Widths, compatibility characters and case fold to what DNS holds.
+        let cases = [
+            ("ＥＸＡＭＰＬＥ.com", "example.com"),
+            ("ｗｗｗ．ｄｏｕｂａｎ．ｃｏｍ", "www.douban.com"),
+            ("ﬁnance.example", "finance.example"),
+            ("①.example", "1.example"),
+            ("Ⅻ.example", "xii.example"),
+            ("ma\u{00AD}il.example", "mail.example"),
+            ("１２７．０．０．１", "127.0.0.1"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(mapped(input).as_deref(), Ok(expected), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn names_follow_the_idna_conformance_table() {
+        // Lines of Unicode's IdnaTestV2.txt (UTS #46 version 16.0.0): the
+        // source and its toAsciiN (nontransitional, as WHATWG URLs use).
+        let table = [
+            ("fass.de", "fass.de"),
+            ("faß.de", "xn--fa-hia.de"),
+            ("FAẞ.DE", "xn--fa-hia.de"),
+            ("xn--fa-hia.de", "xn--fa-hia.de"),
+            ("www.eXample.cOm", "www.example.com"),
+            ("Bu\u{0308}cher.de", "xn--bcher-kva.de"),
+            ("BÜCHER.DE", "xn--bcher-kva.de"),
+            ("O\u{0308}BB", "xn--bb-eka"),
+            ("ΒΌΛΟΣ.COM", "xn--nxasmq6b.com"),
+            ("βόλος.com", "xn--nxasmm1c.com"),
+            ("a\u{094D}\u{200C}b", "xn--ab-fsf604u"),
+            ("¡", "xn--7a"),
+            ("ꭠ", "xn--3y9a"),
+            ("≠", "xn--1ch"),
+        ];
+        for (source, ascii) in table {
+            assert_eq!(mapped(source).as_deref(), Ok(ascii), "{source:?}");
+        }
+        // Lines whose toAsciiN has an error status: a joiner out of
+        // context (C1), a label starting with a combining mark in a
+        // right-to-left name (B1, V6), Punycode that decodes to a
+        // disallowed label.
+        for source in ["a\u{200C}b", "\u{0308}.\u{05D0}", "xn--a.example"] {
+            let reason = mapped(source).unwrap_err();
+            assert!(reason.contains("not a valid internationalised domain name"), "{source:?}: {reason}");
+        }
     }
 
     #[test]

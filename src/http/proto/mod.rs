@@ -24,7 +24,6 @@ pub(crate) mod head;
 pub(crate) mod headers;
 pub(crate) mod host;
 pub(crate) mod percent;
-pub(crate) mod punycode;
 pub(crate) mod redirect;
 pub(crate) mod set_cookie;
 pub(crate) mod url;

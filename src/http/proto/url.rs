@@ -21,7 +21,8 @@
 //!   `%XX` stays. Dot segments (also `%2e`) are removed.
 //! - The fragment is dropped: it is never sent to a server.
 //! - The host and port are checked in `host.rs`: IP literals, lowercase
-//!   names, `xn--` Punycode for non-ASCII labels (without full UTS #46).
+//!   names mapped by UTS #46 (`ＥＸＡＭＰＬＥ.com` is `example.com`), `xn--`
+//!   Punycode for labels that are not ASCII.
 //! - The user name and password are kept percent-decoded beside the URL but
 //!   left out of its `Display` and redacted in its `Debug`, so logging a URL
 //!   never prints a secret; a request sends them as `Authorization: Basic`.
@@ -190,6 +191,9 @@ impl Url {
     /// ```
     /// let url = corio::http::Url::parse("https://bücher.example/ä?x y")?;
     /// assert_eq!(url.as_str(), "https://xn--bcher-kva.example/%C3%A4?x%20y");
+    /// // Host names are mapped as browsers map them (UTS #46): full-width
+    /// // letters and the ideographic full stop are ASCII's.
+    /// assert_eq!(corio::http::Url::parse("http://ＥＸＡＭＰＬＥ。com/")?.host_str(), "example.com");
     /// # Ok::<(), corio::http::UrlError>(())
     /// ```
     pub fn parse(input: &str) -> Result<Url, UrlError> {
