@@ -112,6 +112,7 @@
 //! | `http/proto/gzip.rs` | gzip member header and trailer | `GzipHeader`, `GzipTrailer` |
 //! | `http/response.rs` | what the caller gets: status, headers, body as bytes, text or JSON | [`http::Response`] |
 //! | `http/proto/charset.rs` | which encoding a body's text is in (BOM, header, `<meta>` prescan); decoding it | `choose` |
+//! | `http/proto/status.rs` | the status code, its class and reason | [`http::StatusCode`] |
 //! | `http/proto/set_cookie.rs` | parsing `Set-Cookie` | `SetCookie` |
 //! | `http/proto/cookie.rs` | the cookie jar (RFC 6265) | `CookieJar`, [`http::Cookie`] |
 //! | `http/proto/date.rs` | HTTP and cookie dates | [`http::parse_http_date`] |

@@ -18,7 +18,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::http::{Received, TestServer};
-use corio::http::{Error, Session, TimeoutKind};
+use corio::http::{Error, Session, StatusCode, TimeoutKind};
 
 /// How long any one test may take before it counts as hung.
 const LIMIT: Duration = Duration::from_secs(10);
@@ -407,7 +407,7 @@ fn the_final_url_and_the_history_of_redirects_are_reported() {
         assert_eq!(response.status(), 200);
         assert_eq!(response.url().to_string(), server.url("/3"));
         let history: Vec<(u16, String)> =
-            response.history().iter().map(|hop| (hop.status(), hop.url().to_string())).collect();
+            response.history().iter().map(|hop| (hop.status().as_u16(), hop.url().to_string())).collect();
         assert_eq!(history, [(301, server.url("/1")), (302, server.url("/2"))]);
     });
 }
@@ -911,6 +911,48 @@ fn raise_for_status_turns_a_404_into_a_status_error_and_passes_a_200() {
         }
         let page = session.get(server.url("/present")).await.unwrap().raise_for_status().unwrap();
         assert_eq!(page.text().await.unwrap(), "here");
+    });
+}
+
+#[test]
+fn the_status_says_its_class_and_error_for_status_is_raise_for_status() {
+    run(|| async {
+        let server = routed(|request| match target(request) {
+            "/teapot" => reply("418 Short And Stout", &[], ""),
+            "/down" => reply("503 Service Unavailable", &[], ""),
+            "/moved" => reply("301 Moved Permanently", &[], ""),
+            _ => reply("204 No Content", &[], ""),
+        });
+        let session = Session::builder().max_redirects(0).build().unwrap();
+        let status = |path| {
+            let request = session.get(server.url(path));
+            async move { request.await.unwrap().status() }
+        };
+        let classes = |status: StatusCode| {
+            [status.is_informational(), status.is_success(), status.is_redirection()]
+                .into_iter()
+                .chain([status.is_client_error(), status.is_server_error()])
+                .collect::<Vec<_>>()
+        };
+        let no_content = status("/").await;
+        assert_eq!((no_content, no_content.as_u16()), (StatusCode::NO_CONTENT, 204));
+        assert_eq!(classes(no_content), [false, true, false, false, false]);
+        assert_eq!(classes(status("/moved").await), [false, false, true, false, false]);
+        let teapot = status("/teapot").await;
+        assert_eq!(classes(teapot), [false, false, false, true, false]);
+        // The registry's phrase, whatever the server wrote.
+        assert_eq!(teapot.canonical_reason(), Some("I'm a Teapot"));
+        assert_eq!(classes(status("/down").await), [false, false, false, false, true]);
+
+        let error = session.get(server.url("/down")).await.unwrap().error_for_status().unwrap_err();
+        assert!(matches!(error, Error::Status { status: 503, .. }), "{error:?}");
+        let teapot = session.get(server.url("/teapot")).await.unwrap();
+        assert_eq!(teapot.reason(), "Short And Stout");
+        assert_eq!(
+            teapot.raise_for_status().unwrap_err().to_string(),
+            format!("HTTP status 418 Short And Stout from {}", server.url("/teapot"))
+        );
+        assert!(session.get(server.url("/")).await.unwrap().error_for_status().is_ok());
     });
 }
 

@@ -221,8 +221,8 @@ fn the_standalone_mirror_serves_list_pages_movie_pages_and_404() {
         let movie = session.get(format!("{origin}/subject/1292052/")).await?;
         let gzipped = movie.headers().get("content-encoding") == Some("gzip");
         let movie = movie.text().await?;
-        let missing = session.get(format!("{origin}/subject/25921812/")).await?.status();
-        let unknown = session.get(format!("{origin}/nothing")).await?.status();
+        let missing = session.get(format!("{origin}/subject/25921812/")).await?.status().as_u16();
+        let unknown = session.get(format!("{origin}/nothing")).await?.status().as_u16();
         Ok::<_, corio::http::Error>((origin, list, gzipped, movie, missing, unknown))
     });
     mirror.kill().unwrap();

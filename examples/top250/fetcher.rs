@@ -283,12 +283,12 @@ impl Fetcher {
             };
             let latency = sent.elapsed();
             head = Some(self.stats.started.elapsed());
-            let status = response.status();
+            let status = response.status().as_u16();
             self.tally.answer(status, latency);
             if let Some(throttle) = &self.throttle {
                 throttle.observe(latency, matches!(status, 200..=299 | 404));
             }
-            match response.status() {
+            match status {
                 301 | 302 | 303 | 307 | 308 => match redirect_target(&url, &response) {
                     Ok(next) if next.host_str() == SECURITY_HOST => {
                         return (Attempt::Ban(format!("{url} redirected to Douban's security check ({next})")), head);
@@ -318,7 +318,7 @@ impl Fetcher {
 
     /// Sorts a non-redirect answer into page, retry, failure or ban.
     async fn read_page(&self, url: &Url, response: Response) -> Attempt {
-        let status = response.status();
+        let status = response.status().as_u16();
         let wait = response.headers().get("retry-after").and_then(|value| retry_after(value, SystemTime::now()));
         match status {
             403 | 418 => return Attempt::Ban(format!("{url} answered {status} {}", response.reason())),

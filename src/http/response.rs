@@ -9,6 +9,7 @@ use crate::http::error::{DecodeError, Error};
 use crate::http::proto::charset;
 use crate::http::proto::head::ResponseHead;
 use crate::http::proto::headers::Headers;
+use crate::http::proto::status::StatusCode;
 use crate::http::proto::url::Url;
 
 /// Body bytes of a redirect response read (and thrown away) so that its
@@ -32,7 +33,7 @@ const DISCARD_LIMIT: usize = 64 * 1024;
 /// # }).unwrap();
 /// ```
 pub struct Response {
-    status: u16,
+    status: StatusCode,
     /// Empty if the server sent none.
     reason: String,
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
@@ -51,7 +52,7 @@ impl Response {
     /// A response whose body is read by `body`.
     pub(crate) fn new(head: ResponseHead, url: Url, body: BodyReader) -> Response {
         Response {
-            status: head.status,
+            status: StatusCode::from_head(head.status),
             reason: head.reason,
             version: head.version,
             headers: head.headers,
@@ -61,8 +62,25 @@ impl Response {
         }
     }
 
-    /// The status code, such as 200 or 404.
-    pub fn status(&self) -> u16 {
+    /// The status code, such as 200 or 404 (aiohttp's `status`). It
+    /// compares with a number (`status() == 404`); `status().as_u16()` is
+    /// the number itself, for a `match`.
+    ///
+    /// ```no_run
+    /// # corio::run(async {
+    /// let response = corio::http::Session::new().get("https://movie.douban.com/top250").await?;
+    /// if response.status().is_redirection() {
+    ///     println!("moved to {:?}", response.headers().get("location"));
+    /// }
+    /// match response.status().as_u16() {
+    ///     200..=299 => println!("{} bytes", response.bytes().await?.len()),
+    ///     403 | 418 => println!("banned"),
+    ///     other => println!("{other} {}", response.reason()),
+    /// }
+    /// # Ok::<(), corio::http::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn status(&self) -> StatusCode {
         self.status
     }
 
@@ -114,16 +132,29 @@ impl Response {
     }
 
     /// Returns the response if its status is below 400, else
-    /// [`Error::Status`] (aiohttp's `raise_for_status()`).
+    /// [`Error::Status`] (aiohttp's `raise_for_status()`; reqwest calls it
+    /// [`error_for_status`](Self::error_for_status)).
     ///
     /// # Errors
     /// [`Error::Status`] for 4xx and 5xx.
+    #[doc(alias = "error_for_status")]
     pub fn raise_for_status(self) -> Result<Response, Error> {
         if self.ok() {
             Ok(self)
         } else {
-            Err(Error::Status { status: self.status, reason: self.reason.clone(), url: Box::new(self.url.clone()) })
+            let status = self.status.as_u16();
+            Err(Error::Status { status, reason: self.reason.clone(), url: Box::new(self.url.clone()) })
         }
+    }
+
+    /// The same as [`raise_for_status`](Self::raise_for_status), under
+    /// reqwest's name.
+    ///
+    /// # Errors
+    /// [`Error::Status`] for 4xx and 5xx.
+    #[doc(alias = "raise_for_status")]
+    pub fn error_for_status(self) -> Result<Response, Error> {
+        self.raise_for_status()
     }
 
     /// The next piece of the (decompressed) body, or `None` at its end.

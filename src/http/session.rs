@@ -209,7 +209,8 @@ impl Session {
         loop {
             let proxy = self.proxy_for(&hop.url, &options);
             let mut response = self.send_hop(&hop, proxy, &options, total).await?;
-            let Some(location) = redirect::location_to_follow(response.status(), response.headers(), max_redirects)
+            let Some(location) =
+                redirect::location_to_follow(response.status().as_u16(), response.headers(), max_redirects)
             else {
                 response.set_history(history);
                 return Ok(response);
@@ -218,7 +219,7 @@ impl Session {
             if history.len() >= max_redirects {
                 return Err(Error::TooManyRedirects { max: max_redirects, url: Box::new(next) });
             }
-            hop = redirect::next_hop(response.status(), hop, next);
+            hop = redirect::next_hop(response.status().as_u16(), hop, next);
             response.discard_body().await?;
             history.push(response);
         }

@@ -26,4 +26,5 @@ pub(crate) mod host;
 pub(crate) mod percent;
 pub(crate) mod redirect;
 pub(crate) mod set_cookie;
+pub(crate) mod status;
 pub(crate) mod url;
