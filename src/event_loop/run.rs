@@ -34,6 +34,46 @@ use crate::task::IntoTask;
 /// });
 /// assert_eq!(answer, 42);
 /// ```
+///
+/// # Why the future must be `'static`
+///
+/// `future` runs as a task, as `asyncio.run` wraps `main()` in one (so
+/// [`current_task`](crate::current_task) works inside it and it can be
+/// cancelled like any other), and the loop stores its tasks type-erased in
+/// one slab: a task may not borrow from the stack frame that called `run`.
+/// So a future that borrows a local is refused, even though `run` returns
+/// only once it is done (a shortcut: a `block_on` that polls the future in
+/// place could allow the borrow):
+///
+/// ```compile_fail,E0597
+/// async fn fetch(session: &corio::http::Session, url: &str) -> Result<String, corio::http::Error> {
+///     session.get(url).await?.text().await
+/// }
+/// let session = corio::http::Session::new();
+/// let url = String::from("http://127.0.0.1:8080/");
+/// // error[E0597]: `session` does not live long enough (borrowed for 'static)
+/// let page = corio::run(fetch(&session, &url));
+/// ```
+///
+/// Write instead an `async move` block that owns what it uses and does the
+/// borrowing inside, where it lives as long as the task; hand values back
+/// through the output if the caller needs them afterwards, and share them
+/// between tasks with `Rc` (or a cheap clone: a `Session` clone shares its
+/// pool):
+///
+/// ```
+/// # async fn fetch(session: &corio::http::Session, url: &str) -> Result<String, corio::http::Error> {
+/// #     session.get(url).await?.text().await
+/// # }
+/// let session = corio::http::Session::new();
+/// let url = String::from("http://127.0.0.1:1/");
+/// let (page, session) = corio::run(async move {
+///     let page = fetch(&session, &url).await;
+///     (page, session)
+/// });
+/// assert!(page.is_err()); // nothing listens on port 1
+/// # drop(session);
+/// ```
 #[track_caller]
 pub fn run<F: IntoTask>(future: F) -> F::Awaited {
     assert!(
