@@ -108,7 +108,8 @@
 //! | `http/body.rs` | moving body bytes under the deadlines; returning the connection | `BodyReader` |
 //! | `http/proto/body_decoder.rs` | unframe, decode, limit, per-read budget | `BodyDecoder` |
 //! | `http/proto/chunked.rs` | the chunked state machine | `ChunkedDecoder` |
-//! | `http/proto/decode.rs` | gzip/deflate in bounded steps | `ContentDecoder` |
+//! | `http/proto/decode.rs` | content codings in bounded steps; gzip and deflate | `ContentDecoder` |
+//! | `http/proto/brotli.rs`, `http/proto/zstd.rs` | the `br` and `zstd` stages | `BrotliStage`, `ZstdStage` |
 //! | `http/proto/gzip.rs` | gzip member header and trailer | `GzipHeader`, `GzipTrailer` |
 //! | `http/response.rs` | what the caller gets: status, headers, body as bytes, text or JSON | [`http::Response`] |
 //! | `http/proto/charset.rs` | which encoding a body's text is in (BOM, header, `<meta>` prescan); decoding it | `choose` |

@@ -1,6 +1,7 @@
 //! What goes into request bodies and comes out of response bodies, through
 //! `Session` against a scripted server on 127.0.0.1: JSON both ways with
-//! serde, and its errors; charsets in `text()` and `text_lossy()`.
+//! serde, and its errors; charsets in `text()` and `text_lossy()`; brotli
+//! and zstd response bodies.
 //!
 //! Every test runs on the real clock (`corio::run`): the sockets are real.
 
@@ -226,5 +227,72 @@ fn text_lossy_passes_over_an_unknown_charset_as_browsers_do() {
         let server = TestServer::always(with_length(fields, &page));
         let lossy = Session::new().get(server.url("/")).await.unwrap().text_lossy().await.unwrap();
         assert_eq!(lossy, "<meta charset=gbk>豆瓣", "the <meta> decides once the header's label is unknown");
+    });
+}
+
+// Brotli and zstd response bodies.
+
+/// `data` brotli-compressed.
+fn brotli(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams { quality: 5, ..Default::default() };
+    brotli::BrotliCompress(&mut &data[..], &mut out, &params).unwrap();
+    out
+}
+
+/// `data` zstd-compressed.
+fn zstd(data: &[u8]) -> Vec<u8> {
+    ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
+}
+
+/// `body` in chunked framing, `piece` bytes per chunk.
+fn chunked(body: &[u8], piece: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for part in body.chunks(piece) {
+        out.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+        out.extend_from_slice(part);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\n\r\n");
+    out
+}
+
+#[test]
+fn brotli_and_zstd_bodies_are_asked_for_and_decoded() {
+    run(|| async {
+        let page = "<li><span class=\"title\">肖申克的救赎</span></li>\n".repeat(2000);
+        let session = Session::new();
+        for (coding, encoded) in [("br", brotli(page.as_bytes())), ("zstd", zstd(page.as_bytes()))] {
+            assert!(encoded.len() < page.len() / 10, "{coding}: {} bytes", encoded.len());
+            let fields = format!("Content-Type: text/html; charset=utf-8\r\nContent-Encoding: {coding}\r\n");
+            let server = TestServer::always(with_length(&fields, &encoded));
+            assert_eq!(session.get(server.url("/")).await.unwrap().text().await.unwrap(), page, "{coding}");
+            let accepted = server.received()[0].header("accept-encoding").map(str::to_owned);
+            assert_eq!(accepted.as_deref(), Some("gzip, deflate, br, zstd"));
+            // The same through chunked framing, in chunks smaller than a block.
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Encoding: {coding}\r\nTransfer-Encoding: chunked\r\n\r\n");
+            let server = TestServer::always([head.into_bytes(), chunked(&encoded, 100)].concat());
+            assert_eq!(session.get(server.url("/")).await.unwrap().bytes().await.unwrap(), page.as_bytes());
+        }
+    });
+}
+
+#[test]
+fn a_cut_short_or_corrupt_brotli_or_zstd_body_is_a_decode_error() {
+    use corio::http::ContentDecodeError;
+    run(|| async {
+        let session = Session::new();
+        let text = b"the quick brown fox jumps over the lazy dog".repeat(50);
+        for (coding, encoded) in [("br", brotli(&text)), ("zstd", zstd(&text))] {
+            let fields = format!("Content-Encoding: {coding}\r\n");
+            let cut = TestServer::always(with_length(&fields, &encoded[..encoded.len() - 2]));
+            let error = session.get(cut.url("/")).await.unwrap().bytes().await.unwrap_err();
+            let truncated = matches!(&error, Error::Decode(DecodeError::Content(ContentDecodeError::Truncated)));
+            assert!(truncated, "{coding}: {error:?}");
+            let garbage = TestServer::always(with_length(&fields, b"<html>not compressed</html>"));
+            let error = session.get(garbage.url("/")).await.unwrap().bytes().await.unwrap_err();
+            let corrupt = matches!(&error, Error::Decode(DecodeError::Content(ContentDecodeError::Corrupt(_))));
+            assert!(corrupt, "{coding}: {error:?}");
+        }
     });
 }

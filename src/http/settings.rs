@@ -47,7 +47,7 @@ pub(crate) struct Config {
     pub(crate) head_limits: HeadLimits,
     /// Trusted besides webpki-roots.
     pub(crate) extra_roots: Vec<CertificateDer<'static>>,
-    /// Ask for and decode gzip/deflate.
+    /// Ask for and decode gzip, deflate, br and zstd.
     pub(crate) decompress: bool,
     /// The first error a builder method met, reported by `build`.
     pub(crate) error: Option<String>,
@@ -320,7 +320,8 @@ impl SessionBuilder {
         self
     }
 
-    /// Asks for gzip/deflate and decodes it transparently (default on).
+    /// Asks for gzip, deflate, brotli and zstd (`Accept-Encoding: gzip,
+    /// deflate, br, zstd`) and decodes them transparently (default on).
     pub fn decompress(mut self, enabled: bool) -> SessionBuilder {
         self.config.decompress = enabled;
         self
@@ -340,7 +341,7 @@ impl SessionBuilder {
             return Err(Error::InvalidRequest(error));
         }
         if self.config.decompress && !self.config.headers.contains("accept-encoding") {
-            self.config.headers.append("Accept-Encoding", "gzip, deflate");
+            self.config.headers.append("Accept-Encoding", "gzip, deflate, br, zstd");
         }
         Session::with_config(self.config)
     }

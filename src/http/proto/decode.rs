@@ -1,4 +1,5 @@
-//! Content-Encoding decoding (gzip, deflate) with a limit on the decoded size.
+//! Content-Encoding decoding (gzip, deflate, brotli, zstd) with a limit on
+//! the decoded size.
 //!
 //! Where it sits in the path of a request: the body bytes that come out of the
 //! framing layer (`Content-Length` counting or `chunked.rs`) are still
@@ -15,12 +16,17 @@
 //! decoders because those buffer output internally and flush it all at
 //! `finish`, which is exactly the unbounded step a bomb exploits. The price is
 //! that gzip's small header and trailer are parsed by hand, in `gzip.rs`.
+//! Brotli (`brotli.rs`) and zstd (`zstd.rs`) are stages of their own, each
+//! around a streaming decoder that hands on at most [`STEP`] bytes at a time
+//! too.
 
 use flate2::{Crc, Decompress, FlushDecompress, Status};
 use std::fmt;
 
+use super::brotli::BrotliStage;
 use super::gzip::{GzipHeader, GzipTrailer};
 use super::headers::trim_ows;
+use super::zstd::ZstdStage;
 
 /// Most content codings accepted on one response. Real servers apply one;
 /// two are allowed (curl decodes stacks too), but each stage multiplies how
@@ -39,6 +45,10 @@ pub(crate) enum Coding {
     /// zlib-wrapped deflate (RFC 1950), or raw deflate from servers that get
     /// it wrong.
     Deflate,
+    /// Brotli (`br`, RFC 7932).
+    Brotli,
+    /// Zstandard (`zstd`, RFC 8878), possibly several frames back to back.
+    Zstd,
 }
 
 /// Why a compressed body could not be decoded: the cause inside
@@ -46,8 +56,8 @@ pub(crate) enum Coding {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ContentDecodeError {
-    /// `Content-Encoding` named a coding other than gzip, x-gzip, deflate
-    /// or identity (`br`, say). Reported by the first body read, so the
+    /// `Content-Encoding` named a coding other than gzip, x-gzip, deflate,
+    /// br, zstd or identity (`compress`, say). Reported by the first body read, so the
     /// status and headers of the response can still be seen.
     UnsupportedEncoding(String),
     /// `Content-Encoding` listed more than two codings (`MAX_CODINGS`);
@@ -63,9 +73,9 @@ pub enum ContentDecodeError {
     /// The body ended (by its framing, or at the close) before the
     /// compressed stream did.
     Truncated,
-    /// The compressed data is invalid: a bad gzip header, a bad deflate
-    /// block, a CRC-32 or length mismatch, or data after the end of a
-    /// deflate stream.
+    /// The compressed data is invalid: a bad gzip header, a bad deflate,
+    /// brotli or zstd block, a checksum or length mismatch, or data after
+    /// the end of a deflate or brotli stream.
     Corrupt(String),
 }
 
@@ -73,7 +83,10 @@ impl fmt::Display for ContentDecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::UnsupportedEncoding(name) => {
-                write!(f, "unsupported content-encoding \"{name}\"; only gzip, deflate and identity are decoded")
+                write!(
+                    f,
+                    "unsupported content-encoding \"{name}\"; only gzip, deflate, br, zstd and identity are decoded"
+                )
             }
             Self::TooManyEncodings => write!(f, "response applies more than {MAX_CODINGS} content-encodings"),
             Self::TooLarge { limit } => {
@@ -100,6 +113,8 @@ pub(crate) fn parse_content_encoding<'a>(
         let coding = match name {
             _ if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") => Coding::Gzip,
             _ if name.eq_ignore_ascii_case("deflate") => Coding::Deflate,
+            _ if name.eq_ignore_ascii_case("br") => Coding::Brotli,
+            _ if name.eq_ignore_ascii_case("zstd") => Coding::Zstd,
             _ if name.eq_ignore_ascii_case("identity") => continue,
             _ => return Err(ContentDecodeError::UnsupportedEncoding(name.to_owned())),
         };
@@ -129,8 +144,10 @@ impl ContentDecoder {
             .iter()
             .rev()
             .map(|coding| match coding {
-                Coding::Gzip => Stage::new(Framing::GzipHeader(GzipHeader::new())),
-                Coding::Deflate => Stage::new(Framing::DeflateSniff { first: None }),
+                Coding::Gzip => Stage::Flate(FlateStage::new(Framing::GzipHeader(GzipHeader::new()))),
+                Coding::Deflate => Stage::Flate(FlateStage::new(Framing::DeflateSniff { first: None })),
+                Coding::Brotli => Stage::Brotli(BrotliStage::new()),
+                Coding::Zstd => Stage::Zstd(Box::new(ZstdStage::new())),
             })
             .collect();
         Self { stages, total: 0 }
@@ -146,7 +163,10 @@ impl ContentDecoder {
     /// How many input bytes to feed at a time so that one `decode` call
     /// produces a bounded amount: deflate expands at most about 1032 times,
     /// so 1 KiB gives at most about 1 MiB through one stage; through two, a
-    /// single byte gives at most about as much.
+    /// single byte gives at most about as much. A zstd block decodes to 128
+    /// KiB at most whatever its size. Brotli has no such ratio (a few bytes
+    /// can repeat a run for a whole 16 MiB meta-block), so for it this is
+    /// only the common case; the size limit still holds every [`STEP`].
     pub(crate) fn input_step(&self) -> usize {
         if self.stages.len() > 1 { 1 } else { 1024 }
     }
@@ -197,7 +217,39 @@ fn pump(stages: &mut [Stage], input: &[u8], sink: &mut Sink<'_>) -> Result<(), C
     }
 }
 
-/// Where one stage is in its compressed format.
+/// One decompressor in the chain.
+#[derive(Debug)]
+enum Stage {
+    /// gzip or deflate, through flate2.
+    Flate(FlateStage),
+    /// Brotli.
+    Brotli(BrotliStage),
+    /// Zstandard; boxed, as its decoder state is large.
+    Zstd(Box<ZstdStage>),
+}
+
+impl Stage {
+    /// Decodes `input`, pushing output through `rest` in [`STEP`] pieces.
+    fn write(&mut self, input: &[u8], rest: &mut [Stage], sink: &mut Sink<'_>) -> Result<(), ContentDecodeError> {
+        match self {
+            Stage::Flate(stage) => stage.write(input, rest, sink),
+            Stage::Brotli(stage) => stage.write(input, &mut |out| pump(rest, out, sink)),
+            Stage::Zstd(stage) => stage.write(input, &mut |out| pump(rest, out, sink)),
+        }
+    }
+
+    /// Checks that this stage's stream ended; output it still owes is
+    /// pushed through `rest` first.
+    fn finish(&mut self, rest: &mut [Stage], sink: &mut Sink<'_>) -> Result<(), ContentDecodeError> {
+        match self {
+            Stage::Flate(stage) => stage.finish(rest, sink),
+            Stage::Brotli(stage) => stage.finish(),
+            Stage::Zstd(stage) => stage.finish(),
+        }
+    }
+}
+
+/// Where a flate2 stage is in its compressed format.
 #[derive(Debug)]
 enum Framing {
     /// Deflate, before its first two bytes tell zlib from raw deflate.
@@ -219,9 +271,9 @@ enum Framing {
     GzipEnd,
 }
 
-/// One decompressor in the chain.
+/// A gzip or deflate decompressor in the chain.
 #[derive(Debug)]
-struct Stage {
+struct FlateStage {
     /// Position in the format.
     framing: Framing,
     /// The inflater; replaced once deflate's flavour is known.
@@ -234,7 +286,7 @@ struct Stage {
     seen_input: bool,
 }
 
-impl Stage {
+impl FlateStage {
     /// A stage starting at `framing`, its inflater and buffer not yet used.
     fn new(framing: Framing) -> Self {
         Self { framing, inflate: Decompress::new(false), buf: Vec::new(), crc: Crc::new(), seen_input: false }
@@ -373,6 +425,35 @@ pub(crate) mod tests {
         encoder.write_all(data).and_then(|()| encoder.finish()).unwrap_or_default()
     }
 
+    /// `data` brotli-compressed (also used by `body_decoder.rs`'s tests).
+    pub(crate) fn brotli(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        // Quality 5, not the default 11: as good a test, and far faster.
+        let params = brotli::enc::BrotliEncoderParams { quality: 5, ..Default::default() };
+        brotli::BrotliCompress(&mut &data[..], &mut out, &params).map(|_| out).unwrap_or_default()
+    }
+
+    /// `data` zstd-compressed by ruzstd's own encoder, one frame.
+    pub(crate) fn zstd(data: &[u8]) -> Vec<u8> {
+        ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
+    }
+
+    /// `SAMPLE` as the zstd command-line tool (`zstd -19`) writes it, with
+    /// its content checksum, and with `--no-check`: an encoder other than
+    /// the decoder's own.
+    fn zstd_cli_sample(checksum: bool) -> Vec<u8> {
+        let hex = if checksum {
+            "28b52ffd0468250200a40374686520717569636b2062726f776e20666f78206a756d7073206f766572206c617a7920646f673b\
+             20616761696e2e2030313233343536373839020050195ab0ca09434968de"
+        } else {
+            "28b52ffd0068250200a40374686520717569636b2062726f776e20666f78206a756d7073206f766572206c617a7920646f673b\
+             20616761696e2e2030313233343536373839020050195ab0ca09"
+        };
+        let digits: Vec<u8> = hex.bytes().filter(u8::is_ascii_hexdigit).collect();
+        let value = |digit: u8| (digit as char).to_digit(16).unwrap_or(0) as u8;
+        digits.chunks(2).map(|pair| value(pair[0]) << 4 | value(pair[1])).collect()
+    }
+
     fn raw_deflate(data: &[u8]) -> Vec<u8> {
         let mut encoder = DeflateEncoder::new(Vec::new(), Compression::default());
         encoder.write_all(data).and_then(|()| encoder.finish()).unwrap_or_default()
@@ -404,7 +485,7 @@ pub(crate) mod tests {
 
     #[test]
     fn round_trips_identically_at_every_split() {
-        use Coding::{Deflate, Gzip};
+        use Coding::{Brotli, Deflate, Gzip, Zstd};
         let two_members = [gzip(b"first member, "), gzip(SAMPLE)].concat();
         let cases: Vec<RoundTrip> = vec![
             ("gzip", vec![Gzip], gzip(SAMPLE), SAMPLE.to_vec()),
@@ -420,6 +501,20 @@ pub(crate) mod tests {
             ("raw deflate of nothing", vec![Deflate], raw_deflate(b""), vec![]),
             ("empty gzip body", vec![Gzip], vec![], vec![]),
             ("empty deflate body", vec![Deflate], vec![], vec![]),
+            ("brotli", vec![Brotli], brotli(SAMPLE), SAMPLE.to_vec()),
+            ("brotli of nothing", vec![Brotli], brotli(b""), vec![]),
+            ("zstd", vec![Zstd], zstd(SAMPLE), SAMPLE.to_vec()),
+            ("zstd from the zstd tool, with checksum", vec![Zstd], zstd_cli_sample(true), SAMPLE.to_vec()),
+            ("zstd from the zstd tool, without", vec![Zstd], zstd_cli_sample(false), SAMPLE.to_vec()),
+            (
+                "two zstd frames and a skippable one",
+                vec![Zstd],
+                [zstd(b"first frame, "), vec![0x5e, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 1, 2, 3], zstd(SAMPLE)].concat(),
+                [&b"first frame, "[..], SAMPLE].concat(),
+            ),
+            ("zstd of nothing", vec![Zstd], zstd(b""), vec![]),
+            ("brotli then gzip", vec![Brotli, Gzip], gzip(&brotli(SAMPLE)), SAMPLE.to_vec()),
+            ("gzip then zstd", vec![Gzip, Zstd], zstd(&gzip(SAMPLE)), SAMPLE.to_vec()),
         ];
         for (name, codings, encoded, expected) in &cases {
             let expected = Ok(expected.clone());
@@ -433,6 +528,25 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn bodies_of_many_blocks_and_windows_round_trip() {
+        // 600 KiB of text that compresses but not to nothing: several zstd
+        // blocks (128 KiB each at most) and brotli meta-blocks.
+        let mut text = Vec::new();
+        let mut seed = 1u32;
+        while text.len() < 600 * 1024 {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            text.extend_from_slice(format!("movie {} rank {} ", seed >> 20, seed % 250).as_bytes());
+        }
+        for (name, coding, encoded) in [("brotli", Coding::Brotli, brotli(&text)), ("zstd", Coding::Zstd, zstd(&text))]
+        {
+            assert!(encoded.len() < text.len() / 2, "{name}: {} bytes", encoded.len());
+            for piece in [1000, 4096, encoded.len()] {
+                assert_eq!(run(&[coding], encoded.chunks(piece), u64::MAX).as_ref(), Ok(&text), "{name}: {piece}");
+            }
+        }
+    }
+
+    #[test]
     fn bomb_stops_at_the_limit_with_bounded_memory() {
         const LIMIT: u64 = 1024 * 1024;
         let zeros = vec![0; 10 * 1024 * 1024];
@@ -441,6 +555,8 @@ pub(crate) mod tests {
             ("zlib deflate", vec![Coding::Deflate], zlib(&zeros)),
             ("raw deflate", vec![Coding::Deflate], raw_deflate(&zeros)),
             ("gzip of gzip", vec![Coding::Gzip, Coding::Gzip], gzip(&gzip(&zeros))),
+            ("brotli", vec![Coding::Brotli], brotli(&zeros)),
+            ("zstd", vec![Coding::Zstd], zstd(&zeros)),
         ];
         for (name, codings, bomb) in &cases {
             assert!(bomb.len() < 64 * 1024, "{name}: bomb is {} bytes", bomb.len());
@@ -472,7 +588,14 @@ pub(crate) mod tests {
 
     #[test]
     fn every_cut_short_stream_is_truncated() {
-        for (name, coding, encoded) in [("gzip", Coding::Gzip, gzip(SAMPLE)), ("zlib", Coding::Deflate, zlib(SAMPLE))] {
+        let streams = [
+            ("gzip", Coding::Gzip, gzip(SAMPLE)),
+            ("zlib", Coding::Deflate, zlib(SAMPLE)),
+            ("brotli", Coding::Brotli, brotli(SAMPLE)),
+            ("zstd", Coding::Zstd, zstd(SAMPLE)),
+            ("zstd with checksum", Coding::Zstd, zstd_cli_sample(true)),
+        ];
+        for (name, coding, encoded) in streams {
             for len in 1..encoded.len() {
                 let result = run(&[coding], std::iter::once(&encoded[..len]), u64::MAX);
                 assert_eq!(result, Err(ContentDecodeError::Truncated), "{name} cut to {len} bytes");
@@ -504,12 +627,38 @@ pub(crate) mod tests {
             assert_eq!(run(&[coding], std::iter::once(&input[..]), u64::MAX), expected, "{name}: whole");
             assert_eq!(run(&[coding], input.chunks(1), u64::MAX), expected, "{name}: byte by byte");
         }
+        let mut bad_checksum = zstd_cli_sample(true);
+        if let Some(last) = bad_checksum.last_mut() {
+            *last ^= 1;
+        }
+        let cases: Vec<(&str, Coding, Vec<u8>, &str)> = vec![
+            (
+                "data after brotli end",
+                Coding::Brotli,
+                [brotli(SAMPLE), b"x".to_vec()].concat(),
+                "data after the end of the brotli stream",
+            ),
+            ("not zstd", Coding::Zstd, b"<html>".to_vec(), "not a zstd stream (bad magic)"),
+            ("zstd checksum", Coding::Zstd, bad_checksum, "zstd content checksum mismatch"),
+            (
+                "garbage after zstd frame",
+                Coding::Zstd,
+                [zstd(SAMPLE), b"junk!".to_vec()].concat(),
+                "not a zstd stream (bad magic)",
+            ),
+        ];
+        for (name, coding, input, why) in cases {
+            let expected = Err(ContentDecodeError::Corrupt(why.to_owned()));
+            assert_eq!(run(&[coding], std::iter::once(&input[..]), u64::MAX), expected, "{name}: whole");
+            assert_eq!(run(&[coding], input.chunks(1), u64::MAX), expected, "{name}: byte by byte");
+        }
         // Invalid deflate blocks: the message is the inflater's, so only the
         // variant is checked. 0x78 0x9c is a valid zlib header, 0xff a block
         // with the reserved type 3.
         for (name, coding, input) in [
             ("bad zlib block", Coding::Deflate, vec![0x78, 0x9c, 0xff, 0xff]),
             ("bad gzip block", Coding::Gzip, patched(10, 0xff)),
+            ("bad brotli", Coding::Brotli, vec![0xff; 16]),
         ] {
             let result = run(&[coding], std::iter::once(&input[..]), u64::MAX);
             assert!(matches!(result, Err(ContentDecodeError::Corrupt(_))), "{name}: {result:?}");
@@ -532,7 +681,9 @@ pub(crate) mod tests {
             (&["identity, identity, identity, identity, identity, gzip"], Ok(vec![Gzip])),
             (&["gzip, gzip"], Ok(vec![Gzip; 2])),
             (&["gzip", "gzip", "gzip"], Err(ContentDecodeError::TooManyEncodings)),
-            (&["br"], unsupported("br")),
+            (&["br"], Ok(vec![Coding::Brotli])),
+            (&["ZSTD, br"], Ok(vec![Coding::Zstd, Coding::Brotli])),
+            (&["compress"], unsupported("compress")),
             (&["gzip, compress"], unsupported("compress")),
             (&["gzip;q=1"], unsupported("gzip;q=1")),
         ];
@@ -545,8 +696,8 @@ pub(crate) mod tests {
     fn error_messages_are_lowercase_and_actionable() {
         let cases = [
             (
-                ContentDecodeError::UnsupportedEncoding("br".into()),
-                "unsupported content-encoding \"br\"; only gzip, deflate and identity are decoded",
+                ContentDecodeError::UnsupportedEncoding("compress".into()),
+                "unsupported content-encoding \"compress\"; only gzip, deflate, br, zstd and identity are decoded",
             ),
             (
                 ContentDecodeError::TooLarge { limit: 10 },

@@ -13,6 +13,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod body_decoder;
+pub(crate) mod brotli;
 pub(crate) mod charset;
 pub(crate) mod chunked;
 pub(crate) mod cookie;
@@ -28,3 +29,4 @@ pub(crate) mod redirect;
 pub(crate) mod set_cookie;
 pub(crate) mod status;
 pub(crate) mod url;
+pub(crate) mod zstd;
