@@ -1,7 +1,7 @@
 //! What goes into request bodies and comes out of response bodies, through
 //! `Session` against a scripted server on 127.0.0.1: JSON both ways with
 //! serde, and its errors; charsets in `text()` and `text_lossy()`; brotli
-//! and zstd response bodies.
+//! and zstd response bodies; multipart forms.
 //!
 //! Every test runs on the real clock (`corio::run`): the sockets are real.
 
@@ -294,5 +294,46 @@ fn a_cut_short_or_corrupt_brotli_or_zstd_body_is_a_decode_error() {
             let corrupt = matches!(&error, Error::Decode(DecodeError::Content(ContentDecodeError::Corrupt(_))));
             assert!(corrupt, "{coding}: {error:?}");
         }
+    });
+}
+
+// multipart/form-data.
+
+#[test]
+fn a_multipart_form_goes_out_with_its_boundary_and_parts_in_order() {
+    use corio::http::FormData;
+    run(|| async {
+        let server = TestServer::always(with_length("", b""));
+        let jpeg = b"\xff\xd8\xff\xe0 not really a jpeg \x00\x01".to_vec();
+        let form = FormData::new().text("rank", "1").text("title", "肖申克的救赎").file(
+            "poster",
+            "p480747492.jpg",
+            "image/jpeg",
+            jpeg.clone(),
+        );
+        let boundary = form.boundary().to_owned();
+        // A Content-Type set by hand could not name the boundary: it is replaced.
+        let request = Session::new().post(server.url("/upload")).header("Content-Type", "text/plain");
+        request.multipart(form).await.unwrap();
+        let received = &server.received()[0];
+        let expected_type = format!("multipart/form-data; boundary={boundary}");
+        assert_eq!(received.header("content-type"), Some(expected_type.as_str()));
+        assert_eq!(received.header("content-length"), Some(received.body.len().to_string().as_str()));
+        // Split the body at the boundary lines, as a server would.
+        let delimiter = format!("--{boundary}");
+        let text = received.body.iter().map(|&b| char::from(b)).collect::<String>();
+        let parts: Vec<&str> = text.split(delimiter.as_str()).collect();
+        assert_eq!(parts.len(), 5, "preamble, three parts, the closing --");
+        assert_eq!((parts[0], parts[4]), ("", "--\r\n"));
+        let (head, value) = parts[3].split_once("\r\n\r\n").unwrap();
+        assert_eq!(
+            head,
+            "\r\nContent-Disposition: form-data; name=\"poster\"; filename=\"p480747492.jpg\"\r\nContent-Type: image/jpeg"
+        );
+        let bytes: Vec<u8> = value.strip_suffix("\r\n").unwrap().chars().map(|c| c as u8).collect();
+        assert_eq!(bytes, jpeg);
+        let title =
+            [b"\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n".as_slice(), "肖申克的救赎".as_bytes()];
+        assert!(received.body.windows(title.concat().len()).any(|window| window == title.concat()));
     });
 }

@@ -49,6 +49,7 @@ pub use proto::framing::FramingError;
 pub use proto::head::HeadError;
 pub use proto::headers::Headers;
 pub use proto::host::Host;
+pub use proto::multipart::FormData;
 pub use proto::status::StatusCode;
 pub use proto::url::{IntoUrl, Scheme, Url, UrlError};
 pub use request::RequestBuilder;

@@ -15,6 +15,7 @@ use std::time::Duration;
 use crate::http::error::Error;
 use crate::http::proto::auth;
 use crate::http::proto::headers::{Headers, check_name, check_value, is_token_byte};
+use crate::http::proto::multipart::FormData;
 use crate::http::proto::percent::form_encode;
 use crate::http::proto::redirect::Hop;
 use crate::http::proto::url::{IntoUrl, Url};
@@ -256,6 +257,16 @@ impl RequestBuilder {
     pub fn json_text(mut self, json: impl Into<String>) -> RequestBuilder {
         self.set_default_header("Content-Type", "application/json");
         self.body(json.into())
+    }
+
+    /// Sends `form` as a `multipart/form-data` body, its `Content-Type`
+    /// carrying the boundary (replacing one set by hand, which could not
+    /// know it); aiohttp's `data=FormData(...)`. [`FormData`] shows what
+    /// goes on the wire.
+    pub fn multipart(mut self, form: FormData) -> RequestBuilder {
+        let (content_type, body) = form.into_body();
+        self.headers.insert("Content-Type", content_type);
+        self.body(body)
     }
 
     /// Appends `name=value` pairs to the URL's query (aiohttp's `params=`).

@@ -24,6 +24,7 @@ pub(crate) mod gzip;
 pub(crate) mod head;
 pub(crate) mod headers;
 pub(crate) mod host;
+pub(crate) mod multipart;
 pub(crate) mod percent;
 pub(crate) mod redirect;
 pub(crate) mod set_cookie;
