@@ -93,6 +93,7 @@
 //! | `http/proto/auth.rs` | Basic credentials and bearer tokens as header values | `basic`, `bearer` |
 //! | `http/request.rs` | describing a request; per-request overrides; rendering its head | [`http::RequestBuilder`], `TimeoutSetting` |
 //! | `http/proto/multipart.rs` | `multipart/form-data` bodies | [`http::FormData`] |
+//! | `http/body_stream.rs` | a request body produced while it is sent: a file, any async source | [`http::BodyStream`] |
 //! | `http/settings.rs` | a session's settings and defaults | [`http::SessionBuilder`] |
 //! | `http/session.rs` | shared state, the redirect loop, one hop | [`http::Session`] |
 //! | `http/proto/redirect.rs` | which redirects to follow; the next hop (pure) | `Hop`, `next_hop` |

@@ -1,7 +1,8 @@
 //! What goes into request bodies and comes out of response bodies, through
 //! `Session` against a scripted server on 127.0.0.1: JSON both ways with
 //! serde, and its errors; charsets in `text()` and `text_lossy()`; brotli
-//! and zstd response bodies; multipart forms.
+//! and zstd response bodies; multipart forms; request bodies streamed from
+//! a file or an async source.
 //!
 //! Every test runs on the real clock (`corio::run`): the sockets are real.
 
@@ -11,7 +12,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
-use corio::http::{DecodeError, Error, Session};
+use corio::http::{DecodeError, Error, Session, StatusCode};
 use serde::{Deserialize, Serialize};
 
 use common::http::TestServer;
@@ -335,5 +336,128 @@ fn a_multipart_form_goes_out_with_its_boundary_and_parts_in_order() {
         let title =
             [b"\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n".as_slice(), "肖申克的救赎".as_bytes()];
         assert!(received.body.windows(title.concat().len()).any(|window| window == title.concat()));
+    });
+}
+
+// Streamed request bodies.
+
+/// A server that keeps each request's raw bytes (head and a chunked body
+/// up to its last chunk) and answers every one with `answer`.
+fn raw_recorder(answer: impl Into<Vec<u8>>) -> (TestServer, std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>) {
+    use std::io::Read;
+    let answer = answer.into();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = std::sync::Arc::clone(&seen);
+    let server = TestServer::start(move |mut conn| {
+        let mut request = Vec::new();
+        let mut byte = [0u8; 1];
+        while !request.ends_with(b"0\r\n\r\n") {
+            match conn.stream.read(&mut byte) {
+                Ok(1) => request.push(byte[0]),
+                _ => break,
+            }
+        }
+        kept.lock().unwrap().push(request);
+        conn.send(&answer);
+    });
+    (server, seen)
+}
+
+/// A stream giving `chunks` in turn, each after a loop iteration's pause.
+fn stream_of(chunks: Vec<&'static [u8]>) -> corio::http::BodyStream {
+    let mut chunks = chunks.into_iter();
+    corio::http::BodyStream::new(move || {
+        let next = chunks.next();
+        async move {
+            corio::sleep(Duration::ZERO).await;
+            next.map(|chunk| Ok(chunk.to_vec()))
+        }
+    })
+}
+
+#[test]
+fn a_stream_of_unknown_length_is_sent_chunked_as_it_comes() {
+    run(|| async {
+        let (server, seen) = raw_recorder(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+        let body = stream_of(vec![b"rank 1\n", b"", b"rank 2, a longer line\n"]);
+        let response = Session::new().post(server.url("/log")).body_stream(body).await.unwrap();
+        assert_eq!(response.status(), 201);
+        let request = String::from_utf8(seen.lock().unwrap()[0].clone()).unwrap();
+        let (head, body) = request.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("POST /log HTTP/1.1\r\n"), "{head}");
+        assert!(head.ends_with("\r\nTransfer-Encoding: chunked"), "{head}");
+        assert!(!head.to_ascii_lowercase().contains("content-length"), "{head}");
+        // The empty chunk was skipped: it would have ended the body.
+        assert_eq!(body, "7\r\nrank 1\n\r\n16\r\nrank 2, a longer line\n\r\n0\r\n\r\n");
+    });
+}
+
+#[test]
+fn a_file_is_streamed_with_its_length() {
+    run(|| async {
+        let path = std::env::temp_dir().join(format!("corio-body-{}.bin", std::process::id()));
+        // Larger than one 64 KiB read, so it goes in several pieces.
+        let contents: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &contents).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let server = TestServer::always(with_length("", b""));
+        let body = corio::http::BodyStream::from_file(file).unwrap();
+        Session::new().put(server.url("/upload")).body_stream(body).await.unwrap();
+        let _ = std::fs::remove_file(&path);
+        let received = &server.received()[0];
+        assert_eq!(received.header("content-length"), Some("200000"));
+        assert_eq!(received.header("transfer-encoding"), None);
+        assert!(received.body == contents, "the file arrived changed");
+    });
+}
+
+#[test]
+fn a_stream_that_breaks_its_length_or_fails_abandons_the_request() {
+    run(|| async {
+        let server = TestServer::always(with_length("", b""));
+        let session = Session::new();
+        let short = stream_of(vec![b"abc"]).with_length(5);
+        let error = session.post(server.url("/")).body_stream(short).await.unwrap_err();
+        assert_eq!(error.to_string(), "invalid request: the body stream announced 5 bytes but gave 3");
+        let long = stream_of(vec![b"abc", b"def"]).with_length(4);
+        let error = session.post(server.url("/")).body_stream(long).await.unwrap_err();
+        assert_eq!(error.to_string(), "invalid request: the body stream announced 4 bytes but gave at least 6");
+
+        let mut calls = 0;
+        let failing = corio::http::BodyStream::new(move || {
+            calls += 1;
+            let call = calls;
+            async move {
+                match call {
+                    1 => Some(Ok(b"first".to_vec())),
+                    _ => Some(Err(std::io::Error::other("disk on fire"))),
+                }
+            }
+        });
+        let error = session.post(server.url("/")).body_stream(failing).await.unwrap_err();
+        assert!(matches!(&error, Error::RequestBody(cause) if cause.to_string() == "disk on fire"), "{error:?}");
+        assert_eq!(error.to_string(), "could not read the request body to send: disk on fire");
+    });
+}
+
+#[test]
+fn a_redirect_that_would_resend_a_stream_is_returned_not_followed() {
+    run(|| async {
+        // 307 repeats the body, which is gone: the 307 comes back.
+        let (server, seen) =
+            raw_recorder(b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /again\r\nContent-Length: 0\r\n\r\n");
+        let response = Session::new().post(server.url("/")).body_stream(stream_of(vec![b"once"])).await.unwrap();
+        assert_eq!(
+            (response.status(), response.headers().get("location")),
+            (StatusCode::TEMPORARY_REDIRECT, Some("/again"))
+        );
+        assert_eq!(seen.lock().unwrap().len(), 1);
+        // 303 drops the body and GETs the target: that is followed.
+        let target = TestServer::always(with_length("", b"landed"));
+        let moved = format!("HTTP/1.1 303 See Other\r\nLocation: {}\r\nContent-Length: 0\r\n\r\n", target.url("/done"));
+        let (server, _) = raw_recorder(moved);
+        let response = Session::new().post(server.url("/")).body_stream(stream_of(vec![b"once"])).await.unwrap();
+        assert_eq!(response.text().await.unwrap(), "landed");
+        assert_eq!(target.received()[0].request_line(), "GET /done HTTP/1.1");
     });
 }

@@ -142,6 +142,10 @@ pub enum Error {
     },
     /// A socket error in the middle of an exchange (a reset, say).
     Io(io::Error),
+    /// A [`BodyStream`](crate::http::BodyStream) given as the request body
+    /// failed to produce its next chunk (a file read error, say); the
+    /// request was abandoned part-way and its connection closed.
+    RequestBody(io::Error),
 }
 
 /// Why a TLS handshake failed.
@@ -375,6 +379,7 @@ impl fmt::Display for Error {
             Error::Decode(why) => write!(f, "could not decode the response body: {why}"),
             Error::Status { status, reason, url } => write!(f, "HTTP status {status} {reason} from {url}"),
             Error::Io(error) => write!(f, "connection error: {error}"),
+            Error::RequestBody(error) => write!(f, "could not read the request body to send: {error}"),
         }
     }
 }
@@ -386,7 +391,7 @@ impl std::error::Error for Error {
             Error::Protocol(error) => Some(error),
             Error::Decode(error) => Some(error),
             Error::Dns { source, .. } | Error::Connect { source, .. } => Some(source),
-            Error::Io(error) => Some(error),
+            Error::Io(error) | Error::RequestBody(error) => Some(error),
             _ => None,
         }
     }

@@ -7,6 +7,7 @@
 //! server sent a single byte, the one case where retrying on a fresh
 //! connection is safe for an idempotent request.
 
+use crate::http::body_stream::BodyStream;
 use crate::http::connection::Connection;
 use crate::http::deadline::{Deadline, within};
 use crate::http::error::{Error, ProtocolError};
@@ -24,11 +25,13 @@ pub(crate) struct Failure {
     pub(crate) nothing_received: bool,
 }
 
-/// Writes `request` (head and body, already rendered) and reads the final
-/// response head and its framing.
+/// Writes `request` (head and body, already rendered) and the streamed
+/// body if there is one, then reads the final response head and its
+/// framing.
 pub(crate) async fn exchange(
     connection: &mut Connection,
     request: &[u8],
+    stream: Option<&mut BodyStream>,
     request_was_head: bool,
     limits: &HeadLimits,
     read_deadline: impl Fn() -> Option<Deadline>,
@@ -37,6 +40,9 @@ pub(crate) async fn exchange(
         // A write can fail on a connection the server already closed; the
         // server has then seen (and answered) nothing.
         return Err(Failure { error: Error::Io(error), nothing_received: true });
+    }
+    if let Some(stream) = stream {
+        send_stream(connection, stream).await.map_err(|error| Failure { error, nothing_received: false })?;
     }
     let mut received_any = false;
     let head = read_head_tracking(connection, limits, read_deadline, &mut received_any).await.map_err(|error| {
@@ -48,6 +54,43 @@ pub(crate) async fn exchange(
     let framing = response_framing(request_was_head, &head)
         .map_err(|error| Failure { error: Error::Protocol(ProtocolError::Framing(error)), nothing_received: false })?;
     Ok((head, framing))
+}
+
+/// Writes a streamed body after its head: each chunk as it comes, framed
+/// as the head said (`Content-Length` if the stream knew its length, else
+/// chunked). The response is read only after the last chunk; a server
+/// that answers early and closes shows up as a write error.
+async fn send_stream(connection: &mut Connection, stream: &mut BodyStream) -> Result<(), Error> {
+    let announced = stream.length();
+    let mut sent: u64 = 0;
+    let mismatch = |sent: u64, length: u64| {
+        Error::InvalidRequest(format!(
+            "the body stream announced {length} bytes but gave {}{sent}",
+            if sent > length { "at least " } else { "" }
+        ))
+    };
+    let mut frame = Vec::new();
+    while let Some(chunk) = stream.next_chunk().await {
+        let chunk = chunk.map_err(Error::RequestBody)?;
+        sent += chunk.len() as u64;
+        match announced {
+            Some(length) if sent > length => return Err(mismatch(sent, length)),
+            Some(_) => connection.write_all(&chunk).await.map_err(Error::Io)?,
+            None => {
+                // One write per chunk: size line, data, CRLF (RFC 9112 7.1).
+                frame.clear();
+                frame.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                frame.extend_from_slice(&chunk);
+                frame.extend_from_slice(b"\r\n");
+                connection.write_all(&frame).await.map_err(Error::Io)?;
+            }
+        }
+    }
+    match announced {
+        Some(length) if sent != length => Err(mismatch(sent, length)),
+        Some(_) => Ok(()),
+        None => connection.write_all(b"0\r\n\r\n").await.map_err(Error::Io),
+    }
 }
 
 /// Reads the next final response head from `connection`, skipping interim

@@ -25,6 +25,7 @@
 //! [crate tour](crate) lists the files.
 
 mod body;
+mod body_stream;
 mod connect;
 mod connection;
 mod deadline;
@@ -40,6 +41,7 @@ mod settings;
 mod tls;
 mod transport;
 
+pub use body_stream::BodyStream;
 pub use error::{DecodeError, Error, ProtocolError, TimeoutKind, TlsErrorKind};
 pub use proto::chunked::ChunkedError;
 pub use proto::cookie::Cookie;

@@ -12,6 +12,7 @@ use std::io::Write as _;
 use std::pin::Pin;
 use std::time::Duration;
 
+use crate::http::body_stream::BodyStream;
 use crate::http::error::Error;
 use crate::http::proto::auth;
 use crate::http::proto::headers::{Headers, check_name, check_value, is_token_byte};
@@ -50,6 +51,8 @@ pub struct RequestBuilder {
     /// same name.
     headers: Headers,
     body: Option<Vec<u8>>,
+    /// A body produced while it is sent, instead of `body`.
+    stream: Option<BodyStream>,
     /// Overrides of the session's settings.
     pub(crate) options: RequestOptions,
     /// The first error a builder method met (an unusable proxy URL, say).
@@ -121,6 +124,8 @@ pub(crate) struct Prepared {
     pub(crate) hop: Hop,
     /// Overrides of the session's settings.
     pub(crate) options: RequestOptions,
+    /// The body to stream on the first hop, if the request has one.
+    pub(crate) stream: Option<BodyStream>,
 }
 
 impl RequestBuilder {
@@ -132,6 +137,7 @@ impl RequestBuilder {
             url: url.into_url().map_err(Error::from),
             headers: Headers::new(),
             body: None,
+            stream: None,
             options: RequestOptions::default(),
             error: None,
         }
@@ -185,6 +191,17 @@ impl RequestBuilder {
     /// Sends `body` as is, with its length as `Content-Length`.
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> RequestBuilder {
         self.body = Some(body.into());
+        self.stream = None;
+        self
+    }
+
+    /// Sends `stream` as the body, chunk by chunk as it produces them:
+    /// with `Content-Length` if it knows its length (a file's does), else
+    /// with `Transfer-Encoding: chunked`. [`BodyStream`] says more,
+    /// including what a redirect does with it.
+    pub fn body_stream(mut self, stream: BodyStream) -> RequestBuilder {
+        self.stream = Some(stream);
+        self.body = None;
         self
     }
 
@@ -390,7 +407,7 @@ impl RequestBuilder {
             }
         }
         let hop = Hop { method: self.method, url, headers, body: self.body, left_origin: false };
-        Ok(Prepared { hop, options: self.options })
+        Ok(Prepared { hop, options: self.options, stream: self.stream })
     }
 
     /// Sets a header only if the request does not have it yet.
@@ -426,8 +443,11 @@ pub(crate) struct HeadParts<'a> {
     pub(crate) omit: &'a [&'a str],
     /// Extra computed headers (`Cookie`, `Proxy-Authorization`, ...).
     pub(crate) extra: &'a [(&'a str, &'a str)],
-    /// Sent as `Content-Length`; `None` sends none (a GET without a body).
-    pub(crate) body_length: Option<usize>,
+    /// Sent as `Content-Length`; `None` sends none (a GET without a body,
+    /// or a chunked one).
+    pub(crate) body_length: Option<u64>,
+    /// Sends `Transfer-Encoding: chunked`: a streamed body of unknown length.
+    pub(crate) chunked: bool,
 }
 
 /// Renders a request head: request line, `Host` first, the headers, the
@@ -469,6 +489,9 @@ pub(crate) fn write_head(parts: &HeadParts<'_>, out: &mut Vec<u8>) {
         // `write!` into the vector formats the number without a String.
         let _ = write!(out, "Content-Length: {length}\r\n");
     }
+    if parts.chunked {
+        out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+    }
     out.extend_from_slice(b"\r\n");
 }
 
@@ -492,6 +515,7 @@ mod tests {
             omit: &[],
             extra: &[("Cookie", "a=1")],
             body_length: Some(3),
+            chunked: false,
         };
         write_head(&parts, &mut out);
         assert_eq!(
@@ -530,6 +554,7 @@ mod tests {
             omit: &[],
             extra: &[],
             body_length: None,
+            chunked: false,
         };
         write_head(&parts, &mut out);
         assert_eq!(String::from_utf8(out).unwrap(), "GET http://example.com/p?q HTTP/1.1\r\nHost: example.com\r\n\r\n");

@@ -22,6 +22,7 @@ use std::time::SystemTime;
 use rustls::ClientConfig;
 
 use crate::http::body::{BodyReader, BodySettings};
+use crate::http::body_stream::BodyStream;
 use crate::http::connect;
 use crate::http::connection::Connection;
 use crate::http::deadline::{Deadline, within};
@@ -203,15 +204,18 @@ impl Session {
 
     /// Sends hop after hop until a response is not a redirect to follow.
     async fn follow_redirects(&self, request: Prepared, total: Option<Deadline>) -> Result<Response, Error> {
-        let Prepared { mut hop, options } = request;
+        let Prepared { mut hop, options, mut stream } = request;
+        let streamed = stream.is_some();
         let max_redirects = options.max_redirects.unwrap_or(self.inner.config.max_redirects);
         let mut history = Vec::new();
         loop {
             let proxy = self.proxy_for(&hop.url, &options);
-            let mut response = self.send_hop(&hop, proxy, &options, total).await?;
-            let Some(location) =
-                redirect::location_to_follow(response.status().as_u16(), response.headers(), max_redirects)
-            else {
+            let mut response = self.send_hop(&hop, proxy, &options, total, stream.take()).await?;
+            let status = response.status().as_u16();
+            let location = redirect::location_to_follow(status, response.headers(), max_redirects);
+            // A streamed body was sent once and is gone: a redirect that
+            // would repeat it is the caller's to handle, as in reqwest.
+            let Some(location) = location.filter(|_| !(streamed && redirect::keeps_body(status, &hop.method))) else {
                 response.set_history(history);
                 return Ok(response);
             };
@@ -219,7 +223,7 @@ impl Session {
             if history.len() >= max_redirects {
                 return Err(Error::TooManyRedirects { max: max_redirects, url: Box::new(next) });
             }
-            hop = redirect::next_hop(response.status().as_u16(), hop, next);
+            hop = redirect::next_hop(status, hop, next);
             response.discard_body().await?;
             history.push(response);
         }
@@ -234,6 +238,7 @@ impl Session {
         proxy: Option<&Proxy>,
         options: &RequestOptions,
         total: Option<Deadline>,
+        mut stream: Option<BodyStream>,
     ) -> Result<Response, Error> {
         let config = &self.inner.config;
         let key = Rc::new(PoolKey {
@@ -242,7 +247,7 @@ impl Session {
             port: hop.url.port(),
             proxy: proxy.map(|proxy| Rc::clone(&proxy.key)),
         });
-        let request = self.render(hop, proxy);
+        let request = self.render(hop, proxy, stream.as_ref().map(BodyStream::length));
         let connect_timeout = options.connect_timeout.or_session(config.connect_timeout);
         let read_timeout = options.read_timeout.or_session(config.read_timeout);
         let read_deadline = || Deadline::earliest(total, Deadline::starting_now(TimeoutKind::Read, read_timeout));
@@ -253,7 +258,8 @@ impl Session {
             let (lease, mut connection, reused) =
                 within(connect_deadline, self.connection_for(&key, &hop.url, proxy, fresh_only)).await?;
             let is_head = hop.method == "HEAD";
-            match exchange(&mut connection, &request, is_head, &config.head_limits, read_deadline).await {
+            let body = stream.as_mut();
+            match exchange(&mut connection, &request, body, is_head, &config.head_limits, read_deadline).await {
                 Ok((head, framing)) => {
                     self.store_cookies(&hop.url, &head.headers);
                     // An unsupported Content-Encoding fails the body read,
@@ -267,7 +273,14 @@ impl Session {
                     let body = BodyReader::new(connection, lease, framing, codings, settings);
                     return Ok(Response::new(head, hop.url.clone(), body));
                 }
-                Err(failure) if reused && failure.nothing_received && !fresh_only && is_idempotent(&hop.method) => {
+                // A streamed body may be partly sent already: never resend.
+                Err(failure)
+                    if reused
+                        && failure.nothing_received
+                        && !fresh_only
+                        && stream.is_none()
+                        && is_idempotent(&hop.method) =>
+                {
                     // The server closed the idle connection just as we
                     // reused it; the request never reached it. Try once
                     // more on a new connection (the old one drops here).
@@ -297,7 +310,8 @@ impl Session {
     }
 
     /// The request head (and small body) as bytes, ready to write.
-    fn render(&self, hop: &Hop, proxy: Option<&Proxy>) -> Vec<u8> {
+    /// `streamed` is `Some(length)` when a [`BodyStream`] follows the head.
+    fn render(&self, hop: &Hop, proxy: Option<&Proxy>, streamed: Option<Option<u64>>) -> Vec<u8> {
         let defaults = &self.inner.config.headers;
         let mut cookie = self.cookie_header(&hop.url);
         // RFC 6265 allows one Cookie field: a cookie set by hand goes first,
@@ -332,8 +346,14 @@ impl Session {
         let body = hop.body.as_deref();
         // A body-carrying method sends Content-Length even when empty, so
         // the server does not wait for a body that never comes.
-        let body_length =
-            body.map(<[u8]>::len).or_else(|| matches!(hop.method.as_str(), "POST" | "PUT" | "PATCH").then_some(0));
+        let (body_length, chunked) = match streamed {
+            Some(Some(length)) => (Some(length), false),
+            Some(None) => (None, true),
+            None => {
+                let length = body.map(|body| body.len() as u64);
+                (length.or_else(|| matches!(hop.method.as_str(), "POST" | "PUT" | "PATCH").then_some(0)), false)
+            }
+        };
         let parts = HeadParts {
             method: &hop.method,
             url: &hop.url,
@@ -343,6 +363,7 @@ impl Session {
             omit,
             extra: &extra[..count],
             body_length,
+            chunked,
         };
         let mut request = Vec::with_capacity(512 + body.map_or(0, <[u8]>::len));
         write_head(&parts, &mut request);

@@ -73,18 +73,22 @@ pub(crate) fn resolve(from: &Url, location: &str) -> Result<Url, RefusedRedirect
     })
 }
 
+/// True if a `status` redirect of a `method` request repeats its body: 303
+/// means "GET the other resource" (HEAD stays HEAD); 301 and 302 turn POST
+/// into GET, as every browser does; 307 and 308 repeat the request
+/// exactly, body included.
+pub(crate) fn keeps_body(status: u16, method: &str) -> bool {
+    match status {
+        303 => method == "HEAD",
+        301 | 302 => method != "POST",
+        _ => true,
+    }
+}
+
 /// Turns the request that got a `status` redirect into the request for
 /// `next`.
 pub(crate) fn next_hop(status: u16, mut hop: Hop, next: Url) -> Hop {
-    // 303 means "GET the other resource" (HEAD stays HEAD); 301 and 302
-    // turn POST into GET, as every browser does; 307 and 308 repeat the
-    // request exactly, body included.
-    let becomes_get = match status {
-        303 => hop.method != "HEAD",
-        301 | 302 => hop.method == "POST",
-        _ => false,
-    };
-    if becomes_get {
+    if !keeps_body(status, &hop.method) {
         hop.method = "GET".to_owned();
         hop.body = None;
         hop.headers.remove("content-type");
