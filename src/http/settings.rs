@@ -239,7 +239,7 @@ impl SessionBuilder {
     ///     let session = corio::http::Session::builder().max_redirects(5).build().unwrap();
     ///     let request = session.get(start).header("Authorization", "Bearer secret").header("X-Trace", "7");
     ///     let response = request.await.unwrap();
-    ///     assert_eq!((response.status(), response.history().len()), (200, 1));
+    ///     assert_eq!((response.status().as_u16(), response.history().len()), (200, 1));
     /// });
     /// // Another port is another origin: the credentials stayed behind.
     /// let request = seen_there.recv().unwrap().to_ascii_lowercase();
