@@ -101,7 +101,7 @@ pub fn with_scheme(url: &str) -> String {
 /// The status of a response as a number (one place to change if the
 /// library's status type changes).
 fn status_code(response: &Response) -> u16 {
-    response.status()
+    response.status().as_u16()
 }
 
 /// The session: redirects, decompression, timeouts, proxy, extra CA.

@@ -168,7 +168,7 @@ impl Fetcher {
             Ok(response) => response,
             Err(error) => return (Robots::disallow_all(), format!("{url} could not be fetched ({error})")),
         };
-        let status = response.status();
+        let status = response.status().as_u16();
         match status {
             200..=299 => match response.text().await {
                 Ok(text) => (Robots::parse(&text, &self.robot_name), format!("{url} read")),

@@ -57,13 +57,13 @@ type NextChunk = Pin<Box<dyn Future<Output = Option<io::Result<Vec<u8>>>>>>;
 ///     let producer = Rc::clone(&lines);
 ///     corio::create_task(async move {
 ///         for rank in 1..=3 {
-///             producer.put(Some(format!("rank {rank}\n"))).await;
+///             producer.put(Some(format!("rank {rank}\n"))).await.expect("the queue is open");
 ///         }
-///         producer.put(None).await;
+///         producer.put(None).await.expect("the queue is open");
 ///     });
 ///     let body = BodyStream::new(move || {
 ///         let lines = Rc::clone(&lines);
-///         async move { lines.get().await.map(|line| Ok(line.into_bytes())) }
+///         async move { lines.get().await.ok().flatten().map(|line| Ok(line.into_bytes())) }
 ///     });
 ///     corio::http::Session::new().post(&url).body_stream(body).await.map(drop)
 /// })
