@@ -136,6 +136,7 @@ mod error;
 mod event_loop;
 pub mod http;
 pub mod net;
+pub mod redis;
 mod runtime;
 pub mod subprocess;
 pub mod sync;
