@@ -158,10 +158,16 @@ async fn greet(wire: &mut Wire, address: &ServerAddress) -> Result<bool, Error> 
             Value::Error(error) => {
                 // Redis before 6 does not know HELLO ("ERR unknown
                 // command"), and a server may refuse version 3
-                // (NOPROTO): both mean RESP2. A bad password means a bad
-                // password, whatever the protocol.
-                let falls_back = matches!(error.kind(), ServerErrorKind::Err | ServerErrorKind::NoProto)
-                    && address.protocol == Protocol::Auto;
+                // (NOPROTO): both mean RESP2. So does NOAUTH when we have
+                // no password to offer: the connection opens on RESP2 and
+                // its first command gets the NOAUTH, as in redis-py, which
+                // leaves the caller free to send AUTH itself. A bad
+                // password means a bad password, whatever the protocol.
+                let falls_back = match error.kind() {
+                    ServerErrorKind::Err | ServerErrorKind::NoProto => true,
+                    ServerErrorKind::NoAuth => address.password.is_none(),
+                    _ => false,
+                } && address.protocol == Protocol::Auto;
                 if !falls_back {
                     return Err(Error::Server(error));
                 }

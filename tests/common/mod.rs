@@ -22,6 +22,7 @@ use corio::{EventLoop, LoopHandle, Report, Task, TaskError};
 pub mod douban;
 pub mod examples;
 pub mod http;
+pub mod redis;
 pub mod servers;
 pub mod tls;
 pub mod twin;
