@@ -480,3 +480,12 @@ fn maps_come_back_the_same_from_both_protocols() {
         .unwrap();
     });
 }
+
+#[test]
+fn the_tutorials_aioredis_program_prints_the_value_back() {
+    let Some(server) = RedisServer::start() else { return };
+    let output = common::examples::run_example("redis_hello", &[&server.url("/")]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "Some(\"value\")\n");
+    assert_eq!(server.cli(&["GET", "my-key"]), "value\n");
+}
