@@ -234,7 +234,8 @@ fn an_old_server_without_hello_gets_auth_and_select_on_resp2() {
         next();
     });
     run(move || async move {
-        let conn = Connection::open(&format!("{}/5", url.replace("redis://", "redis://crawler:p%40ss@"))).await.unwrap();
+        let conn =
+            Connection::open(&format!("{}/5", url.replace("redis://", "redis://crawler:p%40ss@"))).await.unwrap();
         assert!(!conn.is_resp3());
         assert_eq!(conn.ping().await.unwrap(), "PONG");
     });

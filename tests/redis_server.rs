@@ -71,7 +71,10 @@ fn strings_keys_and_counters() {
             assert_eq!(conn.exists(["a", "b", "zz"]).await?, 2);
             assert_eq!(conn.del(["a", "zz"]).await?, 1);
             assert_eq!(conn.key_type("b").await?, "string");
-            assert_eq!(conn.keys::<BTreeSet<String>>("*").await?, ["b", "lease", "my-key", "n"].map(String::from).into());
+            assert_eq!(
+                conn.keys::<BTreeSet<String>>("*").await?,
+                ["b", "lease", "my-key", "n"].map(String::from).into()
+            );
             assert_eq!(conn.ping().await?, "PONG");
             // Binary-safe values.
             conn.set("bin", &b"\0\r\n\xff"[..]).await?;
@@ -222,8 +225,13 @@ fn pipelines_and_transactions() {
                 .query(&conn)
                 .await?;
             assert_eq!((set, count, value), ((), 1, "v".to_owned()));
-            let (count,): (i64,) =
-                Pipeline::new().atomic().add(cmd("SET").arg("x").arg(1)).ignore().add(cmd("INCR").arg("n")).query(&conn).await?;
+            let (count,): (i64,) = Pipeline::new()
+                .atomic()
+                .add(cmd("SET").arg("x").arg(1))
+                .ignore()
+                .add(cmd("INCR").arg("n"))
+                .query(&conn)
+                .await?;
             assert_eq!(count, 2);
             // An error reply inside a pipeline is returned as the error.
             let error = Pipeline::new().add(cmd("INCR").arg("k")).query::<Value>(&conn).await.unwrap_err();
@@ -400,7 +408,8 @@ fn a_reply_timeout_fails_one_call_and_leaves_the_connection_usable() {
     let url = server.url("/");
     within(LIMIT, move || {
         corio::run(async move {
-            let conn = ConnectOptions::from_url(&url)?.reply_timeout(Some(Duration::from_millis(100))).connect().await?;
+            let conn =
+                ConnectOptions::from_url(&url)?.reply_timeout(Some(Duration::from_millis(100))).connect().await?;
             // A raw BLPOP through `query` gets no block allowance.
             let started = Instant::now();
             let error = conn.query::<Value>(&cmd("BLPOP").arg("empty").arg("0.5")).await.unwrap_err();
@@ -435,7 +444,9 @@ fn a_lost_connection_fails_every_waiting_caller_and_every_later_one() {
                     let conn = conn.clone();
                     corio::create_task(async move {
                         if i == 0 {
-                            conn.blmove::<Option<String>>("empty", "x", Side::Left, Side::Left, Duration::ZERO).await.map(|_| ())
+                            conn.blmove::<Option<String>>("empty", "x", Side::Left, Side::Left, Duration::ZERO)
+                                .await
+                                .map(|_| ())
                         } else {
                             conn.ping().await.map(|_| ())
                         }
@@ -447,7 +458,8 @@ fn a_lost_connection_fails_every_waiting_caller_and_every_later_one() {
             let killed: i64 = killer.query(&cmd("CLIENT").arg(["KILL", "ID"]).arg(id)).await?;
             assert_eq!(killed, 1);
             for caller in callers {
-                let error = corio::timeout(Duration::from_secs(5), caller).await.expect("not hung").unwrap().unwrap_err();
+                let error =
+                    corio::timeout(Duration::from_secs(5), caller).await.expect("not hung").unwrap().unwrap_err();
                 assert!(matches!(error, Error::ConnectionLost(_)), "{error:?}");
                 assert_eq!(error.to_string(), "redis connection lost: the server closed the connection");
             }

@@ -6,6 +6,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::redis_flags::RedisFlags;
+
 /// The help text, also shown for a bad argument.
 pub const USAGE: &str = "\
 usage: top250 [options]
@@ -40,6 +42,13 @@ output
   --compare                 with --timeline: crawl one page at a time first, then
                             all at once, and draw both runs on one time axis
   --quiet                   no progress line and no summary on stderr
+
+redis (README: a shared crawl)
+  --redis URL               also store every record there (redis://[user:pass@]host[:port][/db])
+  --worker                  join the shared crawl in that Redis (needs --base-url)
+  --seed-frontier           only enqueue the list pages of a shared crawl
+  --status                  print the shared crawl's progress; once drained, export it in --format
+  --lease SECS              take over a page a silent worker claimed this long ago (default 60)
 
 robots.txt is read and obeyed unless --mirror or --ignore-robots. Ctrl-C
 stops new requests, lets those in flight finish and writes what it has; a
@@ -136,6 +145,8 @@ pub struct Options {
     pub autothrottle: Option<f64>,
     /// `--compare`: a sync run first, both on the timeline.
     pub compare: bool,
+    /// `--redis` and the shared crawl's flags.
+    pub redis: RedisFlags,
 }
 
 /// Parses the arguments after the program name. `Err` carries the message
@@ -164,6 +175,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         resume: false,
         autothrottle: None,
         compare: false,
+        redis: RedisFlags::default(),
     };
     let mut latency_given = false;
     let mut autothrottle_target = None;
@@ -227,6 +239,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
                 }
             }
             "--help" | "-h" => return Ok(Command::Help),
+            other if options.redis.take(other, &mut value)? => {}
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -237,6 +250,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     if let Some(target) = autothrottle_target {
         options.autothrottle = Some(target);
     }
+    options.redis.check(options.mirror)?;
     if options.concurrency == 0 {
         options.concurrency = if options.mirror { MIRROR_CONCURRENCY } else { POLITE_CONCURRENCY };
     }

@@ -189,6 +189,15 @@ fn fetch_movie(
     }
 }
 
+/// Fetches and reads one movie page for a worker of the shared crawl
+/// (robots.txt is the seeding worker's business); `None` if a ban stopped
+/// the crawl before the page was answered.
+pub async fn fetch_movie_page(fetcher: Rc<Fetcher>, clean: bool, rank: usize, url: String) -> Option<Record> {
+    let subject = subject_id(&url);
+    let status = read_movie(&fetcher, clean, &format!("rank {rank} subject {subject}"), &url).await?;
+    Some(Record { rank, subject, url, status })
+}
+
 /// A link's path on the site (`/subject/1292052/`), for robots.txt.
 fn path_of<'a>(url: &'a str, base_url: &str) -> &'a str {
     url.strip_prefix(base_url).unwrap_or_else(|| url.find("/subject/").map_or(url, |at| &url[at..]))

@@ -27,6 +27,11 @@ mod fetcher;
 mod interrupt;
 mod output;
 mod progress;
+mod redis_flags;
+mod redis_frontier;
+mod redis_slots;
+mod redis_store;
+mod redis_worker;
 mod resume;
 mod retry;
 mod robots;
@@ -74,7 +79,11 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    match run(&options) {
+    let outcome = match options.redis.role {
+        redis_flags::Role::Store => run(&options),
+        _ => redis_worker::run(&options).map_err(|message| (EXIT_FAILED, message)),
+    };
+    match outcome {
         Ok(code) => code,
         Err((code, message)) => {
             eprintln!("top250: {message}");
@@ -132,8 +141,15 @@ fn run(options: &Options) -> Result<ExitCode, (u8, String)> {
         let sync = Options { mode: Mode::Sync, concurrency: 1, ..options.clone() };
         let sync_fetcher = Rc::new(Fetcher::new(&sync).map_err(|error| setup(error.to_string()))?);
         let plan = Plan { mode: Mode::Sync, ..plan.clone() };
-        let crawled =
-            crawl_once(Rc::clone(&sync_fetcher), plan, Output::discard(), progress, interrupt.clone(), read_robots);
+        let crawled = crawl_once(
+            Rc::clone(&sync_fetcher),
+            plan,
+            Output::discard(),
+            progress,
+            interrupt.clone(),
+            read_robots,
+            None,
+        );
         let elapsed = sync_fetcher.stats.started.elapsed();
         progress.finish(&format!("{} (the sync run)", summary_line(&crawled.0, &sync_fetcher, elapsed)));
         panels.push(("sync", sync_fetcher.take_bars(), elapsed));
@@ -144,8 +160,9 @@ fn run(options: &Options) -> Result<ExitCode, (u8, String)> {
         fetcher = Rc::new(Fetcher::new(options).map_err(|error| setup(error.to_string()))?);
     }
 
-    let (summary, output, robots_said) =
-        crawl_once(Rc::clone(&fetcher), plan, output, progress, interrupt, read_robots);
+    let (summary, output, robots_said, stored) =
+        crawl_once(Rc::clone(&fetcher), plan, output, progress, interrupt, read_robots, options.redis.url.clone());
+    stored.map_err(|error| (EXIT_FAILED, format!("cannot store the records in redis: {error}")))?;
     let elapsed = fetcher.stats.started.elapsed();
     output.finish(elapsed).map_err(|error| (EXIT_FAILED, format!("cannot write the output: {error}")))?;
 
@@ -201,6 +218,10 @@ fn report(options: &Options, summary: &Summary, fetcher: &Fetcher, robots_said: 
 /// Fetches robots.txt if asked, then crawls with `fetcher` on a loop of its
 /// own, with the progress line and a watch for Ctrl-C beside it; returns
 /// the summary, the output (to finish) and what robots.txt said.
+/// One crawl on a fresh loop: robots.txt first (if asked), then the pages,
+/// each record written as it comes and, with `redis`, stored there at the
+/// end. Returns the summary, the output, what robots.txt said and whether
+/// the records were stored.
 fn crawl_once(
     fetcher: Rc<Fetcher>,
     mut plan: Plan,
@@ -208,7 +229,8 @@ fn crawl_once(
     progress: Progress,
     interrupt: Interrupt,
     read_robots: bool,
-) -> (Summary, Output, Option<String>) {
+    redis: Option<String>,
+) -> (Summary, Output, Option<String>, Result<(), String>) {
     corio::run(async move {
         let robots_said = if read_robots {
             let (robots, said) = fetcher.robots(&plan.base_url).await;
@@ -224,10 +246,21 @@ fn crawl_once(
             interrupt.wait().await;
             stopper.stop();
         });
-        let summary = crawl::crawl(fetcher, &plan, |index, record| output.emit(index, record)).await;
+        let mut records = Vec::new();
+        let summary = crawl::crawl(fetcher, &plan, |index, record| {
+            if redis.is_some() {
+                records.push(record.clone());
+            }
+            output.emit(index, record)
+        })
+        .await;
         redraw.cancel();
         watch.cancel();
-        (summary, output, robots_said)
+        let stored = match redis {
+            Some(url) => redis_store::save_all(&url, &records).await.map_err(|error| format!("{url}: {error}")),
+            None => Ok(()),
+        };
+        (summary, output, robots_said, stored)
     })
 }
 

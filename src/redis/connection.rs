@@ -34,9 +34,9 @@ use std::rc::Rc;
 use std::task::{Poll, Waker};
 use std::time::Duration;
 
+use crate::TaskHandle;
 use crate::net::TcpStream;
 use crate::sync::Event;
-use crate::TaskHandle;
 
 use super::wire::Wire;
 use super::{Cmd, ConnectOptions, Error, FromValue, TimeoutKind, Value};

@@ -197,6 +197,9 @@ pub(crate) fn into_pairs(value: Value) -> Result<Vec<(Value, Value)>, Error> {
 }
 
 impl<T: FromValue> FromValue for Vec<T> {
+    /// The elements. A RESP3 map gives its keys and values in turn, as
+    /// RESP2 sends them, so `Vec<String>` reads HGETALL the same on both
+    /// protocols; for pairs, convert into a `HashMap` or `BTreeMap`.
     fn from_value(value: Value) -> Result<Vec<T>, Error> {
         into_items(value, "an array")?.into_iter().map(T::from_value).collect()
     }
@@ -264,7 +267,10 @@ mod tests {
             u8_error(u32::from_value(Value::Int(-1))),
             "unexpected redis reply: expected an integer (u32), got integer -1"
         );
-        assert_eq!(u8_error(i64::from_value(bulk("x"))), "unexpected redis reply: expected an integer (i64), got bulk string \"x\"");
+        assert_eq!(
+            u8_error(i64::from_value(bulk("x"))),
+            "unexpected redis reply: expected an integer (i64), got bulk string \"x\""
+        );
     }
 
     fn u8_error<T: std::fmt::Debug>(result: Result<T, Error>) -> String {

@@ -89,11 +89,8 @@ impl RedisServer {
     /// Runs `redis-cli` against the server (for checks that should not
     /// depend on the client under test); its stdout.
     pub fn cli(&self, args: &[&str]) -> String {
-        let output = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string()])
-            .args(args)
-            .output()
-            .expect("run redis-cli");
+        let output =
+            Command::new("redis-cli").args(["-p", &self.port.to_string()]).args(args).output().expect("run redis-cli");
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 

@@ -97,6 +97,9 @@ impl Connection {
         stop: i64,
     ) -> Result<Vec<(T, f64)>, Error> {
         let reply = self.query(&cmd("ZRANGE").arg(key).arg(start).arg(stop).arg("WITHSCORES")).await?;
-        into_pairs(reply)?.into_iter().map(|(member, score)| Ok((T::from_value(member)?, f64::from_value(score)?))).collect()
+        into_pairs(reply)?
+            .into_iter()
+            .map(|(member, score)| Ok((T::from_value(member)?, f64::from_value(score)?)))
+            .collect()
     }
 }

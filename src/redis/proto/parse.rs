@@ -198,10 +198,7 @@ impl Parser<'_> {
                 if bytes.len() < 4 || bytes[3] != b':' {
                     return Err(ProtocolError::BadVerbatim.into());
                 }
-                Value::Verbatim {
-                    format: String::from_utf8_lossy(&bytes[..3]).into_owned(),
-                    text: bytes[4..].to_vec(),
-                }
+                Value::Verbatim { format: String::from_utf8_lossy(&bytes[..3]).into_owned(), text: bytes[4..].to_vec() }
             }
             b'*' => self.elements(depth, 1)?.map_or(Value::Nil, Value::Array),
             b'~' => Value::Set(self.elements(depth, 1)?.unwrap_or_default()),
@@ -408,13 +405,19 @@ mod tests {
             (b",nan\r\n", Value::Double(f64::NAN)),
             (b"#t\r\n", Value::Boolean(true)),
             (b"#f\r\n", Value::Boolean(false)),
-            (b"(3492890328409238509324850943850943825024385\r\n", Value::BigNumber("3492890328409238509324850943850943825024385".into())),
+            (
+                b"(3492890328409238509324850943850943825024385\r\n",
+                Value::BigNumber("3492890328409238509324850943850943825024385".into()),
+            ),
             (b"(-12\r\n", Value::BigNumber("-12".into())),
             (b"!21\r\nSYNTAX invalid syntax\r\n", error("SYNTAX invalid syntax")),
             (b"=15\r\ntxt:Some string\r\n", Value::Verbatim { format: "txt".into(), text: b"Some string".to_vec() }),
             (
                 b"%2\r\n+first\r\n:1\r\n$6\r\nsecond\r\n#f\r\n",
-                Value::Map(vec![(Value::Simple("first".into()), Value::Int(1)), (bulk("second"), Value::Boolean(false))]),
+                Value::Map(vec![
+                    (Value::Simple("first".into()), Value::Int(1)),
+                    (bulk("second"), Value::Boolean(false)),
+                ]),
             ),
             (b"%0\r\n", Value::Map(vec![])),
             (b"~3\r\n+a\r\n:1\r\n_\r\n", Value::Set(vec![Value::Simple("a".into()), Value::Int(1), Value::Nil])),
@@ -424,10 +427,7 @@ mod tests {
             ),
             // An attribute decorates the reply after it and is dropped.
             (b"|1\r\n+key-popularity\r\n%1\r\n$1\r\na\r\n,0.19\r\n:7\r\n", Value::Int(7)),
-            (
-                b"*2\r\n|1\r\n+ttl\r\n:3\r\n$1\r\nx\r\n:2\r\n",
-                Value::Array(vec![bulk("x"), Value::Int(2)]),
-            ),
+            (b"*2\r\n|1\r\n+ttl\r\n:3\r\n$1\r\nx\r\n:2\r\n", Value::Array(vec![bulk("x"), Value::Int(2)])),
         ];
         for (input, expected) in table {
             check(input, Ok(expected), &Limits::default());

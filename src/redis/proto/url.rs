@@ -156,7 +156,11 @@ impl fmt::Display for ServerAddress {
             (Some(user), None) => write!(f, "{user}@")?,
             (None, None) => {}
         }
-        if self.host.contains(':') { write!(f, "[{}]", self.host)? } else { f.write_str(&self.host)? }
+        if self.host.contains(':') {
+            write!(f, "[{}]", self.host)?
+        } else {
+            f.write_str(&self.host)?
+        }
         write!(f, ":{}", self.port)?;
         if self.db != 0 {
             write!(f, "/{}", self.db)?;
@@ -185,7 +189,10 @@ mod tests {
         let none = None::<String>;
         let some = |s: &str| Some(s.to_owned());
         assert_eq!(parsed("redis://localhost"), ("localhost".into(), 6379, 0, none.clone(), none.clone(), false));
-        assert_eq!(parsed("redis://127.0.0.1:7000/3"), ("127.0.0.1".into(), 7000, 3, none.clone(), none.clone(), false));
+        assert_eq!(
+            parsed("redis://127.0.0.1:7000/3"),
+            ("127.0.0.1".into(), 7000, 3, none.clone(), none.clone(), false)
+        );
         assert_eq!(parsed("redis://:pw@h/"), ("h".into(), 6379, 0, none.clone(), some("pw"), false));
         assert_eq!(parsed("redis://pw@h"), ("h".into(), 6379, 0, none.clone(), some("pw"), false));
         assert_eq!(parsed("redis://u:p%3Aq%40@h:1"), ("h".into(), 1, 0, some("u"), some("p:q@"), false));

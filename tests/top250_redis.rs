@@ -1,0 +1,224 @@
+//! The Top 250 crawler with Redis: `--redis URL` stores every record as a
+//! hash plus a sorted set by rank (a re-run overwrites); `--worker` joins a
+//! shared crawl through a Redis Stream consumer group, and three worker
+//! processes, one of them SIGKILLed mid-crawl, leave Redis holding all 249
+//! records exactly once and rank 247 marked missing; a ban answer seen by
+//! one worker stops them all; `--status` reports and exports.
+//!
+//! Each test starts its own redis-server (`tests/common/redis.rs`) and the
+//! standalone mirror; without redis-server they say "skipped" and pass,
+//! unless `CORIO_REQUIRE_SERVERS=1`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use corio::redis::{Connection, FromValue, Value, cmd};
+
+use common::douban::{MISSING_RANK, assert_as_saved, json_lines, rank_of, start_mirror};
+use common::examples::{example_binary, run_example};
+use common::http::TestServer;
+use common::redis::RedisServer;
+
+/// The limit on a shared crawl in these tests.
+const CRAWL_LIMIT: Duration = Duration::from_secs(180);
+
+/// Runs one command on the server at `url` and converts the reply.
+fn query<T: FromValue + 'static>(url: &str, command: corio::redis::Cmd) -> T {
+    try_query(url, command).unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// [`query`], or the error.
+fn try_query<T: FromValue + 'static>(url: &str, command: corio::redis::Cmd) -> Result<T, corio::redis::Error> {
+    let url = url.to_owned();
+    corio::run(async move { Connection::open(&url).await?.query::<T>(&command).await })
+}
+
+/// A child process killed when dropped, so a failing test leaves no
+/// mirror or worker behind (holding the test's output pipe open).
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts a worker process.
+fn spawn_worker(redis: &str, base_url: &str, flags: &[&str]) -> Child {
+    Command::new(example_binary("top250"))
+        .args(["--redis", redis, "--worker", "--base-url", base_url, "--quiet"])
+        .args(flags)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start a top250 worker")
+}
+
+/// Waits for a worker to exit, within the crawl limit; its status and stderr.
+fn finish(worker: &mut Child, started: Instant) -> Output {
+    let status = loop {
+        if let Some(status) = worker.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < CRAWL_LIMIT, "a worker did not finish within {CRAWL_LIMIT:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = Vec::new();
+    if let Some(mut pipe) = worker.stderr.take() {
+        std::io::Read::read_to_end(&mut pipe, &mut stderr).unwrap();
+    }
+    Output { status, stdout: Vec::new(), stderr }
+}
+
+/// `top250 --status --format jsonl`, parsed; asserts it exited 0.
+fn export(redis: &str) -> Vec<serde_json::Value> {
+    let output = run_example("top250", &["--redis", redis, "--status", "--format", "jsonl"]);
+    assert!(output.status.success(), "--status failed: {}", String::from_utf8_lossy(&output.stderr));
+    json_lines(&String::from_utf8(output.stdout).unwrap())
+}
+
+/// Asserts Redis holds the 2019 Top 250 once: 250 hashes, 250 ranks, each
+/// record as saved (rank 247 `missing`), and the export in rank order.
+fn assert_top250_once(redis: &str, origin: &str) {
+    let keys: Vec<String> = query(redis, cmd("KEYS").arg("top250:movie:*"));
+    assert_eq!(keys.len(), 250, "one hash per movie");
+    assert_eq!(query::<usize>(redis, cmd("ZCARD").arg("top250:ranks")), 250);
+    let records = export(redis);
+    assert_eq!(records.iter().map(rank_of).collect::<Vec<_>>(), (1..=250).collect::<Vec<_>>());
+    for record in &records {
+        assert_as_saved(record, origin);
+    }
+    assert_eq!(records.iter().filter(|record| record["status"] == "ok").count(), 249);
+    assert_eq!(records[MISSING_RANK - 1]["status"], "missing");
+}
+
+#[test]
+fn redis_stores_each_movie_as_a_hash_and_a_rerun_overwrites() {
+    let Some(server) = RedisServer::start() else { return };
+    let redis = server.url("/");
+    let (mirror, origin) = start_mirror();
+    let _mirror = Killed(mirror);
+    let crawl = || {
+        let output = run_example(
+            "top250",
+            &["--base-url", &origin, "--concurrency", "50", "--redis", &redis, "--quiet", "--format", "jsonl"],
+        );
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    };
+    crawl();
+    assert_top250_once(&redis, &origin);
+    let first: BTreeMap<String, String> = query(&redis, cmd("HGETALL").arg("top250:movie:1292052"));
+    assert_eq!((first["rank"].as_str(), first["score"].as_str(), first["status"].as_str()), ("1", "9.7", "ok"));
+    // A re-run replaces each hash whole: a field left from before is gone.
+    query::<usize>(&redis, cmd("HSET").arg("top250:movie:1292052").arg(["stale", "x"]));
+    crawl();
+    assert_top250_once(&redis, &origin);
+    assert_eq!(query::<Option<String>>(&redis, cmd("HGET").arg("top250:movie:1292052").arg("stale")), None);
+}
+
+#[test]
+fn three_workers_one_killed_mid_crawl_leave_every_record_exactly_once() {
+    let Some(server) = RedisServer::start() else { return };
+    let redis = server.url("/");
+    let (mirror, origin) = start_mirror();
+    let _mirror = Killed(mirror);
+    // Slow enough (a 40 ms pause after each request, 4 requests at a time
+    // across the whole crawl) that the victim is mid-crawl when killed.
+    let flags = ["--concurrency", "4", "--delay", "40", "--lease", "1"];
+    let started = Instant::now();
+    let mut victim = Killed(spawn_worker(&redis, &origin, &flags));
+    let others = [Killed(spawn_worker(&redis, &origin, &flags)), Killed(spawn_worker(&redis, &origin, &flags))];
+    let victim_name = format!(
+        "{}-{}",
+        std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default().trim(),
+        victim.0.id()
+    );
+    // Kill it once the crawl is well under way and it holds pages.
+    let held_when_killed = loop {
+        assert!(started.elapsed() < CRAWL_LIMIT, "the crawl never got under way");
+        let done: usize = query(&redis, cmd("SCARD").arg("top250:done"));
+        let held = victim_pending(&redis, &victim_name);
+        if done >= 40 && held > 0 {
+            victim.0.kill().unwrap();
+            victim.0.wait().unwrap();
+            break held;
+        }
+        assert!(done < 250, "the crawl ended before the victim could be killed holding pages");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert!(held_when_killed > 0);
+    for mut worker in others {
+        let output = finish(&mut worker.0, started);
+        assert!(output.status.success(), "a surviving worker failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    assert_top250_once(&redis, &origin);
+    // Every page was enqueued once and finished; nothing is left pending,
+    // so the victim's pages were taken over and acknowledged.
+    assert_eq!(query::<usize>(&redis, cmd("XLEN").arg("top250:frontier")), 260);
+    assert_eq!(query::<usize>(&redis, cmd("SCARD").arg("top250:enqueued")), 260);
+    assert_eq!(query::<usize>(&redis, cmd("SCARD").arg("top250:done")), 260);
+    assert_eq!(victim_pending(&redis, &victim_name), 0);
+    let summary: Value = query(&redis, cmd("XPENDING").arg(["top250:frontier", "crawlers"]));
+    assert_eq!(
+        i64::from_value(match summary {
+            Value::Array(items) => items.into_iter().next().unwrap(),
+            other => other,
+        })
+        .unwrap(),
+        0
+    );
+}
+
+/// How many entries the consumer `name` holds pending.
+fn victim_pending(redis: &str, name: &str) -> u64 {
+    // Before the first worker creates the group, nobody holds anything.
+    let Ok(Value::Array(items)) = try_query(redis, cmd("XPENDING").arg(["top250:frontier", "crawlers"])) else {
+        return 0;
+    };
+    let Some(consumers) = items.into_iter().nth(3) else { return 0 };
+    let consumers: Vec<(String, u64)> = FromValue::from_value(consumers).unwrap_or_default();
+    consumers.into_iter().find(|(consumer, _)| consumer == name).map_or(0, |(_, count)| count)
+}
+
+#[test]
+fn status_reports_an_unfinished_crawl_and_exports_nothing() {
+    let Some(server) = RedisServer::start() else { return };
+    let redis = server.url("/");
+    let seed = run_example("top250", &["--redis", &redis, "--seed-frontier", "--base-url", "http://127.0.0.1:9"]);
+    assert!(seed.status.success(), "{}", String::from_utf8_lossy(&seed.stderr));
+    assert_eq!(String::from_utf8_lossy(&seed.stderr), "top250: enqueued 10 list pages (0 were there already)\n");
+    let again = run_example("top250", &["--redis", &redis, "--seed-frontier", "--base-url", "http://127.0.0.1:9"]);
+    assert_eq!(String::from_utf8_lossy(&again.stderr), "top250: enqueued 0 list pages (10 were there already)\n");
+    let status = run_example("top250", &["--redis", &redis, "--status"]);
+    assert_eq!(status.status.code(), Some(1), "pages remain");
+    assert_eq!(String::from_utf8_lossy(&status.stdout), "");
+    assert_eq!(
+        String::from_utf8_lossy(&status.stderr),
+        "top250: shared crawl: 0 of 10 pages done, 0 handed out and not finished\n"
+    );
+}
+
+#[test]
+fn a_ban_seen_by_one_worker_stops_every_worker() {
+    let Some(server) = RedisServer::start() else { return };
+    let redis = server.url("/");
+    let douban = TestServer::always("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+    let origin = douban.url("");
+    let started = Instant::now();
+    let first = finish(&mut Killed(spawn_worker(&redis, &origin, &["--concurrency", "1"])).0, started);
+    assert_eq!(first.status.code(), Some(3), "{}", String::from_utf8_lossy(&first.stderr));
+    let ban: String = query(&redis, cmd("GET").arg("top250:ban"));
+    assert!(ban.contains("403"), "{ban}");
+    let requests = douban.received().len();
+    // A second worker sees the ban before it asks anything.
+    let second = finish(&mut Killed(spawn_worker(&redis, &origin, &[])).0, started);
+    assert_eq!(second.status.code(), Some(3));
+    assert_eq!(douban.received().len(), requests, "the second worker sent no request");
+    // The refused page was not marked done: it waits in the frontier.
+    assert_eq!(query::<usize>(&redis, cmd("SCARD").arg("top250:done")), 0);
+}
