@@ -8,6 +8,10 @@
 //! [`EventLoop`], the [`sync`] primitives, streams and sockets in [`net`],
 //! signal handlers and [`subprocess`]es;
 //! and [`http`], an HTTP/1.1 client (the aiohttp of this world) built on it.
+//! [`create_task`], [`gather()`], [`wait`], [`sleep()`], [`wait_for`],
+//! [`as_completed`], an explicit [`EventLoop`], and the [`sync`] primitives;
+//! and [`http`], an HTTP/1.1 client (the aiohttp of this world) built on it,
+//! and [`redis`], a Redis client (the aioredis).
 //! Scheduling order is specified (it follows asyncio's `_run_once`) and can
 //! be tested exactly on a virtual clock with an event trace.
 //!
@@ -32,7 +36,8 @@
 //! This table is the crate's one module map; DESIGN.md explains the design
 //! and refers back here. The folders show the layers: `runtime/` is the
 //! engine, which users never touch; the folders after it are what users
-//! hold; `http/proto/` is a sans-IO protocol that imports nothing of either.
+//! hold; `http/proto/` and `redis/proto/` are sans-IO protocols that import
+//! nothing of either.
 //!
 //! **The engine** (`runtime/`), from a task's allocation to one turn of the
 //! loop:
@@ -120,6 +125,29 @@
 //! | `http/proto/cookie.rs` | the cookie jar (RFC 6265) | `CookieJar`, [`http::Cookie`] |
 //! | `http/proto/date.rs` | HTTP and cookie dates | [`http::parse_http_date`] |
 //! | `http/error.rs` | the one error type and its typed causes | [`http::Error`], [`http::ProtocolError`], [`http::DecodeError`] |
+//!
+//! **The Redis client** ([`redis`]), from the URL to the reply; the
+//! `redis/proto/` files are the sans-IO half, table-tested beside their
+//! code:
+//!
+//! | file | concept | key type |
+//! |---|---|---|
+//! | `redis/mod.rs` | the client's front door; its two halves | [`redis::Connection`] |
+//! | `redis/proto/mod.rs` | the sans-IO protocol and what it may import | — |
+//! | `redis/proto/url.rs` | `redis://[user:pass@]host[:port][/db]` | [`redis::ServerAddress`] |
+//! | `redis/connect.rs` | timeouts; the greeting: HELLO 3 or AUTH, SELECT | [`redis::ConnectOptions`] |
+//! | `redis/wire.rs` | a socket as a sequence of replies | `Wire` |
+//! | `redis/proto/parse.rs` | RESP2/RESP3 replies within limits | [`redis::Limits`], [`redis::ProtocolError`] |
+//! | `redis/proto/value.rs`, `redis/proto/server_error.rs` | a reply; an error reply and its code | [`redis::Value`], [`redis::ServerError`] |
+//! | `redis/connection.rs` | one socket for many tasks: reply slots, reader and writer tasks | [`redis::Connection`] |
+//! | `redis/cmd.rs`, `redis/proto/encode.rs` | a command and its arguments; on the wire | [`redis::Cmd`], [`redis::ToArgs`] |
+//! | `redis/from_value.rs` | replies into Rust values, either protocol | [`redis::FromValue`] |
+//! | `redis/commands/*.rs` | typed methods: keys and strings, hashes, lists, sets, streams | [`redis::SetOptions`], [`redis::StreamEntry`] |
+//! | `redis/pipeline.rs` | many commands, one round trip; MULTI/EXEC | [`redis::Pipeline`] |
+//! | `redis/pubsub.rs` | a subscribed connection, message by message | [`redis::PubSub`] |
+//! | `redis/pool.rs` | whole connections lent for blocking commands and WATCH | [`redis::Pool`] |
+//! | `redis/proto/slot.rs` | a key's cluster hash slot | [`redis::key_slot`] |
+//! | `redis/error.rs` | the one error type | [`redis::Error`] |
 //!
 //! DESIGN.md walks through the life of a wakeup and the path of a request
 //! step by step, in the words these files use.

@@ -219,25 +219,25 @@ fn pipelines_and_transactions() {
     within(LIMIT, move || {
         on_both_protocols(&server, |conn| async move {
             let (set, count, value): ((), i64, String) = Pipeline::new()
-                .add(cmd("SET").arg("k").arg("v"))
-                .add(cmd("INCR").arg("n"))
-                .add(cmd("GET").arg("k"))
+                .command(cmd("SET").arg("k").arg("v"))
+                .command(cmd("INCR").arg("n"))
+                .command(cmd("GET").arg("k"))
                 .query(&conn)
                 .await?;
             assert_eq!((set, count, value), ((), 1, "v".to_owned()));
             let (count,): (i64,) = Pipeline::new()
                 .atomic()
-                .add(cmd("SET").arg("x").arg(1))
+                .command(cmd("SET").arg("x").arg(1))
                 .ignore()
-                .add(cmd("INCR").arg("n"))
+                .command(cmd("INCR").arg("n"))
                 .query(&conn)
                 .await?;
             assert_eq!(count, 2);
             // An error reply inside a pipeline is returned as the error.
-            let error = Pipeline::new().add(cmd("INCR").arg("k")).query::<Value>(&conn).await.unwrap_err();
+            let error = Pipeline::new().command(cmd("INCR").arg("k")).query::<Value>(&conn).await.unwrap_err();
             assert_eq!(error.kind(), Some(ServerErrorKind::Err));
             // A command the server refuses to queue aborts the transaction.
-            let error = Pipeline::new().atomic().add(cmd("INCR")).query::<Value>(&conn).await.unwrap_err();
+            let error = Pipeline::new().atomic().command(cmd("INCR")).query::<Value>(&conn).await.unwrap_err();
             assert_eq!(error.kind(), Some(ServerErrorKind::Err), "{error}");
             Ok(())
         });
@@ -253,7 +253,7 @@ fn watch_makes_exec_give_nil_when_a_watched_key_changed() {
             let pool = Pool::new(ConnectOptions::from_url(&url)?, 2);
             let (mine, other) = (pool.get().await?, pool.get().await?);
             mine.set("balance", 10).await?;
-            let transfer = Pipeline::new().atomic().add(cmd("DECRBY").arg("balance").arg(3));
+            let transfer = Pipeline::new().atomic().command(cmd("DECRBY").arg("balance").arg(3));
 
             mine.watch("balance").await?;
             let done: Option<(i64,)> = transfer.query(&mine).await?;

@@ -90,6 +90,8 @@ pub enum Format {
 
 /// What the command line asks for.
 #[derive(Debug)]
+// Made once at startup and matched at once: boxing `Options` would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// `--help` or `-h`: print [`USAGE`] and exit successfully, whatever
     /// follows it.

@@ -113,9 +113,7 @@ mod tests {
             "--status: give one of --worker, --seed-frontier and --status"
         );
         assert_eq!(read("--redis r --lease 0").unwrap_err(), "--lease must be at least 1 second");
-        let mut flags = RedisFlags::default();
-        flags.url = Some("redis://h".into());
-        flags.role = Role::Worker;
+        let flags = RedisFlags { url: Some("redis://h".into()), role: Role::Worker, ..RedisFlags::default() };
         assert!(flags.check(true).unwrap_err().starts_with("a shared crawl needs --base-url"));
         assert!(!RedisFlags::default().take("--mirror", &mut || Ok(String::new())).unwrap());
     }

@@ -154,8 +154,8 @@ pub async fn next_jobs(
 pub async fn finish(conn: &Connection, job: &Job) -> Result<(), Error> {
     corio::redis::Pipeline::new()
         .atomic()
-        .add(cmd("SADD").arg(done_key()).arg(&job.url))
-        .add(cmd("XACK").arg(frontier_key()).arg(GROUP).arg(&job.id))
+        .command(cmd("SADD").arg(done_key()).arg(&job.url))
+        .command(cmd("XACK").arg(frontier_key()).arg(GROUP).arg(&job.id))
         .query::<()>(conn)
         .await
 }

@@ -62,9 +62,9 @@ pub async fn save(conn: &Connection, record: &Record) -> Result<(), Error> {
     let pairs: Vec<(&str, &str)> = fields.iter().map(|(name, value)| (*name, value.as_str())).collect();
     Pipeline::new()
         .atomic()
-        .add(cmd("DEL").arg(&key))
-        .add(cmd("HSET").arg(&key).arg(pairs))
-        .add(cmd("ZADD").arg(ranks_key()).arg(record.rank).arg(&record.subject))
+        .command(cmd("DEL").arg(&key))
+        .command(cmd("HSET").arg(&key).arg(pairs))
+        .command(cmd("ZADD").arg(ranks_key()).arg(record.rank).arg(&record.subject))
         .query::<()>(conn)
         .await
 }

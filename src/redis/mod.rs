@@ -21,7 +21,7 @@
 //!   the server (HELLO 3 with AUTH, or AUTH alone on RESP2; SELECT);
 //! - [`Connection`] (`connection.rs`) is one socket shared by many tasks,
 //!   with a line of reply slots and a reader and a writer task;
-//! - the typed methods (`commands/`) and [`cmd`] (`cmd.rs`) build
+//! - the typed methods (`commands/`) and [`cmd()`] (`cmd.rs`) build
 //!   commands, and [`FromValue`] (`from_value.rs`) converts the replies;
 //! - [`Pipeline`] sends many commands in one round trip, optionally as a
 //!   MULTI/EXEC transaction; [`PubSub`] is a subscribed connection;

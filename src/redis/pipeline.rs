@@ -18,10 +18,10 @@ use super::{Cmd, Connection, Error, FromValue, ServerError, Value, cmd};
 /// # let conn = corio::redis::Connection::open("redis://127.0.0.1/").await?;
 /// let (count, members): (i64, Vec<String>) = Pipeline::new()
 ///     .atomic()
-///     .add(cmd("SADD").arg("seen").arg("a"))
+///     .command(cmd("SADD").arg("seen").arg("a"))
 ///     .ignore()
-///     .add(cmd("INCR").arg("count"))
-///     .add(cmd("SMEMBERS").arg("seen"))
+///     .command(cmd("INCR").arg("count"))
+///     .command(cmd("SMEMBERS").arg("seen"))
 ///     .query(&conn)
 ///     .await?;
 /// # Ok::<(), corio::redis::Error>(())
@@ -53,7 +53,7 @@ impl Pipeline {
 
     /// Appends a command.
     #[must_use]
-    pub fn add(mut self, command: Cmd) -> Pipeline {
+    pub fn command(mut self, command: Cmd) -> Pipeline {
         self.commands.push(command);
         self
     }
