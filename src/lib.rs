@@ -147,6 +147,7 @@
 //! | `redis/pubsub.rs` | a subscribed connection, message by message | [`redis::PubSub`] |
 //! | `redis/pool.rs` | whole connections lent for blocking commands and WATCH | [`redis::Pool`] |
 //! | `redis/proto/slot.rs` | a key's cluster hash slot | [`redis::key_slot`] |
+//! | `redis/cluster.rs` | a cluster: route by slot, follow MOVED and ASK | [`redis::Cluster`] |
 //! | `redis/error.rs` | the one error type | [`redis::Error`] |
 //!
 //! DESIGN.md walks through the life of a wakeup and the path of a request

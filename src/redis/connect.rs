@@ -68,6 +68,16 @@ impl ConnectOptions {
         }
     }
 
+    /// The same options for another server (a cluster node): same
+    /// credentials, protocol, timeouts and limits.
+    pub(crate) fn for_node(&self, host: &str, port: u16) -> ConnectOptions {
+        let mut options = self.clone();
+        options.address.host = host.to_owned();
+        options.address.port = port;
+        options.address.db = 0;
+        options
+    }
+
     /// Sets the limit on connecting, greeting included.
     #[must_use]
     pub fn connect_timeout(mut self, limit: Option<Duration>) -> ConnectOptions {

@@ -25,12 +25,14 @@
 //!   commands, and [`FromValue`] (`from_value.rs`) converts the replies;
 //! - [`Pipeline`] sends many commands in one round trip, optionally as a
 //!   MULTI/EXEC transaction; [`PubSub`] is a subscribed connection;
-//!   [`Pool`] lends whole connections for blocking commands and WATCH.
+//!   [`Pool`] lends whole connections for blocking commands and WATCH;
+//! - [`Cluster`] (`cluster.rs`) routes each command to the node of its
+//!   key's slot and follows MOVED and ASK.
 //!
-//! Not here yet: Redis Cluster (MOVED/ASK routing; `proto/slot.rs` has the
-//! key-slot function it would route by), TLS for `rediss://`, Sentinel,
-//! client-side caching, Lua script helpers.
+//! Not here yet: TLS for `rediss://`, Sentinel, client-side caching, Lua
+//! script helpers.
 
+mod cluster;
 mod cmd;
 mod commands;
 mod connect;
@@ -43,6 +45,7 @@ mod proto;
 mod pubsub;
 mod wire;
 
+pub use cluster::Cluster;
 pub use cmd::{Cmd, ToArgs, cmd};
 pub use commands::{AutoClaim, PendingSummary, SetOptions, Side, StreamEntry};
 pub use connect::{ConnectOptions, DEFAULT_CONNECT_TIMEOUT};

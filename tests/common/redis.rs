@@ -161,3 +161,51 @@ pub fn read_command(reader: &mut BufReader<TcpStream>) -> Option<Vec<String>> {
     }
     Some(args)
 }
+
+/// Three redis-servers in cluster mode, each a master of a third of the
+/// slots, on free loopback ports.
+pub struct RedisCluster {
+    /// The nodes, killed on drop.
+    pub nodes: Vec<RedisServer>,
+}
+
+impl RedisCluster {
+    /// Starts the nodes, joins them with `redis-cli --cluster create`, and
+    /// waits until every node says `cluster_state:ok`; `None` (after
+    /// saying so) when redis-server is not installed.
+    pub fn start() -> Option<RedisCluster> {
+        let mut nodes = Vec::new();
+        for _ in 0..3 {
+            nodes.push(RedisServer::start_with(&[
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-node-timeout",
+                "5000",
+            ])?);
+        }
+        let addresses: Vec<String> = nodes.iter().map(|node| format!("127.0.0.1:{}", node.port)).collect();
+        let created = Command::new("redis-cli")
+            .arg("--cluster")
+            .arg("create")
+            .args(&addresses)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .output()
+            .expect("run redis-cli --cluster create");
+        assert!(created.status.success(), "cluster create failed: {}", String::from_utf8_lossy(&created.stdout));
+        let cluster = RedisCluster { nodes };
+        let started = Instant::now();
+        while !cluster.nodes.iter().all(|node| node.cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok")) {
+            assert!(started.elapsed() < STARTUP_LIMIT, "the cluster did not come up within {STARTUP_LIMIT:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(cluster)
+    }
+
+    /// The node listening on `host:port`'s port.
+    pub fn node(&self, address: &str) -> &RedisServer {
+        let port: u16 = address.rsplit(':').next().and_then(|port| port.parse().ok()).expect("host:port");
+        self.nodes.iter().find(|node| node.port == port).expect("a node of this cluster")
+    }
+}
