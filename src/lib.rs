@@ -136,6 +136,7 @@
 //! | `redis/proto/mod.rs` | the sans-IO protocol and what it may import | — |
 //! | `redis/proto/url.rs` | `redis://[user:pass@]host[:port][/db]` | [`redis::ServerAddress`] |
 //! | `redis/connect.rs` | timeouts; the greeting: HELLO 3 or AUTH, SELECT | [`redis::ConnectOptions`] |
+//! | `redis/stream.rs` | plain TCP or TLS (`http/transport.rs`), shared by two tasks | `Stream` |
 //! | `redis/wire.rs` | a socket as a sequence of replies | `Wire` |
 //! | `redis/proto/parse.rs` | RESP2/RESP3 replies within limits | [`redis::Limits`], [`redis::ProtocolError`] |
 //! | `redis/proto/value.rs`, `redis/proto/server_error.rs` | a reply; an error reply and its code | [`redis::Value`], [`redis::ServerError`] |

@@ -501,3 +501,63 @@ fn the_tutorials_aioredis_program_prints_the_value_back() {
     assert_eq!(String::from_utf8_lossy(&output.stdout), "Some(\"value\")\n");
     assert_eq!(server.cli(&["GET", "my-key"]), "value\n");
 }
+
+#[test]
+fn rediss_speaks_tls_with_a_private_ca_and_refuses_an_unknown_one() {
+    let ca = common::tls::TestCa::new("corio redis test CA");
+    let certificate = ca.issue(&["localhost", "127.0.0.1"]);
+    let dir = std::env::temp_dir().join(format!("corio-redis-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key, ca_file) = (dir.join("cert.pem"), dir.join("key.pem"), dir.join("ca.pem"));
+    std::fs::write(&cert, &certificate.cert_pem).unwrap();
+    std::fs::write(&key, &certificate.key_pem).unwrap();
+    std::fs::write(&ca_file, &ca.pem).unwrap();
+    let tls_port = common::redis::free_port().to_string();
+    let path = |file: &std::path::Path| file.to_str().unwrap().to_owned();
+    let Some(server) = RedisServer::start_with(&[
+        "--tls-port",
+        &tls_port,
+        "--tls-cert-file",
+        &path(&cert),
+        "--tls-key-file",
+        &path(&key),
+        "--tls-ca-cert-file",
+        &path(&ca_file),
+        "--tls-auth-clients",
+        "no",
+    ]) else {
+        return;
+    };
+    let ca_pem = ca.pem.clone();
+    within(LIMIT, move || {
+        corio::run(async move {
+            for host in ["localhost", "127.0.0.1"] {
+                let url = format!("rediss://{host}:{tls_port}");
+                let conn =
+                    ConnectOptions::from_url(&url)?.add_root_certificates_pem(ca_pem.as_bytes())?.connect().await?;
+                assert!(conn.is_resp3());
+                conn.set("over", "tls").await?;
+                assert_eq!(conn.get::<String>("over").await?, "tls", "{url}");
+                // Many tasks on one TLS connection: the reader and the
+                // writer share the TLS state.
+                let tasks: Vec<_> = (0..50)
+                    .map(|_| {
+                        let conn = conn.clone();
+                        corio::create_task(async move { conn.incr("tls-hits").await })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await.unwrap()?;
+                }
+            }
+            // Without the private CA, the certificate chains to no known root.
+            let error = Connection::open(&format!("rediss://localhost:{tls_port}")).await.unwrap_err();
+            assert!(matches!(error, Error::Tls(_)), "{error:?}");
+            assert!(error.is_connection_error());
+            Ok::<(), Error>(())
+        })
+        .unwrap();
+    });
+    assert_eq!(server.cli(&["GET", "tls-hits"]), "100\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -38,8 +38,8 @@ mod request;
 mod response;
 mod session;
 mod settings;
-mod tls;
-mod transport;
+pub(crate) mod tls;
+pub(crate) mod transport;
 
 pub use body_stream::BodyStream;
 pub use error::{DecodeError, Error, ProtocolError, TimeoutKind, TlsErrorKind};

@@ -80,6 +80,44 @@ impl Transport {
         }
     }
 
+    /// Writes some of `buf`, poll-style, for a writer that must not hold
+    /// the transport across an await (the Redis connection shares one
+    /// between its reader and writer tasks). TLS takes the plaintext into
+    /// rustls once the records queued before are out, then starts the new
+    /// records on their way; [`Transport::poll_flush`] finishes that.
+    pub(crate) fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self {
+            Transport::Plain(tcp) => tcp.poll_write(cx, buf),
+            Transport::Tls(tls) => {
+                ready!(tls.poll_flush(cx))?;
+                let taken = tls.session.writer().write(buf)?;
+                // Records the socket cannot take now go with the next
+                // write or flush; a waker registered here only costs a
+                // spurious wake.
+                if let Poll::Ready(Err(error)) = tls.poll_flush(cx) {
+                    return Poll::Ready(Err(error));
+                }
+                Poll::Ready(Ok(taken))
+            }
+        }
+    }
+
+    /// Pushes out the TLS records still queued (nothing to do for plain TCP).
+    pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            Transport::Plain(_) => Poll::Ready(Ok(())),
+            Transport::Tls(tls) => tls.poll_flush(cx),
+        }
+    }
+
+    /// The TCP socket under the transport.
+    pub(crate) fn tcp(&self) -> &TcpStream {
+        match self {
+            Transport::Plain(tcp) => tcp,
+            Transport::Tls(tls) => &tls.tcp,
+        }
+    }
+
     /// True when the last end-of-stream came without TLS's `close_notify`
     /// (never for plain TCP, where a FIN is all there is).
     pub(crate) fn closed_without_notify(&self) -> bool {

@@ -8,12 +8,16 @@
 //! if the URL names a database other than 0. Everything up to the last
 //! reply of the greeting counts against the connect timeout.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use rustls::pki_types::CertificateDer;
 
 use crate::net::TcpStream;
 
 use super::proto::parse::Limits;
 use super::proto::url::{Protocol, ServerAddress};
+use super::stream::Stream;
 use super::wire::Wire;
 use super::{Connection, Error, PubSub, ServerErrorKind, TimeoutKind, Value, cmd};
 
@@ -42,6 +46,8 @@ pub struct ConnectOptions {
     reply_timeout: Option<Duration>,
     /// What a reply may declare.
     limits: Limits,
+    /// Certificates trusted for `rediss://` besides Mozilla's roots.
+    extra_roots: Vec<CertificateDer<'static>>,
 }
 
 /// The connect timeout unless set otherwise.
@@ -65,6 +71,7 @@ impl ConnectOptions {
             connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
             reply_timeout: None,
             limits: Limits::default(),
+            extra_roots: Vec::new(),
         }
     }
 
@@ -98,6 +105,18 @@ impl ConnectOptions {
     pub fn limits(mut self, limits: Limits) -> ConnectOptions {
         self.limits = limits;
         self
+    }
+
+    /// Trusts the CA certificates in `pem` for `rediss://`, besides
+    /// Mozilla's roots (webpki-roots): for a server with a private CA.
+    ///
+    /// # Errors
+    /// [`Error::Tls`] if `pem` holds no certificate.
+    pub fn add_root_certificates_pem(mut self, pem: &[u8]) -> Result<ConnectOptions, Error> {
+        let certificates =
+            crate::http::tls::parse_pem_certificates(pem).map_err(|error| Error::Tls(error.to_string()))?;
+        self.extra_roots.extend(certificates);
+        Ok(self)
     }
 
     /// The server these options connect to.
@@ -142,13 +161,21 @@ impl ConnectOptions {
 
     /// Connects and greets, with no deadline.
     async fn open_now(&self) -> Result<(Wire, bool), Error> {
-        if self.address.tls {
-            return Err(Error::Url(format!("{}: rediss:// (TLS) is not supported yet", self.address)));
-        }
-        let stream = TcpStream::connect_host(&self.address.host, self.address.port).await.map_err(Error::Connect)?;
+        let tcp = TcpStream::connect_host(&self.address.host, self.address.port).await.map_err(Error::Connect)?;
         // Commands are small and each waits for its reply: Nagle's delay
         // would only add latency.
-        let _ = stream.set_nodelay(true);
+        let _ = tcp.set_nodelay(true);
+        let stream = if self.address.tls {
+            // The HTTP client's TLS layer: rustls with webpki-roots, the
+            // same verifier, the same handshake on the loop; only ALPN is
+            // dropped (it names HTTP/1.1, which Redis is not).
+            let mut config =
+                (*crate::http::tls::client_config(&self.extra_roots).map_err(|e| Error::Tls(e.to_string()))?).clone();
+            config.alpn_protocols.clear();
+            Stream::tls(tcp, &self.address.host, Arc::new(config)).await.map_err(Error::Tls)?
+        } else {
+            Stream::plain(tcp)
+        };
         let mut wire = Wire::new(stream, self.limits);
         let resp3 = greet(&mut wire, &self.address).await?;
         Ok((wire, resp3))

@@ -35,9 +35,9 @@ use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use crate::TaskHandle;
-use crate::net::TcpStream;
 use crate::sync::Event;
 
+use super::stream::Stream;
 use super::wire::Wire;
 use super::{Cmd, ConnectOptions, Error, FromValue, TimeoutKind, Value};
 
@@ -96,7 +96,7 @@ impl Drop for Inner {
 /// State shared by the callers, the reader and the writer.
 struct Shared {
     /// The socket, for the writer and to shut down when the connection is lost.
-    stream: Rc<TcpStream>,
+    stream: Rc<Stream>,
     /// Encoded commands not yet handed to the socket.
     outgoing: RefCell<Vec<u8>>,
     /// Set when `outgoing` gains bytes; the writer waits on it.
@@ -149,7 +149,7 @@ impl Shared {
         for slot in waiting {
             slot.fill(Err(Error::ConnectionLost(why.clone())));
         }
-        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+        self.stream.shutdown();
     }
 }
 
@@ -271,7 +271,7 @@ impl Connection {
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection")
-            .field("peer", &self.inner.shared.stream.peer_addr().ok())
+            .field("peer", &self.inner.shared.stream.peer_addr())
             .field("resp3", &self.inner.resp3)
             .field("lost", &self.lost())
             .finish()

@@ -19,6 +19,9 @@ pub enum Error {
     Url(String),
     /// The TCP connection could not be made (refused, unreachable, DNS).
     Connect(io::Error),
+    /// The TLS handshake of a `rediss://` connection failed; the text says
+    /// why (an unknown issuer, a self-signed certificate, a name mismatch).
+    Tls(String),
     /// A deadline passed: connecting (with the handshake), or waiting for
     /// one reply. The connection may still be usable after a reply timeout;
     /// the late reply is read and dropped when it comes.
@@ -72,7 +75,7 @@ impl Error {
     /// Whether the connection is gone: connecting failed, it was lost, or
     /// the server broke the protocol. Another connection may succeed.
     pub fn is_connection_error(&self) -> bool {
-        matches!(self, Error::Connect(_) | Error::ConnectionLost(_) | Error::Protocol(_) | Error::Io(_))
+        matches!(self, Error::Connect(_) | Error::Tls(_) | Error::ConnectionLost(_) | Error::Protocol(_) | Error::Io(_))
     }
 
     /// Whether a deadline passed.
@@ -100,6 +103,7 @@ impl fmt::Display for Error {
         match self {
             Error::Url(why) => write!(f, "bad redis url: {why}"),
             Error::Connect(error) => write!(f, "cannot connect to redis: {error}"),
+            Error::Tls(why) => write!(f, "redis tls: {why}"),
             Error::Timeout(TimeoutKind::Connect) => f.write_str("timed out connecting to redis"),
             Error::Timeout(TimeoutKind::Reply) => f.write_str("timed out waiting for a reply from redis"),
             Error::Protocol(error) => write!(f, "redis protocol error: {error}"),

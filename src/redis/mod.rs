@@ -29,8 +29,9 @@
 //! - [`Cluster`] (`cluster.rs`) routes each command to the node of its
 //!   key's slot and follows MOVED and ASK.
 //!
-//! Not here yet: TLS for `rediss://`, Sentinel, client-side caching, Lua
-//! script helpers.
+//! `rediss://` runs over the HTTP client's TLS layer (`stream.rs`). Not here
+//! yet: Sentinel, client certificates, client-side caching, Lua script
+//! helpers.
 
 mod cluster;
 mod cmd;
@@ -43,6 +44,7 @@ mod pipeline;
 mod pool;
 mod proto;
 mod pubsub;
+mod stream;
 mod wire;
 
 pub use cluster::Cluster;

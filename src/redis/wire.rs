@@ -8,9 +8,8 @@
 
 use std::rc::Rc;
 
-use crate::net::TcpStream;
-
 use super::proto::parse::{Limits, parse};
+use super::stream::Stream;
 use super::{Cmd, Error, Value};
 
 /// How much to read from the socket at a time.
@@ -19,7 +18,7 @@ const READ_CHUNK: usize = 16 * 1024;
 /// A socket and the bytes read from it that no reply has used yet.
 pub(crate) struct Wire {
     /// The socket, shared with a connection's writer task.
-    pub(crate) stream: Rc<TcpStream>,
+    pub(crate) stream: Rc<Stream>,
     /// Bytes received; `buf[start..]` is not parsed yet.
     buf: Vec<u8>,
     /// Where the unparsed bytes begin.
@@ -30,7 +29,7 @@ pub(crate) struct Wire {
 
 impl Wire {
     /// Wraps a connected socket.
-    pub(crate) fn new(stream: TcpStream, limits: Limits) -> Wire {
+    pub(crate) fn new(stream: Stream, limits: Limits) -> Wire {
         Wire { stream: Rc::new(stream), buf: Vec::new(), start: 0, limits }
     }
 
