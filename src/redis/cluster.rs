@@ -92,7 +92,7 @@ impl Cluster {
     /// node for a command without arguments), following redirects.
     ///
     /// # Errors
-    /// As [`Connection::query`]; after [`MAX_REDIRECTS`] redirects, the last one.
+    /// As [`Connection::query`]; after 5 redirects, the last one.
     pub async fn query<T: FromValue>(&self, command: &Cmd) -> Result<T, Error> {
         let slot = command.args().get(1).map(|key| key_slot(key));
         T::from_value(self.request(slot, command).await?)
