@@ -85,7 +85,7 @@ pub fn run(options: &Options) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Role::Status => status(options, redis),
-        Role::Store => unreachable!("a plain crawl is run by main"),
+        Role::Store => Err("a plain crawl with --redis is run by main, not here".into()),
     }
 }
 
@@ -167,7 +167,7 @@ fn work(options: &Options, redis: ConnectOptions) -> Result<ExitCode, String> {
             });
         }
         // Let the pages under way finish: all the room back means none is.
-        let _all = futures_all(&room, concurrency).await;
+        let _all = all_permits(&room, concurrency).await;
         Ok::<_, corio::redis::Error>(worker.tally.take())
     })
     .map_err(|error| format!("redis: {error}"))?;
@@ -194,7 +194,7 @@ fn work(options: &Options, redis: ConnectOptions) -> Result<ExitCode, String> {
 }
 
 /// Waits until all `count` permits are free, holding them.
-async fn futures_all(room: &Rc<Semaphore>, count: usize) -> Vec<corio::sync::OwnedSemaphorePermit> {
+async fn all_permits(room: &Rc<Semaphore>, count: usize) -> Vec<corio::sync::OwnedSemaphorePermit> {
     let mut permits = Vec::with_capacity(count);
     for _ in 0..count {
         permits.push(room.acquire_owned().await);
