@@ -6,12 +6,9 @@
 //! [`create_task`], [`task_group`], [`gather()`], [`wait`], [`sleep()`],
 //! [`wait_for`], [`as_completed`], [`LoopFuture`], an explicit
 //! [`EventLoop`], the [`sync`] primitives, streams and sockets in [`net`],
-//! signal handlers and [`subprocess`]es;
-//! and [`http`], an HTTP/1.1 client (the aiohttp of this world) built on it.
-//! [`create_task`], [`gather()`], [`wait`], [`sleep()`], [`wait_for`],
-//! [`as_completed`], an explicit [`EventLoop`], and the [`sync`] primitives;
-//! and [`http`], an HTTP/1.1 client (the aiohttp of this world) built on it,
-//! and [`redis`], a Redis client (the aioredis).
+//! signal handlers and [`subprocess`]es; [`http`], an HTTP/1.1 client (the
+//! aiohttp of this world) built on it; and [`redis`], a Redis client (the
+//! aioredis).
 //! Scheduling order is specified (it follows asyncio's `_run_once`) and can
 //! be tested exactly on a virtual clock with an event trace.
 //!
