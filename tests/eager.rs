@@ -4,8 +4,9 @@
 //!
 //! Each test is the twin of a scenario in `tests/asyncio/eager.py`, whose
 //! output (CPython 3.13) is the expected log, line for line. Task numbers
-//! are relative to the main task's, as there: asyncio numbers tasks across
-//! every loop in a process, corio within one loop.
+//! are relative to the main task's, as there: the Python file runs every
+//! scenario in one process, whose task count runs on from scenario to
+//! scenario (corio's runs on across the loops of one thread).
 
 mod common;
 

@@ -264,7 +264,7 @@ impl LoopCore {
 
     /// Adds `f` to `task`'s done list (asyncio's `add_done_callback`): it is
     /// queued when the task completes, or right away, like `call_soon`, if
-    /// it already has. Returns the key [`LoopCore::remove_done_callback`]
+    /// it already has. Returns the key `TaskRef::remove_done_callback`
     /// takes.
     pub(crate) fn add_done_callback(&self, task: &TaskRef, f: Box<dyn FnOnce()>) -> u64 {
         let key = self.new_callback_key();
