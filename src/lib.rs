@@ -191,7 +191,7 @@ pub use task::{
     TaskHandle, ToThread, all_tasks, create_eager_task, create_future, create_named_task, create_task, current_task,
     ensure_future, run_coroutine_threadsafe, task_group, to_thread,
 };
-pub use time::{Sleep, sleep, sleep_until, timeout, timeout_at, wait_for};
+pub use time::{Sleep, Timeout, sleep, sleep_until, timeout, timeout_at, wait_for};
 
 /// Items the exported macros expand to; not part of the public API.
 #[doc(hidden)]

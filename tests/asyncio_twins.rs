@@ -296,3 +296,38 @@ fn wait_first_exception_retrieves_the_panic_that_released_it() {
     });
     assert_eq!(printed(&log), include_str!("asyncio/wait_retrieves.expected"));
 }
+
+#[test]
+fn a_timeout_object_reports_its_deadline_and_can_be_moved_from_inside() {
+    let log = EventLog::new();
+    let main_log = log.clone();
+    virtual_loop().run_until_complete(async move {
+        let lp = corio::get_running_loop();
+        let start = lp.time();
+        let cm = corio::Timeout::after(Duration::from_millis(10));
+        let outcome = cm
+            .run(async {
+                let when = cm.when().expect("a deadline");
+                main_log.push(format!("deadline in {} ms", (when - start).as_millis()));
+                cm.reschedule(Some(lp.time() + Duration::from_millis(50)));
+                corio::sleep(Duration::from_millis(20)).await;
+                main_log.push(format!("still inside past the first deadline, expired: {}", python_bool(cm.expired())));
+                cm.reschedule(Some(lp.time() - Duration::from_millis(1)));
+                main_log.push("rescheduled into the past");
+                corio::sleep(Duration::ZERO).await;
+                main_log.push("never printed");
+            })
+            .await;
+        if outcome == Err(TimeoutError) {
+            main_log.push(format!("TimeoutError, expired: {}", python_bool(cm.expired())));
+        }
+        let cm = corio::Timeout::at(None);
+        let _ = cm
+            .run(async {
+                main_log.push(format!("no deadline: when {}", cm.when().map_or("None".into(), |w| format!("{w:?}"))));
+                corio::sleep(Duration::ZERO).await;
+            })
+            .await;
+    });
+    assert_eq!(printed(&log), include_str!("asyncio/timeout_object.expected"));
+}

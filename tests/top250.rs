@@ -352,7 +352,10 @@ fn a_second_ctrl_c_exits_at_once() {
     let dir = temp_dir("interrupt-twice");
     // Five seconds per answer: the first Ctrl-C alone would wait for them.
     let child = start_slow_crawl("5000", &dir.join("never.jsonl"));
-    std::thread::sleep(Duration::from_millis(1000));
+    // Long enough for the crawl to be under way even on a loaded machine
+    // (a Ctrl-C before it starts stops it with nothing to wait for, and
+    // the summary comes before the second one); the answers take 5 s.
+    std::thread::sleep(Duration::from_millis(3000));
     interrupt(&child);
     std::thread::sleep(Duration::from_millis(300));
     interrupt(&child);

@@ -1,5 +1,5 @@
 //! Time as users await it: [`sleep()`] and the deadlines built on it
-//! ([`timeout()`], [`timeout_at`], [`wait_for`]).
+//! ([`timeout()`], [`timeout_at`], [`wait_for`], and the [`Timeout`] object).
 //!
 //! The timers themselves live in the engine: `runtime/wheel.rs` (the
 //! hierarchical timer wheel, pure data) and `runtime/clock.rs` (instants to
@@ -9,4 +9,4 @@ pub(crate) mod sleep;
 pub(crate) mod timeout;
 
 pub use sleep::{Sleep, sleep, sleep_until};
-pub use timeout::{timeout, timeout_at, wait_for};
+pub use timeout::{Timeout, timeout, timeout_at, wait_for};

@@ -11,6 +11,7 @@
 //! `Err(TimeoutError)` without polling the inner future again.
 
 use std::cell::{Cell, RefCell};
+use std::fmt;
 use std::future::{IntoFuture, poll_fn};
 use std::pin::pin;
 use std::rc::Rc;
@@ -92,50 +93,142 @@ pub async fn wait_for<F: IntoFuture>(future: F, duration: Duration) -> Result<F:
     timeout(duration, future).await
 }
 
-/// Polls `future` until it completes or the deadline expires it.
+/// Polls `future` until it completes or `deadline` expires it.
 async fn race<F: IntoFuture>(deadline: Instant, future: F) -> Result<F::Output, TimeoutError> {
-    let lp = get_running_loop();
-    let expiry = Rc::new(Expiry {
-        expired: Cell::new(false),
-        waker: RefCell::new(None),
-        awaited: RefCell::default(),
-        thread: context::current().thread(),
-    });
-    let fire = {
-        let expiry = expiry.clone();
-        move || expiry.fire()
-    };
-    // asyncio's `Timeout.reschedule`: a deadline already past expires in the
-    // next iteration, a later one when its timer falls due.
-    let _timer = if deadline <= lp.time() {
-        Scheduled::Soon(lp.call_soon(fire))
-    } else {
-        Scheduled::At(lp.call_at(deadline, fire))
-    };
-    let mut future = pin!(future.into_future());
-    poll_fn(|cx| {
-        if expiry.expired.get() {
-            return Poll::Ready(Err(TimeoutError));
-        }
-        let core = context::current();
-        let before = core.awaiting_mark();
-        if let Poll::Ready(output) = future.as_mut().poll(cx) {
-            return Poll::Ready(Ok(output));
-        }
-        // What the inner future is blocked on now is what expiring cancels.
-        *expiry.awaited.borrow_mut() = core.awaited_since(before);
-        // Woken by the expiry callback, or by whatever the future waits on.
-        *expiry.waker.borrow_mut() = Some(cx.waker().clone());
-        Poll::Pending
-    })
-    .await
+    Timeout::at(Some(deadline)).run(future).await
 }
 
-/// What the expiry callback shares with the racing future.
+/// A deadline that can be read and moved while the future it guards runs:
+/// asyncio's `asyncio.Timeout`, what `async with asyncio.timeout(d) as cm`
+/// binds. [`Timeout::run`] is the `async with` block; [`when`](Self::when),
+/// [`reschedule`](Self::reschedule) and [`expired`](Self::expired) are
+/// asyncio's methods. [`timeout`] and [`timeout_at`] are this with a fixed
+/// deadline.
+///
+/// ```
+/// use std::time::Duration;
+/// # corio::run(async {
+/// let lp = corio::get_running_loop();
+/// let cm = corio::Timeout::after(Duration::from_millis(10));
+/// let outcome = cm
+///     .run(async {
+///         // More time is needed: move the deadline while inside the block.
+///         cm.reschedule(Some(lp.time() + Duration::from_millis(50)));
+///         corio::sleep(Duration::from_millis(20)).await;
+///         "done"
+///     })
+///     .await;
+/// assert_eq!(outcome, Ok("done"));
+/// assert!(!cm.expired());
+/// # });
+/// ```
+pub struct Timeout {
+    state: Rc<Expiry>,
+}
+
+impl Timeout {
+    /// A timeout `delay` from now on the running loop's clock (asyncio's
+    /// `asyncio.timeout(delay)`).
+    ///
+    /// # Panics
+    /// Outside a running loop.
+    pub fn after(delay: Duration) -> Timeout {
+        Timeout::at(Some(context::current().clock.deadline_after(delay)))
+    }
+
+    /// A timeout at loop time `when`, or none at all for `None` (asyncio's
+    /// `asyncio.timeout_at(when)` and `timeout(None)`).
+    ///
+    /// # Panics
+    /// Outside a running loop.
+    pub fn at(when: Option<Instant>) -> Timeout {
+        let state = Expiry {
+            deadline: Cell::new(when),
+            scheduled: RefCell::new(None),
+            running: Cell::new(false),
+            expired: Cell::new(false),
+            waker: RefCell::new(None),
+            awaited: RefCell::default(),
+            thread: context::current().thread(),
+        };
+        Timeout { state: Rc::new(state) }
+    }
+
+    /// The deadline, or `None` if there is none (asyncio's `when()`).
+    pub fn when(&self) -> Option<Instant> {
+        self.state.deadline.get()
+    }
+
+    /// Moves the deadline (`None`: no deadline), asyncio's `reschedule`.
+    /// Inside [`run`](Self::run) it takes effect at once: a deadline already
+    /// past expires the timeout in the next iteration. Once expired, it
+    /// stays expired.
+    ///
+    /// # Panics
+    /// Outside a running loop, while `run` is under way.
+    pub fn reschedule(&self, when: Option<Instant>) {
+        self.state.deadline.set(when);
+        if self.state.running.get() && !self.state.expired.get() {
+            Expiry::arm(&self.state);
+        }
+    }
+
+    /// True once the deadline has won (asyncio's `expired()`).
+    pub fn expired(&self) -> bool {
+        self.state.expired.get()
+    }
+
+    /// Runs `future` under this deadline: `Ok(output)` if it completes
+    /// first, `Err(TimeoutError)` with the future dropped if the deadline
+    /// expires it (the block of `async with timeout`). A timeout runs one
+    /// future; running it again after it expired fails at once.
+    ///
+    /// # Panics
+    /// Outside a running loop.
+    pub async fn run<F: IntoFuture>(&self, future: F) -> Result<F::Output, TimeoutError> {
+        let expiry = &self.state;
+        let mut future = pin!(future.into_future());
+        expiry.running.set(true);
+        let _disarm = Disarm(expiry);
+        if !expiry.expired.get() {
+            Expiry::arm(expiry);
+        }
+        poll_fn(|cx| {
+            if expiry.expired.get() {
+                return Poll::Ready(Err(TimeoutError));
+            }
+            let core = context::current();
+            let before = core.awaiting_mark();
+            if let Poll::Ready(output) = future.as_mut().poll(cx) {
+                return Poll::Ready(Ok(output));
+            }
+            // What the inner future is blocked on now is what expiring cancels.
+            *expiry.awaited.borrow_mut() = core.awaited_since(before);
+            // Woken by the expiry callback, or by whatever the future waits on.
+            *expiry.waker.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await
+    }
+}
+
+impl fmt::Debug for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timeout").field("when", &self.when()).field("expired", &self.expired()).finish()
+    }
+}
+
+/// What the expiry callback shares with the guarded future.
 struct Expiry {
+    /// The deadline; `None` for none.
+    deadline: Cell<Option<Instant>>,
+    /// The expiry callback on the loop, while `run` is under way.
+    scheduled: RefCell<Option<Scheduled>>,
+    /// `run` is under way: a reschedule re-arms.
+    running: Cell<bool>,
     /// The deadline has won.
     expired: Cell<bool>,
-    /// The task running the race.
+    /// The task running the guarded future.
     waker: RefCell<Option<Waker>>,
     /// What the inner future was blocked on at its last poll.
     awaited: RefCell<Vec<Awaited>>,
@@ -144,6 +237,27 @@ struct Expiry {
 }
 
 impl Expiry {
+    /// asyncio's `Timeout.reschedule`: replaces the expiry callback. A
+    /// deadline already past expires in the next iteration (`call_soon`), a
+    /// later one when its timer falls due (`call_at`); none, never.
+    fn arm(this: &Rc<Expiry>) {
+        let lp = get_running_loop();
+        let fire = {
+            let expiry = Rc::clone(this);
+            move || expiry.fire()
+        };
+        let scheduled = this.deadline.get().map(|deadline| {
+            if deadline <= lp.time() {
+                Scheduled::Soon(lp.call_soon(fire))
+            } else {
+                Scheduled::At(lp.call_at(deadline, fire))
+            }
+        });
+        // The old callback is cancelled (dropped) after the borrow ends.
+        let old = this.scheduled.replace(scheduled);
+        drop(old);
+    }
+
     /// asyncio's `Timeout._on_timeout`: expire, and cancel the work the
     /// inner future waits on. If some task took the cancellation, its
     /// completion wakes us; otherwise we wake ourselves.
@@ -156,6 +270,18 @@ impl Expiry {
                 waker.wake();
             }
         }
+    }
+}
+
+/// Ends a `run`: takes the expiry callback off the loop, however the run
+/// ends (completed, expired, or dropped with its task).
+struct Disarm<'a>(&'a Rc<Expiry>);
+
+impl Drop for Disarm<'_> {
+    fn drop(&mut self) {
+        self.0.running.set(false);
+        let scheduled = self.0.scheduled.borrow_mut().take();
+        drop(scheduled);
     }
 }
 
