@@ -4,24 +4,27 @@
 //! (followed once, the map unchanged), then with MOVED (followed, the map
 //! reloaded).
 //!
-//! Without redis-server the test says "skipped" and passes, unless
-//! `CORIO_REQUIRE_SERVERS=1`.
+//! The file runs its tests through `common::servers` (`harness = false`):
+//! without redis-server each shows in the summary as ignored, with what to
+//! install, unless `CORIO_REQUIRE_SERVERS=1` (set in CI), which makes it a
+//! failure.
 
 mod common;
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use corio::redis::{Cluster, Connection, Error, ServerErrorKind, cmd, key_slot};
 
 use common::redis::RedisCluster;
+use common::servers::REDIS;
 use common::within;
 
 /// The limit on each test.
 const LIMIT: Duration = Duration::from_secs(60);
 
-#[test]
 fn commands_reach_the_node_that_serves_their_key_slot() {
-    let Some(cluster) = RedisCluster::start() else { return };
+    let cluster = RedisCluster::start();
     let seed = cluster.nodes[0].url("/");
     let ports: Vec<u16> = cluster.nodes.iter().map(|node| node.port).collect();
     within(LIMIT, move || {
@@ -58,9 +61,8 @@ fn commands_reach_the_node_that_serves_their_key_slot() {
     assert_eq!(counts.iter().sum::<usize>(), 200);
 }
 
-#[test]
 fn a_migrating_slot_is_followed_through_ask_then_moved() {
-    let Some(cluster) = RedisCluster::start() else { return };
+    let cluster = RedisCluster::start();
     within(LIMIT, move || {
         corio::run(async move {
             let (stay, fresh) = ("{migrating}.old", "{migrating}.new");
@@ -103,4 +105,14 @@ fn a_migrating_slot_is_followed_through_ask_then_moved() {
         })
         .unwrap();
     });
+}
+
+fn main() -> ExitCode {
+    common::servers::run_tests(
+        &REDIS,
+        common::servers::trials![
+            commands_reach_the_node_that_serves_their_key_slot,
+            a_migrating_slot_is_followed_through_ask_then_moved,
+        ],
+    )
 }

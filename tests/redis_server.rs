@@ -5,12 +5,15 @@
 //! nobody else, a reply timeout, and a connection lost under waiting callers.
 //!
 //! Each test starts its own server on a free loopback port with
-//! persistence off (`tests/common/redis.rs`); without redis-server it says
-//! "skipped" and passes, unless `CORIO_REQUIRE_SERVERS=1`.
+//! persistence off (`tests/common/redis.rs`). The file runs its tests
+//! through `common::servers` (`harness = false`): without redis-server each
+//! shows in the summary as ignored, with what to install, unless
+//! `CORIO_REQUIRE_SERVERS=1` (set in CI), which makes it a failure.
 
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use corio::redis::{
@@ -18,6 +21,7 @@ use corio::redis::{
 };
 
 use common::redis::RedisServer;
+use common::servers::REDIS;
 use common::within;
 
 /// The limit on any one test here.
@@ -43,9 +47,8 @@ where
     }
 }
 
-#[test]
 fn strings_keys_and_counters() {
-    let Some(server) = RedisServer::start() else { return };
+    let server = RedisServer::start();
     within(LIMIT, move || {
         on_both_protocols(&server, |conn| async move {
             conn.set("my-key", "hello").await?;
@@ -84,9 +87,8 @@ fn strings_keys_and_counters() {
     });
 }
 
-#[test]
 fn server_errors_carry_their_code_and_redis_own_message() {
-    let Some(server) = RedisServer::start() else { return };
+    let server = RedisServer::start();
     within(LIMIT, move || {
         on_both_protocols(&server, |conn| async move {
             conn.set("text", "abc").await?;
@@ -112,9 +114,8 @@ fn server_errors_carry_their_code_and_redis_own_message() {
     });
 }
 
-#[test]
 fn hashes_lists_sets_and_sorted_sets() {
-    let Some(server) = RedisServer::start() else { return };
+    let server = RedisServer::start();
     within(LIMIT, move || {
         on_both_protocols(&server, |conn| async move {
             assert_eq!(conn.hset("movie:1", [("name", "肖申克的救赎"), ("score", "9.6")]).await?, 2);
@@ -168,9 +169,8 @@ fn hashes_lists_sets_and_sorted_sets() {
     });
 }
 
-#[test]
 fn streams_and_consumer_groups_hand_out_claim_and_acknowledge_work() {
-    let Some(server) = RedisServer::start() else { return };
+    let server = RedisServer::start();
     within(LIMIT, move || {
         on_both_protocols(&server, |conn| async move {
             assert!(conn.xgroup_create("jobs", "crawlers", "0").await?);
@@ -213,9 +213,8 @@ fn streams_and_consumer_groups_hand_out_claim_and_acknowledge_work() {
     });
 }
 
-#[test]
 fn pipelines_and_transactions() {
-    let Some(server) = RedisServer::start() else { return };
+    let server = RedisServer::start();
     within(LIMIT, move || {
         on_both_protocols(&server, |conn| async move {
             let (set, count, value): ((), i64, String) = Pipeline::new()
@@ -244,9 +243,8 @@ fn pipelines_and_transactions() {
     });
 }
 
-#[test]
 fn watch_makes_exec_give_nil_when_a_watched_key_changed() {
-    let Some(server) = RedisServer::start() else { return };
+    let server = RedisServer::start();
     let url = server.url("/");
     within(LIMIT, move || {
         corio::run(async move {
@@ -270,9 +268,8 @@ fn watch_makes_exec_give_nil_when_a_watched_key_changed() {
     });
 }
 
-#[test]
 fn one_connection_serves_many_tasks_at_once() {
-    let Some(server) = RedisServer::start() else { return };
+    let server = RedisServer::start();
     within(LIMIT, move || {
         on_both_protocols(&server, |conn| async move {
             let tasks: Vec<_> = (0..200)
@@ -294,9 +291,8 @@ fn one_connection_serves_many_tasks_at_once() {
     });
 }
 
-#[test]
 fn a_blocking_command_on_a_pool_lease_holds_up_no_other_task() {
-    let Some(server) = RedisServer::start() else { return };
+    let server = RedisServer::start();
     let url = server.url("/");
     within(LIMIT, move || {
         corio::run(async move {
@@ -328,9 +324,8 @@ fn a_blocking_command_on_a_pool_lease_holds_up_no_other_task() {
     });
 }
 
-#[test]
 fn pubsub_delivers_subscribed_and_pattern_messages_in_order() {
-    let Some(server) = RedisServer::start() else { return };
+    let server = RedisServer::start();
     within(LIMIT, move || {
         for rest in ["/", "/?protocol=2"] {
             let url = server.url(rest);
@@ -367,13 +362,9 @@ fn pubsub_delivers_subscribed_and_pattern_messages_in_order() {
     });
 }
 
-#[test]
 fn auth_with_a_password_an_acl_user_and_select() {
-    let Some(server) =
-        RedisServer::start_with(&["--requirepass", "s3cret", "--user", "crawler", "on", ">pw", "~*", "&*", "+@all"])
-    else {
-        return;
-    };
+    let server =
+        RedisServer::start_with(&["--requirepass", "s3cret", "--user", "crawler", "on", ">pw", "~*", "&*", "+@all"]);
     let port = server.port;
     within(LIMIT, move || {
         corio::run(async move {
@@ -402,9 +393,8 @@ fn auth_with_a_password_an_acl_user_and_select() {
     });
 }
 
-#[test]
 fn a_reply_timeout_fails_one_call_and_leaves_the_connection_usable() {
-    let Some(server) = RedisServer::start() else { return };
+    let server = RedisServer::start();
     let url = server.url("/");
     within(LIMIT, move || {
         corio::run(async move {
@@ -430,9 +420,8 @@ fn a_reply_timeout_fails_one_call_and_leaves_the_connection_usable() {
     });
 }
 
-#[test]
 fn a_lost_connection_fails_every_waiting_caller_and_every_later_one() {
-    let Some(server) = RedisServer::start() else { return };
+    let server = RedisServer::start();
     let url = server.url("/");
     within(LIMIT, move || {
         corio::run(async move {
@@ -471,9 +460,8 @@ fn a_lost_connection_fails_every_waiting_caller_and_every_later_one() {
     });
 }
 
-#[test]
 fn maps_come_back_the_same_from_both_protocols() {
-    let Some(server) = RedisServer::start() else { return };
+    let server = RedisServer::start();
     let url = server.url("/");
     within(LIMIT, move || {
         corio::run(async move {
@@ -493,16 +481,14 @@ fn maps_come_back_the_same_from_both_protocols() {
     });
 }
 
-#[test]
 fn the_tutorials_aioredis_program_prints_the_value_back() {
-    let Some(server) = RedisServer::start() else { return };
+    let server = RedisServer::start();
     let output = common::examples::run_example("redis_hello", &[&server.url("/")]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(String::from_utf8_lossy(&output.stdout), "Some(\"value\")\n");
     assert_eq!(server.cli(&["GET", "my-key"]), "value\n");
 }
 
-#[test]
 fn rediss_speaks_tls_with_a_private_ca_and_refuses_an_unknown_one() {
     let ca = common::tls::TestCa::new("corio redis test CA");
     let certificate = ca.issue(&["localhost", "127.0.0.1"]);
@@ -514,7 +500,7 @@ fn rediss_speaks_tls_with_a_private_ca_and_refuses_an_unknown_one() {
     std::fs::write(&ca_file, &ca.pem).unwrap();
     let tls_port = common::redis::free_port().to_string();
     let path = |file: &std::path::Path| file.to_str().unwrap().to_owned();
-    let Some(server) = RedisServer::start_with(&[
+    let server = RedisServer::start_with(&[
         "--tls-port",
         &tls_port,
         "--tls-cert-file",
@@ -525,9 +511,7 @@ fn rediss_speaks_tls_with_a_private_ca_and_refuses_an_unknown_one() {
         &path(&ca_file),
         "--tls-auth-clients",
         "no",
-    ]) else {
-        return;
-    };
+    ]);
     let ca_pem = ca.pem.clone();
     within(LIMIT, move || {
         corio::run(async move {
@@ -560,4 +544,27 @@ fn rediss_speaks_tls_with_a_private_ca_and_refuses_an_unknown_one() {
     });
     assert_eq!(server.cli(&["GET", "tls-hits"]), "100\n");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn main() -> ExitCode {
+    common::servers::run_tests(
+        &REDIS,
+        common::servers::trials![
+            strings_keys_and_counters,
+            server_errors_carry_their_code_and_redis_own_message,
+            hashes_lists_sets_and_sorted_sets,
+            streams_and_consumer_groups_hand_out_claim_and_acknowledge_work,
+            pipelines_and_transactions,
+            watch_makes_exec_give_nil_when_a_watched_key_changed,
+            one_connection_serves_many_tasks_at_once,
+            a_blocking_command_on_a_pool_lease_holds_up_no_other_task,
+            pubsub_delivers_subscribed_and_pattern_messages_in_order,
+            auth_with_a_password_an_acl_user_and_select,
+            a_reply_timeout_fails_one_call_and_leaves_the_connection_usable,
+            a_lost_connection_fails_every_waiting_caller_and_every_later_one,
+            maps_come_back_the_same_from_both_protocols,
+            the_tutorials_aioredis_program_prints_the_value_back,
+            rediss_speaks_tls_with_a_private_ca_and_refuses_an_unknown_one,
+        ],
+    )
 }

@@ -6,13 +6,15 @@
 //! one worker stops them all; `--status` reports and exports.
 //!
 //! Each test starts its own redis-server (`tests/common/redis.rs`) and the
-//! standalone mirror; without redis-server they say "skipped" and pass,
-//! unless `CORIO_REQUIRE_SERVERS=1`.
+//! standalone mirror. The file runs its tests through `common::servers`
+//! (`harness = false`): without redis-server each shows in the summary as
+//! ignored, with what to install, unless `CORIO_REQUIRE_SERVERS=1` (set in
+//! CI), which makes it a failure.
 
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitCode, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use corio::redis::{Connection, FromValue, Value, cmd};
@@ -21,6 +23,7 @@ use common::douban::{MISSING_RANK, assert_as_saved, json_lines, rank_of, start_m
 use common::examples::{example_binary, run_example};
 use common::http::TestServer;
 use common::redis::RedisServer;
+use common::servers::REDIS;
 
 /// The limit on a shared crawl in these tests.
 const CRAWL_LIMIT: Duration = Duration::from_secs(180);
@@ -97,9 +100,8 @@ fn assert_top250_once(redis: &str, origin: &str) {
     assert_eq!(records[MISSING_RANK - 1]["status"], "missing");
 }
 
-#[test]
 fn redis_stores_each_movie_as_a_hash_and_a_rerun_overwrites() {
-    let Some(server) = RedisServer::start() else { return };
+    let server = RedisServer::start();
     let redis = server.url("/");
     let (mirror, origin) = start_mirror();
     let _mirror = Killed(mirror);
@@ -121,9 +123,8 @@ fn redis_stores_each_movie_as_a_hash_and_a_rerun_overwrites() {
     assert_eq!(query::<Option<String>>(&redis, cmd("HGET").arg("top250:movie:1292052").arg("stale")), None);
 }
 
-#[test]
 fn three_workers_one_killed_mid_crawl_leave_every_record_exactly_once() {
-    let Some(server) = RedisServer::start() else { return };
+    let server = RedisServer::start();
     let redis = server.url("/");
     let (mirror, origin) = start_mirror();
     let _mirror = Killed(mirror);
@@ -185,9 +186,8 @@ fn victim_pending(redis: &str, name: &str) -> u64 {
     consumers.into_iter().find(|(consumer, _)| consumer == name).map_or(0, |(_, count)| count)
 }
 
-#[test]
 fn status_reports_an_unfinished_crawl_and_exports_nothing() {
-    let Some(server) = RedisServer::start() else { return };
+    let server = RedisServer::start();
     let redis = server.url("/");
     let seed = run_example("top250", &["--redis", &redis, "--seed-frontier", "--base-url", "http://127.0.0.1:9"]);
     assert!(seed.status.success(), "{}", String::from_utf8_lossy(&seed.stderr));
@@ -203,9 +203,8 @@ fn status_reports_an_unfinished_crawl_and_exports_nothing() {
     );
 }
 
-#[test]
 fn a_ban_seen_by_one_worker_stops_every_worker() {
-    let Some(server) = RedisServer::start() else { return };
+    let server = RedisServer::start();
     let redis = server.url("/");
     let douban = TestServer::always("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
     let origin = douban.url("");
@@ -221,4 +220,16 @@ fn a_ban_seen_by_one_worker_stops_every_worker() {
     assert_eq!(douban.received().len(), requests, "the second worker sent no request");
     // The refused page was not marked done: it waits in the frontier.
     assert_eq!(query::<usize>(&redis, cmd("SCARD").arg("top250:done")), 0);
+}
+
+fn main() -> ExitCode {
+    common::servers::run_tests(
+        &REDIS,
+        common::servers::trials![
+            redis_stores_each_movie_as_a_hash_and_a_rerun_overwrites,
+            three_workers_one_killed_mid_crawl_leave_every_record_exactly_once,
+            status_reports_an_unfinished_crawl_and_exports_nothing,
+            a_ban_seen_by_one_worker_stops_every_worker,
+        ],
+    )
 }

@@ -1,10 +1,11 @@
 //! A real `redis-server` for the tests, started on a free loopback port
 //! with persistence off, and killed when dropped.
 //!
-//! Without redis-server installed, [`RedisServer::start`] prints "skipped:
-//! redis-server not installed" and returns `None`, so the test passes
-//! visibly empty-handed; with `CORIO_REQUIRE_SERVERS=1` (set by `.ci/run`)
-//! it panics instead, as the nginx helper does.
+//! The program's path comes from [`REDIS`](super::servers::REDIS): a test
+//! file that starts a server runs its tests through
+//! [`servers::run_tests`](super::servers::run_tests), which reports each as
+//! ignored (or failed, with `CORIO_REQUIRE_SERVERS=1`) where redis-server
+//! is not installed, so a test here only runs where it is.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -12,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use super::servers::REDIS;
 
 /// How long a server gets to start answering PING.
 const STARTUP_LIMIT: Duration = Duration::from_secs(10);
@@ -27,20 +30,25 @@ pub struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts a plain server, or `None` (after saying so) when redis-server
-    /// is not installed and the environment does not require it.
-    pub fn start() -> Option<RedisServer> {
+    /// Starts a plain server.
+    ///
+    /// # Panics
+    /// If redis-server is not installed, or does not start.
+    pub fn start() -> RedisServer {
         RedisServer::start_with(&[])
     }
 
     /// Starts a server with extra `--directive value` arguments.
-    pub fn start_with(extra: &[&str]) -> Option<RedisServer> {
-        let binary = redis_binary()?;
+    ///
+    /// # Panics
+    /// As [`start`](RedisServer::start).
+    pub fn start_with(extra: &[&str]) -> RedisServer {
+        let binary = REDIS.path();
         // A free port may be taken between our probe and redis's bind; try
         // a few times on new ports.
         for _ in 0..3 {
             if let Some(server) = RedisServer::try_start(&binary, extra) {
-                return Some(server);
+                return server;
             }
         }
         panic!("redis-server did not start three times in a row");
@@ -108,26 +116,6 @@ impl Drop for RedisServer {
     }
 }
 
-/// redis-server's path, or `None` after printing "skipped".
-fn redis_binary() -> Option<PathBuf> {
-    let found = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|path| path.exists())
-        .or_else(|| {
-            let output = Command::new("sh").args(["-c", "command -v redis-server"]).output().ok()?;
-            let path = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-            (!path.is_empty()).then(|| PathBuf::from(path))
-        });
-    if found.is_none() {
-        if std::env::var("CORIO_REQUIRE_SERVERS").as_deref() == Ok("1") {
-            panic!("CORIO_REQUIRE_SERVERS=1 but redis-server is not installed");
-        }
-        eprintln!("skipped: redis-server not installed");
-    }
-    found
-}
-
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -171,9 +159,11 @@ pub struct RedisCluster {
 
 impl RedisCluster {
     /// Starts the nodes, joins them with `redis-cli --cluster create`, and
-    /// waits until every node says `cluster_state:ok`; `None` (after
-    /// saying so) when redis-server is not installed.
-    pub fn start() -> Option<RedisCluster> {
+    /// waits until every node says `cluster_state:ok`.
+    ///
+    /// # Panics
+    /// As [`RedisServer::start`], or if the cluster does not come up.
+    pub fn start() -> RedisCluster {
         let mut nodes = Vec::new();
         for _ in 0..3 {
             nodes.push(RedisServer::start_with(&[
@@ -183,7 +173,7 @@ impl RedisCluster {
                 "nodes.conf",
                 "--cluster-node-timeout",
                 "5000",
-            ])?);
+            ]));
         }
         let addresses: Vec<String> = nodes.iter().map(|node| format!("127.0.0.1:{}", node.port)).collect();
         let created = Command::new("redis-cli")
@@ -200,7 +190,7 @@ impl RedisCluster {
             assert!(started.elapsed() < STARTUP_LIMIT, "the cluster did not come up within {STARTUP_LIMIT:?}");
             std::thread::sleep(Duration::from_millis(50));
         }
-        Some(cluster)
+        cluster
     }
 
     /// The node listening on `host:port`'s port.
