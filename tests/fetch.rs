@@ -184,6 +184,44 @@ fn user_and_url_credentials_are_sent_as_basic_auth() {
 }
 
 #[test]
+fn u_replaces_url_credentials_and_an_authorization_header_replaces_both() {
+    let server = site();
+    let in_url = format!("http://bob:pw@{}/page", server.addr);
+    for args in
+        [vec!["-u", "alice:secret", &in_url], vec!["-u", "alice:secret", "-H", "Authorization: Bearer t0k", &in_url]]
+    {
+        let output = fetch(&args);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", stderr(&output));
+    }
+    let sent: Vec<Vec<String>> = server
+        .received()
+        .iter()
+        .map(|request| {
+            let lines = request.header_lines().into_iter();
+            lines.filter(|line| line.to_ascii_lowercase().starts_with("authorization:")).map(str::to_owned).collect()
+        })
+        .collect();
+    assert_eq!(sent, [["Authorization: Basic YWxpY2U6c2VjcmV0"], ["Authorization: Bearer t0k"]]);
+}
+
+#[test]
+fn verbose_names_the_basic_auth_user_but_never_prints_the_password() {
+    let server = site();
+    for args in [
+        vec!["-v", "-u", "alice:secret", &server.url("/page")],
+        vec!["-v", &format!("http://alice:secret@{}/page", server.addr)],
+    ] {
+        let output = fetch(&args);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", stderr(&output));
+        let shown = stderr(&output);
+        assert!(shown.starts_with("* Server auth using Basic with user 'alice'\n> GET /page HTTP/1.1\n"), "{shown}");
+        assert!(!shown.contains("secret") && !shown.contains("YWxpY2U6c2VjcmV0"), "{shown}");
+    }
+    let received = server.received();
+    assert!(received.iter().all(|request| request.header("authorization") == Some("Basic YWxpY2U6c2VjcmV0")));
+}
+
+#[test]
 fn write_out_prints_the_code_after_the_body_even_for_an_error() {
     let server = site();
     let output = fetch(&["-L", "-w", "%{http_code} %{num_redirects} %{size_download}\\n", &server.url("/old")]);

@@ -10,16 +10,15 @@
 //! asked for compressed only with `--compressed`; `-f` turns a status of
 //! 400 or more into exit 22; `-v` prints the request and response heads on
 //! stderr (the request head as fetch built it: the library adds Host first
-//! and Content-Length last, as shown); `-w '%{http_code}\n'` prints after
+//! and Content-Length last, as shown, and Authorization, which a `* Server
+//! auth using Basic with user 'NAME'` line stands for, as in curl); `-w '%{http_code}\n'` prints after
 //! the transfer. Failures exit with curl's status (see `exit.rs`) and
 //! `fetch: (N) message` on stderr, which `-s` silences. A reader that goes
 //! away (`fetch URL | head`) ends fetch quietly.
 //!
 //! The files: `cli.rs` (the arguments), `transfer.rs` (the request and the
-//! output), `auth.rs` (Basic auth, by hand for now), `write_out.rs`
-//! (`-w`), `exit.rs` (curl's exit statuses).
+//! output), `write_out.rs` (`-w`), `exit.rs` (curl's exit statuses).
 
-mod auth;
 mod cli;
 mod exit;
 mod transfer;

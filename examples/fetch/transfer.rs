@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use corio::http::{DEFAULT_USER_AGENT, Error, Response, Session, Url};
 
-use crate::auth::basic_authorization;
 use crate::cli::{Data, Options, Output};
 use crate::exit::{BAD_ARGUMENTS, Failure, HTTP_ERROR, READ_ERROR, WRITE_ERROR};
 use crate::write_out::Transfer;
@@ -28,9 +27,15 @@ pub async fn run(options: &Options, transfer: &mut Transfer) -> Result<(), Failu
         (None, false, Some(_)) => "POST".to_owned(),
         (None, false, None) => "GET".to_owned(),
     };
-    let headers = request_headers(options, &url, body.is_some());
+    let headers = request_headers(options, body.is_some());
+    let auth_user = basic_auth_user(options, &url);
 
     if options.verbose {
+        // The library writes `Authorization` itself, so the head below
+        // lacks it; curl's line names the user, never the password.
+        if let Some(user) = auth_user {
+            let _ = writeln!(io::stderr(), "* Server auth using Basic with user '{user}'");
+        }
         let mut head = format!("> {method} {} HTTP/1.1\n> Host: {}\n", url.path_and_query(), url.authority());
         for (name, value) in &headers {
             head.push_str(&format!("> {name}: {value}\n"));
@@ -42,9 +47,16 @@ pub async fn run(options: &Options, transfer: &mut Transfer) -> Result<(), Failu
         let _ = io::stderr().write_all(head.as_bytes());
     }
 
-    // The credentials travel in the header made above, not in the URL
-    // (see auth.rs).
-    let mut request = session.request(&method, url.without_userinfo());
+    // The library sends credentials in the URL (`http://user:pw@host/`) as
+    // Basic auth by itself, unless the request has an `Authorization` of
+    // its own: `-u`'s, or a `-H` one. Whichever goes, it is dropped when a
+    // redirect leaves the URL's origin, as curl does.
+    let mut request = session.request(&method, &url);
+    if auth_user.is_some()
+        && let Some((user, password)) = &options.user
+    {
+        request = request.basic_auth(user, Some(password));
+    }
     for (name, value) in &headers {
         request = request.header(name, value);
     }
@@ -126,11 +138,23 @@ fn session(options: &Options) -> Result<Session, Failure> {
     Ok(builder.build()?)
 }
 
-/// The headers fetch sends besides Host and Content-Length (which the
-/// library writes), in order: the session's defaults as fetch sets them,
-/// credentials, `-H`, and the form type for `-d`. A `-H` of the same name
+/// Whose credentials go out as Basic auth: `-u`'s, else the URL's; none
+/// when `-H` sets `Authorization`, which replaces both, as in curl.
+fn basic_auth_user<'a>(options: &'a Options, url: &'a Url) -> Option<&'a str> {
+    if options.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("authorization")) {
+        return None;
+    }
+    match &options.user {
+        Some((user, _)) => Some(user),
+        None => url.has_credentials().then(|| url.username()),
+    }
+}
+
+/// The headers fetch sends besides Host, Authorization and Content-Length
+/// (which the library writes), in order: the session's defaults as fetch
+/// sets them, `-H`, and the form type for `-d`. A `-H` of the same name
 /// replaces a default.
-fn request_headers(options: &Options, url: &Url, has_body: bool) -> Vec<(String, String)> {
+fn request_headers(options: &Options, has_body: bool) -> Vec<(String, String)> {
     let given = |name: &str| options.headers.iter().any(|(given, _)| given.eq_ignore_ascii_case(name));
     let mut headers = Vec::new();
     let mut default = |name: &str, value: String| {
@@ -142,14 +166,6 @@ fn request_headers(options: &Options, url: &Url, has_body: bool) -> Vec<(String,
     default("Accept", "*/*".to_owned());
     if options.compressed {
         default("Accept-Encoding", "gzip, deflate".to_owned());
-    }
-    let credentials = match &options.user {
-        Some((user, password)) => Some((user.as_str(), password.as_str())),
-        None if !url.username().is_empty() => Some((url.username(), url.password().unwrap_or(""))),
-        None => None,
-    };
-    if let Some((user, password)) = credentials {
-        default("Authorization", basic_authorization(user, password));
     }
     if has_body {
         default("Content-Type", "application/x-www-form-urlencoded".to_owned());
