@@ -85,6 +85,23 @@ pub(crate) fn cancel_awaited(awaited: &[Awaited], on: LoopThread) -> bool {
     passed_on
 }
 
+/// True if `waker` is a corio task's and that task has been asked to
+/// cancel: it will be dropped at its next step, so handing it a resource now
+/// would only make it pass the resource on an iteration later. asyncio's
+/// queue and semaphore see the same thing as a waiter future already
+/// cancelled, and skip it. A foreign waker is never considered cancelled.
+pub(crate) fn cancel_requested(waker: &Waker) -> bool {
+    if !std::ptr::eq(waker.vtable(), &VTABLE) {
+        return false;
+    }
+    // SAFETY: a waker with our vtable holds (or borrows, for the duration of
+    // the poll it was handed to) a reference to a live task block, whose
+    // header is at its data pointer; the header is safe to read from any
+    // thread (atomics only).
+    let header = unsafe { &*waker.data().cast::<Header>() };
+    header.state.load(Ordering::Acquire) & (CANCEL_REQUESTED | COMPLETE) == CANCEL_REQUESTED
+}
+
 /// `RawWakerVTable::clone`: one more reference.
 unsafe fn clone(data: *const ()) -> RawWaker {
     // SAFETY: `data` is the header of a live task (the waker being cloned

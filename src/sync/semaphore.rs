@@ -219,7 +219,7 @@ impl Semaphore {
         {
             let mut waiters = self.waiters.borrow_mut();
             while self.permits.get() > 0 {
-                let Some(waker) = waiters.grant_front() else { break };
+                let Some(waker) = waiters.grant_front_live() else { break };
                 self.permits.set(self.permits.get() - 1);
                 wakers.push(waker);
             }

@@ -27,6 +27,8 @@ use std::task::{Context, Poll, Waker};
 
 use slab::Slab;
 
+use crate::runtime::waker::cancel_requested;
+
 /// Identifies one waiter's node in a [`WaiterList`].
 ///
 /// Only the [`Waiter`] that created a node ever removes it, so a key never
@@ -111,6 +113,29 @@ impl WaiterList {
             unreachable!("the head of the line is always queued");
         };
         Some(waker)
+    }
+
+    /// [`grant_front`](Self::grant_front), passing over waiters whose task
+    /// has been asked to cancel (they stay in line until their future is
+    /// dropped, in the next iteration, and are never granted): asyncio's
+    /// queue and semaphore skip a waiter future that is already cancelled.
+    #[must_use = "a granted waiter that is never woken hangs forever"]
+    pub(crate) fn grant_front_live(&mut self) -> Option<Waker> {
+        let mut at = self.head;
+        while let Some(key) = at {
+            let Node::Queued { waker, next, .. } = &self.nodes[key] else {
+                unreachable!("only queued waiters are linked");
+            };
+            if !cancel_requested(waker) {
+                self.unlink(key);
+                let Node::Queued { waker, .. } = std::mem::replace(&mut self.nodes[key], Node::Granted) else {
+                    unreachable!("checked just above");
+                };
+                return Some(waker);
+            }
+            at = *next;
+        }
+        None
     }
 
     /// Grants every queued waiter, oldest first, and returns their wakers in

@@ -465,7 +465,7 @@ impl<T, O: Order<T>> Queue<T, O> {
     /// Claims one unclaimed item for the oldest getter and wakes it, if any
     /// getter waits.
     fn offer_item(&self) {
-        let next = self.getters.borrow_mut().grant_front();
+        let next = self.getters.borrow_mut().grant_front_live();
         if let Some(waker) = next {
             // Count the claim before waking, so the getter finds it.
             self.claimed.set(self.claimed.get() + 1);
@@ -476,7 +476,7 @@ impl<T, O: Order<T>> Queue<T, O> {
     /// Reserves one free slot for the oldest putter and wakes it, if any
     /// putter waits.
     fn offer_slot(&self) {
-        let next = self.putters.borrow_mut().grant_front();
+        let next = self.putters.borrow_mut().grant_front_live();
         if let Some(waker) = next {
             self.reserved.set(self.reserved.get() + 1);
             waker.wake();
