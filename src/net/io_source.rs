@@ -9,8 +9,14 @@
 //! with none left, the operation is not tried: the task requeues itself and
 //! returns `Pending`, so a socket that always has data cannot starve the
 //! loop.
+//!
+//! The byte streams (TCP, Unix-domain, pipes) read and write through `&S`
+//! (`Read`/`Write` on a shared reference, so one task can read while
+//! another writes), and their `read`, `write`, `write_all`, `poll_read` and
+//! `poll_write` are written once here, for any such `S`.
 
-use std::io;
+use std::future::poll_fn;
+use std::io::{self, Read, Write};
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 
@@ -73,6 +79,51 @@ impl<S: Source> IoSource<S> {
                 }
             }
         }
+    }
+}
+
+impl<S: Source> IoSource<S>
+where
+    for<'a> &'a S: Read,
+{
+    /// Poll-style read; `Ok(0)` means the peer closed its side.
+    pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        // Nothing to read parks the task until the reactor reports the
+        // source readable (or closed).
+        self.poll_io(Direction::Read, cx, |mut io| io.read(buf))
+    }
+
+    /// Reads into `buf`, waiting until there is something to read.
+    pub(crate) async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_read(cx, buf)).await
+    }
+}
+
+impl<S: Source> IoSource<S>
+where
+    for<'a> &'a S: Write,
+{
+    /// Poll-style write of some of `buf`.
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        // A full send buffer parks the task until the reactor reports the
+        // source writable again.
+        self.poll_io(Direction::Write, cx, |mut io| io.write(buf))
+    }
+
+    /// Writes some of `buf`, waiting until the source takes at least a byte.
+    pub(crate) async fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_write(cx, buf)).await
+    }
+
+    /// Writes all of `buf`; `WriteZero` if the source accepts no bytes.
+    pub(crate) async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.write(buf).await? {
+                0 => return Err(io::ErrorKind::WriteZero.into()),
+                n => buf = &buf[n..],
+            }
+        }
+        Ok(())
     }
 }
 

@@ -3,11 +3,10 @@
 //! follow `IoSource::poll_io`'s rule, as the sockets do.
 
 use std::cell::RefCell;
-use std::io::{self, Read, Write};
+use std::io;
 use std::task::{Context, Poll};
 
 use crate::net::io_source::IoSource;
-use crate::runtime::reactor::Direction;
 
 /// The read end of a pipe, registered with the running loop.
 pub struct PipeReader {
@@ -29,7 +28,7 @@ impl PipeReader {
     pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         // An empty pipe parks the task until the reactor reports it readable
         // (or its writers gone).
-        self.source.poll_io(Direction::Read, cx, |mut pipe| pipe.read(buf))
+        self.source.poll_read(cx, buf)
     }
 }
 
@@ -57,7 +56,7 @@ impl PipeWriter {
         match &*self.source.borrow() {
             // A full pipe parks the task until the reactor reports it
             // writable again.
-            Some(source) => source.poll_io(Direction::Write, cx, |mut pipe| pipe.write(buf)),
+            Some(source) => source.poll_write(cx, buf),
             None => Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
         }
     }

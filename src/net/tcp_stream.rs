@@ -6,7 +6,7 @@
 //! (share the stream through an `Rc`).
 
 use std::future::poll_fn;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::task::{Context, Poll};
 
@@ -120,7 +120,7 @@ impl TcpStream {
     /// # Errors
     /// The socket's error (reset, ...).
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_read(cx, buf)).await
+        self.source.read(buf).await
     }
 
     /// Reads until the peer closes, appending to `buf`; returns the count read.
@@ -143,21 +143,15 @@ impl TcpStream {
     /// # Errors
     /// The socket's error (broken pipe, reset, ...).
     pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_write(cx, buf)).await
+        self.source.write(buf).await
     }
 
     /// Writes all of `buf`.
     ///
     /// # Errors
     /// The socket's error, or `WriteZero` if the socket accepts no bytes.
-    pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                n => buf = &buf[n..],
-            }
-        }
-        Ok(())
+    pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
+        self.source.write_all(buf).await
     }
 
     /// Poll-style read, for building other futures on top.
@@ -165,7 +159,7 @@ impl TcpStream {
     /// # Errors
     /// The socket's error.
     pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.source.poll_io(Direction::Read, cx, |mut socket| socket.read(buf))
+        self.source.poll_read(cx, buf)
     }
 
     /// Poll-style write, for building other futures on top.
@@ -173,7 +167,7 @@ impl TcpStream {
     /// # Errors
     /// The socket's error.
     pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.source.poll_io(Direction::Write, cx, |mut socket| socket.write(buf))
+        self.source.poll_write(cx, buf)
     }
 
     /// Shuts down the read half, the write half (sending FIN) or both.

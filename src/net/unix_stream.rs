@@ -7,7 +7,7 @@
 //! ready. Methods take `&self`, so one task can read while another writes.
 
 use std::future::poll_fn;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
@@ -81,7 +81,7 @@ impl UnixStream {
     /// # Errors
     /// The socket's error.
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_read(cx, buf)).await
+        self.source.read(buf).await
     }
 
     /// Writes some of `buf`, returning how much.
@@ -89,21 +89,15 @@ impl UnixStream {
     /// # Errors
     /// The socket's error (broken pipe, ...).
     pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_write(cx, buf)).await
+        self.source.write(buf).await
     }
 
     /// Writes all of `buf`.
     ///
     /// # Errors
     /// The socket's error, or `WriteZero` if the socket accepts no bytes.
-    pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                n => buf = &buf[n..],
-            }
-        }
-        Ok(())
+    pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
+        self.source.write_all(buf).await
     }
 
     /// Poll-style read.
@@ -111,9 +105,7 @@ impl UnixStream {
     /// # Errors
     /// The socket's error.
     pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        // Nothing to read parks the task until the reactor reports the
-        // socket readable (or closed).
-        self.source.poll_io(Direction::Read, cx, |mut socket| socket.read(buf))
+        self.source.poll_read(cx, buf)
     }
 
     /// Poll-style write.
@@ -121,9 +113,7 @@ impl UnixStream {
     /// # Errors
     /// The socket's error.
     pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        // A full send buffer parks the task until the reactor reports the
-        // socket writable.
-        self.source.poll_io(Direction::Write, cx, |mut socket| socket.write(buf))
+        self.source.poll_write(cx, buf)
     }
 
     /// Shuts down the read half, the write half or both.
