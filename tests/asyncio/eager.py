@@ -1,16 +1,14 @@
 """asyncio's side of tests/eager.rs: each scenario prints its event log as
-"iteration: label" lines, iterations counted by wrapping loop._run_once.
+"iteration: label" lines, iterations counted by harness.py.
 Run: PYENV_VERSION=3.13.0 python3 tests/asyncio/eager.py"""
 import asyncio
 
-it = 0
+import harness
+# Booleans as Rust prints them, so the two logs compare as text.
+from harness import log_rust as log
 
 
 def run(main, eager_factory=False):
-    global it, base
-    it = 0
-    loop = asyncio.new_event_loop()
-
     async def numbered():
         global base
         # (3.13.0's eager_task_factory names its tasks "None".)
@@ -18,25 +16,7 @@ def run(main, eager_factory=False):
         base = int(name.split('-')[1]) if name.startswith('Task-') else 0
         await main()
 
-    if eager_factory:
-        loop.set_task_factory(asyncio.eager_task_factory)
-    orig = loop._run_once
-
-    def run_once():
-        global it
-        orig()
-        it += 1
-
-    loop._run_once = run_once
-    try:
-        loop.run_until_complete(numbered())
-    finally:
-        loop.close()
-
-
-def log(label):
-    # Booleans as Rust prints them, so the two logs compare as text.
-    print(f"{it}: {label}".replace("True", "true").replace("False", "false"))
+    harness.run(numbered, asyncio.eager_task_factory if eager_factory else None)
 
 
 def eager(coro):
@@ -142,17 +122,8 @@ for scenario, factory in [(a_task_that_finishes_eagerly_is_done_at_once, False),
 def from_a_callback():
     # An eager task created by a plain callback: current_task is the task
     # inside its eager step and nothing again afterwards.
-    global it
-    it = 0
     loop = asyncio.new_event_loop()
-    orig = loop._run_once
-
-    def run_once():
-        global it
-        orig()
-        it += 1
-
-    loop._run_once = run_once
+    harness.install(loop)
 
     async def child():
         log(f"child is current {asyncio.current_task() is not None}")

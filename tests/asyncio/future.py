@@ -1,32 +1,10 @@
 """asyncio's side of tests/future.rs: each scenario prints its event log as
-"iteration: label" lines, iterations counted by wrapping loop._run_once.
+"iteration: label" lines, iterations counted by harness.py.
 Run: PYENV_VERSION=3.13.0 python3 tests/asyncio/future.py"""
 import asyncio
 
-it = 0
-
-
-def run(main):
-    global it
-    it = 0
-    loop = asyncio.new_event_loop()
-    orig = loop._run_once
-
-    def run_once():
-        global it
-        orig()
-        it += 1
-
-    loop._run_once = run_once
-    try:
-        loop.run_until_complete(main())
-    finally:
-        loop.close()
-
-
-def log(label):
-    # Booleans as Rust prints them, so the two logs compare as text.
-    print(f"{it}: {label}".replace("True", "true").replace("False", "false"))
+# Booleans as Rust prints them, so the two logs compare as text.
+from harness import log_rust as log, run
 
 
 async def several_awaiters_and_callbacks():

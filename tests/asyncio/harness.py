@@ -24,9 +24,18 @@ def log(label):
     print(f"{_iteration}: {label}")
 
 
-def run(main):
-    """asyncio's explicit style: a fresh loop, run_until_complete, close."""
+def log_rust(label):
+    """`log` with booleans spelled as Rust prints them (true, false), for the
+    twins whose expected log is a string in their Rust test."""
+    log(label.replace("True", "true").replace("False", "false"))
+
+
+def run(main, task_factory=None):
+    """asyncio's explicit style: a fresh loop, run_until_complete, close.
+    `task_factory` (such as asyncio.eager_task_factory) makes its tasks."""
     loop = asyncio.new_event_loop()
+    if task_factory is not None:
+        loop.set_task_factory(task_factory)
     install(loop)
     try:
         loop.run_until_complete(main())

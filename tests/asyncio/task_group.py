@@ -1,34 +1,10 @@
 """asyncio's side of tests/task_group.rs: each scenario prints its event log
-as "iteration: label" lines, iterations counted by wrapping loop._run_once.
+as "iteration: label" lines, iterations counted by harness.py.
 Run: PYENV_VERSION=3.13.0 python3 tests/asyncio/task_group.py"""
 import asyncio
 
-it = 0
-
-
-def run(main, eager_factory=False):
-    global it
-    it = 0
-    loop = asyncio.new_event_loop()
-    if eager_factory:
-        loop.set_task_factory(asyncio.eager_task_factory)
-    orig = loop._run_once
-
-    def run_once():
-        global it
-        orig()
-        it += 1
-
-    loop._run_once = run_once
-    try:
-        loop.run_until_complete(main())
-    finally:
-        loop.close()
-
-
-def log(label):
-    # Booleans as Rust prints them, so the two logs compare as text.
-    print(f"{it}: {label}".replace("True", "true").replace("False", "false"))
+# Booleans as Rust prints them, so the two logs compare as text.
+from harness import log_rust as log, run
 
 
 async def child(name, steps, fail=False):
@@ -197,4 +173,5 @@ for scenario in [the_group_waits_for_every_child, the_body_can_outlast_its_child
                  a_body_awaiting_a_future_cancels_the_future,
                  a_child_that_finishes_eagerly_is_accounted_for_at_once]:
     print(f"# {scenario.__name__}")
-    run(scenario, eager_factory=scenario is a_child_that_finishes_eagerly_is_accounted_for_at_once)
+    eager = scenario is a_child_that_finishes_eagerly_is_accounted_for_at_once
+    run(scenario, asyncio.eager_task_factory if eager else None)
