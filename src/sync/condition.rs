@@ -166,16 +166,10 @@ impl fmt::Debug for Condition {
 #[cfg(test)]
 mod tests {
     use super::super::Lock;
-    use super::super::waiters::wake_log::WakeLog;
+    use super::super::waiters::wake_log::{WakeLog, poll_with};
     use super::*;
-    use std::future::Future;
-    use std::pin::{Pin, pin};
-    use std::task::{Context, Poll, Waker};
-
-    /// Polls `fut` once with `waker`.
-    fn poll_with<F: Future>(fut: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-        fut.poll(&mut Context::from_waker(waker))
-    }
+    use std::pin::pin;
+    use std::task::Poll;
 
     #[test]
     fn wait_releases_the_lock_and_takes_it_again_after_notify() {

@@ -126,16 +126,9 @@ impl fmt::Debug for Event {
 
 #[cfg(test)]
 mod tests {
-    use super::super::waiters::wake_log::WakeLog;
+    use super::super::waiters::wake_log::{WakeLog, poll_with};
     use super::*;
-    use std::future::Future;
-    use std::pin::{Pin, pin};
-    use std::task::{Context, Poll, Waker};
-
-    /// Polls `fut` once with `waker`.
-    fn poll_with<F: Future>(fut: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-        fut.poll(&mut Context::from_waker(waker))
-    }
+    use std::pin::pin;
 
     #[test]
     fn wait_on_a_set_event_is_ready_at_once() {

@@ -296,16 +296,10 @@ impl Drop for OwnedSemaphorePermit {
 
 #[cfg(test)]
 mod tests {
-    use super::super::waiters::wake_log::WakeLog;
+    use super::super::waiters::wake_log::{WakeLog, poll_with};
     use super::*;
-    use std::future::Future;
-    use std::pin::{Pin, pin};
-    use std::task::{Context, Poll, Waker};
-
-    /// Polls `fut` once with `waker`.
-    fn poll_with<F: Future>(fut: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-        fut.poll(&mut Context::from_waker(waker))
-    }
+    use std::pin::pin;
+    use std::task::Poll;
 
     #[test]
     fn acquire_takes_free_permits_without_waiting() {

@@ -313,12 +313,20 @@ impl<F: Fn()> Drop for Waiter<'_, F> {
 }
 
 /// A waker for tests that records, in one shared log, the id of every waker
-/// woken, in order. Tests in every `sync` file use it to assert who was woken
-/// and when.
+/// woken, in order, and [`poll_with`](wake_log::poll_with) to poll a future
+/// once with one. Tests in every `sync` file use them to assert who was
+/// woken and when.
 #[cfg(test)]
 pub(crate) mod wake_log {
+    use std::future::Future;
+    use std::pin::Pin;
     use std::sync::{Arc, Mutex};
-    use std::task::{Wake, Waker};
+    use std::task::{Context, Poll, Wake, Waker};
+
+    /// Polls `fut` once with `waker`.
+    pub(crate) fn poll_with<F: Future>(fut: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
+        fut.poll(&mut Context::from_waker(waker))
+    }
 
     /// The shared log of wakes, as waker ids in the order they were woken.
     #[derive(Clone, Default)]
@@ -364,14 +372,10 @@ pub(crate) mod wake_log {
 
 #[cfg(test)]
 mod tests {
-    use super::wake_log::WakeLog;
+    use super::wake_log::{WakeLog, poll_with};
     use super::*;
     use std::cell::Cell;
-
-    /// Polls `fut` once with `waker`.
-    fn poll_with<F: Future + Unpin>(fut: &mut F, waker: &Waker) -> Poll<F::Output> {
-        Pin::new(fut).poll(&mut Context::from_waker(waker))
-    }
+    use std::pin::pin;
 
     #[test]
     fn grant_front_serves_waiters_in_arrival_order() {
@@ -434,16 +438,16 @@ mod tests {
     fn waiter_completes_only_after_its_grant_and_wakes_its_latest_waker() {
         let log = WakeLog::new();
         let list = RefCell::new(WaiterList::new());
-        let mut waiter = Waiter::new(&list, || {});
+        let mut waiter = pin!(Waiter::new(&list, || {}));
 
-        assert!(poll_with(&mut waiter, &log.waker(1)).is_pending());
+        assert!(poll_with(waiter.as_mut(), &log.waker(1)).is_pending());
         // Polled again, with a new waker and no grant: still waiting.
-        assert!(poll_with(&mut waiter, &log.waker(2)).is_pending());
+        assert!(poll_with(waiter.as_mut(), &log.waker(2)).is_pending());
 
         let waker = list.borrow_mut().grant_front().unwrap();
         waker.wake();
         assert_eq!(log.take(), [2], "only the latest waker is woken");
-        assert!(poll_with(&mut waiter, &log.waker(2)).is_ready());
+        assert!(poll_with(waiter.as_mut(), &log.waker(2)).is_ready());
         assert!(list.borrow().nodes.is_empty(), "the node was freed");
     }
 
@@ -453,8 +457,8 @@ mod tests {
         let list = RefCell::new(WaiterList::new());
         let passed = Cell::new(0);
         {
-            let mut waiter = Waiter::new(&list, || passed.set(passed.get() + 1));
-            assert!(poll_with(&mut waiter, &log.waker(1)).is_pending());
+            let mut waiter = pin!(Waiter::new(&list, || passed.set(passed.get() + 1)));
+            assert!(poll_with(waiter.as_mut(), &log.waker(1)).is_pending());
             let _ = list.borrow_mut().grant_front();
         }
         assert_eq!(passed.get(), 1);
@@ -467,14 +471,14 @@ mod tests {
         let list = RefCell::new(WaiterList::new());
         let passed = Cell::new(0);
         {
-            let mut queued = Waiter::new(&list, || passed.set(passed.get() + 1));
-            assert!(poll_with(&mut queued, &log.waker(1)).is_pending());
+            let mut queued = pin!(Waiter::new(&list, || passed.set(passed.get() + 1)));
+            assert!(poll_with(queued.as_mut(), &log.waker(1)).is_pending());
         }
         {
-            let mut done = Waiter::new(&list, || passed.set(passed.get() + 1));
-            assert!(poll_with(&mut done, &log.waker(2)).is_pending());
+            let mut done = pin!(Waiter::new(&list, || passed.set(passed.get() + 1)));
+            assert!(poll_with(done.as_mut(), &log.waker(2)).is_pending());
             let _ = list.borrow_mut().grant_front();
-            assert!(poll_with(&mut done, &log.waker(2)).is_ready());
+            assert!(poll_with(done.as_mut(), &log.waker(2)).is_ready());
         }
         assert_eq!(passed.get(), 0);
         assert!(list.borrow().is_empty());

@@ -1,17 +1,11 @@
 //! The queue's unit tests: hand-off, cancellation, `join`, shutdown and
 //! the three orders, driven poll by poll with recording wakers.
 
-use super::super::waiters::wake_log::WakeLog;
+use super::super::waiters::wake_log::{WakeLog, poll_with};
 use super::*;
-use std::future::Future;
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
-
-/// Polls `fut` once with `waker`.
-fn poll_with<F: Future>(fut: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    fut.poll(&mut Context::from_waker(waker))
-}
+use std::task::Poll;
 
 #[test]
 fn items_come_out_in_the_order_they_went_in() {
