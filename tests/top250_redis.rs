@@ -3,7 +3,9 @@
 //! shared crawl through a Redis Stream consumer group, and three worker
 //! processes, one of them SIGKILLed mid-crawl, leave Redis holding all 249
 //! records exactly once and rank 247 marked missing; a ban answer seen by
-//! one worker stops them all; `--status` reports and exports.
+//! one worker pauses them all until it expires, after which both finish
+//! (or, with `--ban-pause 0`, stops them all); `--status` reports and
+//! exports.
 //!
 //! Each test starts its own redis-server (`tests/common/redis.rs`) and the
 //! standalone mirror. The file runs its tests through `common::servers`
@@ -15,13 +17,15 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::process::{Child, Command, ExitCode, Output, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use corio::redis::{Connection, FromValue, Value, cmd};
 
+use common::douban::site::{Page, Site};
 use common::douban::{MISSING_RANK, assert_as_saved, json_lines, rank_of, start_mirror};
 use common::examples::{example_binary, run_example};
-use common::http::TestServer;
+use common::http::{Conn, TestServer};
 use common::redis::RedisServer;
 use common::servers::REDIS;
 
@@ -203,23 +207,154 @@ fn status_reports_an_unfinished_crawl_and_exports_nothing() {
     );
 }
 
-fn a_ban_seen_by_one_worker_stops_every_worker() {
+/// One request the refusing Douban read.
+struct Asked {
+    /// When it was read, before it was answered.
+    at: Instant,
+    /// Its User-Agent: which worker sent it.
+    agent: String,
+    /// The page asked for.
+    path: String,
+    /// Whether it got the 403.
+    refused: bool,
+}
+
+/// The 2019 pages on 127.0.0.1, but with one 403 Forbidden: to the first
+/// request from the worker whose User-Agent is `victim` once every one of
+/// `agents` has sent `after` requests. Every request is logged.
+fn douban_refusing_once(
+    victim: &'static str,
+    agents: [&'static str; 2],
+    after: usize,
+) -> (TestServer, Arc<Mutex<Vec<Asked>>>) {
+    let asked: Arc<Mutex<Vec<Asked>>> = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&asked);
+    // The list pages' links name the server's own origin, known once it is
+    // bound; the site is loaded before any worker can connect.
+    let site: Arc<OnceLock<Site>> = Arc::new(OnceLock::new());
+    let pages = Arc::clone(&site);
+    let server = TestServer::start(move |mut conn: Conn| {
+        let _ = conn.stream.set_nodelay(true);
+        let site = pages.get().expect("the site is loaded before the server is handed out");
+        while let Some(request) = conn.read_request() {
+            let path = request.request_line().split(' ').nth(1).unwrap_or_default().to_owned();
+            let agent = request.header("user-agent").unwrap_or_default().to_owned();
+            let refused = {
+                let mut asked = log.lock().unwrap();
+                let sent = |who: &str| asked.iter().filter(|request| request.agent == who).count();
+                let refused = agent == victim
+                    && agents.iter().all(|&who| sent(who) >= after)
+                    && !asked.iter().any(|request| request.refused);
+                asked.push(Asked { at: Instant::now(), agent, path: path.clone(), refused });
+                refused
+            };
+            let (status, body): (&str, &[u8]) = match site.page(&path) {
+                _ if refused => ("403 Forbidden", b""),
+                Page::Plain(html) => ("200 OK", html),
+                Page::Gzipped(compressed) => ("200 OK", compressed),
+                Page::NotFound => ("404 Not Found", b"not found"),
+            };
+            // Movie pages go out compressed as stored: the crawler's client
+            // accepts gzip, as Douban's visitors do.
+            let encoding = if matches!(site.page(&path), Page::Gzipped(_)) && !refused {
+                "Content-Encoding: gzip\r\n"
+            } else {
+                ""
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n{encoding}Content-Length: {}\r\n\r\n",
+                body.len()
+            );
+            conn.send(head.as_bytes());
+            conn.send(body);
+        }
+    });
+    let loaded = Site::load_2019(&server.url("")).unwrap_or_else(|error| panic!("load the 2019 pages: {error}"));
+    assert!(site.set(loaded).is_ok(), "the site is loaded once");
+    (server, asked)
+}
+
+fn a_ban_seen_by_one_worker_pauses_every_worker_until_it_expires_and_both_finish() {
+    /// The pause asked for.
+    const PAUSE: Duration = Duration::from_secs(3);
+    /// Requests already past their ban check when the ban was written may
+    /// still arrive this long after the 403.
+    const GRACE: Duration = Duration::from_millis(500);
+    let server = RedisServer::start();
+    let redis = server.url("/");
+    let (douban, asked) = douban_refusing_once("top250-a", ["top250-a", "top250-b"], 20);
+    let origin = douban.url("");
+    // A lease shorter than the pause: the paused pages must keep their
+    // entries, or the lease would hand them to the other worker after it.
+    let flags = |agent| ["--concurrency", "4", "--lease", "2", "--ban-pause", "3", "--user-agent", agent];
+    let started = Instant::now();
+    let mut a = Killed(spawn_worker(&redis, &origin, &flags("top250-a")));
+    let mut b = Killed(spawn_worker(&redis, &origin, &flags("top250-b")));
+    // While the pause lasts, --status says so and exits 1: pages remain.
+    while try_query::<Option<String>>(&redis, cmd("GET").arg("top250:ban")).unwrap().is_none() {
+        assert!(started.elapsed() < CRAWL_LIMIT, "no ban was recorded");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = run_example("top250", &["--redis", &redis, "--status"]);
+    let said = String::from_utf8_lossy(&status.stderr);
+    assert_eq!(status.status.code(), Some(1), "{said}");
+    assert!(said.contains("; paused by a ban for ") && said.contains("answered 403 Forbidden"), "{said}");
+    for worker in [&mut a, &mut b] {
+        let output = finish(&mut worker.0, started);
+        assert!(output.status.success(), "a worker failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    assert_top250_once(&redis, &origin);
+    assert_eq!(query::<Option<String>>(&redis, cmd("GET").arg("top250:ban")), None, "the pause expired");
+    let asked = asked.lock().unwrap();
+    let ban = asked.iter().find(|request| request.refused).expect("worker A was refused once");
+    // Nobody asked anything while the pause lasted, worker B included.
+    let paused = ban.at + GRACE..ban.at + PAUSE;
+    let during: Vec<String> = asked
+        .iter()
+        .filter(|request| paused.contains(&request.at))
+        .map(|request| format!("{} {} at {:?}", request.agent, request.path, request.at - ban.at))
+        .collect();
+    assert!(during.is_empty(), "requests during the pause: {during:?}");
+    for agent in ["top250-a", "top250-b"] {
+        assert!(asked.iter().any(|request| request.agent == agent && request.at < ban.at), "{agent} crawled before");
+        assert!(asked.iter().any(|request| request.agent == agent && request.at >= paused.end), "{agent} resumed");
+    }
+    // Each page was asked for once, the refused one twice (again after the
+    // pause): no page was handed to another worker for nothing.
+    let mut times: BTreeMap<&str, usize> = BTreeMap::new();
+    for request in asked.iter() {
+        *times.entry(&request.path).or_default() += 1;
+    }
+    assert_eq!(times.len(), 260);
+    for (path, count) in times {
+        assert_eq!(count, if path == ban.path { 2 } else { 1 }, "{path} was asked for {count} times");
+    }
+}
+
+fn a_ban_with_no_pause_stops_every_worker() {
     let server = RedisServer::start();
     let redis = server.url("/");
     let douban = TestServer::always("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
     let origin = douban.url("");
     let started = Instant::now();
-    let first = finish(&mut Killed(spawn_worker(&redis, &origin, &["--concurrency", "1"])).0, started);
+    let stop = ["--concurrency", "1", "--ban-pause", "0"];
+    let first = finish(&mut Killed(spawn_worker(&redis, &origin, &stop)).0, started);
     assert_eq!(first.status.code(), Some(3), "{}", String::from_utf8_lossy(&first.stderr));
     let ban: String = query(&redis, cmd("GET").arg("top250:ban"));
     assert!(ban.contains("403"), "{ban}");
+    assert_eq!(query::<i64>(&redis, cmd("PTTL").arg("top250:ban")), -1, "a stop does not expire");
     let requests = douban.received().len();
-    // A second worker sees the ban before it asks anything.
+    // A second worker, even one that would pause, sees the stop before it
+    // asks anything.
     let second = finish(&mut Killed(spawn_worker(&redis, &origin, &[])).0, started);
     assert_eq!(second.status.code(), Some(3));
     assert_eq!(douban.received().len(), requests, "the second worker sent no request");
     // The refused page was not marked done: it waits in the frontier.
     assert_eq!(query::<usize>(&redis, cmd("SCARD").arg("top250:done")), 0);
+    let status = run_example("top250", &["--redis", &redis, "--status"]);
+    assert_eq!(status.status.code(), Some(3));
+    let said = String::from_utf8_lossy(&status.stderr);
+    assert!(said.contains("; stopped by a ban: ") && said.contains("answered 403 Forbidden"), "{said}");
 }
 
 fn main() -> ExitCode {
@@ -229,7 +364,8 @@ fn main() -> ExitCode {
             redis_stores_each_movie_as_a_hash_and_a_rerun_overwrites,
             three_workers_one_killed_mid_crawl_leave_every_record_exactly_once,
             status_reports_an_unfinished_crawl_and_exports_nothing,
-            a_ban_seen_by_one_worker_stops_every_worker,
+            a_ban_seen_by_one_worker_pauses_every_worker_until_it_expires_and_both_finish,
+            a_ban_with_no_pause_stops_every_worker,
         ],
     )
 }

@@ -49,6 +49,8 @@ redis (README: a shared crawl)
   --seed-frontier           only enqueue the list pages of a shared crawl
   --status                  print the shared crawl's progress; once drained, export it in --format
   --lease SECS              take over a page a silent worker claimed this long ago (default 60)
+  --ban-pause SECS          after a ban answer, pause every worker this long, then go on
+                            (default 300; 0 stops them all, exit status 3)
 
 robots.txt is read and obeyed unless --mirror or --ignore-robots. Ctrl-C
 stops new requests, lets those in flight finish and writes what it has; a

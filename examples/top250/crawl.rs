@@ -190,12 +190,19 @@ fn fetch_movie(
 }
 
 /// Fetches and reads one movie page for a worker of the shared crawl
-/// (robots.txt is the seeding worker's business); `None` if a ban stopped
-/// the crawl before the page was answered.
-pub async fn fetch_movie_page(fetcher: Rc<Fetcher>, clean: bool, rank: usize, url: String) -> Option<Record> {
-    let subject = subject_id(&url);
-    let status = read_movie(&fetcher, clean, &format!("rank {rank} subject {subject}"), &url).await?;
-    Some(Record { rank, subject, url, status })
+/// (robots.txt is the seeding worker's business). A page that failed after
+/// its retries is an error record, as in a plain crawl; the error is a ban
+/// answer to this page (`Banned`) or another page's ban that stopped it
+/// before it was answered (`Stopped`), never `Failed`.
+pub async fn fetch_movie_page(fetcher: &Fetcher, clean: bool, rank: usize, url: &str) -> Result<Record, FetchError> {
+    let subject = subject_id(url);
+    let label = format!("rank {rank} subject {subject}");
+    let status = match fetcher.fetch(PageKind::Movie, &label, url).await {
+        Ok(page) => movie_status(fetcher, clean, &label, page),
+        Err(FetchError::Failed(why)) => Status::Error(why),
+        Err(refused) => return Err(refused),
+    };
+    Ok(Record { rank, subject, url: url.to_owned(), status })
 }
 
 /// A link's path on the site (`/subject/1292052/`), for robots.txt.
@@ -203,10 +210,20 @@ fn path_of<'a>(url: &'a str, base_url: &str) -> &'a str {
     url.strip_prefix(base_url).unwrap_or_else(|| url.find("/subject/").map_or(url, |at| &url[at..]))
 }
 
-/// Fetches one movie page and reads its four fields.
+/// Fetches one movie page and reads its four fields; `None` if a ban or
+/// Ctrl-C stopped the crawl before the page was answered.
 async fn read_movie(fetcher: &Fetcher, clean: bool, label: &str, url: &str) -> Option<Status> {
-    let status = match fetcher.fetch(PageKind::Movie, label, url).await {
-        Ok(Page::Found(html)) => {
+    match fetcher.fetch(PageKind::Movie, label, url).await {
+        Ok(page) => Some(movie_status(fetcher, clean, label, page)),
+        Err(FetchError::Failed(why) | FetchError::Banned(why)) => Some(Status::Error(why)),
+        Err(FetchError::Stopped) => None,
+    }
+}
+
+/// A movie page's record status: its four fields, or why it has none.
+fn movie_status(fetcher: &Fetcher, clean: bool, label: &str, page: Page) -> Status {
+    match page {
+        Page::Found(html) => {
             let fields = if clean { extract::clean_movie(&html) } else { extract::movie(&html) };
             fetcher.parsed(label);
             fields.map(Status::Ok).unwrap_or_else(|missing| {
@@ -215,11 +232,8 @@ async fn read_movie(fetcher: &Fetcher, clean: bool, label: &str, url: &str) -> O
                 Status::Error(missing.to_string())
             })
         }
-        Ok(Page::Missing) => Status::Missing,
-        Err(FetchError::Failed(why) | FetchError::Banned(why)) => Status::Error(why),
-        Err(FetchError::Stopped) => return None,
-    };
-    Some(status)
+        Page::Missing => Status::Missing,
+    }
 }
 
 /// The subject id in a movie URL such as `.../subject/1292052/`.

@@ -184,6 +184,12 @@ impl Fetcher {
         self.banned.borrow().clone()
     }
 
+    /// Forgets the ban, so requests may start again: what a worker of a
+    /// shared crawl does once the pause a ban set is over.
+    pub fn lift_ban(&self) {
+        self.banned.take();
+    }
+
     /// Whether Douban has refused the crawler (checked before every request).
     pub fn is_banned(&self) -> bool {
         self.banned.borrow().is_some()
@@ -195,14 +201,20 @@ impl Fetcher {
     }
 
     /// Fetches one page: waits for a slot, tries up to `1 + retries`
-    /// times, then holds the slot for the jittered `--delay`.
+    /// times, then holds the slot for the jittered `--delay` (not after a
+    /// ban answer: no request follows it to space out, and a shared crawl's
+    /// workers should hear of the ban at once).
     pub async fn fetch(&self, kind: PageKind, label: &str, url: &str) -> Result<Page, FetchError> {
         let _slot = self.slots.acquire().await;
         let result = self.fetch_with_retries(kind, label, url).await;
         match result {
             Err(FetchError::Stopped) => return result,
+            Err(FetchError::Banned(_)) => {
+                self.stats.done.bump();
+                return result;
+            }
             Err(FetchError::Failed(_)) => self.stats.failed.bump(),
-            Ok(_) | Err(FetchError::Banned(_)) => {}
+            Ok(_) => {}
         }
         self.stats.done.bump();
         if !self.delay.is_zero() && self.throttle.is_none() {

@@ -27,6 +27,7 @@ mod fetcher;
 mod interrupt;
 mod output;
 mod progress;
+mod redis_ban;
 mod redis_flags;
 mod redis_frontier;
 mod redis_slots;

@@ -28,11 +28,19 @@ pub struct RedisFlags {
     /// `--lease SECS`: how long a page may stay claimed by a silent worker
     /// before another takes it over.
     pub lease: Duration,
+    /// `--ban-pause SECS`: how long every worker pauses after a ban answer
+    /// before trying again; zero stops them for good instead.
+    pub ban_pause: Duration,
 }
+
+/// `--ban-pause`'s default: long enough for a short rate limit to lapse,
+/// short enough that an unattended crawl goes on the same hour, and a ban
+/// that persists costs at most `--concurrency` requests each time.
+pub const BAN_PAUSE: Duration = Duration::from_secs(300);
 
 impl Default for RedisFlags {
     fn default() -> RedisFlags {
-        RedisFlags { url: None, role: Role::Store, lease: Duration::from_secs(60) }
+        RedisFlags { url: None, role: Role::Store, lease: Duration::from_secs(60), ban_pause: BAN_PAUSE }
     }
 }
 
@@ -52,6 +60,11 @@ impl RedisFlags {
                     return Err("--lease must be at least 1 second".into());
                 }
                 self.lease = Duration::from_secs(secs);
+            }
+            "--ban-pause" => {
+                let text = value()?;
+                let secs: u64 = text.parse().map_err(|_| format!("--ban-pause takes a whole number, not {text:?}"))?;
+                self.ban_pause = Duration::from_secs(secs);
             }
             _ => return Ok(false),
         }
@@ -101,7 +114,9 @@ mod tests {
     fn flags_set_the_url_role_and_lease() {
         let flags = read("--redis redis://h/1 --worker --lease 5").unwrap();
         assert_eq!(flags.url.as_deref(), Some("redis://h/1"));
-        assert_eq!((flags.role, flags.lease), (Role::Worker, Duration::from_secs(5)));
+        assert_eq!((flags.role, flags.lease, flags.ban_pause), (Role::Worker, Duration::from_secs(5), BAN_PAUSE));
+        assert_eq!(read("--redis r --worker --ban-pause 2").unwrap().ban_pause, Duration::from_secs(2));
+        assert_eq!(read("--redis r --worker --ban-pause 0").unwrap().ban_pause, Duration::ZERO);
         assert_eq!(read("--redis redis://h --status").unwrap().role, Role::Status);
     }
 
@@ -113,6 +128,7 @@ mod tests {
             "--status: give one of --worker, --seed-frontier and --status"
         );
         assert_eq!(read("--redis r --lease 0").unwrap_err(), "--lease must be at least 1 second");
+        assert_eq!(read("--redis r --ban-pause soon").unwrap_err(), "--ban-pause takes a whole number, not \"soon\"");
         let flags = RedisFlags { url: Some("redis://h".into()), role: Role::Worker, ..RedisFlags::default() };
         assert!(flags.check(true).unwrap_err().starts_with("a shared crawl needs --base-url"));
         assert!(!RedisFlags::default().take("--mirror", &mut || Ok(String::new())).unwrap());

@@ -6,7 +6,7 @@
 //! top250:crawlers   the consumer group every worker reads the stream through
 //! top250:enqueued   set      every URL ever put on the stream
 //! top250:done       set      every URL whose page is finished (stored, or its links enqueued)
-//! top250:ban        string   why Douban refused a worker; every worker stops when it appears
+//! top250:ban        string   why Douban refused a worker; every worker pauses while it exists (redis_ban.rs)
 //! top250:slot:N     string   request slot N, held by one request, with the lease as its expiry
 //! ```
 //!
@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use corio::redis::{Connection, Error, StreamEntry, Value, cmd};
 
+use crate::redis_ban::Ban;
 use crate::redis_store::PREFIX;
 use crate::site::{LIST_PAGES, PAGE_SIZE};
 
@@ -44,11 +45,6 @@ pub fn enqueued_key() -> String {
 /// The set of URLs finished.
 pub fn done_key() -> String {
     format!("{PREFIX}done")
-}
-
-/// Why the crawl was refused, once it was.
-pub fn ban_key() -> String {
-    format!("{PREFIX}ban")
 }
 
 /// Adds the URL to the set and, if it was new, the entry to the stream,
@@ -147,6 +143,19 @@ pub async fn next_jobs(
     Ok(entries.iter().filter_map(Job::from_entry).collect())
 }
 
+/// Claims a job again for the worker that holds it, which resets the
+/// entry's idle time: a page waiting out a ban keeps its entry this way, so
+/// that when the pause ends no other worker takes it over (XAUTOCLAIM)
+/// only to fetch it a second time. JUSTID leaves the delivery count alone.
+///
+/// # Errors
+/// The Redis error.
+pub async fn keep(conn: &Connection, consumer: &str, job: &Job) -> Result<(), Error> {
+    let command = cmd("XCLAIM").arg([frontier_key().as_str(), GROUP, consumer, "0", &job.id, "JUSTID"]);
+    let _: Value = conn.query(&command).await?;
+    Ok(())
+}
+
 /// Marks a job's page finished and acknowledges its entry, in one MULTI.
 ///
 /// # Errors
@@ -170,8 +179,8 @@ pub struct Progress {
     pub pending: u64,
     /// Workers holding pending entries, with how many.
     pub holders: Vec<(String, u64)>,
-    /// Why Douban refused the crawl, if it did.
-    pub ban: Option<String>,
+    /// The ban in force, if any.
+    pub ban: Option<Ban>,
 }
 
 impl Progress {
@@ -188,7 +197,7 @@ impl Progress {
             Err(error) if error.kind() == Some(corio::redis::ServerErrorKind::NoGroup) => (0, Vec::new()),
             Err(error) => return Err(error),
         };
-        let ban = conn.get(ban_key()).await?;
+        let ban = Ban::read(conn).await?;
         Ok(Progress { enqueued, done, pending, holders, ban })
     }
 
