@@ -1,10 +1,11 @@
 //! An offline mirror of Douban's Movie Top 250, as it was in 2019.
 //!
 //! ```text
-//! cargo run --example douban_mirror -- [--port 8250] [--latency-ms 100]
+//! cargo run --example douban_mirror -- [--bind 127.0.0.1] [--port 8250] [--latency-ms 100]
 //! ```
 //!
-//! Serves, on 127.0.0.1, the 10 real list pages (`/top250?start=N&filter=`,
+//! Serves, on 127.0.0.1 (or the address `--bind` names, for crawlers on
+//! other machines), the 10 real list pages (`/top250?start=N&filter=`,
 //! their movie links rewritten to the mirror) and the 249 real movie pages
 //! (`/subject/ID/`) saved from movie.douban.com, answering 404 for the one
 //! the crawl is missing (rank 247) and for anything else. Every answer waits
@@ -26,7 +27,8 @@ use std::time::Duration;
 use server::MirrorConfig;
 
 /// What the command line can say.
-const USAGE: &str = "usage: douban_mirror [--port PORT (default 8250, 0 picks one)] [--latency-ms MS (default 100)]";
+const USAGE: &str = "usage: douban_mirror [--bind ADDR (default 127.0.0.1)] [--port PORT (default 8250, 0 picks one)] \
+                     [--latency-ms MS (default 100)]";
 
 fn main() -> ExitCode {
     let config = match parse_args(std::env::args().skip(1)) {
@@ -54,12 +56,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// Reads `--port` and `--latency-ms`.
+/// Reads `--bind`, `--port` and `--latency-ms`.
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<MirrorConfig, String> {
-    let mut config = MirrorConfig { port: 8250, latency: Duration::from_millis(100) };
+    let mut config = MirrorConfig { address: [127, 0, 0, 1].into(), port: 8250, latency: Duration::from_millis(100) };
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
+            "--bind" => config.address = value()?.parse().map_err(|_| "--bind takes an IP address")?,
             "--port" => config.port = value()?.parse().map_err(|_| "--port takes a number from 0 to 65535")?,
             "--latency-ms" => {
                 config.latency = Duration::from_millis(value()?.parse().map_err(|_| "--latency-ms takes milliseconds")?)

@@ -9,7 +9,7 @@
 //! real site's round trip looks like to a crawler.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
 use std::sync::mpsc;
 use std::thread;
@@ -26,7 +26,10 @@ const MAX_HEAD: usize = 16 * 1024;
 /// How the mirror behaves.
 #[derive(Clone, Copy, Debug)]
 pub struct MirrorConfig {
-    /// The port on 127.0.0.1 to listen on; 0 picks a free one.
+    /// The address to listen on: 127.0.0.1 unless the mirror must be
+    /// reachable from other machines (`--bind`).
+    pub address: IpAddr,
+    /// The port to listen on; 0 picks a free one.
     pub port: u16,
     /// How long every answer waits before it is sent.
     pub latency: Duration,
@@ -58,13 +61,13 @@ pub fn spawn(config: MirrorConfig) -> io::Result<SocketAddr> {
     address.recv().map_err(|_| io::Error::other("the mirror thread stopped before it was ready"))?
 }
 
-/// Binds 127.0.0.1:`port` and loads the pages with their links rewritten
+/// Binds `address:port` and loads the pages with their links rewritten
 /// to the bound address. Must run on a corio loop.
 ///
 /// # Errors
 /// The bind error, or a page that cannot be read.
 pub fn bind(config: MirrorConfig) -> io::Result<(TcpListener, Rc<Site>)> {
-    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], config.port)))?;
+    let listener = TcpListener::bind(SocketAddr::new(config.address, config.port))?;
     let site = Site::load_2019(&format!("http://{}", listener.local_addr()?))?;
     Ok((listener, Rc::new(site)))
 }

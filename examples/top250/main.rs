@@ -110,7 +110,8 @@ fn run(options: &Options) -> Result<ExitCode, (u8, String)> {
     let base_url = match &options.base_url {
         Some(base_url) => base_url.clone(),
         None => {
-            let config = server::MirrorConfig { port: 0, latency: options.mirror_latency };
+            let config =
+                server::MirrorConfig { address: [127, 0, 0, 1].into(), port: 0, latency: options.mirror_latency };
             let address =
                 server::spawn(config).map_err(|error| (EXIT_FAILED, format!("cannot start the mirror: {error}")))?;
             format!("http://{address}")
