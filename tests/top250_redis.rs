@@ -7,6 +7,12 @@
 //! (or, with `--ban-pause 0`, stops them all); `--status` reports and
 //! exports.
 //!
+//! Where the machine allows it (root, `ip`, network namespaces), a last
+//! test runs two workers in network namespaces of their own, joined to
+//! the root one by veth pairs on a bridge with private 10.231.N.0/24
+//! addresses, so they reach Redis and the mirror over a network, as on
+//! separate machines; elsewhere it shows as ignored with the reason.
+//!
 //! Each test starts its own redis-server (`tests/common/redis.rs`) and the
 //! standalone mirror. The file runs its tests through `common::servers`
 //! (`harness = false`): without redis-server each shows in the summary as
@@ -357,8 +363,165 @@ fn a_ban_with_no_pause_stops_every_worker() {
     assert!(said.contains("; stopped by a ban: ") && said.contains("answered 403 Forbidden"), "{said}");
 }
 
+/// Network namespaces, a bridge and veth pairs made for one test, all
+/// removed when dropped, even if the test fails half way through.
+struct Network {
+    /// The namespaces made so far.
+    namespaces: Vec<String>,
+    /// The links made in the root namespace so far (the bridge last).
+    links: Vec<String>,
+    /// The subnet's first three octets, `10.231.N`.
+    prefix: String,
+}
+
+impl Network {
+    /// A bridge at `PREFIX.1/24` and one namespace per name, each reaching
+    /// it by a veth pair at `PREFIX.2`, `.3`, ... with nothing else (no
+    /// default route: nothing can leave the machine). `Err` with the reason
+    /// when the machine does not allow it.
+    fn new(names: &[&str]) -> Result<Network, String> {
+        let uid = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|status| status.lines().find_map(|line| line.strip_prefix("Uid:").map(str::to_owned)))
+            .and_then(|ids| ids.split_whitespace().nth(1).map(str::to_owned));
+        if uid.as_deref() != Some("0") {
+            return Err("network namespaces need root".into());
+        }
+        if Command::new("ip").arg("-V").output().is_err() {
+            return Err("no `ip` command: apt-get install iproute2".into());
+        }
+        let id = std::process::id();
+        let mut network = Network { namespaces: Vec::new(), links: Vec::new(), prefix: format!("10.231.{}", id % 250) };
+        let first = format!("corio-{id}-{}", names[0]);
+        ip(&["netns", "add", &first]).map_err(|why| format!("cannot create a network namespace: {why}"))?;
+        network.namespaces.push(first);
+        let bridge = format!("cb{id}");
+        ip(&["link", "add", &bridge, "type", "bridge"]).map_err(|why| format!("cannot create a bridge: {why}"))?;
+        network.links.push(bridge.clone());
+        network.run(&["addr", "add", &format!("{}.1/24", network.prefix), "dev", &bridge]);
+        network.run(&["link", "set", &bridge, "up"]);
+        for (index, name) in names.iter().enumerate() {
+            let namespace = format!("corio-{id}-{name}");
+            if index > 0 {
+                network.run(&["netns", "add", &namespace]);
+                network.namespaces.push(namespace.clone());
+            }
+            let outside = format!("cv{id}{index}");
+            network.run(&["link", "add", &outside, "type", "veth", "peer", "name", "eth0", "netns", &namespace]);
+            network.links.insert(0, outside.clone());
+            network.run(&["link", "set", &outside, "master", &bridge, "up"]);
+            let address = format!("{}.{}/24", network.prefix, index + 2);
+            network.run(&["-n", &namespace, "addr", "add", &address, "dev", "eth0"]);
+            network.run(&["-n", &namespace, "link", "set", "eth0", "up"]);
+            network.run(&["-n", &namespace, "link", "set", "lo", "up"]);
+        }
+        Ok(network)
+    }
+
+    /// Runs `ip args`, failing the test if it fails.
+    fn run(&self, args: &[&str]) {
+        if let Err(why) = ip(args) {
+            panic!("ip {}: {why}", args.join(" "));
+        }
+    }
+
+    /// The root namespace's address on the bridge.
+    fn host(&self) -> String {
+        format!("{}.1", self.prefix)
+    }
+
+    /// A command run inside the namespace made for `name`.
+    fn command(&self, name: &str, program: &std::path::Path) -> Command {
+        let namespace = format!("corio-{}-{name}", std::process::id());
+        assert!(self.namespaces.contains(&namespace), "no namespace for {name}");
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", &namespace]).arg(program);
+        command
+    }
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        // A namespace takes its veth ends with it, and their peers go too;
+        // the links are deleted after in case one outlived its namespace.
+        for namespace in &self.namespaces {
+            let _ = ip(&["netns", "del", namespace]);
+        }
+        for link in &self.links {
+            let _ = ip(&["link", "del", link]);
+        }
+    }
+}
+
+/// Runs `ip args`; its stderr if it fails.
+fn ip(args: &[&str]) -> Result<(), String> {
+    let output = Command::new("ip").args(args).output().map_err(|error| error.to_string())?;
+    if output.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&output.stderr).trim().to_owned()) }
+}
+
+fn two_workers_in_their_own_network_namespaces_crawl_over_a_network() -> Result<(), String> {
+    let network = Network::new(&["a", "b"])?;
+    let host = network.host();
+    // Redis answers on loopback (for the test's own checks) and on the
+    // bridge (for the workers); the mirror only on the bridge.
+    let server = RedisServer::start_with(&["--bind", "127.0.0.1", &host, "--protected-mode", "no"]);
+    let mut mirror = Command::new(example_binary("douban_mirror"))
+        .args(["--bind", &host, "--port", "0", "--latency-ms", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start douban_mirror");
+    let mut banner = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(mirror.stdout.take().unwrap()), &mut banner).unwrap();
+    let _mirror = Killed(mirror);
+    let origin = banner.split_whitespace().find(|word| word.starts_with("http://")).expect("the banner names the URL");
+    let origin = origin.trim_end_matches("/top250").to_owned();
+    assert!(origin.starts_with(&format!("http://{host}:")), "{origin}");
+    let redis = format!("redis://{host}:{}/", server.port);
+    let started = Instant::now();
+    let workers: Vec<Killed> = ["a", "b"]
+        .into_iter()
+        .map(|name| {
+            let mut command = network.command(name, &example_binary("top250"));
+            command.args(["--redis", &redis, "--worker", "--base-url", &origin, "--quiet", "--concurrency", "8"]);
+            Killed(
+                command
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("ip netns exec"),
+            )
+        })
+        .collect();
+    // Both are connected from their own addresses on the bridge.
+    let local = server.url("/");
+    let clients = loop {
+        let list: String = query(&local, cmd("CLIENT").arg("LIST"));
+        let peers: std::collections::BTreeSet<String> = list
+            .split_whitespace()
+            .filter_map(|field| field.strip_prefix("addr="))
+            .filter_map(|addr| addr.rsplit_once(':').map(|(ip, _)| ip.to_owned()))
+            .filter(|ip| ip.starts_with(&network.prefix))
+            .collect();
+        if peers.len() == 2 || started.elapsed() > CRAWL_LIMIT {
+            break peers;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let expected: std::collections::BTreeSet<String> =
+        [2, 3].iter().map(|last| format!("{}.{last}", network.prefix)).collect();
+    assert_eq!(clients, expected, "each worker reaches Redis from its own namespace's address");
+    for mut worker in workers {
+        let output = finish(&mut worker.0, started);
+        assert!(output.status.success(), "a worker failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    assert_top250_once(&local, &origin);
+    assert_eq!(query::<usize>(&local, cmd("SCARD").arg("top250:done")), 260);
+    Ok(())
+}
+
 fn main() -> ExitCode {
-    common::servers::run_tests(
+    common::servers::run_tests_with(
         &REDIS,
         common::servers::trials![
             redis_stores_each_movie_as_a_hash_and_a_rerun_overwrites,
@@ -367,5 +530,9 @@ fn main() -> ExitCode {
             a_ban_seen_by_one_worker_pauses_every_worker_until_it_expires_and_both_finish,
             a_ban_with_no_pause_stops_every_worker,
         ],
+        vec![(
+            "two_workers_in_their_own_network_namespaces_crawl_over_a_network",
+            two_workers_in_their_own_network_namespaces_crawl_over_a_network,
+        )],
     )
 }

@@ -92,28 +92,54 @@ macro_rules! trials {
 #[allow(unused_imports)]
 pub(crate) use trials;
 
+/// A test that also needs something of the machine it can only learn by
+/// trying (being root, creating a network namespace): it returns
+/// `Err(reason)` when the machine does not allow it, and is reported
+/// ignored with that reason.
+pub type MachineTest = (&'static str, fn() -> Result<(), String>);
+
 /// The `main` of a test file whose tests all need `program`: runs them as
 /// libtest would (same arguments, output and summary), each reported as
 /// ignored with the reason when the program is missing, or failed when it
 /// is missing and [`REQUIRE_SERVERS`] is `1`.
 pub fn run_tests(program: &'static Program, tests: Vec<Test>) -> ExitCode {
+    run_tests_with(program, tests, Vec::new())
+}
+
+/// [`run_tests`], with `machine_tests` after the others: each also reported
+/// ignored, with its own reason, when it finds the machine does not allow
+/// what it needs ([`REQUIRE_SERVERS`] does not change that: it is about
+/// installed programs).
+pub fn run_tests_with(program: &'static Program, tests: Vec<Test>, machine_tests: Vec<MachineTest>) -> ExitCode {
     let required = std::env::var(REQUIRE_SERVERS).as_deref() == Ok("1");
-    let trials = tests
+    let trial = move |name: &'static str, test: Box<dyn FnOnce() -> Result<(), String> + Send>| {
+        Trial::ignorable_test(name, move || {
+            if program.find().is_none() {
+                if required {
+                    return Err(Failed::from(format!("{REQUIRE_SERVERS}=1, but {}", program.missing())));
+                }
+                return Ok(Completion::ignored_with(program.missing()));
+            }
+            // A panic is the test's failure; libtest-mimic catches it
+            // and the panic hook has already printed the message.
+            match test() {
+                Ok(()) => Ok(Completion::Completed),
+                Err(reason) => Ok(Completion::ignored_with(reason)),
+            }
+        })
+    };
+    let mut trials: Vec<Trial> = tests
         .into_iter()
         .map(|(name, test)| {
-            Trial::ignorable_test(name, move || {
-                if program.find().is_none() {
-                    if required {
-                        return Err(Failed::from(format!("{REQUIRE_SERVERS}=1, but {}", program.missing())));
-                    }
-                    return Ok(Completion::ignored_with(program.missing()));
-                }
-                // A panic is the test's failure; libtest-mimic catches it
-                // and the panic hook has already printed the message.
-                test();
-                Ok(Completion::Completed)
-            })
+            trial(
+                name,
+                Box::new(move || {
+                    test();
+                    Ok(())
+                }),
+            )
         })
         .collect();
+    trials.extend(machine_tests.into_iter().map(|(name, test)| trial(name, Box::new(test))));
     libtest_mimic::run(&Arguments::from_args(), trials).exit_code()
 }
