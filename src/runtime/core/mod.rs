@@ -269,7 +269,9 @@ impl LoopCore {
     pub(crate) fn add_done_callback(&self, task: &TaskRef, f: Box<dyn FnOnce()>) -> u64 {
         let key = self.new_callback_key();
         if task.is_complete() {
-            self.ready.push(Runnable::Callback(CallbackCell::from_box(f)));
+            // Too late for the done list: queue it now, the one way done
+            // lists are told (which also knows a closed loop runs nothing).
+            self.schedule_done([DoneWaiter::Callback { key, f }]);
         } else {
             task.local(self.thread).borrow_mut().done.push(DoneWaiter::Callback { key, f });
         }
