@@ -39,7 +39,7 @@ impl Default for HeadLimits {
 pub(crate) struct ResponseHead {
     /// The minor HTTP version: 0 for HTTP/1.0, 1 for HTTP/1.1.
     pub(crate) version: u8,
-    /// The three-digit status code, such as 200.
+    /// The three-digit status code, such as 200; always 100 to 599.
     pub(crate) status: u16,
     /// The reason phrase, such as `OK`; empty if it was missing or not UTF-8.
     pub(crate) reason: String,
@@ -180,6 +180,14 @@ fn parse_into<'b>(
         Err(error) => return Err(malformed(&error.to_string(), head)),
     }
 
+    // httparse takes any three digits; RFC 9110 section 15 allows only 100
+    // to 599. A `099` or a `600` is not a status a client can act on (it
+    // has no class), so the response is refused as malformed.
+    let status = response.code.unwrap_or(0);
+    if !(100..=599).contains(&status) {
+        return Err(malformed(&format!("status code {status:03} is not between 100 and 599"), head));
+    }
+
     // One buffer for all the names and values, sized exactly.
     let text_length = response.headers.iter().map(|field| field.name.len() + field.value.len()).sum();
     let mut headers = Headers::with_text_capacity(response.headers.len(), text_length);
@@ -189,7 +197,7 @@ fn parse_into<'b>(
     // After `Complete`, httparse has filled version, code and reason.
     Ok(ResponseHead {
         version: response.version.unwrap_or(0),
-        status: response.code.unwrap_or(0),
+        status,
         reason: response.reason.unwrap_or("").to_owned(),
         headers,
     })
@@ -223,9 +231,11 @@ pub enum HeadError {
         limit: usize,
     },
     /// The bytes are not a valid HTTP/1.x response head: the status line or a
-    /// header line is malformed, or the peer is not speaking HTTP at all.
+    /// header line is malformed, the status code is outside 100 to 599
+    /// (`HTTP/1.1 099`), or the peer is not speaking HTTP at all.
     Malformed {
-        /// What is wrong, in httparse's words (such as `invalid response status`).
+        /// What is wrong, mostly in httparse's words (such as `invalid
+        /// response status`).
         reason: String,
         /// The first bytes of the head, escaped for display.
         start: String,
@@ -411,6 +421,18 @@ mod tests {
                 r#"malformed response head (invalid response status): "HTTP/1.1 2000 OK\r\n\r\n""#,
             ),
             (b"HTTP/1.1 OK\r\n\r\n", r#"malformed response head (invalid response status): "HTTP/1.1 OK\r\n\r\n""#),
+            (
+                b"HTTP/1.1 099 Odd\r\n\r\n",
+                r#"malformed response head (status code 099 is not between 100 and 599): "HTTP/1.1 099 Odd\r\n\r\n""#,
+            ),
+            (
+                b"HTTP/1.1 000\r\n\r\n",
+                r#"malformed response head (status code 000 is not between 100 and 599): "HTTP/1.1 000\r\n\r\n""#,
+            ),
+            (
+                b"HTTP/1.1 600 Beyond\r\n\r\n",
+                r#"malformed response head (status code 600 is not between 100 and 599): "HTTP/1.1 600 Beyond\r\n\r\n""#,
+            ),
             (
                 b"HTTP/2.0 200 OK\r\n\r\n",
                 r#"malformed response head (invalid HTTP version): "HTTP/2.0 200 OK\r\n\r\n""#,
