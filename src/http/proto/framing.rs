@@ -9,10 +9,14 @@
 //! ambiguity below is resolved towards refusing or closing the connection.
 //!
 //! Only the `chunked` transfer coding is decoded. A response whose
-//! Transfer-Encoding names another coding (`gzip, chunked`, or `gzip`
-//! alone) is refused with [`FramingError::UnsupportedTransferCoding`];
-//! content codings (`Content-Encoding: gzip`) are a different header, handled
-//! further up.
+//! Transfer-Encoding names another coding is refused: before a final
+//! chunked (`gzip, chunked`) with [`FramingError::UnsupportedTransferCoding`],
+//! as the last coding (`chunked, gzip`, or `gzip` alone) with
+//! [`FramingError::ChunkedNotLast`]. RFC 9112 section 6.3 would read the
+//! latter until the connection closes, but what arrived would still be
+//! encoded with a coding we do not undo; curl refuses `chunked, gzip` too,
+//! and Go's client refuses every transfer coding but chunked. Content codings
+//! (`Content-Encoding: gzip`) are a different header, handled further up.
 
 use std::error::Error;
 use std::fmt;
@@ -57,7 +61,7 @@ pub(crate) struct Framing {
 ///    chunked and any Content-Length is ignored (the connection is then not
 ///    reused, as that mix is a smuggling signal); any other coding is
 ///    refused (it would reach the caller still encoded), and an empty list
-///    or `identity` means the body runs until close.
+///    or a lone `identity` means the body runs until close.
 /// 4. With Content-Length, every value must be the same decimal number.
 /// 5. Otherwise the body runs until close.
 ///
@@ -96,14 +100,15 @@ pub(crate) fn response_framing(request_was_head: bool, head: &ResponseHead) -> R
                 let suspicious = head.version == 0 || headers.contains("content-length");
                 framing(BodyLength::Chunked, persistent && !suspicious)
             }
-            // A coding other than chunked (gzip, say) would reach the caller
-            // still encoded: refuse it rather than hand over bytes that are
-            // not the body. RFC 9112 would read it to the close.
-            Some(coding) if !coding.eq_ignore_ascii_case("identity") => {
-                Err(FramingError::UnsupportedTransferCoding(coding.to_owned()))
+            // RFC 9112 section 6.3 rule 4: when chunked is not the final
+            // coding, the body runs until the close. But it would reach the
+            // caller still encoded (gzip, say, or chunked under identity):
+            // refuse it rather than hand over bytes that are not the body.
+            Some(coding) if !coding.eq_ignore_ascii_case("identity") || names_chunked(head) => {
+                Err(FramingError::ChunkedNotLast { last: coding.to_owned() })
             }
-            // An empty list, or the obsolete `identity`: only closing the
-            // connection ends such a body.
+            // An empty list, or the obsolete `identity` (which changes
+            // nothing): only closing the connection ends such a body.
             _ => framing(BodyLength::UntilClose, false),
         };
     }
@@ -117,18 +122,28 @@ pub(crate) fn response_framing(request_was_head: bool, head: &ResponseHead) -> R
     framing(BodyLength::UntilClose, false)
 }
 
+/// The transfer codings named across all Transfer-Encoding fields, in the
+/// order they were applied.
+fn transfer_codings(head: &ResponseHead) -> impl Iterator<Item = &str> {
+    // A coding may carry parameters (`x;q=1`); its name is what precedes them.
+    // Empty list members (`chunked, , `) are allowed by RFC 9110's list rule.
+    head.headers
+        .get_all("transfer-encoding")
+        .flat_map(|value| value.split(','))
+        .map(|member| trim_ows(member.split(';').next().unwrap_or("")))
+        .filter(|name| !name.is_empty())
+}
+
+/// True if `chunked` is among the transfer codings.
+fn names_chunked(head: &ResponseHead) -> bool {
+    transfer_codings(head).any(|coding| coding.eq_ignore_ascii_case("chunked"))
+}
+
 /// The last transfer coding named across all Transfer-Encoding fields, after
 /// checking that nothing we cannot decode comes before a final `chunked`.
 /// `None` if the fields list no coding at all.
 fn last_transfer_coding(head: &ResponseHead) -> Result<Option<&str>, FramingError> {
-    // A coding may carry parameters (`x;q=1`); its name is what precedes them.
-    // Empty list members (`chunked, , `) are allowed by RFC 9110's list rule.
-    let mut codings = head
-        .headers
-        .get_all("transfer-encoding")
-        .flat_map(|value| value.split(','))
-        .map(|member| trim_ows(member.split(';').next().unwrap_or("")))
-        .filter(|name| !name.is_empty());
+    let mut codings = transfer_codings(head);
     let Some(mut last) = codings.next() else { return Ok(None) };
     let mut first_other: Option<&str> = None;
     for coding in codings {
@@ -179,11 +194,19 @@ fn content_length(head: &ResponseHead) -> Result<Option<u64>, FramingError> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FramingError {
-    /// Transfer-Encoding names a coding other than `chunked`: before a final
-    /// `chunked` (`gzip, chunked`, or `chunked` twice), or last
-    /// (`Transfer-Encoding: gzip`), where the body would reach the caller
-    /// still encoded. Carries the first such coding's name.
+    /// Transfer-Encoding applies a coding before the final `chunked`
+    /// (`gzip, chunked`), or applies `chunked` twice: only one `chunked` is
+    /// decoded. Carries the first such coding's name.
     UnsupportedTransferCoding(String),
+    /// The last transfer coding is not `chunked` (`chunked, gzip`, or `gzip`
+    /// alone). RFC 9112 section 6.1 requires chunked last whenever another
+    /// coding is applied, and section 6.3 reads such a body until the close;
+    /// it would reach the caller still encoded, so it is refused. Carries
+    /// the last coding's name.
+    ChunkedNotLast {
+        /// The coding found last, where `chunked` belongs.
+        last: String,
+    },
     /// A Content-Length member is not a plain decimal number that fits in
     /// 64 bits (a sign, inner whitespace, letters, empty, or too large).
     InvalidContentLength(String),
@@ -203,6 +226,12 @@ impl fmt::Display for FramingError {
                 f,
                 "response uses transfer coding {name:?} before chunked; only chunked is supported, \
                  so ask the server not to apply it (for example via the TE request header)"
+            ),
+            FramingError::ChunkedNotLast { last } => write!(
+                f,
+                "response's last transfer coding is {last:?}, not chunked; chunked must be the last \
+                 transfer coding, and without it the body could only be read until the server closes \
+                 the connection, still {last}-encoded, so it is refused"
             ),
             FramingError::InvalidContentLength(value) => {
                 write!(f, "response has an invalid content-length {value:?}; refusing to guess where its body ends")
@@ -236,6 +265,7 @@ mod tests {
     fn framing_table() {
         let invalid = |s: &str| Err(FramingError::InvalidContentLength(s.to_owned()));
         let unsupported = |s: &str| Err(FramingError::UnsupportedTransferCoding(s.to_owned()));
+        let not_last = |s: &str| Err(FramingError::ChunkedNotLast { last: s.to_owned() });
         let conflicting = |first, other| Err(FramingError::ConflictingContentLength { first, other });
         type Case<'a> = (&'a str, bool, u8, u16, &'a [(&'a str, &'a str)], Result<Framing, FramingError>);
         let cases: &[Case] = &[
@@ -280,15 +310,24 @@ mod tests {
             ),
             ("chunked twice", false, 1, 200, &[("Transfer-Encoding", "chunked, chunked")], unsupported("chunked")),
             ("empty members", false, 1, 200, &[("Transfer-Encoding", " , chunked,")], ok(Chunked, true)),
-            ("chunked, gzip", false, 1, 200, &[("Transfer-Encoding", "chunked, gzip")], unsupported("gzip")),
+            ("chunked, gzip", false, 1, 200, &[("Transfer-Encoding", "chunked, gzip")], not_last("gzip")),
+            (
+                "chunked then gzip fields",
+                false,
+                1,
+                200,
+                &[("Transfer-Encoding", "chunked"), ("Transfer-Encoding", "gzip")],
+                not_last("gzip"),
+            ),
             (
                 "gzip only",
                 false,
                 1,
                 200,
                 &[("Transfer-Encoding", "gzip"), ("Content-Length", "5")],
-                unsupported("gzip"),
+                not_last("gzip"),
             ),
+            ("chunked, identity", false, 1, 200, &[("Transfer-Encoding", "chunked, identity")], not_last("identity")),
             ("identity te", false, 1, 200, &[("Transfer-Encoding", "identity")], ok(UntilClose, false)),
             ("empty te", false, 1, 200, &[("Transfer-Encoding", "")], ok(UntilClose, false)),
             // Content-Length.
@@ -386,5 +425,13 @@ mod tests {
         }
         let unsupported = FramingError::UnsupportedTransferCoding("gzip".into()).to_string();
         assert!(unsupported.starts_with("response uses transfer coding \"gzip\" before chunked"), "{unsupported}");
+        // `chunked, gzip` is not "gzip before chunked": the message says what is wrong.
+        let not_last = FramingError::ChunkedNotLast { last: "gzip".into() }.to_string();
+        assert_eq!(
+            not_last,
+            "response's last transfer coding is \"gzip\", not chunked; chunked must be the last transfer coding, \
+             and without it the body could only be read until the server closes the connection, still gzip-encoded, \
+             so it is refused"
+        );
     }
 }
