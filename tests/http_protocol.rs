@@ -280,6 +280,20 @@ fn a_transfer_coding_before_chunked_is_a_protocol_error() {
 }
 
 #[test]
+fn chunked_followed_by_another_transfer_coding_is_refused_saying_chunked_must_come_last() {
+    run(|| async {
+        let session = Session::new();
+        for coding in ["chunked, gzip", "chunked\r\nTransfer-Encoding: gzip"] {
+            let server = TestServer::once_per_connection(format!(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: {coding}\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+            ));
+            let result = session.get(server.url("/")).await;
+            assert_protocol(result, "last transfer coding is \"gzip\", not chunked", coding);
+        }
+    });
+}
+
+#[test]
 fn equal_duplicate_content_lengths_are_accepted() {
     run(|| async {
         let session = Session::new();
@@ -317,8 +331,8 @@ fn malformed_chunk_framing_is_a_protocol_error_with_a_readable_message() {
         ("no digits", "\r\nhello\r\n0\r\n\r\n".into(), "invalid chunk size line"),
         ("extension without a size", ";ext\r\nhello\r\n0\r\n\r\n".into(), "invalid chunk size line"),
         ("0x prefix", "0x10\r\n0123456789abcdef\r\n0\r\n\r\n".into(), "invalid chunk size line"),
-        ("17 hex digits", "00000000000000005\r\nhello\r\n0\r\n\r\n".into(), "more than 16 hex digits"),
-        ("overflowing size", "FFFFFFFFFFFFFFFFF\r\nhello\r\n0\r\n\r\n".into(), "more than 16 hex digits"),
+        ("17 significant digits", "10000000000000000\r\nhello\r\n0\r\n\r\n".into(), "more than 16 significant"),
+        ("overflowing size", "FFFFFFFFFFFFFFFFF\r\nhello\r\n0\r\n\r\n".into(), "more than 16 significant"),
         ("bare LF in an extension", "5;a=b\nhello\r\n0\r\n\r\n".into(), "bare LF"),
         ("bare LF after the size", "5\nhello\r\n0\r\n\r\n".into(), "bare LF"),
         ("5000-byte extension", long_extension, "longer than 4096 bytes"),
@@ -331,6 +345,20 @@ fn malformed_chunk_framing_is_a_protocol_error_with_a_readable_message() {
             let server = TestServer::always(format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{chunks}"));
             let result = get_body(&session, &server.url("/")).await;
             assert_protocol(result, needle, case);
+        }
+    });
+}
+
+#[test]
+fn chunk_sizes_with_any_number_of_leading_zeros_are_read() {
+    run(|| async {
+        let session = Session::new();
+        for zeros in [16, 17, 100, 1000] {
+            let padded = "0".repeat(zeros);
+            let server = TestServer::always(format!(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{padded}5\r\nhello\r\n{padded}0\r\n\r\n"
+            ));
+            assert_eq!(get_body(&session, &server.url("/")).await.unwrap(), b"hello", "{zeros} zeros");
         }
     });
 }
@@ -561,6 +589,19 @@ fn header_field_count_is_limited_to_100_by_default_and_configurable() {
         assert_protocol(session.get(server.url("/")).await, "100", "101 fields");
         let roomier = Session::builder().max_head_size(64 * 1024, 101).build().unwrap();
         assert_eq!(get_body(&roomier, &server.url("/")).await.unwrap(), b"ok");
+    });
+}
+
+#[test]
+fn a_status_outside_100_to_599_is_a_malformed_head() {
+    run(|| async {
+        let session = Session::new();
+        for status in ["099", "000", "600", "999"] {
+            let server = TestServer::always(format!("HTTP/1.1 {status} Odd\r\nContent-Length: 0\r\n\r\n"));
+            assert_protocol(session.get(server.url("/")).await, &format!("status code {status} is not between"), status);
+        }
+        let server = TestServer::always(&b"HTTP/1.1 599 Edge\r\nContent-Length: 0\r\n\r\n"[..]);
+        assert_eq!(session.get(server.url("/")).await.unwrap().status(), 599);
     });
 }
 

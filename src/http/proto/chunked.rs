@@ -24,7 +24,9 @@ use std::fmt;
 
 use crate::http::proto::headers::{decode_value, is_token_byte};
 
-/// Most hex digits accepted in a chunk size: 16 digits fill a `u64` exactly.
+/// Most significant hex digits in a chunk size: 16 fill a `u64` exactly.
+/// Leading zeros add no value and are not counted (any number is
+/// accepted, as curl and Go accept them); [`MAX_SIZE_LINE`] bounds them.
 pub(crate) const MAX_SIZE_DIGITS: u8 = 16;
 /// Longest size line accepted, counting the size, whitespace and extensions
 /// but not the terminating CRLF.
@@ -58,8 +60,8 @@ pub enum ChunkedError {
         /// The byte that was found instead.
         found: u8,
     },
-    /// The chunk size had more than 16 hex digits (`MAX_SIZE_DIGITS`, which
-    /// fill a `u64`).
+    /// The chunk size had more than 16 significant hex digits
+    /// (`MAX_SIZE_DIGITS`, which fill a `u64`); leading zeros do not count.
     SizeOverflow,
     /// The size line (with extensions) was longer than 4096 bytes
     /// (`MAX_SIZE_LINE`).
@@ -87,7 +89,9 @@ impl fmt::Display for ChunkedError {
             Self::InvalidSizeLine { expected, found } => {
                 write!(f, "invalid chunk size line: expected {expected}, found \"{}\"", [*found].escape_ascii())
             }
-            Self::SizeOverflow => write!(f, "chunk size has more than {MAX_SIZE_DIGITS} hex digits"),
+            Self::SizeOverflow => {
+                write!(f, "chunk size has more than {MAX_SIZE_DIGITS} significant hex digits (it overflows 64 bits)")
+            }
             Self::SizeLineTooLong => {
                 write!(f, "chunk size line (with extensions) is longer than {MAX_SIZE_LINE} bytes")
             }
@@ -115,7 +119,8 @@ enum State {
     Size {
         /// The size so far.
         value: u64,
-        /// Digits read so far (zero means the line has just started).
+        /// Digits read so far, leading zeros included (zero means the line
+        /// has just started); saturates, since only zero or not matters.
         digits: u8,
         /// Bytes of the size line read so far, for [`MAX_SIZE_LINE`].
         line_len: usize,
@@ -263,8 +268,13 @@ impl ChunkedDecoder {
             State::Size { value, digits, line_len } => {
                 let line_len = bump_line(line_len, byte)?;
                 match (hex_value(byte), digits) {
-                    (Some(_), MAX_SIZE_DIGITS) => return Err(ChunkedError::SizeOverflow),
-                    (Some(d), _) => State::Size { value: value << 4 | u64::from(d), digits: digits + 1, line_len },
+                    // One more digit would shift a nonzero top nibble out:
+                    // more than 16 significant digits. Leading zeros keep
+                    // `value` at 0, so they never overflow.
+                    (Some(_), _) if value >> (64 - 4) != 0 => return Err(ChunkedError::SizeOverflow),
+                    (Some(d), _) => {
+                        State::Size { value: value << 4 | u64::from(d), digits: digits.saturating_add(1), line_len }
+                    }
                     (None, 0) if byte == b'\n' => return Err(ChunkedError::BareLineFeed),
                     (None, 0) => return Err(invalid("a hex digit")),
                     (None, _) => after_size(value, line_len, byte)?,
@@ -442,6 +452,8 @@ mod tests {
             ),
             ("leading zeros", b"0005\r\nhello\r\n000\r\n\r\n", Ok((b"hello", vec![], b""))),
             ("sixteen digits", b"0000000000000003\r\nabc\r\n0\r\n\r\n", Ok((b"abc", vec![], b""))),
+            ("seventeen digits, one significant", b"00000000000000003\r\nabc\r\n0\r\n\r\n", Ok((b"abc", vec![], b""))),
+
             ("whitespace after size", b"5 \t\r\nhello\r\n0 \r\n\r\n", Ok((b"hello", vec![], b""))),
             ("extensions", b"5;name=value;flag\r\nhello\r\n0;last\r\n\r\n", Ok((b"hello", vec![], b""))),
             ("whitespace before extension", b"5 ; a = b\r\nhello\r\n0\r\n\r\n", Ok((b"hello", vec![], b""))),
@@ -479,8 +491,9 @@ mod tests {
             ("0x prefix", b"0x10\r\n", Err(invalid("a hex digit, \";\" or CRLF", b'x'))),
             ("junk after whitespace", b"5 5\r\n", Err(invalid("a hex digit, \";\" or CRLF", b'5'))),
             ("sign", b"-5\r\n", Err(invalid("a hex digit", b'-'))),
-            ("seventeen digits", b"00000000000000001\r\n", Err(ChunkedError::SizeOverflow)),
+            ("seventeen significant digits", b"10000000000000000\r\n", Err(ChunkedError::SizeOverflow)),
             ("overflow", b"1FFFFFFFFFFFFFFFF\r\n", Err(ChunkedError::SizeOverflow)),
+            ("overflow after leading zeros", b"0000010000000000000000\r\n", Err(ChunkedError::SizeOverflow)),
             ("bare LF at start", b"\n", Err(ChunkedError::BareLineFeed)),
             ("bare LF after size", b"5\nhello\r\n0\r\n\r\n", Err(ChunkedError::BareLineFeed)),
             ("bare LF after whitespace", b"5 \nhello\r\n", Err(ChunkedError::BareLineFeed)),
@@ -564,6 +577,35 @@ mod tests {
     }
 
     #[test]
+    fn any_number_of_leading_zeros_is_accepted_up_to_the_size_line_limit() {
+        let sized = |zeros: usize, digits: &str| {
+            let mut input = "0".repeat(zeros).into_bytes();
+            input.extend_from_slice(digits.as_bytes());
+            input.extend_from_slice(b"\r\nhello\r\n0\r\n\r\n");
+            input
+        };
+        // (leading zeros, significant digits, expected)
+        let cases = [
+            (100, "5", Ok(&b"hello"[..])),
+            (MAX_SIZE_LINE - 1, "5", Ok(&b"hello"[..])),
+            // The zeros still count against the size line's length.
+            (MAX_SIZE_LINE, "5", Err(ChunkedError::SizeLineTooLong)),
+        ];
+        for (zeros, digits, expected) in cases {
+            let input = sized(zeros, digits);
+            let whole = feed(std::iter::once(&input[..])).map(|(body, ..)| body);
+            assert_eq!(whole.as_deref().map_err(|e| *e), expected, "{zeros} zeros, whole");
+            let bytewise = feed(input.chunks(1)).map(|(body, ..)| body);
+            assert_eq!(bytewise.as_deref().map_err(|e| *e), expected, "{zeros} zeros, byte by byte");
+        }
+        // Sixteen significant digits after zeros fill a u64; the value is exact.
+        let mut decoder = ChunkedDecoder::new();
+        let progress = decoder.decode(b"0000FFFFFFFFFFFFFFFE\r\nab", &mut Vec::new());
+        assert_eq!(progress, Ok(Progress { consumed: 24, done: false }));
+        assert_eq!(decoder.data_remaining(), Some(u64::MAX - 3));
+    }
+
+    #[test]
     fn cut_short_body_is_not_done_and_reports_remaining_data() {
         let mut decoder = ChunkedDecoder::new();
         let mut body = Vec::new();
@@ -596,7 +638,7 @@ mod tests {
         let cases = [
             (invalid("a hex digit", b'x'), "invalid chunk size line: expected a hex digit, found \"x\""),
             (invalid("LF after CR", b'\n'), "invalid chunk size line: expected LF after CR, found \"\\n\""),
-            (ChunkedError::SizeOverflow, "chunk size has more than 16 hex digits"),
+            (ChunkedError::SizeOverflow, "chunk size has more than 16 significant hex digits (it overflows 64 bits)"),
             (
                 ChunkedError::MissingDataTerminator { found: b'X' },
                 "chunk data is not followed by CRLF (found \"X\"); the chunk size does not match the data",
