@@ -479,6 +479,40 @@ fn redirects_to_schemes_other_than_http_and_https_are_refused() {
 }
 
 #[test]
+fn two_different_locations_are_refused_and_two_identical_ones_followed() {
+    use corio::http::ProtocolError;
+    run(|| async {
+        let server = routed(|request| match target(request) {
+            "/split" => reply("302 Found", &["Location: /a", "Location: /b"], ""),
+            "/same" => reply("302 Found", &["Location: /a", "location: /a"], ""),
+            _ => ok("landed"),
+        });
+        let session = Session::new();
+        let error = session.get(server.url("/split")).await.unwrap_err();
+        match &error {
+            Error::Protocol(ProtocolError::ConflictingLocation { first, other }) => {
+                assert_eq!((first.as_str(), other.as_str()), ("/a", "/b"));
+            }
+            other => panic!("expected ConflictingLocation, got {other:?}"),
+        }
+        assert_eq!(
+            error.to_string(),
+            "HTTP protocol error: redirect has conflicting location headers \"/a\" and \"/b\"; \
+             refusing to guess which to follow"
+        );
+        assert_eq!(targets(&server), ["/split"], "neither location was followed");
+
+        assert_eq!(session.get(server.url("/same")).await.unwrap().text().await.unwrap(), "landed");
+        assert_eq!(targets(&server), ["/split", "/same", "/a"]);
+
+        // With redirects off the response is the caller's, both fields in it.
+        let unfollowed = Session::builder().max_redirects(0).build().unwrap();
+        let response = unfollowed.get(server.url("/split")).await.unwrap();
+        assert_eq!(response.headers().get_all("location").collect::<Vec<_>>(), ["/a", "/b"]);
+    });
+}
+
+#[test]
 fn credentials_are_dropped_on_a_redirect_to_another_origin_and_kept_on_the_same_one() {
     run(|| async {
         let elsewhere = TestServer::always(ok("elsewhere"));

@@ -18,7 +18,7 @@ use crate::http::proto::chunked::ChunkedError;
 use crate::http::proto::decode::ContentDecodeError;
 use crate::http::proto::framing::FramingError;
 use crate::http::proto::head::HeadError;
-use crate::http::proto::redirect::RefusedRedirect;
+use crate::http::proto::redirect::{ConflictingLocations, RefusedRedirect};
 use crate::http::proto::url::{Url, UrlError};
 
 /// An error from the HTTP client.
@@ -214,6 +214,17 @@ pub enum ProtocolError {
     /// The proxy sent bytes after accepting a `CONNECT` tunnel, before the
     /// TLS handshake: they would be the proxy's, not the origin's.
     DataAfterConnect,
+    /// A redirect the client would follow carried two `Location` fields
+    /// that differ (identical copies count as one). Which one the server
+    /// meant is a guess, so it is refused, as conflicting Content-Lengths
+    /// are; with redirects off (`max_redirects(0)`) the response is
+    /// returned as it came.
+    ConflictingLocation {
+        /// The first `Location` received.
+        first: String,
+        /// A later one that differs from it.
+        other: String,
+    },
 }
 
 impl fmt::Display for ProtocolError {
@@ -226,6 +237,10 @@ impl fmt::Display for ProtocolError {
                 write!(f, "more than {max} interim (1xx) responses before the final one")
             }
             ProtocolError::DataAfterConnect => write!(f, "the proxy sent data after accepting the CONNECT tunnel"),
+            ProtocolError::ConflictingLocation { first, other } => write!(
+                f,
+                "redirect has conflicting location headers {first:?} and {other:?}; refusing to guess which to follow"
+            ),
         }
     }
 }
@@ -236,7 +251,9 @@ impl std::error::Error for ProtocolError {
             ProtocolError::Head(error) => Some(error),
             ProtocolError::Framing(error) => Some(error),
             ProtocolError::Chunked(error) => Some(error),
-            ProtocolError::TooManyInterimResponses { .. } | ProtocolError::DataAfterConnect => None,
+            ProtocolError::TooManyInterimResponses { .. }
+            | ProtocolError::DataAfterConnect
+            | ProtocolError::ConflictingLocation { .. } => None,
         }
     }
 }
@@ -412,6 +429,12 @@ impl From<ProtocolError> for Error {
 impl From<DecodeError> for Error {
     fn from(error: DecodeError) -> Self {
         Error::Decode(error)
+    }
+}
+
+impl From<ConflictingLocations> for Error {
+    fn from(conflict: ConflictingLocations) -> Self {
+        Error::Protocol(ProtocolError::ConflictingLocation { first: conflict.first, other: conflict.other })
     }
 }
 

@@ -212,7 +212,9 @@ impl Session {
             let proxy = self.proxy_for(&hop.url, &options);
             let mut response = self.send_hop(&hop, proxy, &options, total, stream.take()).await?;
             let status = response.status().as_u16();
-            let location = redirect::location_to_follow(status, response.headers(), max_redirects);
+            // Two different Locations fail the request; the response (and
+            // its connection, unread) is dropped with the error.
+            let location = redirect::location_to_follow(status, response.headers(), max_redirects)?;
             // A streamed body was sent once and is gone: a redirect that
             // would repeat it is the caller's to handle, as in reqwest.
             let Some(location) = location.filter(|_| !(streamed && redirect::keeps_body(status, &hop.method))) else {

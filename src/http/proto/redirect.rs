@@ -31,12 +31,38 @@ pub(crate) struct Hop {
 
 /// The `Location` of a response with `status` that should be followed, or
 /// `None` if it is not a redirect (or following is off: `max_redirects` 0).
-pub(crate) fn location_to_follow(status: u16, headers: &Headers, max_redirects: usize) -> Option<&str> {
+///
+/// # Errors
+/// [`ConflictingLocations`] when the response carries two `Location` fields
+/// that differ: which one the server meant is a guess, and a guess is how
+/// a response splitter steers a client, so it is refused as conflicting
+/// Content-Lengths are. Identical copies are one location, as Chrome and
+/// Firefox treat them (curl silently follows the first).
+pub(crate) fn location_to_follow(
+    status: u16,
+    headers: &Headers,
+    max_redirects: usize,
+) -> Result<Option<&str>, ConflictingLocations> {
     let is_redirect = matches!(status, 301 | 302 | 303 | 307 | 308);
     if !is_redirect || max_redirects == 0 {
-        return None;
+        return Ok(None);
     }
-    headers.get("location")
+    let mut locations = headers.get_all("location");
+    let Some(first) = locations.next() else { return Ok(None) };
+    match locations.find(|other| *other != first) {
+        Some(other) => Err(ConflictingLocations { first: first.to_owned(), other: other.to_owned() }),
+        None => Ok(Some(first)),
+    }
+}
+
+/// A redirect with two different `Location` fields, as a pure value; the
+/// session turns it into `ProtocolError::ConflictingLocation`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ConflictingLocations {
+    /// The first `Location` received.
+    pub(crate) first: String,
+    /// A later one that differs from it.
+    pub(crate) other: String,
 }
 
 /// A `Location` the client will not follow. A pure value, so that the rules
@@ -176,13 +202,27 @@ mod tests {
         let mut headers = Headers::new();
         headers.append("Location", "/next");
         for status in [301, 302, 303, 307, 308] {
-            assert_eq!(location_to_follow(status, &headers, 10), Some("/next"));
-            assert_eq!(location_to_follow(status, &headers, 0), None, "following is off");
-            assert_eq!(location_to_follow(status, &Headers::new(), 10), None, "no Location");
+            assert_eq!(location_to_follow(status, &headers, 10), Ok(Some("/next")));
+            assert_eq!(location_to_follow(status, &headers, 0), Ok(None), "following is off");
+            assert_eq!(location_to_follow(status, &Headers::new(), 10), Ok(None), "no Location");
         }
         for status in [200, 300, 304, 305, 306, 404] {
-            assert_eq!(location_to_follow(status, &headers, 10), None, "{status}");
+            assert_eq!(location_to_follow(status, &headers, 10), Ok(None), "{status}");
         }
+    }
+
+    #[test]
+    fn two_different_locations_are_refused_and_identical_copies_are_one() {
+        let with = |values: &[&str]| values.iter().map(|value| ("Location", *value)).collect::<Headers>();
+        let conflict = |first: &str, other: &str| {
+            Err(ConflictingLocations { first: first.to_owned(), other: other.to_owned() })
+        };
+        assert_eq!(location_to_follow(302, &with(&["/a", "/a"]), 10), Ok(Some("/a")));
+        assert_eq!(location_to_follow(302, &with(&["/a", "/b"]), 10), conflict("/a", "/b"));
+        assert_eq!(location_to_follow(301, &with(&["/a", "/a", "/c"]), 10), conflict("/a", "/c"));
+        // Not a redirect the client follows: the fields are the caller's to read.
+        assert_eq!(location_to_follow(200, &with(&["/a", "/b"]), 10), Ok(None));
+        assert_eq!(location_to_follow(302, &with(&["/a", "/b"]), 0), Ok(None));
     }
 
     #[test]
