@@ -784,6 +784,27 @@ fn a_plain_http_request_through_a_proxy_uses_absolute_form_and_proxy_credentials
 }
 
 #[test]
+fn a_hand_set_proxy_authorization_wins_over_the_proxy_urls_credentials_and_is_sent_once() {
+    run(|| async {
+        let proxy = TestServer::always(ok("via proxy"));
+        let proxy_url = format!("http://user:pa%20ss@{}", proxy.addr);
+        let request = Session::new().get("http://origin.test/own").proxy(&proxy_url);
+        request.header("Proxy-Authorization", "Bearer own").await.unwrap().bytes().await.unwrap();
+        let by_default =
+            Session::builder().header("Proxy-Authorization", "Bearer session").proxy(&proxy_url).build().unwrap();
+        by_default.get("http://origin.test/default").await.unwrap().bytes().await.unwrap();
+
+        let received = proxy.received();
+        let sent = |index: usize| -> Vec<&str> {
+            let lines = received[index].header_lines().into_iter();
+            lines.filter(|line| line.to_ascii_lowercase().starts_with("proxy-authorization:")).collect()
+        };
+        assert_eq!(sent(0), ["Proxy-Authorization: Bearer own"]);
+        assert_eq!(sent(1), ["Proxy-Authorization: Bearer session"]);
+    });
+}
+
+#[test]
 fn a_session_wide_proxy_carries_every_request_unless_the_request_opts_out() {
     run(|| async {
         let proxy = TestServer::always(ok("via proxy"));

@@ -317,7 +317,9 @@ impl RequestBuilder {
 
     /// Sends this request through the HTTP proxy at `url` (the tutorial's
     /// `session.get(url, proxy="http://...")`); credentials in the URL are
-    /// sent as `Proxy-Authorization: Basic`.
+    /// sent as `Proxy-Authorization: Basic`, unless a `Proxy-Authorization`
+    /// header was set by hand: that one is sent instead, never both (as
+    /// curl's explicit header wins).
     pub fn proxy(mut self, url: &str) -> RequestBuilder {
         match Proxy::parse(url) {
             Ok(proxy) => self.options.proxy = ProxySetting::Through(proxy),

@@ -341,7 +341,13 @@ impl Session {
             count += 1;
         }
         let absolute_form = proxy.is_some() && !hop.url.is_https();
-        if absolute_form && let Some(authorization) = proxy.and_then(|proxy| proxy.authorization.as_deref()) {
+        // One Proxy-Authorization only: a hand-set one (on the request, or
+        // the session's while still on the first origin) wins over the
+        // proxy URL's credentials, as curl's explicit header does.
+        let hand_set = hop.headers.contains("proxy-authorization")
+            || (!hop.left_origin && defaults.contains("proxy-authorization"));
+        let from_url = proxy.and_then(|proxy| proxy.authorization.as_deref()).filter(|_| !hand_set);
+        if absolute_form && let Some(authorization) = from_url {
             extra[count] = ("Proxy-Authorization", authorization);
             count += 1;
         }

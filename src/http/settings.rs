@@ -188,7 +188,7 @@ impl SessionBuilder {
     }
 
     /// Sends every request through the HTTP proxy at `url` (credentials in
-    /// the URL become `Proxy-Authorization`).
+    /// the URL become `Proxy-Authorization`, unless one is set by hand).
     pub fn proxy(mut self, url: impl Into<String>) -> SessionBuilder {
         self.config.proxy = Some(url.into());
         self
