@@ -196,7 +196,11 @@ impl SessionBuilder {
 
     /// Uses `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY` from the environment
     /// when no proxy is set explicitly (aiohttp's `trust_env=True`; off by
-    /// default).
+    /// default). Either case counts, the lowercase name first; `NO_PROXY`
+    /// takes host names (covering their subdomains), IP addresses, CIDR
+    /// ranges (`10.0.0.0/8`, `::1/128`) and `*`. Under CGI (`REQUEST_METHOD`
+    /// set) the uppercase `HTTP_PROXY` is ignored, since a CGI server sets it
+    /// from a request's `Proxy:` header (httpoxy); `http_proxy` is honoured.
     pub fn trust_env(mut self, trust: bool) -> SessionBuilder {
         self.config.trust_env = trust;
         self
