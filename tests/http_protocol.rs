@@ -3,10 +3,11 @@
 //! (Content-Length, chunked, close-delimited) whole and split at every byte,
 //! Content-Length / Transfer-Encoding conflicts, chunk-size edge cases and
 //! trailers, early EOF, bodiless responses (HEAD, 204, 304) and connection
-//! reuse, interim 1xx responses, head limits, transparent decompression and
-//! its limits, `text()` charsets, what the client puts on the wire,
+//! reuse, interim 1xx responses, transparent decompression and a bomb
+//! against its limit, `text()` charsets, what the client puts on the wire,
 //! streaming with `chunk()`, and the typed causes of protocol and decode
-//! errors.
+//! errors. Each limit at exactly its value and one past is in
+//! `tests/http_limits.rs`.
 
 mod common;
 
@@ -528,69 +529,8 @@ fn a_101_response_is_final_with_an_empty_body() {
     });
 }
 
-// Head limits.
-
-/// A 200 head of exactly `size` bytes (status line and blank line included),
-/// padded with one `X-Pad` field, followed by the body `ok`.
-fn head_of_size(size: usize) -> Vec<u8> {
-    let start = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Pad: ";
-    let end = "\r\n\r\n";
-    let pad = "p".repeat(size - start.len() - end.len());
-    let mut out = format!("{start}{pad}{end}").into_bytes();
-    assert_eq!(out.len(), size);
-    out.extend_from_slice(b"ok");
-    out
-}
-
-#[test]
-fn a_head_at_the_default_64_kib_limit_is_read_and_one_byte_more_is_refused() {
-    run(|| async {
-        let session = Session::new();
-        let server = TestServer::always(head_of_size(64 * 1024));
-        assert_eq!(get_body(&session, &server.url("/")).await.unwrap(), b"ok");
-        let server = TestServer::always(head_of_size(64 * 1024 + 1));
-        assert_protocol(session.get(server.url("/")).await, "65536", "one byte over");
-        let mut huge = b"HTTP/1.1 200 OK\r\nX-Big: ".to_vec();
-        huge.extend(std::iter::repeat_n(b'a', 200 * 1024));
-        huge.extend_from_slice(b"\r\nContent-Length: 0\r\n\r\n");
-        let server = TestServer::always(huge);
-        assert_protocol(session.get(server.url("/")).await, "65536", "200 KiB head");
-    });
-}
-
-#[test]
-fn max_head_size_sets_an_inclusive_byte_limit() {
-    run(|| async {
-        let session = Session::builder().max_head_size(1000, 100).build().unwrap();
-        let server = TestServer::always(head_of_size(1000));
-        assert_eq!(get_body(&session, &server.url("/")).await.unwrap(), b"ok");
-        let server = TestServer::always(head_of_size(1001));
-        assert_protocol(session.get(server.url("/")).await, "1000", "one byte over a custom limit");
-    });
-}
-
-/// A 200 head with `fields` header fields in all (Content-Length among them).
-fn head_with_fields(fields: usize) -> Vec<u8> {
-    let mut out = String::from("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n");
-    for index in 1..fields {
-        out.push_str(&format!("X-Field-{index}: {index}\r\n"));
-    }
-    out.push_str("\r\nok");
-    out.into_bytes()
-}
-
-#[test]
-fn header_field_count_is_limited_to_100_by_default_and_configurable() {
-    run(|| async {
-        let session = Session::new();
-        let server = TestServer::always(head_with_fields(100));
-        assert_eq!(get_body(&session, &server.url("/")).await.unwrap(), b"ok");
-        let server = TestServer::always(head_with_fields(101));
-        assert_protocol(session.get(server.url("/")).await, "100", "101 fields");
-        let roomier = Session::builder().max_head_size(64 * 1024, 101).build().unwrap();
-        assert_eq!(get_body(&roomier, &server.url("/")).await.unwrap(), b"ok");
-    });
-}
+// Head limits (size and field count) are tested at and one past the limit
+// in tests/http_limits.rs.
 
 #[test]
 fn a_status_outside_100_to_599_is_a_malformed_head() {
@@ -662,19 +602,6 @@ fn a_gzip_bomb_stops_at_the_body_size_limit() {
             Err(Error::BodyTooLarge { limit }) => assert_eq!(limit, 1 << 20),
             other => panic!("expected BodyTooLarge, got {:?}", other.map(|body| body.len())),
         }
-    });
-}
-
-#[test]
-fn a_plain_body_over_the_limit_is_too_large_and_one_at_it_is_not() {
-    run(|| async {
-        let session = Session::builder().max_body_size(100).build().unwrap();
-        let server = TestServer::always(with_length("", &[b'x'; 100]));
-        assert_eq!(get_body(&session, &server.url("/")).await.unwrap().len(), 100);
-        let server = TestServer::always(with_length("", &[b'x'; 101]));
-        assert!(matches!(get_body(&session, &server.url("/")).await, Err(Error::BodyTooLarge { limit: 100 })));
-        let server = TestServer::once_per_connection(format!("HTTP/1.1 200 OK\r\n\r\n{}", "x".repeat(101)));
-        assert!(matches!(get_body(&session, &server.url("/")).await, Err(Error::BodyTooLarge { limit: 100 })));
     });
 }
 
