@@ -538,7 +538,11 @@ fn a_status_outside_100_to_599_is_a_malformed_head() {
         let session = Session::new();
         for status in ["099", "000", "600", "999"] {
             let server = TestServer::always(format!("HTTP/1.1 {status} Odd\r\nContent-Length: 0\r\n\r\n"));
-            assert_protocol(session.get(server.url("/")).await, &format!("status code {status} is not between"), status);
+            assert_protocol(
+                session.get(server.url("/")).await,
+                &format!("status code {status} is not between"),
+                status,
+            );
         }
         let server = TestServer::always(&b"HTTP/1.1 599 Edge\r\nContent-Length: 0\r\n\r\n"[..]);
         assert_eq!(session.get(server.url("/")).await.unwrap().status(), 599);

@@ -295,7 +295,8 @@ mod tests {
     fn under_cgi_the_uppercase_http_proxy_is_ignored_and_the_lowercase_one_kept() {
         let (upper, lower, https) = ("http://upper:1/", "http://lower:2/", "http://secure:3/");
         // (variables, proxy for http, proxy for https)
-        let cases: &[(&[(&str, &str)], Option<&str>, Option<&str>)] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>, Option<&'a str>);
+        let cases: &[Case] = &[
             (&[("HTTP_PROXY", upper)], Some(upper), None),
             (&[("HTTP_PROXY", upper), ("REQUEST_METHOD", "GET")], None, None),
             (&[("HTTP_PROXY", upper), ("REQUEST_METHOD", "")], Some(upper), None),

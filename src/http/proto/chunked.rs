@@ -453,7 +453,6 @@ mod tests {
             ("leading zeros", b"0005\r\nhello\r\n000\r\n\r\n", Ok((b"hello", vec![], b""))),
             ("sixteen digits", b"0000000000000003\r\nabc\r\n0\r\n\r\n", Ok((b"abc", vec![], b""))),
             ("seventeen digits, one significant", b"00000000000000003\r\nabc\r\n0\r\n\r\n", Ok((b"abc", vec![], b""))),
-
             ("whitespace after size", b"5 \t\r\nhello\r\n0 \r\n\r\n", Ok((b"hello", vec![], b""))),
             ("extensions", b"5;name=value;flag\r\nhello\r\n0;last\r\n\r\n", Ok((b"hello", vec![], b""))),
             ("whitespace before extension", b"5 ; a = b\r\nhello\r\n0\r\n\r\n", Ok((b"hello", vec![], b""))),

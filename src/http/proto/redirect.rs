@@ -214,9 +214,8 @@ mod tests {
     #[test]
     fn two_different_locations_are_refused_and_identical_copies_are_one() {
         let with = |values: &[&str]| values.iter().map(|value| ("Location", *value)).collect::<Headers>();
-        let conflict = |first: &str, other: &str| {
-            Err(ConflictingLocations { first: first.to_owned(), other: other.to_owned() })
-        };
+        let conflict =
+            |first: &str, other: &str| Err(ConflictingLocations { first: first.to_owned(), other: other.to_owned() });
         assert_eq!(location_to_follow(302, &with(&["/a", "/a"]), 10), Ok(Some("/a")));
         assert_eq!(location_to_follow(302, &with(&["/a", "/b"]), 10), conflict("/a", "/b"));
         assert_eq!(location_to_follow(301, &with(&["/a", "/a", "/c"]), 10), conflict("/a", "/c"));
