@@ -14,8 +14,10 @@
 //! as the last coding (`chunked, gzip`, or `gzip` alone) with
 //! [`FramingError::ChunkedNotLast`]. RFC 9112 section 6.3 would read the
 //! latter until the connection closes, but what arrived would still be
-//! encoded with a coding we do not undo; curl refuses `chunked, gzip` too,
-//! and Go's client refuses every transfer coding but chunked. Content codings
+//! encoded with a coding we do not undo. curl, when it decodes transfer
+//! codings (`--tr-encoding`), refuses `chunked, gzip` too ("'chunked' not
+//! being the last Transfer-Encoding"); Go's client refuses every transfer
+//! coding but chunked. Content codings
 //! (`Content-Encoding: gzip`) are a different header, handled further up.
 
 use std::error::Error;
