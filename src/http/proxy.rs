@@ -57,8 +57,9 @@ impl Proxy {
 /// Under CGI (`REQUEST_METHOD` set) the uppercase `HTTP_PROXY` is ignored:
 /// a CGI server turns a request's `Proxy:` header into `HTTP_PROXY`, so any
 /// client could point this one at a proxy of its choosing ("httpoxy",
-/// CVE-2016-5385). curl never reads the uppercase name and Go ignores it
-/// under CGI; the lowercase `http_proxy`, which no header can set, is still
+/// CVE-2016-5385). curl never reads the uppercase name, and Go's client
+/// fails an http request rather than use an environment proxy under CGI;
+/// here the lowercase `http_proxy`, which no header can set, is still
 /// honoured.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct EnvProxies {
