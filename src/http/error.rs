@@ -97,7 +97,8 @@ pub enum Error {
     },
     /// The server (or the proxy) broke HTTP/1.1: a malformed or oversized
     /// head, contradictory framing, a bad chunk, an endless run of 1xx
-    /// answers; [`ProtocolError`] says which. The connection is closed.
+    /// answers, a redirect to two places at once; [`ProtocolError`] says
+    /// which. The connection is closed.
     Protocol(ProtocolError),
     /// The connection ended before the response was complete: before the
     /// head, or before the body's announced end.
