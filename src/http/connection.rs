@@ -8,7 +8,7 @@
 
 use std::future::poll_fn;
 use std::io;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use crate::http::transport::Transport;
 
@@ -54,11 +54,17 @@ impl Connection {
     /// Reads more bytes from the transport and appends them to the buffer;
     /// returns how many (0 at the end of the stream).
     pub(crate) async fn fill(&mut self) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_fill(cx)).await
+    }
+
+    /// [`fill`](Self::fill), poll-style: for a writer that watches for an
+    /// answer while it writes. `Pending` leaves the task's waker with the
+    /// reactor for the socket's next readable edge.
+    pub(crate) fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         self.make_room();
-        let Connection { transport, buffer, end, .. } = self;
-        let n = poll_fn(|cx: &mut Context<'_>| transport.poll_read(cx, &mut buffer[*end..])).await?;
+        let n = ready!(self.transport.poll_read(cx, &mut self.buffer[self.end..]))?;
         self.end += n;
-        Ok(n)
+        Poll::Ready(Ok(n))
     }
 
     /// Makes at least `READ_CHUNK` bytes free after `end`: first by moving
@@ -81,6 +87,17 @@ impl Connection {
     /// Writes all of `bytes`.
     pub(crate) async fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.transport.write_all(bytes).await
+    }
+
+    /// Writes some of `bytes`, poll-style; [`poll_flush`](Self::poll_flush)
+    /// finishes what TLS queued.
+    pub(crate) fn poll_write(&mut self, cx: &mut Context<'_>, bytes: &[u8]) -> Poll<io::Result<usize>> {
+        self.transport.poll_write(cx, bytes)
+    }
+
+    /// Pushes out the TLS records still queued (nothing for plain TCP).
+    pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.transport.poll_flush(cx)
     }
 
     /// True when the last end-of-stream was a TLS close without

@@ -184,8 +184,12 @@ impl TlsStream {
                 }
                 Err(error) => return Poll::Ready(Err(error)),
             }
-            // Alerts or key updates rustls wants to send go out first.
-            ready!(self.poll_flush(cx))?;
+            // Alerts or key updates rustls wants to send go out first, as
+            // far as the socket takes them now: a socket full of request
+            // body must not stop us reading the server's early answer.
+            if let Poll::Ready(Err(error)) = self.poll_flush(cx) {
+                return Poll::Ready(Err(error));
+            }
             // Pending: the reactor wakes us at the socket's next readable edge.
             ready!(self.poll_read_records(cx))?;
             self.session.process_new_packets().map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;

@@ -19,6 +19,7 @@ pub(crate) mod chunked;
 pub(crate) mod cookie;
 pub(crate) mod date;
 pub(crate) mod decode;
+pub(crate) mod early_answer;
 pub(crate) mod framing;
 pub(crate) mod gzip;
 pub(crate) mod head;
