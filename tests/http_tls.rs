@@ -196,6 +196,31 @@ fn a_request_body_larger_than_the_tls_write_buffer_is_sent_whole() {
 }
 
 #[test]
+fn an_early_413_over_tls_is_returned_while_the_body_is_still_being_sent() {
+    common::within(Duration::from_secs(10), || {
+        // The server refuses the 8 MiB body after its head and closes with
+        // the body unread, which resets the connection: the client must
+        // have read the answer while the TLS socket was full of body.
+        let ca = TestCa::new("corio test CA");
+        let server = TlsServer::start(ca.issue(&["localhost"]).server_config(), |stream| {
+            if read_head(stream).is_none() {
+                return;
+            }
+            let refusal = "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r\nConnection: close\r\n\r\ntoo large";
+            let _ = stream.write_all(refusal.as_bytes()).and_then(|()| stream.flush());
+            thread::sleep(Duration::from_millis(50));
+        });
+        let session = session_trusting(&ca);
+        let url = server.url("localhost", "/upload");
+        let answer = corio::run(async move {
+            let response = session.post(url.as_str()).body(vec![b'x'; 8 << 20]).await?;
+            Ok::<_, Error>((response.status().as_u16(), response.text().await?))
+        });
+        assert_eq!(answer.unwrap(), (413, "too large".to_owned()));
+    });
+}
+
+#[test]
 fn ip_address_url_is_checked_against_the_ip_san_and_sends_no_sni() {
     common::within(Duration::from_secs(10), || {
         let ca = TestCa::new("corio test CA");
