@@ -72,8 +72,11 @@ impl BodyReader {
             BodyReader { read_timeout: settings.read_timeout, total: settings.total, ..BodyReader::finished() };
         if decoder.is_done() {
             // No body: the connection is free for the next request now,
-            // even if the caller never reads this "body".
-            release(connection, lease, framing.keep_alive);
+            // even if the caller never reads this "body". Bytes already
+            // after the head (a body sent after a HEAD, 204 or 304 answer)
+            // would be read as the next response: close it instead.
+            let clean = connection.buffered().is_empty();
+            release(connection, lease, framing.keep_alive && clean);
         } else {
             // Only the close ends a close-delimited body, so its connection
             // is never reused, whatever the headers said.
