@@ -935,18 +935,62 @@ fn a_refused_connection_is_a_connect_error() {
 }
 
 #[test]
-fn a_host_that_does_not_resolve_is_a_dns_error() {
+fn a_name_resolved_to_no_addresses_is_a_dns_error_and_no_lookup_is_made() {
     run(|| async {
-        let session = Session::builder().connect_timeout(Some(Duration::from_secs(8))).build().unwrap();
-        let error = session.get("http://nonexistent.invalid/").await.unwrap_err();
-        // `.invalid` never resolves; a sandbox resolver might still answer
-        // oddly, so a connect error is accepted too, but not a timeout.
-        assert!(matches!(error, Error::Dns { .. } | Error::Connect { .. }), "{error:?}");
+        // The session answers for the name itself, so the DNS error path
+        // is tested without a query leaving the machine (`.test` is
+        // reserved, RFC 6761; the system resolver is never asked).
+        let session = Session::builder().resolve_to_addrs("Nowhere.TEST", &[]).build().unwrap();
+        let started = Instant::now();
+        let error = session.get("http://nowhere.test/").await.unwrap_err();
+        assert!(matches!(&error, Error::Dns { host, .. } if host == "nowhere.test"), "{error:?}");
         assert!(error.is_connect());
-        if let Error::Dns { host, .. } = &error {
-            assert_eq!(host, "nonexistent.invalid");
-        }
+        assert_eq!(
+            error.to_string(),
+            "could not resolve host \"nowhere.test\": the session resolves this name to no addresses"
+        );
+        assert!(started.elapsed() < Duration::from_secs(1), "no lookup, no wait: {:?}", started.elapsed());
     });
+}
+
+#[test]
+fn a_resolved_name_reaches_its_address_with_the_name_in_the_host_header() {
+    run(|| async {
+        let server = TestServer::always(ok("resolved"));
+        let port = server.addr.port();
+        // 127.0.0.2 refuses (the server listens on 127.0.0.1 only), so the
+        // second address is the one that answers: they are tried in order.
+        let addresses = ["127.0.0.2".parse().unwrap(), "127.0.0.1".parse().unwrap()];
+        let session = Session::builder().resolve_to_addrs("api.test", &addresses).build().unwrap();
+        let response = session.get(format!("http://api.test:{port}/v1")).await.unwrap();
+        assert_eq!(response.text().await.unwrap(), "resolved");
+        assert_eq!(server.received()[0].header("host"), Some(format!("api.test:{port}").as_str()));
+    });
+}
+
+#[test]
+fn a_resolved_name_works_for_a_proxy_too() {
+    run(|| async {
+        let proxy = TestServer::always(ok("via proxy"));
+        let session = Session::builder()
+            .resolve("proxy.test", "127.0.0.1".parse().unwrap())
+            .resolve_to_addrs("origin.test", &[])
+            .proxy(format!("http://proxy.test:{}", proxy.addr.port()))
+            .build()
+            .unwrap();
+        // The origin's name is never resolved: the proxy is asked for it.
+        let response = session.get("http://origin.test/page").await.unwrap();
+        assert_eq!(response.text().await.unwrap(), "via proxy");
+        assert_eq!(proxy.received()[0].request_line(), "GET http://origin.test/page HTTP/1.1");
+    });
+}
+
+#[test]
+fn resolving_by_hand_takes_host_names_only() {
+    for host in ["api.test:80", "http://api.test", "127.0.0.1", "[::1]", "bad host"] {
+        let error = Session::builder().resolve(host, "127.0.0.1".parse().unwrap()).build().err();
+        assert!(matches!(error, Some(Error::InvalidRequest(_))), "{host}: {error:?}");
+    }
 }
 
 #[test]

@@ -1,9 +1,13 @@
-//! Opening a connection: resolve, dial each address in turn, optionally
-//! tunnel through a proxy, then TLS.
+//! Opening a connection: resolve (the session's own answers first, then the
+//! system resolver), dial each address in turn, optionally tunnel through a
+//! proxy, then TLS.
 //!
 //! In the path of a request this runs when the pool had no idle connection
 //! for the request's key. It runs under the connect timeout as a whole.
 
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use rustls::ClientConfig;
@@ -17,8 +21,14 @@ use crate::http::proxy::Proxy;
 use crate::http::transport::Transport;
 use crate::net::{TcpStream, lookup_host};
 
+/// Names the session resolves itself (`SessionBuilder::resolve`): a host
+/// name as URLs spell it (lowercase, Punycode) to the addresses to try, in
+/// order. An empty list means the name has none.
+pub(crate) type ResolveOverrides = HashMap<String, Vec<IpAddr>>;
+
 /// Opens a connection for requests to `target`'s origin, through `proxy`
-/// if given; `tls` supplies the session's TLS configuration when needed.
+/// if given; `tls` supplies the session's TLS configuration when needed,
+/// `overrides` the names the session resolves itself.
 ///
 /// # Errors
 /// [`Error::Dns`], [`Error::Connect`], [`Error::Proxy`], [`Error::Tls`].
@@ -27,9 +37,10 @@ pub(crate) async fn open(
     proxy: Option<&Proxy>,
     tls: impl FnOnce() -> Result<Arc<ClientConfig>, Error>,
     limits: &HeadLimits,
+    overrides: &ResolveOverrides,
 ) -> Result<Connection, Error> {
     let hop = proxy.map_or(target, |proxy| &proxy.url);
-    let tcp = dial(hop.host_str(), hop.port()).await?;
+    let tcp = dial(hop.host_str(), hop.port(), overrides).await?;
     if !target.is_https() {
         // Plain http, directly or to a proxy that takes absolute-form requests.
         return Ok(Connection::new(Transport::Plain(tcp)));
@@ -41,10 +52,24 @@ pub(crate) async fn open(
     Ok(Connection::new(Transport::handshake(tcp, target.host_str(), tls()?).await?))
 }
 
-/// Resolves `host` on the blocking pool (IP literals skip it) and connects
-/// to each address in the resolver's order until one answers.
-async fn dial(host: &str, port: u16) -> Result<TcpStream, Error> {
-    let addresses = lookup_host(host, port).await.map_err(|source| Error::Dns { host: host.to_owned(), source })?;
+/// Resolves `host`: from `overrides` if it is there, else on the blocking
+/// pool (IP literals skip it); then connects to each address in order until
+/// one answers.
+async fn dial(host: &str, port: u16, overrides: &ResolveOverrides) -> Result<TcpStream, Error> {
+    let dns_error = |source| Error::Dns { host: host.to_owned(), source };
+    let addresses = match overrides.get(host) {
+        Some(ips) if ips.is_empty() => {
+            let why = "the session resolves this name to no addresses";
+            return Err(dns_error(io::Error::new(io::ErrorKind::NotFound, why)));
+        }
+        Some(ips) => ips.iter().map(|&ip| SocketAddr::new(ip, port)).collect(),
+        None => lookup_host(host, port).await.map_err(dns_error)?,
+    };
+    if addresses.is_empty() {
+        // A name without addresses is a resolution failure, not a refused
+        // connection: say so, as getaddrinfo's EAI_NODATA does.
+        return Err(dns_error(io::Error::new(io::ErrorKind::NotFound, "the name has no addresses")));
+    }
     let tcp = TcpStream::connect_any(addresses).await.map_err(|source| Error::Connect {
         host: host.to_owned(),
         port,
@@ -92,14 +117,15 @@ mod tests {
     fn dialling_sets_nodelay() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let tcp = crate::run(async move { dial("127.0.0.1", port).await }).unwrap();
+        let tcp = crate::run(async move { dial("127.0.0.1", port, &ResolveOverrides::new()).await }).unwrap();
         assert!(tcp.nodelay().unwrap(), "requests are written whole: Nagle only delays them");
     }
 
     #[test]
     fn a_failed_dial_names_the_host_and_port() {
         let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-        let error = crate::run(async move { dial("127.0.0.1", closed.port()).await }).unwrap_err();
+        let error =
+            crate::run(async move { dial("127.0.0.1", closed.port(), &ResolveOverrides::new()).await }).unwrap_err();
         assert!(matches!(&error, Error::Connect { host, port, .. } if host == "127.0.0.1" && *port == closed.port()));
         assert!(error.to_string().contains("refused"), "{error}");
     }

@@ -307,7 +307,8 @@ impl Session {
             return Ok((lease, connection, true));
         }
         let tls = || self.tls_config();
-        let connection = connect::open(url, proxy, tls, &self.inner.config.head_limits).await?;
+        let config = &self.inner.config;
+        let connection = connect::open(url, proxy, tls, &config.head_limits, &config.resolve).await?;
         Ok((lease, connection, false))
     }
 

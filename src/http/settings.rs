@@ -5,15 +5,19 @@
 //! invalid one, and `build` hands the checked [`Config`] to
 //! [`Session::with_config`], which sets up the shared state.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use rustls::pki_types::CertificateDer;
 
+use crate::http::connect::ResolveOverrides;
 use crate::http::error::Error;
 use crate::http::pool::PoolLimits;
 use crate::http::proto::auth;
 use crate::http::proto::head::HeadLimits;
 use crate::http::proto::headers::{Headers, check_name, check_value};
+use crate::http::proto::host::Host;
+use crate::http::proto::url::Url;
 use crate::http::session::Session;
 use crate::http::tls;
 
@@ -37,6 +41,8 @@ pub(crate) struct Config {
     pub(crate) pool: PoolLimits,
     /// Parsed (and checked) when the session is built.
     pub(crate) proxy: Option<String>,
+    /// Names resolved without asking the system resolver.
+    pub(crate) resolve: ResolveOverrides,
     /// Read `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY` when the session is built.
     pub(crate) trust_env: bool,
     pub(crate) cookies: bool,
@@ -86,6 +92,7 @@ impl Default for Config {
             read_timeout: None,
             pool: PoolLimits { total: 100, per_host: 0, idle_timeout: Duration::from_secs(15) },
             proxy: None,
+            resolve: ResolveOverrides::new(),
             trust_env: false,
             cookies: true,
             max_redirects: 10,
@@ -191,6 +198,65 @@ impl SessionBuilder {
     /// the URL become `Proxy-Authorization`, unless one is set by hand).
     pub fn proxy(mut self, url: impl Into<String>) -> SessionBuilder {
         self.config.proxy = Some(url.into());
+        self
+    }
+
+    /// Connects to `address` for `host` instead of asking the system
+    /// resolver (curl's `--resolve`, reqwest's `resolve`), for every
+    /// connection the session makes to that name, as an origin or as a
+    /// proxy. The port is still the URL's; the `Host` header, TLS's server
+    /// name and certificate check, and cookies still use the name. A later
+    /// call for the same name replaces an earlier one; names are compared
+    /// as URLs spell them (case-insensitively, Unicode as Punycode).
+    ///
+    /// ```
+    /// # use std::io::{Read, Write};
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// # let port = listener.local_addr().unwrap().port();
+    /// # let (seen, received) = std::sync::mpsc::channel();
+    /// # std::thread::spawn(move || {
+    /// #     let (mut socket, _) = listener.accept().unwrap();
+    /// #     let mut buffer = vec![0; 4096];
+    /// #     let n = socket.read(&mut buffer).unwrap_or(0);
+    /// #     let _ = seen.send(String::from_utf8_lossy(&buffer[..n]).into_owned());
+    /// #     let _ = socket.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
+    /// # });
+    /// use std::net::Ipv4Addr;
+    /// // `movie.douban.test` is reserved (RFC 6761): no resolver knows it.
+    /// let session = corio::http::Session::builder().resolve("movie.douban.test", Ipv4Addr::LOCALHOST.into()).build()?;
+    /// corio::run(async move {
+    ///     let response = session.get(format!("http://movie.douban.test:{port}/top250")).await?;
+    ///     assert_eq!(response.status(), 204);
+    ///     Ok::<(), corio::http::Error>(())
+    /// })?;
+    /// assert!(received.recv().unwrap().contains(&format!("\r\nHost: movie.douban.test:{port}\r\n")));
+    /// # Ok::<(), corio::http::Error>(())
+    /// ```
+    pub fn resolve(self, host: &str, address: IpAddr) -> SessionBuilder {
+        self.resolve_to_addrs(host, &[address])
+    }
+
+    /// Like [`resolve`](Self::resolve) with several addresses, tried in
+    /// order until one accepts the connection. An empty list says the name
+    /// has no addresses: requests to it fail at once with [`Error::Dns`],
+    /// and no lookup is made (a name blocked, or a test of the DNS error
+    /// that stays on the machine).
+    ///
+    /// ```
+    /// use corio::http::{Error, Session};
+    /// let session = Session::builder().resolve_to_addrs("ads.example", &[]).build().unwrap();
+    /// let error = corio::run(async move { session.get("http://ads.example/banner").await.unwrap_err() });
+    /// assert!(matches!(&error, Error::Dns { host, .. } if host == "ads.example"), "{error}");
+    /// ```
+    pub fn resolve_to_addrs(mut self, host: &str, addresses: &[IpAddr]) -> SessionBuilder {
+        match override_key(host) {
+            Ok(name) => {
+                self.config.resolve.insert(name, addresses.to_vec());
+            }
+            Err(why) => {
+                self.config.error.get_or_insert(format!("cannot resolve {host:?} by hand: {why}"));
+            }
+        }
         self
     }
 
@@ -348,5 +414,19 @@ impl SessionBuilder {
             self.config.headers.append("Accept-Encoding", "gzip, deflate, br, zstd");
         }
         Session::with_config(self.config)
+    }
+}
+
+/// `host` as URLs spell it (the key `connect` looks names up by), if it is
+/// a host name: an IP literal needs no resolving, and a port or path has no
+/// place in a name.
+fn override_key(host: &str) -> Result<String, String> {
+    if host.contains([':', '/', '?', '#', '@', '[', ']']) {
+        return Err("give a host name alone, without scheme, port or path".into());
+    }
+    let url = Url::parse(&format!("http://{host}/")).map_err(|error| error.to_string())?;
+    match url.host() {
+        Host::Domain(name) => Ok(name.clone()),
+        Host::Ipv4(_) | Host::Ipv6(_) => Err("it is an IP address already".into()),
     }
 }
