@@ -65,6 +65,10 @@ enum Ending {
     /// kernel answers with a reset (RFC 2525 2.17), as a server that
     /// refuses a body and closes at once does.
     CloseUnread,
+    /// The same, closing right after the answer: the reset follows it at
+    /// once, before the client has read it (it waits in the client's
+    /// receive buffer, which Linux keeps through a reset).
+    ResetAtOnce,
     /// Sends its answer, shuts down its sending side and keeps reading
     /// until the client closes (nginx's "lingering close").
     LingerAndDrain,
@@ -84,6 +88,9 @@ fn early_answer(ending: Ending) -> TestServer {
             let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nagain");
             return;
         }
+        // Nagle's algorithm could hold the answer back until the close,
+        // which discards what is still unsent: out it goes at once.
+        let _ = stream.set_nodelay(true);
         let _ = stream.write_all(TOO_LARGE);
         match ending {
             Ending::CloseUnread => {
@@ -92,6 +99,7 @@ fn early_answer(ending: Ending) -> TestServer {
                 thread::sleep(Duration::from_millis(50));
                 drop(stream);
             }
+            Ending::ResetAtOnce => drop(stream),
             Ending::LingerAndDrain => {
                 let _ = stream.shutdown(Shutdown::Write);
                 drain(&mut stream);
@@ -105,7 +113,7 @@ fn early_answer(ending: Ending) -> TestServer {
 
 #[test]
 fn an_early_413_while_a_large_body_is_sent_is_returned_however_the_server_ends() {
-    for ending in [Ending::CloseUnread, Ending::LingerAndDrain, Ending::KeepReading] {
+    for ending in [Ending::CloseUnread, Ending::ResetAtOnce, Ending::LingerAndDrain, Ending::KeepReading] {
         run(move || async move {
             let server = early_answer(ending);
             let session = Session::new();
@@ -233,4 +241,37 @@ fn bytes_after_a_bodiless_answer_are_never_the_next_requests_response() {
             });
         }
     }
+}
+
+#[test]
+fn an_idle_connection_is_checked_even_when_the_task_has_spent_its_io_budget() {
+    run(|| async {
+        let server = with_stray_bytes(b"HTTP/1.1 204 No Content\r\n\r\n", STRAY, Duration::from_millis(20));
+        let session = Session::new();
+        session.get(server.url("/first")).await.unwrap();
+        // The stray bytes arrive while the connection is idle.
+        corio::sleep(Duration::from_millis(100)).await;
+        // Spend the step's whole I/O budget on datagrams that go out at
+        // once. A look at the idle socket through the budgeted read would
+        // be skipped then, and the connection would seem clean. The first
+        // round counts how many sends one step allows (until a send has to
+        // yield to the next iteration); the second spends that many in the
+        // step that follows, the yielded send included.
+        let socket = corio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let sink = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let lp = corio::get_running_loop();
+        let step = lp.iteration();
+        let mut per_step = 0;
+        while socket.send_to(b".", sink).await.is_ok() && lp.iteration() == step {
+            per_step += 1;
+        }
+        assert!(per_step > 1, "the sends yielded at once");
+        for _ in 1..per_step {
+            socket.send_to(b".", sink).await.unwrap();
+        }
+        assert_eq!(lp.iteration(), step + 1, "the second round fits in one step");
+        let second = session.get(server.url("/second")).await.unwrap();
+        assert_eq!(second.text().await.unwrap(), "real 1");
+        assert_eq!(server.connections(), 2);
+    });
 }

@@ -201,23 +201,38 @@ fn an_early_413_over_tls_is_returned_while_the_body_is_still_being_sent() {
         // The server refuses the 8 MiB body after its head and closes with
         // the body unread, which resets the connection: the client must
         // have read the answer while the TLS socket was full of body.
-        let ca = TestCa::new("corio test CA");
-        let server = TlsServer::start(ca.issue(&["localhost"]).server_config(), |stream| {
-            if read_head(stream).is_none() {
-                return;
-            }
-            let refusal = "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r\nConnection: close\r\n\r\ntoo large";
-            let _ = stream.write_all(refusal.as_bytes()).and_then(|()| stream.flush());
-            thread::sleep(Duration::from_millis(50));
-        });
-        let session = session_trusting(&ca);
-        let url = server.url("localhost", "/upload");
-        let answer = corio::run(async move {
-            let response = session.post(url.as_str()).body(vec![b'x'; 8 << 20]).await?;
-            Ok::<_, Error>((response.status().as_u16(), response.text().await?))
-        });
-        assert_eq!(answer.unwrap(), (413, "too large".to_owned()));
+        // With no pause the reset comes right behind the answer, before the
+        // client reads: the answer waits in its receive buffer, and neither
+        // the records rustls still wants to send nor the failed writes may
+        // keep the client from reading it.
+        for pause in [Duration::ZERO, Duration::from_millis(50)] {
+            early_413_over_tls(pause);
+        }
     });
+}
+
+/// One request of [`an_early_413_over_tls_is_returned_while_the_body_is_still_being_sent`]:
+/// the server resets `pause` after answering.
+fn early_413_over_tls(pause: Duration) {
+    let ca = TestCa::new("corio test CA");
+    let server = TlsServer::start(ca.issue(&["localhost"]).server_config(), move |stream| {
+        if read_head(stream).is_none() {
+            return;
+        }
+        // Nagle's algorithm could hold the answer back until the close,
+        // which discards what is still unsent: out it goes at once.
+        let _ = stream.sock.set_nodelay(true);
+        let refusal = "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r\nConnection: close\r\n\r\ntoo large";
+        let _ = stream.write_all(refusal.as_bytes()).and_then(|()| stream.flush());
+        thread::sleep(pause);
+    });
+    let session = session_trusting(&ca);
+    let url = server.url("localhost", "/upload");
+    let answer = corio::run(async move {
+        let response = session.post(url.as_str()).body(vec![b'x'; 8 << 20]).await?;
+        Ok::<_, Error>((response.status().as_u16(), response.text().await?))
+    });
+    assert_eq!(answer.unwrap(), (413, "too large".to_owned()), "reset {pause:?} after the answer");
 }
 
 #[test]

@@ -107,19 +107,11 @@ impl Connection {
     }
 
     /// Checks, without waiting, that an idle connection was not closed by
-    /// the server: a read that would block means it is still open. Any byte
-    /// or end of stream means it is unusable (an idle connection has no
-    /// response owed to it).
+    /// the server and has nothing to read: any byte or end of stream means
+    /// it is unusable (an idle connection has no response owed to it, and
+    /// stray bytes would be read as the next request's answer).
     pub(crate) fn looks_open(&mut self) -> bool {
-        if self.start != self.end {
-            return false;
-        }
-        let mut probe = [0u8; 1];
-        let mut cx = Context::from_waker(std::task::Waker::noop());
-        // The no-op waker replaces the reactor's read waker for this socket
-        // until the next real read registers its own; nobody waits on an
-        // idle connection, so nothing is lost.
-        matches!(self.transport.poll_read(&mut cx, &mut probe), Poll::Pending)
+        self.start == self.end && self.transport.is_open_and_quiet()
     }
 
     /// Gives up the connection for its transport (to run TLS over a proxy

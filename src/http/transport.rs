@@ -118,6 +118,17 @@ impl Transport {
         }
     }
 
+    /// Whether an idle transport is still open with nothing to read, looked
+    /// at now: a `poll_read` skips the look once the task's I/O budget is
+    /// spent, which would pass for "nothing there". Bytes and the end of the
+    /// stream both mean no: an idle connection is owed nothing.
+    pub(crate) fn is_open_and_quiet(&mut self) -> bool {
+        match self {
+            Transport::Plain(tcp) => would_block(tcp.read_now(&mut [0u8; 1])),
+            Transport::Tls(tls) => tls.is_open_and_quiet(),
+        }
+    }
+
     /// True when the last end-of-stream came without TLS's `close_notify`
     /// (never for plain TCP, where a FIN is all there is).
     pub(crate) fn closed_without_notify(&self) -> bool {
@@ -185,15 +196,34 @@ impl TlsStream {
                 Err(error) => return Poll::Ready(Err(error)),
             }
             // Alerts or key updates rustls wants to send go out first, as
-            // far as the socket takes them now: a socket full of request
-            // body must not stop us reading the server's early answer.
-            if let Poll::Ready(Err(error)) = self.poll_flush(cx) {
-                return Poll::Ready(Err(error));
-            }
+            // far as the socket takes them now. Neither a socket full of
+            // request body nor one the server reset after answering may stop
+            // us reading that answer: a failed write shows in the next write.
+            let _ = self.poll_flush(cx);
             // Pending: the reactor wakes us at the socket's next readable edge.
             ready!(self.poll_read_records(cx))?;
             self.session.process_new_packets().map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
         }
+    }
+
+    /// [`Transport::is_open_and_quiet`] for TLS. Records that came while
+    /// idle go through rustls first: a session ticket is harmless, a
+    /// `close_notify` or application data are not. A peer that keeps
+    /// sending records is not quiet either.
+    fn is_open_and_quiet(&mut self) -> bool {
+        const MAX_IDLE_RECORD_READS: usize = 8;
+        for _ in 0..MAX_IDLE_RECORD_READS {
+            match self.session.read_tls(&mut ReadNow(&self.tcp)) {
+                Ok(0) => return false,
+                Ok(_) if self.session.process_new_packets().is_err() => return false,
+                Ok(_) => {}
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    return would_block(self.session.reader().read(&mut [0u8; 1]));
+                }
+                Err(_) => return false,
+            }
+        }
+        false
     }
 
     /// Reads TLS records from the socket into rustls; `Ok(0)` on TCP EOF.
@@ -215,6 +245,21 @@ impl TlsStream {
             }
         }
         Poll::Ready(Ok(()))
+    }
+}
+
+/// True for a read that found nothing to read.
+fn would_block(read: io::Result<usize>) -> bool {
+    matches!(read, Err(error) if error.kind() == io::ErrorKind::WouldBlock)
+}
+
+/// The socket as a `Read` that looks now, outside the budget, for
+/// [`TlsStream::is_open_and_quiet`].
+struct ReadNow<'a>(&'a TcpStream);
+
+impl Read for ReadNow<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read_now(buf)
     }
 }
 

@@ -162,6 +162,20 @@ impl TcpStream {
         self.source.poll_read(cx, buf)
     }
 
+    /// Reads into `buf` now, outside the cooperative budget and without
+    /// parking: `WouldBlock` when nothing is there. For a probe that must
+    /// really look (is a pooled idle connection still clean?): a read
+    /// skipped for want of budget would pass for "nothing there".
+    pub(crate) fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut socket = self.source.get_ref();
+        loop {
+            match io::Read::read(&mut socket, buf) {
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                result => return result,
+            }
+        }
+    }
+
     /// Poll-style write, for building other futures on top.
     ///
     /// # Errors
