@@ -106,7 +106,8 @@
 //! | `http/tls.rs` | rustls config; self-signed vs unknown issuer | `client_config` |
 //! | `http/transport.rs` | plain or TLS byte pipe, poll-style | `Transport` |
 //! | `http/connection.rs` | the receive buffer parsers read from | `Connection` |
-//! | `http/exchange.rs` | write, read the head, skip 1xx, framing | `exchange` |
+//! | `http/exchange.rs` | write (watching for an early answer), read the head, skip 1xx, framing | `exchange` |
+//! | `http/proto/early_answer.rs` | what an answer during the body means for it (curl's rule) | `classify` |
 //! | `http/proto/head.rs` | finding and parsing the response head | `HeadScanner`, `ResponseHead` |
 //! | `http/proto/framing.rs` | how the body is delimited (RFC 9112 6.3) | `Framing` |
 //! | `http/body.rs` | moving body bytes under the deadlines; returning the connection | `BodyReader` |
