@@ -306,6 +306,26 @@ fn start_slow_crawl(latency_ms: &str, out: &std::path::Path) -> std::process::Ch
         .expect("start top250")
 }
 
+/// Waits until `child` holds at least `count` sockets. With `--mirror` the
+/// mirror is in the same process: its listener, then two sockets (the
+/// crawler's and the mirror's end) for each request in flight.
+fn wait_for_sockets(child: &std::process::Child, count: usize) {
+    use std::time::{Duration, Instant};
+    let fds = format!("/proc/{}/fd", child.id());
+    let is_socket = |entry: &std::fs::DirEntry| {
+        std::fs::read_link(entry.path()).is_ok_and(|target| target.to_string_lossy().starts_with("socket:"))
+    };
+    let started = Instant::now();
+    loop {
+        let sockets = std::fs::read_dir(&fds).map_or(0, |entries| entries.flatten().filter(is_socket).count());
+        if sockets >= count {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the crawl never had {count} sockets open ({sockets})");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Sends SIGINT to `child`, as Ctrl-C in its terminal would.
 fn interrupt(child: &std::process::Child) {
     let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
@@ -352,10 +372,10 @@ fn a_second_ctrl_c_exits_at_once() {
     let dir = temp_dir("interrupt-twice");
     // Five seconds per answer: the first Ctrl-C alone would wait for them.
     let child = start_slow_crawl("5000", &dir.join("never.jsonl"));
-    // Long enough for the crawl to be under way even on a loaded machine
-    // (a Ctrl-C before it starts stops it with nothing to wait for, and
-    // the summary comes before the second one); the answers take 5 s.
-    std::thread::sleep(Duration::from_millis(3000));
+    // A Ctrl-C before the crawl is under way stops it with nothing to wait
+    // for, and the summary would come before the second one; so wait for
+    // the four list pages to be on the wire, however loaded the machine.
+    wait_for_sockets(&child, 1 + 2 * 4);
     interrupt(&child);
     std::thread::sleep(Duration::from_millis(300));
     interrupt(&child);
