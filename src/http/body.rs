@@ -3,6 +3,12 @@
 //! decompresses and limits them) and on to the caller, under the read and
 //! total deadlines.
 //!
+//! Input that decodes to nothing (a flood of empty gzip members, say) is
+//! the case to watch here: the reader never waits, because the socket
+//! always has more, and never returns, because there is nothing to return.
+//! So after each batch of such input it yields to the loop, checks the
+//! total deadline, and leaves the limits in the decoder to end the body.
+//!
 //! In the path of a request this is the last stage. It owns the connection
 //! and its pool slot while the body is being read; when the body ends
 //! cleanly on a reusable connection the connection goes back to the pool,
@@ -12,11 +18,11 @@
 use std::time::Duration;
 
 use crate::http::connection::Connection;
-use crate::http::deadline::{Deadline, within};
+use crate::http::deadline::{self, Deadline, within};
 use crate::http::error::{DecodeError, Error, ProtocolError, TimeoutKind};
 use crate::http::pool::Lease;
 use crate::http::proto::body_decoder::{BodyDecoder, BodyError};
-use crate::http::proto::decode::{Coding, ContentDecodeError};
+use crate::http::proto::decode::{Coding, ContentDecodeError, DecodeLimits};
 use crate::http::proto::framing::{BodyLength, Framing};
 use crate::http::proto::headers::Headers;
 
@@ -50,8 +56,8 @@ pub(crate) struct BodyReader {
 
 /// How a body reader is set up.
 pub(crate) struct BodySettings {
-    /// Decoded bytes allowed.
-    pub(crate) limit: u64,
+    /// Decoded bytes allowed, and the input limits.
+    pub(crate) limits: DecodeLimits,
     pub(crate) read_timeout: Option<Duration>,
     /// Whole-request deadline.
     pub(crate) total: Option<Deadline>,
@@ -67,7 +73,7 @@ impl BodyReader {
         codings: Result<Vec<Coding>, ContentDecodeError>,
         settings: BodySettings,
     ) -> BodyReader {
-        let decoder = BodyDecoder::new(framing.body, codings, settings.limit);
+        let decoder = BodyDecoder::new(framing.body, codings, settings.limits);
         let mut reader =
             BodyReader { read_timeout: settings.read_timeout, total: settings.total, ..BodyReader::finished() };
         if decoder.is_done() {
@@ -92,7 +98,7 @@ impl BodyReader {
     pub(crate) fn finished() -> BodyReader {
         BodyReader {
             source: None,
-            decoder: BodyDecoder::new(BodyLength::Empty, Ok(Vec::new()), 0),
+            decoder: BodyDecoder::new(BodyLength::Empty, Ok(Vec::new()), DecodeLimits::only_size(0)),
             read_timeout: None,
             total: None,
             trailers: Headers::new(),
@@ -125,6 +131,9 @@ impl BodyReader {
     async fn read_into_inner(&mut self, out: &mut Vec<u8>) -> Result<usize, Error> {
         let start = out.len();
         loop {
+            // Decoding buffered bytes never waits, so no timer can cut it
+            // short: the total deadline is checked here instead.
+            deadline::check(self.total)?;
             let Some(source) = &mut self.source else { return Ok(0) };
             // Step 1: decode whatever is buffered already.
             let progress = self.decoder.decode(source.connection.buffered(), out).map_err(body_error)?;
@@ -135,6 +144,16 @@ impl BodyReader {
             }
             if out.len() > start {
                 return Ok(out.len() - start);
+            }
+            if progress.consumed > 0 || self.decoder.has_pending() {
+                // Input that gave nothing (`IDLE_INPUT_BUDGET` of it at
+                // most): let every other ready task and due timer run
+                // before taking more, as `sleep(0)` does, so a peer that
+                // sends only such bytes cannot hold the loop. The socket
+                // always having data means the I/O budget alone would let
+                // 128 reads of it through per step.
+                crate::sleep(Duration::ZERO).await;
+                continue;
             }
             // Step 2: nothing decodable yet, so read more. Pending inside
             // `fill` means the reactor will wake us when the socket is
@@ -185,6 +204,8 @@ fn body_error(error: BodyError) -> Error {
         BodyError::Chunked(error) => Error::Protocol(ProtocolError::Chunked(error)),
         BodyError::Content(error) => Error::Decode(DecodeError::Content(error)),
         BodyError::TooLarge { limit } => Error::BodyTooLarge { limit },
+        BodyError::TooManyMembers { limit } => Error::TooManyGzipMembers { limit },
+        BodyError::TooMuchInput { ratio, slack } => Error::TooMuchInput { ratio, slack },
         early @ (BodyError::ShortLength { .. } | BodyError::UnfinishedChunked) => Error::Incomplete(early.to_string()),
     }
 }

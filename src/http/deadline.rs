@@ -44,6 +44,16 @@ impl Deadline {
     }
 }
 
+/// Fails with the deadline's timeout error if it has passed already: for
+/// work that goes on without waiting, such as decoding buffered bytes,
+/// where no timer could interrupt it.
+pub(crate) fn check(deadline: Option<Deadline>) -> Result<(), Error> {
+    match deadline {
+        Some(deadline) if crate::get_running_loop().time() >= deadline.at => Err(deadline.error()),
+        _ => Ok(()),
+    }
+}
+
 /// Runs `future`, failing with the deadline's timeout error if it passes
 /// first (the future is then dropped, which closes whatever it was using).
 pub(crate) async fn within<T>(

@@ -124,6 +124,24 @@ pub enum Error {
         /// The limit in bytes.
         limit: u64,
     },
+    /// A gzip body had more concatenated members than the session allows
+    /// ([`SessionBuilder::max_gzip_members`](crate::http::SessionBuilder::max_gzip_members)).
+    /// The connection is closed.
+    TooManyGzipMembers {
+        /// The most members allowed.
+        limit: u64,
+    },
+    /// A compressed body carried more input per decoded byte than the
+    /// session allows
+    /// ([`SessionBuilder::max_input_ratio`](crate::http::SessionBuilder::max_input_ratio)):
+    /// bytes that decode to (almost) nothing, such as a flood of empty gzip
+    /// members. The connection is closed.
+    TooMuchInput {
+        /// The most input bytes allowed per decoded byte.
+        ratio: u64,
+        /// The input bytes allowed before the ratio applies.
+        slack: u64,
+    },
     /// The body could not be decoded: an unsupported or corrupt
     /// Content-Encoding while reading it; in
     /// [`Response::text`](crate::http::Response::text), text in a charset
@@ -394,6 +412,14 @@ impl fmt::Display for Error {
             Error::BodyTooLarge { limit } => {
                 write!(f, "response body exceeds the limit of {limit} bytes (raise it with max_body_size)")
             }
+            Error::TooManyGzipMembers { limit } => {
+                write!(f, "response body has more than {limit} gzip members (raise it with max_gzip_members)")
+            }
+            Error::TooMuchInput { ratio, slack } => write!(
+                f,
+                "compressed response body carries more than {ratio} bytes per decoded byte after the first {slack}, \
+                 as a flood of empty gzip members does (raise it with max_input_ratio)"
+            ),
             Error::Decode(why) => write!(f, "could not decode the response body: {why}"),
             Error::Status { status, reason, url } => write!(f, "HTTP status {status} {reason} from {url}"),
             Error::Io(error) => write!(f, "connection error: {error}"),

@@ -271,7 +271,7 @@ impl Session {
                         _ if !config.decompress => Ok(Vec::new()),
                         _ => parse_content_encoding(head.headers.get_all("content-encoding")),
                     };
-                    let settings = BodySettings { limit: config.max_body_size, read_timeout, total };
+                    let settings = BodySettings { limits: config.decode_limits(), read_timeout, total };
                     let body = BodyReader::new(connection, lease, framing, codings, settings);
                     return Ok(Response::new(head, hop.url.clone(), body));
                 }

@@ -14,6 +14,7 @@ use crate::http::connect::ResolveOverrides;
 use crate::http::error::Error;
 use crate::http::pool::PoolLimits;
 use crate::http::proto::auth;
+use crate::http::proto::decode::DecodeLimits;
 use crate::http::proto::head::HeadLimits;
 use crate::http::proto::headers::{Headers, check_name, check_value};
 use crate::http::proto::host::Host;
@@ -27,6 +28,24 @@ pub const DEFAULT_USER_AGENT: &str = concat!("corio/", env!("CARGO_PKG_VERSION")
 /// Bodies larger than this (after decompression) fail with
 /// [`Error::BodyTooLarge`] unless the session sets another limit.
 pub const DEFAULT_MAX_BODY_SIZE: u64 = 256 * 1024 * 1024;
+
+/// A gzip body with more members than this fails with
+/// [`Error::TooManyGzipMembers`] unless the session sets another limit.
+/// Almost every gzip body is one member; a few servers append one per
+/// flush. Each member resets the inflater, real work for as little as 20
+/// bytes of input, so a flood of them is bounded here as well as by the
+/// input ratio.
+pub const DEFAULT_MAX_GZIP_MEMBERS: u64 = 1024;
+
+/// A compressed body that takes more input bytes than this per decoded byte
+/// (after [`DEFAULT_INPUT_SLACK`]) fails with [`Error::TooMuchInput`]. Honest
+/// streams stay under about 20 even when they flush, or start a new gzip
+/// member, after every byte.
+pub const DEFAULT_MAX_INPUT_RATIO: u64 = 32;
+
+/// The compressed bytes a body may carry before the input ratio applies:
+/// room for headers, tables and metadata before the first output.
+pub const DEFAULT_INPUT_SLACK: u64 = 64 * 1024;
 
 /// A session's settings: written only by [`SessionBuilder`]'s methods, each
 /// of which documents its field; read by the session for every request.
@@ -50,6 +69,9 @@ pub(crate) struct Config {
     pub(crate) max_redirects: usize,
     /// In decoded bytes, counted as the body is read.
     pub(crate) max_body_size: u64,
+    pub(crate) max_gzip_members: u64,
+    /// Input bytes per decoded byte, and the slack before the ratio applies.
+    pub(crate) max_input_ratio: (u64, u64),
     pub(crate) head_limits: HeadLimits,
     /// Trusted besides webpki-roots.
     pub(crate) extra_roots: Vec<CertificateDer<'static>>,
@@ -97,11 +119,21 @@ impl Default for Config {
             cookies: true,
             max_redirects: 10,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
+            max_gzip_members: DEFAULT_MAX_GZIP_MEMBERS,
+            max_input_ratio: (DEFAULT_MAX_INPUT_RATIO, DEFAULT_INPUT_SLACK),
             head_limits: HeadLimits::default(),
             extra_roots: Vec::new(),
             decompress: true,
             error: None,
         }
+    }
+}
+
+impl Config {
+    /// The limits a response body is read under.
+    pub(crate) fn decode_limits(&self) -> DecodeLimits {
+        let (input_ratio, input_slack) = self.max_input_ratio;
+        DecodeLimits { max_size: self.max_body_size, max_gzip_members: self.max_gzip_members, input_ratio, input_slack }
     }
 }
 
@@ -362,6 +394,31 @@ impl SessionBuilder {
     /// ```
     pub fn max_body_size(mut self, bytes: u64) -> SessionBuilder {
         self.config.max_body_size = bytes;
+        self
+    }
+
+    /// Fails gzip bodies of more than `members` concatenated members
+    /// (default [`DEFAULT_MAX_GZIP_MEMBERS`]) with
+    /// [`Error::TooManyGzipMembers`]; `u64::MAX` for no limit. The limit
+    /// applies to each gzip coding of a body.
+    pub fn max_gzip_members(mut self, members: u64) -> SessionBuilder {
+        self.config.max_gzip_members = members;
+        self
+    }
+
+    /// Fails compressed bodies that carry more than `ratio` input bytes per
+    /// decoded byte, once past the first `slack` input bytes (defaults
+    /// [`DEFAULT_MAX_INPUT_RATIO`] and [`DEFAULT_INPUT_SLACK`]), with
+    /// [`Error::TooMuchInput`]. This is the other side of
+    /// [`max_body_size`](Self::max_body_size): input that decodes to
+    /// nothing, such as an endless run of empty gzip members or deflate
+    /// blocks, never reaches the size limit, and would otherwise keep the
+    /// body reading until the total timeout. Each content coding of a body
+    /// is held to it on its own; zstd output still held in the decoder's
+    /// window (8 MiB at most) counts as decoded. `u64::MAX` for either
+    /// turns the rule off.
+    pub fn max_input_ratio(mut self, ratio: u64, slack: u64) -> SessionBuilder {
+        self.config.max_input_ratio = (ratio, slack);
         self
     }
 

@@ -21,6 +21,7 @@ use corio::{EventLoop, LoopHandle, Report, Task, TaskError};
 
 pub mod douban;
 pub mod examples;
+pub mod faults;
 pub mod http;
 pub mod redis;
 pub mod servers;

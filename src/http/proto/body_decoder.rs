@@ -11,10 +11,13 @@
 //!    state machine (`chunked.rs`), or taking everything until the close.
 //! 2. **Content decoding**: gzip or deflate, at most two stacked codings.
 //! 3. **The size limit**: decoded bytes counted against `max_body_size`.
-//! 4. **The per-call output budget**: one call returns about
-//!    [`OUTPUT_BUDGET`] decoded bytes at most, however well the data
-//!    compresses, because compressed input is fed to the content decoder in
-//!    small steps and feeding stops once the budget is used.
+//! 4. **The per-call budgets**: one call returns about [`OUTPUT_BUDGET`]
+//!    decoded bytes at most, however well the data compresses, because
+//!    compressed input is fed to the content decoder in small steps and
+//!    feeding stops once the budget is used; and a call that has fed
+//!    [`IDLE_INPUT_BUDGET`] bytes without any output stops too, so input
+//!    that decodes to nothing (empty gzip members) is also taken a bounded
+//!    amount at a time, and the caller can give other tasks a turn.
 //!
 //! As in `chunked.rs`, partial input is a status, not an error: `decode`
 //! takes what it can, says how much it consumed and whether the body is
@@ -24,7 +27,7 @@
 use std::fmt;
 
 use crate::http::proto::chunked::{ChunkedDecoder, ChunkedError, Progress};
-use crate::http::proto::decode::{Coding, ContentDecodeError, ContentDecoder};
+use crate::http::proto::decode::{Coding, ContentDecodeError, ContentDecoder, DecodeLimits};
 use crate::http::proto::framing::BodyLength;
 
 /// Decoded bytes one [`BodyDecoder::decode`] call aims to return at most.
@@ -33,6 +36,13 @@ use crate::http::proto::framing::BodyLength;
 /// `ContentDecoder::input_step`). Identity bodies are not held to it: their
 /// output is never larger than the input the caller already holds.
 pub(crate) const OUTPUT_BUDGET: usize = 64 * 1024;
+
+/// Compressed bytes one [`BodyDecoder::decode`] call feeds at most while
+/// they decode to nothing. 1 KiB of empty gzip members is 51 inflater
+/// resets, about half a millisecond in a debug build: the most one call
+/// spends on input that gives nothing back, so a reader that yields after
+/// each such call keeps a 10 ms ticker on the same loop on time.
+pub(crate) const IDLE_INPUT_BUDGET: usize = 1024;
 
 /// How the rest of the body is delimited.
 #[derive(Debug)]
@@ -58,12 +68,25 @@ pub(crate) enum BodyError {
     Chunked(ChunkedError),
     /// The content coding could not be undone: unsupported or too many
     /// codings (reported by the first call), corrupt or truncated data.
-    /// Never [`ContentDecodeError::TooLarge`], which becomes [`BodyError::TooLarge`].
+    /// Never [`ContentDecodeError::TooLarge`], `TooManyMembers` or
+    /// `TooMuchInput`, which become the variants of the same names.
     Content(ContentDecodeError),
     /// The decoded body grew past the limit.
     TooLarge {
         /// The limit, in decoded bytes.
         limit: u64,
+    },
+    /// A gzip coding had more members than allowed.
+    TooManyMembers {
+        /// The most members allowed.
+        limit: u64,
+    },
+    /// The content decoder took more input per decoded byte than allowed.
+    TooMuchInput {
+        /// The most input bytes allowed per decoded byte.
+        ratio: u64,
+        /// The input bytes allowed before the ratio applies.
+        slack: u64,
     },
     /// The input ended before the announced Content-Length.
     ShortLength {
@@ -82,6 +105,12 @@ impl fmt::Display for BodyError {
             BodyError::Chunked(error) => write!(f, "{error}"),
             BodyError::Content(error) => write!(f, "{error}"),
             BodyError::TooLarge { limit } => write!(f, "decoded body exceeds the limit of {limit} bytes"),
+            BodyError::TooManyMembers { limit } => {
+                write!(f, "{}", ContentDecodeError::TooManyMembers { limit: *limit })
+            }
+            BodyError::TooMuchInput { ratio, slack } => {
+                write!(f, "{}", ContentDecodeError::TooMuchInput { ratio: *ratio, slack: *slack })
+            }
             BodyError::ShortLength { received, announced } => {
                 write!(f, "the connection closed after {received} of {announced} body bytes")
             }
@@ -96,6 +125,8 @@ impl From<ContentDecodeError> for BodyError {
     fn from(error: ContentDecodeError) -> Self {
         match error {
             ContentDecodeError::TooLarge { limit } => BodyError::TooLarge { limit },
+            ContentDecodeError::TooManyMembers { limit } => BodyError::TooManyMembers { limit },
+            ContentDecodeError::TooMuchInput { ratio, slack } => BodyError::TooMuchInput { ratio, slack },
             other => BodyError::Content(other),
         }
     }
@@ -112,8 +143,8 @@ pub(crate) struct BodyDecoder {
     /// An unusable Content-Encoding, reported by the first `decode` so the
     /// caller still sees the status and headers.
     refused: Option<ContentDecodeError>,
-    /// Decoded bytes allowed in all (`max_body_size`).
-    limit: u64,
+    /// What the body is allowed (`max_body_size` and the input limits).
+    limits: DecodeLimits,
     /// Identity bytes produced so far (a content decoder counts its own).
     produced: u64,
     /// Chunked data already unframed but not yet through the content
@@ -128,9 +159,12 @@ pub(crate) struct BodyDecoder {
 impl BodyDecoder {
     /// A decoder for a body delimited as `body`, with the content codings
     /// `codings` (as `parse_content_encoding` returned them: an error there
-    /// is reported by the first [`decode`](Self::decode)) and at most
-    /// `limit` decoded bytes.
-    pub(crate) fn new(body: BodyLength, codings: Result<Vec<Coding>, ContentDecodeError>, limit: u64) -> BodyDecoder {
+    /// is reported by the first [`decode`](Self::decode)), held to `limits`.
+    pub(crate) fn new(
+        body: BodyLength,
+        codings: Result<Vec<Coding>, ContentDecodeError>,
+        limits: DecodeLimits,
+    ) -> BodyDecoder {
         let wire = match body {
             BodyLength::Empty | BodyLength::Length(0) => None,
             BodyLength::Length(length) => Some(Wire::Length { remaining: length, announced: length }),
@@ -138,14 +172,14 @@ impl BodyDecoder {
             BodyLength::UntilClose => Some(Wire::UntilClose),
         };
         let (content, refused) = match codings {
-            Ok(codings) => ((!codings.is_empty()).then(|| ContentDecoder::new(&codings)), None),
+            Ok(codings) => ((!codings.is_empty()).then(|| ContentDecoder::new(&codings, limits)), None),
             Err(error) => (None, Some(error)),
         };
         BodyDecoder {
             wire,
             content,
             refused,
-            limit,
+            limits,
             produced: 0,
             pending: Vec::new(),
             pending_start: 0,
@@ -163,6 +197,12 @@ impl BodyDecoder {
     /// then only as trustworthy as the way the connection ended.
     pub(crate) fn is_close_delimited(&self) -> bool {
         matches!(self.wire, Some(Wire::UntilClose))
+    }
+
+    /// True while chunked data unframed by an earlier call still waits for
+    /// the content decoder: the next call makes progress without new input.
+    pub(crate) fn has_pending(&self) -> bool {
+        self.pending_start < self.pending.len()
     }
 
     /// The trailer fields of a chunked body; empty until it is complete.
@@ -184,8 +224,8 @@ impl BodyDecoder {
             return Err(error.into());
         }
         let not_yet = |consumed| Ok(Progress { consumed, done: false });
-        let mut feeder =
-            Feeder { content: &mut self.content, limit: self.limit, produced: &mut self.produced, start: out.len() };
+        let limit = self.limits.max_size;
+        let mut feeder = Feeder { content: &mut self.content, limit, produced: &mut self.produced, start: out.len() };
         let Some(wire) = &mut self.wire else { return Ok(Progress { consumed: 0, done: true }) };
         // Step 1: chunked data unframed by an earlier call goes first.
         if self.pending_start < self.pending.len() {
@@ -251,7 +291,7 @@ impl BodyDecoder {
     /// the trailers.
     fn complete(&mut self, out: &mut Vec<u8>) -> Result<(), BodyError> {
         if let Some(content) = &mut self.content {
-            content.finish(out, self.limit)?;
+            content.finish(out)?;
         }
         if let Some(Wire::Chunked(chunked)) = self.wire.take() {
             self.trailers = chunked.into_trailers();
@@ -275,8 +315,9 @@ struct Feeder<'a> {
 }
 
 impl Feeder<'_> {
-    /// Feeds `raw`, stopping early once the output budget is used up;
-    /// returns how many bytes of `raw` were taken.
+    /// Feeds `raw`, stopping early once the output budget is used up, or
+    /// once [`IDLE_INPUT_BUDGET`] bytes gave no output at all; returns how
+    /// many bytes of `raw` were taken.
     fn feed(&mut self, raw: &[u8], out: &mut Vec<u8>) -> Result<usize, BodyError> {
         let Some(content) = self.content else {
             self.count(raw.len() as u64)?;
@@ -287,9 +328,10 @@ impl Feeder<'_> {
         // `input_step` bounds what one step can expand to.
         let mut used = 0;
         for piece in raw.chunks(content.input_step()) {
-            content.decode(piece, out, self.limit)?;
+            content.decode(piece, out)?;
             used += piece.len();
-            if out.len() - self.start >= OUTPUT_BUDGET {
+            let made = out.len() - self.start;
+            if made >= OUTPUT_BUDGET || (made == 0 && used >= IDLE_INPUT_BUDGET) {
                 break;
             }
         }
@@ -346,7 +388,7 @@ mod tests {
     ) -> Result<Decoded, BodyError> {
         // One input step through one coding expands to ~1 MiB at most.
         const OVERSHOOT: usize = 1032 * 1024;
-        let mut decoder = BodyDecoder::new(framing, codings, limit);
+        let mut decoder = BodyDecoder::new(framing, codings, DecodeLimits::only_size(limit));
         let (mut buffer, mut body) = (Vec::new(), Vec::new());
         let mut done = decoder.is_done();
         for piece in pieces {
@@ -357,7 +399,7 @@ mod tests {
                 assert!(body.len() - before <= OUTPUT_BUDGET + OVERSHOOT, "one call made {}", body.len() - before);
                 buffer.drain(..progress.consumed);
                 done = progress.done;
-                if progress.consumed == 0 && body.len() == before {
+                if progress.consumed == 0 && body.len() == before && !decoder.has_pending() {
                     break;
                 }
             }
@@ -544,10 +586,10 @@ mod tests {
     #[test]
     fn an_unusable_content_encoding_is_reported_by_the_first_call() {
         let refused = ContentDecodeError::UnsupportedEncoding("br".into());
-        let mut decoder = BodyDecoder::new(BodyLength::Length(2), Err(refused.clone()), 1 << 20);
+        let mut decoder = BodyDecoder::new(BodyLength::Length(2), Err(refused.clone()), DecodeLimits::only_size(1 << 20));
         let mut out = Vec::new();
         assert_eq!(decoder.decode(b"", &mut out), Err(BodyError::Content(refused)));
-        let too_many = BodyDecoder::new(BodyLength::Chunked, Err(ContentDecodeError::TooManyEncodings), 1 << 20)
+        let too_many = BodyDecoder::new(BodyLength::Chunked, Err(ContentDecodeError::TooManyEncodings), DecodeLimits::only_size(1 << 20))
             .decode(b"2\r\nxx\r\n0\r\n\r\n", &mut out);
         assert_eq!(too_many, Err(BodyError::Content(ContentDecodeError::TooManyEncodings)));
         assert!(out.is_empty());
@@ -560,7 +602,7 @@ mod tests {
             ("gzip", vec![Coding::Gzip], gzip(&zeros)),
             ("gzip over deflate", vec![Coding::Deflate, Coding::Gzip], gzip(&zlib(&zeros))),
         ] {
-            let mut decoder = BodyDecoder::new(BodyLength::UntilClose, Ok(codings), u64::MAX);
+            let mut decoder = BodyDecoder::new(BodyLength::UntilClose, Ok(codings), DecodeLimits::only_size(u64::MAX));
             let (mut input, mut body, mut calls) = (&wire[..], Vec::new(), 0);
             while !input.is_empty() {
                 let before = body.len();

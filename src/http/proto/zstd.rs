@@ -20,6 +20,11 @@ use super::decode::{ContentDecodeError, STEP, corrupt};
 
 /// The zstd frame magic number, little-endian on the wire.
 const MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+/// Most bytes one block decodes to (RFC 8878 3.1.1.2.4).
+const MAX_BLOCK: u64 = 128 * 1024;
+/// The largest window counted as output held back: RFC 9659 limits zstd as
+/// an HTTP content coding to 8 MiB windows.
+const MAX_HELD: u64 = 8 * 1024 * 1024;
 
 /// Where the stage is in the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +51,12 @@ pub(crate) struct ZstdStage {
     held: Vec<u8>,
     /// Whether any input reached this stage.
     seen_input: bool,
+    /// The current frame's window: output the decoder may hold back.
+    window: u64,
+    /// Most bytes the current frame's blocks can have decoded to.
+    frame_decoded_bound: u64,
+    /// Bytes of the current frame handed on.
+    frame_given: u64,
 }
 
 impl std::fmt::Debug for ZstdStage {
@@ -57,7 +68,23 @@ impl std::fmt::Debug for ZstdStage {
 impl ZstdStage {
     /// A stage before its first frame.
     pub(crate) fn new() -> ZstdStage {
-        ZstdStage { decoder: FrameDecoder::new(), place: Place::FrameStart, held: Vec::new(), seen_input: false }
+        ZstdStage {
+            decoder: FrameDecoder::new(),
+            place: Place::FrameStart,
+            held: Vec::new(),
+            seen_input: false,
+            window: 0,
+            frame_decoded_bound: 0,
+            frame_given: 0,
+        }
+    }
+
+    /// At most how many decoded bytes the decoder holds back in its window
+    /// (it hands on only what the window no longer needs until the frame
+    /// ends): the input rule in `decode.rs` counts them as given, so a
+    /// well-compressed frame is not mistaken for input without output.
+    pub(crate) fn held_output_bound(&self) -> u64 {
+        self.window.min(MAX_HELD).min(self.frame_decoded_bound.saturating_sub(self.frame_given))
     }
 
     /// Takes `input`, decoding every header and block it completes and
@@ -166,8 +193,14 @@ impl ZstdStage {
             Place::FrameStart => {
                 self.decoder.reset(held).map_err(|error| corrupt(&format!("bad zstd frame header: {error}")))?;
                 self.place = Place::Block { checksum: held[4] & 0x04 != 0 };
+                (self.window, self.frame_decoded_bound, self.frame_given) = (window_size(held), 0, 0);
             }
             Place::Block { checksum } => {
+                // Raw and RLE blocks decode to their header's size exactly;
+                // a compressed block to at most `MAX_BLOCK`.
+                let header = u32::from(held[0]) | u32::from(held[1]) << 8 | u32::from(held[2]) << 16;
+                let block_bound = if (header >> 1) & 3 == 2 { MAX_BLOCK } else { u64::from(header >> 3) };
+                self.frame_decoded_bound += block_bound;
                 let frame_done = self
                     .decoder
                     .decode_blocks(held, BlockDecodingStrategy::UptoBlocks(1))
@@ -185,6 +218,7 @@ impl ZstdStage {
                     if read == 0 {
                         break;
                     }
+                    self.frame_given += read as u64;
                     emit(&piece[..read])?;
                 }
                 if frame_done {
@@ -197,5 +231,25 @@ impl ZstdStage {
             Place::Skipping(_) => {}
         }
         Ok(())
+    }
+}
+
+/// The window size a whole frame header gives (RFC 8878 3.1.1.1.2): the
+/// window descriptor, or for a single-segment frame its content size.
+fn window_size(header: &[u8]) -> u64 {
+    let descriptor = header[4];
+    if descriptor & 0x20 == 0 {
+        let byte = header[5];
+        let base = 1u64 << (10 + (byte >> 3));
+        return base + base / 8 * u64::from(byte & 7);
+    }
+    let dictionary = [0, 1, 2, 4][usize::from(descriptor & 0x03)];
+    let field = &header[5 + dictionary..];
+    let le = |bytes: &[u8]| bytes.iter().rev().fold(0u64, |value, &byte| value << 8 | u64::from(byte));
+    match descriptor >> 6 {
+        0 => le(&field[..1]),
+        1 => le(&field[..2]) + 256,
+        2 => le(&field[..4]),
+        _ => le(&field[..8]),
     }
 }
