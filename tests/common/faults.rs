@@ -178,11 +178,11 @@ fn busy(status: &str, retry_after: &str) -> Vec<u8> {
         .into_bytes()
 }
 
-/// Closes `stream` with a reset: a zero linger time makes the kernel send
-/// RST and drop anything unsent, where a plain close would send FIN.
+/// Makes the close of `stream` a reset: with a zero linger time the kernel
+/// sends RST, not FIN, and drops anything unsent. The handler closes it by
+/// returning (`serve` says false), which drops the connection.
 fn reset(stream: &TcpStream) {
     let _ = rustix::net::sockopt::set_socket_linger(stream, Some(Duration::ZERO));
-    let _ = stream.shutdown(std::net::Shutdown::Both);
 }
 
 /// Reads and discards until the client closes its side (or resets).

@@ -586,13 +586,41 @@ mod tests {
     #[test]
     fn an_unusable_content_encoding_is_reported_by_the_first_call() {
         let refused = ContentDecodeError::UnsupportedEncoding("br".into());
-        let mut decoder = BodyDecoder::new(BodyLength::Length(2), Err(refused.clone()), DecodeLimits::only_size(1 << 20));
+        let mut decoder =
+            BodyDecoder::new(BodyLength::Length(2), Err(refused.clone()), DecodeLimits::only_size(1 << 20));
         let mut out = Vec::new();
         assert_eq!(decoder.decode(b"", &mut out), Err(BodyError::Content(refused)));
-        let too_many = BodyDecoder::new(BodyLength::Chunked, Err(ContentDecodeError::TooManyEncodings), DecodeLimits::only_size(1 << 20))
-            .decode(b"2\r\nxx\r\n0\r\n\r\n", &mut out);
+        let too_many = BodyDecoder::new(
+            BodyLength::Chunked,
+            Err(ContentDecodeError::TooManyEncodings),
+            DecodeLimits::only_size(1 << 20),
+        )
+        .decode(b"2\r\nxx\r\n0\r\n\r\n", &mut out);
         assert_eq!(too_many, Err(BodyError::Content(ContentDecodeError::TooManyEncodings)));
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn one_call_takes_a_bounded_amount_of_input_that_decodes_to_nothing() {
+        let flood = gzip(b"").repeat(10_000);
+        let framed = chunked(&flood, 16 * 1024, "");
+        for (name, framing, wire) in
+            [("until close", BodyLength::UntilClose, &flood), ("chunked", BodyLength::Chunked, &framed)]
+        {
+            let mut decoder = BodyDecoder::new(framing, Ok(vec![Coding::Gzip]), DecodeLimits::only_size(u64::MAX));
+            let (mut input, mut body, mut calls) = (&wire[..], Vec::new(), 0);
+            while !input.is_empty() || decoder.has_pending() {
+                let progress = decoder.decode(input, &mut body).unwrap();
+                if framing == BodyLength::UntilClose {
+                    assert!(progress.consumed <= IDLE_INPUT_BUDGET, "{name}: one call took {}", progress.consumed);
+                }
+                assert!(body.is_empty(), "{name}: empty members decoded to something");
+                input = &input[progress.consumed..];
+                calls += 1;
+            }
+            // Each call fed the content decoder the budget at most.
+            assert!(calls >= flood.len() / IDLE_INPUT_BUDGET, "{name}: only {calls} calls");
+        }
     }
 
     #[test]

@@ -687,6 +687,120 @@ pub(crate) mod tests {
         }
     }
 
+    /// The session's default limits.
+    fn defaults() -> DecodeLimits {
+        use crate::http::settings::{DEFAULT_INPUT_SLACK, DEFAULT_MAX_GZIP_MEMBERS, DEFAULT_MAX_INPUT_RATIO};
+        DecodeLimits {
+            max_size: u64::MAX,
+            max_gzip_members: DEFAULT_MAX_GZIP_MEMBERS,
+            input_ratio: DEFAULT_MAX_INPUT_RATIO,
+            input_slack: DEFAULT_INPUT_SLACK,
+        }
+    }
+
+    /// Decodes `pieces` one call each under `limits`, then finishes.
+    fn run_limited<'a>(
+        codings: &[Coding],
+        pieces: impl Iterator<Item = &'a [u8]>,
+        limits: DecodeLimits,
+    ) -> Result<Vec<u8>, ContentDecodeError> {
+        let mut decoder = ContentDecoder::new(codings, limits);
+        let mut out = Vec::new();
+        for piece in pieces {
+            decoder.decode(piece, &mut out)?;
+        }
+        decoder.finish(&mut out)?;
+        Ok(out)
+    }
+
+    /// An empty gzip member, as flate2 writes it: 20 bytes.
+    fn empty_member() -> Vec<u8> {
+        gzip(b"")
+    }
+
+    #[test]
+    fn gzip_members_are_limited_at_exactly_the_limit() {
+        let three = [gzip(b"one "), gzip(b"two "), gzip(b"three")].concat();
+        let four = [&three[..], &gzip(b" four")].concat();
+        let limits = DecodeLimits { max_gzip_members: 3, ..DecodeLimits::only_size(u64::MAX) };
+        let expected = Ok(b"one two three".to_vec());
+        let too_many = Err(ContentDecodeError::TooManyMembers { limit: 3 });
+        assert_eq!(run_limited(&[Coding::Gzip], std::iter::once(&three[..]), limits), expected);
+        assert_eq!(run_limited(&[Coding::Gzip], three.chunks(1), limits), expected);
+        assert_eq!(run_limited(&[Coding::Gzip], std::iter::once(&four[..]), limits), too_many);
+        assert_eq!(run_limited(&[Coding::Gzip], four.chunks(1), limits), too_many);
+        // One byte of a fourth member is already one too many.
+        let one_byte_more = &four[..three.len() + 1];
+        assert_eq!(run_limited(&[Coding::Gzip], std::iter::once(one_byte_more), limits), too_many);
+    }
+
+    #[test]
+    fn input_without_output_is_limited_at_exactly_the_slack() {
+        // Empty members decode to nothing: only the slack lets them through.
+        let limits = DecodeLimits { input_slack: 60, input_ratio: 32, ..DecodeLimits::only_size(u64::MAX) };
+        let three = empty_member().repeat(3);
+        let too_much = Err(ContentDecodeError::TooMuchInput { ratio: 32, slack: 60 });
+        assert_eq!(run_limited(&[Coding::Gzip], std::iter::once(&three[..]), limits), Ok(Vec::new()));
+        assert_eq!(run_limited(&[Coding::Gzip], three.chunks(1), limits), Ok(Vec::new()));
+        let one_more = [&three[..], &empty_member()[..1]].concat();
+        assert_eq!(run_limited(&[Coding::Gzip], std::iter::once(&one_more[..]), limits), too_much);
+        assert_eq!(run_limited(&[Coding::Gzip], one_more.chunks(1), limits), too_much);
+        // Endless empty deflate blocks inside one zlib stream are caught
+        // the same way: a non-final empty stored block is 5 bytes.
+        let blocks = [&[0x78, 0x9c][..], &[0, 0, 0, 0xff, 0xff].repeat(100)].concat();
+        let limits = DecodeLimits { input_slack: 400, ..limits };
+        let result = run_limited(&[Coding::Deflate], blocks.chunks(64), limits);
+        assert_eq!(result, Err(ContentDecodeError::TooMuchInput { ratio: 32, slack: 400 }));
+    }
+
+    #[test]
+    fn input_per_decoded_byte_is_limited_at_exactly_the_ratio() {
+        // gzip("abc") is 23 bytes for 3 decoded; each empty member after it
+        // adds 20 bytes and nothing decoded. Slack 13 and ratio 10 allow
+        // 13 + 10 * 3 = 43 bytes: the member and one empty member exactly.
+        let limits = DecodeLimits { input_slack: 13, input_ratio: 10, ..DecodeLimits::only_size(u64::MAX) };
+        let at_limit = [gzip(b"abc"), empty_member()].concat();
+        assert_eq!(at_limit.len(), 43);
+        assert_eq!(run_limited(&[Coding::Gzip], std::iter::once(&at_limit[..]), limits), Ok(b"abc".to_vec()));
+        let past = [&at_limit[..], &empty_member()[..1]].concat();
+        let result = run_limited(&[Coding::Gzip], std::iter::once(&past[..]), limits);
+        assert_eq!(result, Err(ContentDecodeError::TooMuchInput { ratio: 10, slack: 13 }));
+    }
+
+    #[test]
+    fn honest_streams_stay_within_the_default_limits() {
+        // Text that compresses but not to nothing, several windows long.
+        let mut text = Vec::new();
+        let mut seed = 7u32;
+        while text.len() < 600 * 1024 {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            text.extend_from_slice(format!("movie {} rank {} ", seed >> 20, seed % 250).as_bytes());
+        }
+        let zeros = vec![0u8; 4 << 20];
+        // The worst honest framing: a new gzip member for every byte (21
+        // input bytes per decoded byte), for as many members as allowed.
+        let per_byte: Vec<u8> = SAMPLE.iter().cycle().take(1024).flat_map(|byte| gzip(&[*byte])).collect();
+        let cases: Vec<(&str, Vec<Coding>, Vec<u8>, usize)> = vec![
+            ("gzip text", vec![Coding::Gzip], gzip(&text), text.len()),
+            ("zlib text", vec![Coding::Deflate], zlib(&text), text.len()),
+            ("brotli text", vec![Coding::Brotli], brotli(&text), text.len()),
+            ("zstd text", vec![Coding::Zstd], zstd(&text), text.len()),
+            ("zstd zeros", vec![Coding::Zstd], zstd(&zeros), zeros.len()),
+            ("brotli zeros", vec![Coding::Brotli], brotli(&zeros), zeros.len()),
+            ("gzip of gzip text", vec![Coding::Gzip, Coding::Gzip], gzip(&gzip(&text)), text.len()),
+            ("a gzip member per byte", vec![Coding::Gzip], per_byte, 1024),
+        ];
+        for (name, codings, encoded, decoded) in &cases {
+            for piece in [1, 1000, encoded.len()] {
+                if piece == 1 && encoded.len() > 64 * 1024 {
+                    continue;
+                }
+                let result = run_limited(codings, encoded.chunks(piece), defaults()).map(|out| out.len());
+                assert_eq!(result, Ok(*decoded), "{name}: pieces of {piece}");
+            }
+        }
+    }
+
     #[test]
     fn limit_counts_across_calls() {
         let encoded = gzip(SAMPLE);
