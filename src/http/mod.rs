@@ -57,4 +57,7 @@ pub use proto::url::{IntoUrl, Scheme, Url, UrlError};
 pub use request::RequestBuilder;
 pub use response::Response;
 pub use session::Session;
-pub use settings::{DEFAULT_MAX_BODY_SIZE, DEFAULT_USER_AGENT, SessionBuilder};
+pub use settings::{
+    DEFAULT_INPUT_SLACK, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_GZIP_MEMBERS, DEFAULT_MAX_INPUT_RATIO, DEFAULT_USER_AGENT,
+    SessionBuilder,
+};
