@@ -934,6 +934,12 @@ pub(crate) mod tests {
                 ContentDecodeError::TooLarge { limit: 10 },
                 "decoded body exceeds the limit of 10 bytes; raise the limit if this is expected",
             ),
+            (ContentDecodeError::TooManyMembers { limit: 3 }, "compressed body has more than 3 gzip members"),
+            (
+                ContentDecodeError::TooMuchInput { ratio: 32, slack: 65536 },
+                "compressed body carries more than 32 input bytes per decoded byte (after the first 65536), \
+                 as a flood of empty gzip members or blocks does",
+            ),
             (ContentDecodeError::Truncated, "compressed body ended before the end of the compressed stream"),
             (
                 ContentDecodeError::Corrupt("gzip crc-32 mismatch".into()),
