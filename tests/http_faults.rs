@@ -300,3 +300,30 @@ fn the_new_limits_hold_at_exactly_the_limit_through_a_session() {
         }
     });
 }
+
+#[test]
+fn a_large_compressed_body_already_received_does_not_hold_the_loop() {
+    // 64 MiB of zeros as 64 gzip members of 1 MiB: about 64 KiB on the
+    // wire, so it is all in memory after a few reads and the rest is
+    // decoding, which no read's budget sees. Before decoding paid the
+    // budget too, a ticker beside it got 0 ticks.
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(&vec![0; 1 << 20]).unwrap();
+    let body = encoder.finish().unwrap().repeat(64);
+    let head = format!("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n", body.len());
+    let server = common::http::TestServer::always([head.into_bytes(), body].concat());
+    let url = server.url("/zeros");
+    run(move || async move {
+        let session = Session::builder().timeout(Some(Duration::from_secs(20))).build().unwrap();
+        let ticker = Ticker::start();
+        let started = Instant::now();
+        let (_, body) = fetch(&session, url).await.unwrap();
+        let (elapsed, ticks) = (started.elapsed(), ticker.ticks());
+        assert_eq!(body.len(), 64 << 20);
+        // Each step may decode about 2 MiB (128 units of 16 KiB), 10 ms or
+        // so in a debug build: a sixteenth of the ideal ticks is generous.
+        let fewest = (elapsed.as_millis() / TICK.as_millis() / 16) as u32;
+        assert!(ticks >= fewest.max(1), "{ticks} ticks in {elapsed:?}");
+    });
+}

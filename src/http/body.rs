@@ -3,11 +3,15 @@
 //! decompresses and limits them) and on to the caller, under the read and
 //! total deadlines.
 //!
-//! Input that decodes to nothing (a flood of empty gzip members, say) is
-//! the case to watch here: the reader never waits, because the socket
-//! always has more, and never returns, because there is nothing to return.
-//! So after each batch of such input it yields to the loop, checks the
-//! total deadline, and leaves the limits in the decoder to end the body.
+//! Decoding is work the I/O budget does not see, and it can be long: a
+//! small gzip body already in memory can inflate to hundreds of megabytes
+//! without a read. So each decode call pays the step's budget for what it
+//! made (`runtime/budget.rs`, one unit per 16 KiB). Input that decodes to
+//! nothing (a flood of empty gzip members, say) is the other case: the
+//! reader never waits, because the socket always has more, and never
+//! returns, because there is nothing to return. So after each batch of
+//! such input it yields to the loop, checks the total deadline, and leaves
+//! the limits in the decoder to end the body.
 //!
 //! In the path of a request this is the last stage. It owns the connection
 //! and its pool slot while the body is being read; when the body ends
@@ -25,6 +29,11 @@ use crate::http::proto::body_decoder::{BodyDecoder, BodyError};
 use crate::http::proto::decode::{Coding, ContentDecodeError, DecodeLimits};
 use crate::http::proto::framing::{BodyLength, Framing};
 use crate::http::proto::headers::Headers;
+use crate::runtime::budget;
+
+/// Decoded bytes that cost one unit of the step's budget: what one read
+/// of the connection moves at most.
+const BYTES_PER_UNIT: usize = 16 * 1024;
 
 /// The connection a body is read from, with its pool slot.
 struct Source {
@@ -138,6 +147,12 @@ impl BodyReader {
             // Step 1: decode whatever is buffered already.
             let progress = self.decoder.decode(source.connection.buffered(), out).map_err(body_error)?;
             source.connection.consume(progress.consumed);
+            if out.len() > start {
+                // Pay for the output as for the reads it would have taken;
+                // with the step's budget gone, other tasks go first.
+                let cost = 1 + (out.len() - start) / BYTES_PER_UNIT;
+                budget::consume(u32::try_from(cost).unwrap_or(u32::MAX)).await;
+            }
             if progress.done {
                 self.finish();
                 return Ok(out.len() - start);

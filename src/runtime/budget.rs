@@ -11,11 +11,19 @@
 //! own task, which is queued behind everything already ready, exactly as a
 //! `sleep(0)` would be.
 //!
+//! Work that is not I/O can go on as long: decoding a body already in
+//! memory never touches the socket. [`consume`] lets such work pay too
+//! (tokio's `consume_budget`).
+//!
 //! A step that stays within the budget is untouched by it, so the budget
 //! changes no order of events in any program whose tasks do fewer than
 //! [`BUDGET`] operations per step.
 
 use std::cell::Cell;
+use std::future::poll_fn;
+use std::task::Poll;
+
+use crate::runtime::context;
 
 /// Operations per step. 128, as tokio's: a step of 128 reads of 16 KiB
 /// moves 2 MiB, far more than any ordinary await needs, while one step stays
@@ -48,4 +56,26 @@ impl Budget {
     pub(crate) fn spend(&self) {
         self.left.set(self.left.get().saturating_sub(1));
     }
+}
+
+/// Spends `units` of the running step's budget for work that did no I/O
+/// but cost as much (one unit is about one 16 KiB read's worth). If the
+/// step has none left, first gives the other tasks a turn as an exhausted
+/// I/O operation does: wakes its own task and returns `Pending`, so the
+/// task runs again after everything already ready. Outside a loop it does
+/// nothing.
+pub(crate) async fn consume(units: u32) {
+    poll_fn(|cx| {
+        let Some(core) = context::try_current() else { return Poll::Ready(()) };
+        if !core.budget.has_room() {
+            // Queued behind the others; the next step has a full budget.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        for _ in 0..units {
+            core.budget.spend();
+        }
+        Poll::Ready(())
+    })
+    .await
 }
