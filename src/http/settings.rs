@@ -487,3 +487,22 @@ fn override_key(host: &str) -> Result<String, String> {
         Host::Ipv4(_) | Host::Ipv6(_) => Err("it is an IP address already".into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_limits_default_to_the_documented_constants() {
+        // `proto/decode.rs`'s tests write these numbers out; keep them equal.
+        let limits = Config::default().decode_limits();
+        let expected = DecodeLimits {
+            max_size: DEFAULT_MAX_BODY_SIZE,
+            max_gzip_members: DEFAULT_MAX_GZIP_MEMBERS,
+            input_ratio: DEFAULT_MAX_INPUT_RATIO,
+            input_slack: DEFAULT_INPUT_SLACK,
+        };
+        assert_eq!(limits, expected);
+        assert_eq!((expected.max_gzip_members, expected.input_ratio, expected.input_slack), (1024, 32, 64 * 1024));
+    }
+}

@@ -687,15 +687,10 @@ pub(crate) mod tests {
         }
     }
 
-    /// The session's default limits.
+    /// The session's default limits (`settings.rs`'s `DEFAULT_*`, written
+    /// out: this module may not import the client).
     fn defaults() -> DecodeLimits {
-        use crate::http::settings::{DEFAULT_INPUT_SLACK, DEFAULT_MAX_GZIP_MEMBERS, DEFAULT_MAX_INPUT_RATIO};
-        DecodeLimits {
-            max_size: u64::MAX,
-            max_gzip_members: DEFAULT_MAX_GZIP_MEMBERS,
-            input_ratio: DEFAULT_MAX_INPUT_RATIO,
-            input_slack: DEFAULT_INPUT_SLACK,
-        }
+        DecodeLimits { max_size: u64::MAX, max_gzip_members: 1024, input_ratio: 32, input_slack: 64 * 1024 }
     }
 
     /// Decodes `pieces` one call each under `limits`, then finishes.
