@@ -6,9 +6,11 @@
 //! in virtual time, and tests of timeouts take no wall-clock time.
 
 use std::future::Future;
+use std::pin::pin;
 use std::time::{Duration, Instant};
 
 use crate::http::error::{Error, TimeoutKind};
+use crate::time::Timeout;
 
 /// A moment after which a step fails with a [`TimeoutKind`].
 #[derive(Clone, Copy, Debug)]
@@ -56,10 +58,16 @@ pub(crate) fn check(deadline: Option<Deadline>) -> Result<(), Error> {
 
 /// Runs `future`, failing with the deadline's timeout error if it passes
 /// first (the future is then dropped, which closes whatever it was using).
+///
+/// `future` is stored twice in this function's state (as the argument and
+/// pinned), so a large one, such as a whole request's, is pinned by the
+/// caller and passed as `Pin<&mut _>`, which is itself a future: then only
+/// the pointer is stored twice.
 pub(crate) async fn within<T>(
     deadline: Option<Deadline>,
     future: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
+    let future = pin!(future);
     let Some(deadline) = deadline else { return future.await };
     // Already past: `timeout_at` would still poll the future once (as
     // asyncio's does), and for a request that step could start new work,
@@ -67,5 +75,5 @@ pub(crate) async fn within<T>(
     if crate::get_running_loop().time() >= deadline.at {
         return Err(deadline.error());
     }
-    crate::timeout_at(deadline.at, future).await.unwrap_or_else(|_| Err(deadline.error()))
+    Timeout::at(Some(deadline.at)).run_pinned(future).await.unwrap_or_else(|_| Err(deadline.error()))
 }

@@ -12,8 +12,8 @@
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::future::{IntoFuture, poll_fn};
-use std::pin::pin;
+use std::future::{Future, IntoFuture, poll_fn};
+use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
@@ -52,8 +52,9 @@ use crate::runtime::waker::cancel_awaited;
 /// # });
 /// ```
 pub async fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Result<F::Output, TimeoutError> {
-    let deadline = context::current().clock.deadline_after(duration);
-    race(deadline, future).await
+    // Pinned here, in the one frame that holds it: see `Timeout::run_pinned`.
+    let future = pin!(future.into_future());
+    Timeout::after(duration).run_pinned(future).await
 }
 
 /// [`timeout`] with an absolute deadline on the loop's clock (asyncio's
@@ -73,7 +74,8 @@ pub async fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Result<F::
 /// # });
 /// ```
 pub async fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Result<F::Output, TimeoutError> {
-    race(deadline, future).await
+    let future = pin!(future.into_future());
+    Timeout::at(Some(deadline)).run_pinned(future).await
 }
 
 /// asyncio's `wait_for(aw, timeout)`: [`timeout`] with asyncio's argument
@@ -91,11 +93,6 @@ pub async fn wait_for<F: IntoFuture>(future: F, duration: Duration) -> Result<F:
         return Err(TimeoutError);
     }
     timeout(duration, future).await
-}
-
-/// Polls `future` until it completes or `deadline` expires it.
-async fn race<F: IntoFuture>(deadline: Instant, future: F) -> Result<F::Output, TimeoutError> {
-    Timeout::at(Some(deadline)).run(future).await
 }
 
 /// A deadline that can be read and moved while the future it guards runs:
@@ -186,8 +183,21 @@ impl Timeout {
     /// # Panics
     /// Outside a running loop.
     pub async fn run<F: IntoFuture>(&self, future: F) -> Result<F::Output, TimeoutError> {
+        let future = pin!(future.into_future());
+        self.run_pinned(future).await
+    }
+
+    /// [`run`](Self::run) on a future pinned by the caller.
+    ///
+    /// This is what keeps a guarded future from being stored twice. An
+    /// `async fn` keeps each argument in its state for as long as it runs,
+    /// and pinning the argument moves it into a second slot of that state;
+    /// every `async fn` layer that takes the future by value adds one more
+    /// copy (a request future went through four, and weighed 47 KB). Here
+    /// the future is pinned once, by whoever owns it, and only the pointer
+    /// is passed down.
+    pub(crate) async fn run_pinned<F: Future>(&self, mut future: Pin<&mut F>) -> Result<F::Output, TimeoutError> {
         let expiry = &self.state;
-        let mut future = pin!(future.into_future());
         expiry.running.set(true);
         let _disarm = Disarm(expiry);
         if !expiry.expired.get() {
