@@ -40,9 +40,10 @@ enum Sent {
     CutShort,
 }
 
-/// Writes `request` (head and body, already rendered) and the streamed
-/// body if there is one, then reads the final response head and its
-/// framing.
+/// Writes `request` (the head, and the body if it is small, already
+/// rendered), then `body` (a large body, written from where it is rather
+/// than copied behind the head) and the streamed body if there is one,
+/// then reads the final response head and its framing.
 ///
 /// While the body goes out, whatever the server sends is read too (see
 /// `proto/early_answer.rs`): a server that refuses the body early (413)
@@ -51,13 +52,14 @@ enum Sent {
 pub(crate) async fn exchange(
     connection: &mut Connection,
     request: &[u8],
+    body: &[u8],
     stream: Option<&mut BodyStream>,
     request_was_head: bool,
     limits: &HeadLimits,
     read_deadline: impl Fn() -> Option<Deadline>,
 ) -> Result<(ResponseHead, Framing), Failure> {
     let mut watch = Watch { limits, active: true };
-    let sent = match send_request(connection, request, stream, &mut watch).await {
+    let sent = match send_request(connection, [request, body], stream, &mut watch).await {
         Ok(sent) => Ok(sent),
         // A write can fail on a connection the server already closed, or
         // reset right after answering: the answer may be here already.
@@ -90,21 +92,26 @@ pub(crate) async fn exchange(
     Ok((head, framing))
 }
 
-/// Writes the rendered request, then the streamed body if any, stopping
-/// early if the server refuses the body.
+/// Writes the rendered request (the head, then a large body from where it
+/// is), then the streamed body if any, stopping early if the server
+/// refuses the body.
 ///
 /// # Errors
 /// [`Error::Io`] when a write fails; the stream's own errors.
 async fn send_request(
     connection: &mut Connection,
-    request: &[u8],
+    parts: [&[u8]; 2],
     stream: Option<&mut BodyStream>,
     watch: &mut Watch<'_>,
 ) -> Result<Sent, Error> {
-    let sent = write_watching(connection, request, watch).await.map_err(Error::Io)?;
+    for part in parts.into_iter().filter(|part| !part.is_empty()) {
+        if write_watching(connection, part, watch).await.map_err(Error::Io)? == Sent::CutShort {
+            return Ok(Sent::CutShort);
+        }
+    }
     match stream {
-        Some(stream) if sent == Sent::Whole => send_stream(connection, stream, watch).await,
-        _ => Ok(sent),
+        Some(stream) => send_stream(connection, stream, watch).await,
+        None => Ok(Sent::Whole),
     }
 }
 

@@ -376,9 +376,14 @@ impl RequestBuilder {
     /// // Head and body go out in one write; the form is UTF-8, percent-encoded.
     /// assert!(request.ends_with("\r\n\r\nq=%E8%82%96%E7%94%B3%E5%85%8B+%E6%95%91%E8%B5%8E"), "{request}");
     /// ```
-    pub async fn send(self) -> Result<Response, Error> {
+    pub fn send(self) -> impl Future<Output = Result<Response, Error>> {
+        // Checked here, before the future exists, and boxed: a future keeps
+        // what it was made from for as long as it runs, so the builder
+        // (an `async fn send(self)` would keep all of it) is gone, and the
+        // checked request is passed down the layers as one pointer.
         let session = self.session.clone();
-        session.execute(self.prepare()?).await
+        let request = self.prepare().map(Box::new);
+        async move { session.execute(request?).await }
     }
 
     /// Checks everything that can be checked before connecting.

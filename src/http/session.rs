@@ -15,6 +15,7 @@
 //!    connection back to the pool when the body has been read.
 
 use std::cell::{OnceCell, RefCell};
+use std::pin::pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -193,18 +194,19 @@ impl Session {
     }
 
     /// Sends a prepared request: the total deadline around the redirect loop.
-    pub(crate) async fn execute(&self, request: Prepared) -> Result<Response, Error> {
+    pub(crate) async fn execute(&self, request: Box<Prepared>) -> Result<Response, Error> {
         let options = &request.options;
         let total = Deadline::starting_now(
             TimeoutKind::Total,
             options.total_timeout.or_session(self.inner.config.total_timeout),
         );
-        within(total, self.follow_redirects(request, total)).await
+        // Pinned here, so that `within` holds a pointer, not a second copy.
+        within(total, pin!(self.follow_redirects(request, total))).await
     }
 
     /// Sends hop after hop until a response is not a redirect to follow.
-    async fn follow_redirects(&self, request: Prepared, total: Option<Deadline>) -> Result<Response, Error> {
-        let Prepared { mut hop, options, mut stream } = request;
+    async fn follow_redirects(&self, request: Box<Prepared>, total: Option<Deadline>) -> Result<Response, Error> {
+        let Prepared { mut hop, options, mut stream } = *request;
         let streamed = stream.is_some();
         let max_redirects = options.max_redirects.unwrap_or(self.inner.config.max_redirects);
         let mut history = Vec::new();
@@ -249,7 +251,11 @@ impl Session {
             port: hop.url.port(),
             proxy: proxy.map(|proxy| Rc::clone(&proxy.key)),
         });
-        let request = self.render(hop, proxy, stream.as_ref().map(BodyStream::length));
+        let streamed_length = stream.as_ref().map(BodyStream::length);
+        // Rendered once a connection is in hand: a request queued for one
+        // holds no head buffer, and its Cookie header has the cookies that
+        // arrived meanwhile. A retry sends the same bytes.
+        let mut head = None;
         let connect_timeout = options.connect_timeout.or_session(config.connect_timeout);
         let read_timeout = options.read_timeout.or_session(config.read_timeout);
         let read_deadline = || Deadline::earliest(total, Deadline::starting_now(TimeoutKind::Read, read_timeout));
@@ -258,10 +264,12 @@ impl Session {
             let connect_deadline =
                 Deadline::earliest(total, Deadline::starting_now(TimeoutKind::Connect, connect_timeout));
             let (lease, mut connection, reused) =
-                within(connect_deadline, self.connection_for(&key, &hop.url, proxy, fresh_only)).await?;
+                within(connect_deadline, pin!(self.connection_for(&key, &hop.url, proxy, fresh_only))).await?;
+            let head = head.get_or_insert_with(|| self.render(hop, proxy, streamed_length));
             let is_head = hop.method == "HEAD";
-            let body = stream.as_mut();
-            match exchange(&mut connection, &request, body, is_head, &config.head_limits, read_deadline).await {
+            let (request, body) = (head.as_slice(), separate_body(hop));
+            let streamed = stream.as_mut();
+            match exchange(&mut connection, request, body, streamed, is_head, &config.head_limits, read_deadline).await {
                 Ok((head, framing)) => {
                     self.store_cookies(&hop.url, &head.headers);
                     // An unsupported Content-Encoding fails the body read,
@@ -280,7 +288,7 @@ impl Session {
                     if reused
                         && failure.nothing_received
                         && !fresh_only
-                        && stream.is_none()
+                        && streamed_length.is_none()
                         && is_idempotent(&hop.method) =>
                 {
                     // The server closed the idle connection just as we
@@ -308,12 +316,16 @@ impl Session {
         }
         let tls = || self.tls_config();
         let config = &self.inner.config;
-        let connection = connect::open(url, proxy, tls, &config.head_limits, &config.resolve).await?;
+        // Boxed: DNS, TCP, a proxy tunnel and the TLS handshake make a large
+        // future, needed only while a new connection opens. Unboxed, every
+        // request would carry its space, queued or reusing a connection.
+        let connection = Box::pin(connect::open(url, proxy, tls, &config.head_limits, &config.resolve)).await?;
         Ok((lease, connection, false))
     }
 
-    /// The request head (and small body) as bytes, ready to write.
-    /// `streamed` is `Some(length)` when a [`BodyStream`] follows the head.
+    /// The request head as bytes, ready to write, with the body after it
+    /// when the body is small (see [`separate_body`]). `streamed` is
+    /// `Some(length)` when a [`BodyStream`] follows the head.
     fn render(&self, hop: &Hop, proxy: Option<&Proxy>, streamed: Option<Option<u64>>) -> Vec<u8> {
         let defaults = &self.inner.config.headers;
         let mut cookie = self.cookie_header(&hop.url);
@@ -374,10 +386,11 @@ impl Session {
             body_length,
             chunked,
         };
-        let mut request = Vec::with_capacity(512 + body.map_or(0, <[u8]>::len));
+        let inline = body.filter(|_| separate_body(hop).is_empty()).unwrap_or_default();
+        let mut request = Vec::with_capacity(512 + inline.len());
         write_head(&parts, &mut request);
-        // Head and body in one buffer: one write, one packet for small bodies.
-        request.extend_from_slice(body.unwrap_or_default());
+        // Head and small body in one buffer: one write, one packet.
+        request.extend_from_slice(inline);
         request
     }
 
@@ -417,6 +430,21 @@ impl Session {
         for set_cookie in headers.get_all("set-cookie") {
             jar.store(&target, set_cookie, now);
         }
+    }
+}
+
+/// Bodies up to this size go out in one buffer with the head; a larger one
+/// is written on its own, from where it is. 16 KiB is one TLS record, and
+/// past it the extra write costs nothing next to the copy it saves.
+const INLINE_BODY: usize = 16 * 1024;
+
+/// The part of `hop`'s body written after its head, from the hop itself:
+/// all of a body larger than [`INLINE_BODY`], else nothing (the head buffer
+/// carries it). Copying a 50 MB body behind its head would hold it twice.
+fn separate_body(hop: &Hop) -> &[u8] {
+    match hop.body.as_deref() {
+        Some(body) if body.len() > INLINE_BODY => body,
+        _ => &[],
     }
 }
 
