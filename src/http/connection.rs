@@ -21,7 +21,8 @@ pub(crate) struct Connection {
     transport: Transport,
     /// Received bytes; `buffer[start..end]` are not consumed yet. The vector
     /// is kept at its full length (zeroed once), so reads go straight into
-    /// its tail without re-initialising memory.
+    /// its tail without re-initialising memory. Empty, with no allocation,
+    /// until the first bytes arrive.
     buffer: Vec<u8>,
     /// First unconsumed byte.
     start: usize,
@@ -61,9 +62,29 @@ impl Connection {
     /// answer while it writes. `Pending` leaves the task's waker with the
     /// reactor for the socket's next readable edge.
     pub(crate) fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if self.buffer.is_empty() {
+            return self.poll_first_fill(cx);
+        }
         self.make_room();
         let n = ready!(self.transport.poll_read(cx, &mut self.buffer[self.end..]))?;
         self.end += n;
+        Poll::Ready(Ok(n))
+    }
+
+    /// The first read on a connection. It reads into an array on the stack
+    /// of the poll that finds bytes, and only then gives the connection its
+    /// buffer, sized to what came: a request waiting for its answer (10,000
+    /// of them, say) holds no read buffer until the answer starts to arrive.
+    /// The one copy is of at most one chunk, once per connection.
+    fn poll_first_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let mut first = [0u8; READ_CHUNK];
+        // Pending: the reactor wakes us when the socket is readable.
+        let n = ready!(self.transport.poll_read(cx, &mut first))?;
+        // Just what arrived: an answer read whole in one go (a small page,
+        // a redirect) never costs a full chunk; the next read grows the
+        // buffer if there is more.
+        self.buffer.extend_from_slice(&first[..n]);
+        self.end = n;
         Poll::Ready(Ok(n))
     }
 
