@@ -1,8 +1,8 @@
 //! TCP on the loop, over 127.0.0.1 only: an echo server and its clients on
 //! one loop (half-close and EOF, many clients at once, a payload far larger
 //! than the socket buffers), the addresses both ends report, connection
-//! errors, name resolution for `connect_host` and `lookup_host`, and binding
-//! outside a running loop.
+//! errors, name resolution for `connect_host` and `lookup_host`, binding
+//! outside a running loop, and the listen backlog a burst of connects needs.
 //!
 //! Each test body runs on its own thread under a time limit, so a lost
 //! readiness wakeup fails the test instead of hanging the test binary.
@@ -266,6 +266,36 @@ fn binding_a_listener_outside_a_running_loop_is_an_error_not_a_panic() {
     let error = TcpListener::bind(any_local_port()).unwrap_err();
     assert!(error.to_string().contains("no running event loop"), "unexpected error: {error}");
     drop(lp);
+}
+
+/// Opens `attempts` connections to `addr` at once and returns how many
+/// are established after `wait`. Nobody accepts them: they only fit in the
+/// listener's backlog, and a SYN the kernel drops for want of room is sent
+/// again only after a second.
+async fn connected_after(addr: SocketAddr, attempts: usize, wait: Duration) -> usize {
+    let connects: Vec<_> = (0..attempts).map(|_| corio::create_task(TcpStream::connect(addr))).collect();
+    corio::sleep(wait).await;
+    connects.iter().filter(|connect| connect.done()).count()
+}
+
+#[test]
+fn a_listener_bound_with_a_larger_backlog_holds_a_burst_of_unaccepted_connections() {
+    const BURST: usize = 300;
+    // Half of the one-second SYN retry: an attempt established by then got
+    // in at its first SYN.
+    let wait = Duration::from_millis(500);
+    let (default, larger) = corio::run(async move {
+        let default = TcpListener::bind(any_local_port()).unwrap();
+        let larger = TcpListener::bind_with_backlog(any_local_port(), 1024).unwrap();
+        let default = connected_after(default.local_addr().unwrap(), BURST, wait).await;
+        let larger = connected_after(larger.local_addr().unwrap(), BURST, wait).await;
+        (default, larger)
+    });
+    // `bind`'s backlog of 128 (Linux lets one more in) leaves the rest of
+    // the burst waiting for their retry; 1024 takes all of it (unless
+    // net.core.somaxconn is below the burst: 4096 by default).
+    assert!(default < BURST, "{default} of {BURST} connected to a backlog of 128");
+    assert_eq!(larger, BURST, "of {BURST}, connected to a backlog of 1024");
 }
 
 #[test]
