@@ -1,5 +1,7 @@
 //! The hot paths stay lean: spawning a task costs one heap allocation, and
-//! waking, polling and sleeping cost none once the loop's queues have grown.
+//! waking, polling and sleeping cost none once the loop's queues have grown;
+//! a request queued for a connection allocates no buffer, and a large
+//! request body is held once, not copied behind its head.
 //!
 //! A counting global allocator measures it; each test warms the loop up
 //! first so that the ready queue, the task slab and the timer wheel already
@@ -7,6 +9,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::io::{Read, Write};
 use std::time::Duration;
 
 use corio::EventLoop;
@@ -15,38 +18,85 @@ use corio::EventLoop;
 /// the test's own thread is read: the harness's threads allocate too).
 struct Counting;
 
+// What one thread has allocated. `const` thread-locals with no
+// destructor, so reading them never allocates.
 thread_local! {
-    /// Allocations made by this thread so far. A `const` thread-local with no
-    /// destructor, so reading it never allocates.
+    /// Allocations made by this thread so far (a `realloc` counts as one).
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    /// Allocations of [`LARGE`] bytes or more made by this thread so far.
+    static LARGE_ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    /// Bytes this thread holds now: allocated minus freed (frees of memory
+    /// another thread allocated would make it drift, which the tests here
+    /// avoid).
+    static LIVE_BYTES: Cell<isize> = const { Cell::new(0) };
+    /// The most `LIVE_BYTES` has been since `reset_peak`.
+    static PEAK_BYTES: Cell<isize> = const { Cell::new(0) };
 }
+
+/// The size from which an allocation counts as large: a head buffer
+/// starts at 512 bytes, a read buffer at 16 KiB.
+const LARGE: usize = 512;
 
 /// Allocations made by the calling thread so far.
 fn allocations() -> usize {
     ALLOCATIONS.with(Cell::get)
 }
 
-/// Counts one allocation on the calling thread (if its thread-local is
-/// still alive: threads being torn down are not counted).
-fn count() {
+/// Allocations of [`LARGE`] bytes or more made by the calling thread so far.
+fn large_allocations() -> usize {
+    LARGE_ALLOCATIONS.with(Cell::get)
+}
+
+/// Bytes the calling thread holds now.
+fn live_bytes() -> isize {
+    LIVE_BYTES.with(Cell::get)
+}
+
+/// The most the calling thread has held since the last `reset_peak`.
+fn peak_bytes() -> isize {
+    PEAK_BYTES.with(Cell::get)
+}
+
+/// Starts a new peak from what the calling thread holds now.
+fn reset_peak() {
+    PEAK_BYTES.with(|peak| peak.set(live_bytes()));
+}
+
+/// Counts one allocation of `size` bytes (`freed` of them given back, for
+/// a `realloc`) on the calling thread, if its thread-locals are still
+/// alive: threads being torn down are not counted.
+fn count(size: usize, freed: usize) {
     let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+    if size >= LARGE {
+        let _ = LARGE_ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+    }
+    let _ = LIVE_BYTES.try_with(|live| {
+        live.set(live.get() + size as isize - freed as isize);
+        let _ = PEAK_BYTES.try_with(|peak| peak.set(peak.get().max(live.get())));
+    });
+}
+
+/// Counts `size` bytes freed on the calling thread.
+fn count_free(size: usize) {
+    let _ = LIVE_BYTES.try_with(|live| live.set(live.get() - size as isize));
 }
 
 // SAFETY: forwards to the system allocator unchanged.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
+        count(layout.size(), 0);
         // SAFETY: same contract as ours.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        count_free(layout.size());
         // SAFETY: same contract as ours.
         unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
+        count(new_size, layout.size());
         // SAFETY: same contract as ours.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -108,4 +158,76 @@ fn spawning_costs_one_allocation_and_waking_none() {
     let main_alone = sleeping(&lp, 0);
     let beyond_the_tasks = sleeping(&lp, TASKS) - TASKS - main_alone;
     assert_eq!(beyond_the_tasks, 0, "timers allocated {beyond_the_tasks} times beyond the tasks");
+}
+
+#[test]
+fn a_hundred_thousand_queued_requests_allocate_no_buffers_until_they_get_a_connection() {
+    const QUEUED: usize = 100_000;
+    // A server that never accepts: the kernel completes the one connection
+    // the session may open, takes its request, and nobody ever answers.
+    // Every other request waits for that connection's slot.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let (large, count, per_request) = corio::run(async move {
+        let session = corio::http::Session::builder().limit(1).build().unwrap();
+        // `send` checks and boxes the request when it is called, and
+        // spawning allocates the task: both before the count starts.
+        let tasks: Vec<_> = (0..=QUEUED).map(|_| corio::create_task(session.get(&url).send())).collect();
+        let (before, large_before, count_before) = (live_bytes(), large_allocations(), allocations());
+        // One turn: each request runs to its wait, the first on the
+        // server's answer, the others on the pool's slot.
+        corio::sleep(Duration::ZERO).await;
+        let per_request = (live_bytes() - before) / QUEUED as isize;
+        let count = (allocations() - count_before) / QUEUED;
+        let large = large_allocations() - large_before;
+        assert_eq!(session.active_connections(), 1);
+        assert!(tasks.iter().all(|task| !task.done()));
+        (large, count, per_request)
+    });
+    eprintln!(
+        "{QUEUED} queued requests, when first polled: {large} allocations of {LARGE} bytes or more in all; \
+         {count} allocations, {per_request} bytes, each"
+    );
+    // The first request's head and the loop's own growth (the ready queue
+    // for 100,000 tasks) are a few large allocations; a buffer per request
+    // would be 100,000 of them.
+    assert!(large < 100, "{large} allocations of {LARGE} bytes or more while {QUEUED} requests queued");
+    // What a queued request does hold: its pool key (an Rc and the host's
+    // name, 135 bytes) and the timer of its total timeout, which runs while
+    // it waits (the expiry state, the callback and the wheel's entry, 650
+    // bytes).
+    assert!(per_request <= 1024, "a queued request allocated {per_request} bytes when first polled");
+}
+
+#[test]
+fn a_fifty_megabyte_request_body_is_held_once() {
+    const BODY: usize = 50 * 1024 * 1024;
+    // The server reads the request to its end and answers 204.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/upload", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (mut socket, _) = listener.accept().unwrap();
+        let mut received = 0;
+        let mut chunk = vec![0; 64 * 1024];
+        // Head and body: the head is well under a chunk.
+        while received < BODY {
+            received += socket.read(&mut chunk).unwrap();
+        }
+        socket.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").unwrap();
+        received
+    });
+    let (status, peak) = corio::run(async move {
+        let body = vec![7u8; BODY];
+        let request = corio::http::Session::new().post(&url).body(body);
+        reset_peak();
+        let before = live_bytes();
+        let status = request.send().await.unwrap().status().as_u16();
+        (status, peak_bytes() - before)
+    });
+    let received = server.join().unwrap();
+    eprintln!("a {BODY}-byte body: {peak} bytes held beyond it at the peak");
+    assert_eq!(status, 204);
+    assert!(received > BODY, "the head and the body reached the server");
+    // The head, the read buffer and the loop's own: nothing like a copy.
+    assert!(peak < 1024 * 1024, "{peak} bytes held beyond the body while sending it");
 }

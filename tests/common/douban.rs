@@ -32,8 +32,14 @@ pub const MISSING_RANK: usize = 247;
 /// 127.0.0.1, with no latency; returns it and its origin, such as
 /// `http://127.0.0.1:40751`. The caller kills it.
 pub fn start_mirror() -> (Child, String) {
+    start_mirror_with(&["--latency-ms", "0"])
+}
+
+/// [`start_mirror`] with more flags (`--latency-ms` given here wins).
+pub fn start_mirror_with(flags: &[&str]) -> (Child, String) {
     let mut mirror = Command::new(example_binary("douban_mirror"))
-        .args(["--port", "0", "--latency-ms", "0"])
+        .args(["--port", "0"])
+        .args(flags)
         .stdout(Stdio::piped())
         .spawn()
         .expect("start douban_mirror");
