@@ -269,7 +269,8 @@ impl Session {
             let is_head = hop.method == "HEAD";
             let (request, body) = (head.as_slice(), separate_body(hop));
             let streamed = stream.as_mut();
-            match exchange(&mut connection, request, body, streamed, is_head, &config.head_limits, read_deadline).await {
+            let limits = &config.head_limits;
+            match exchange(&mut connection, request, body, streamed, is_head, limits, read_deadline).await {
                 Ok((head, framing)) => {
                     self.store_cookies(&hop.url, &head.headers);
                     // An unsupported Content-Encoding fails the body read,
