@@ -104,6 +104,8 @@ fn a_pending_request_future_stays_small() {
 fn ten_thousand_concurrent_requests_on_one_loop() {
     in_own_process("ten_thousand_concurrent_requests_on_one_loop", || {
         const REQUESTS: usize = 10_000;
+        let limit = open_file_limit();
+        assert!(limit > REQUESTS + 100, "10,000 connections need `ulimit -n` above 10,100; it is {limit}");
         // Every answer waits 3 s, so that the requests are all pending at
         // once, on 10,000 connections (no session limit).
         let (mut mirror, origin) = start_mirror_with_latency(3000);
@@ -163,6 +165,15 @@ fn ten_thousand_concurrent_requests_on_one_loop() {
         // zeroed a 16 KiB buffer at its first read.
         assert!(per_request <= 16 * 1024, "{per_request} bytes per pending request");
     });
+}
+
+/// This process's limit on open descriptors (the soft one, which applies),
+/// from `/proc/self/limits`.
+fn open_file_limit() -> usize {
+    let limits = std::fs::read_to_string("/proc/self/limits").expect("read /proc/self/limits");
+    let line = limits.lines().find(|line| line.starts_with("Max open files")).expect("the open files line");
+    let soft = line.trim_start_matches("Max open files").split_whitespace().next();
+    soft.and_then(|soft| soft.parse().ok()).unwrap_or(usize::MAX)
 }
 
 /// The standalone mirror with `latency_ms` before every answer.
