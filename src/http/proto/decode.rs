@@ -238,11 +238,17 @@ impl ContentDecoder {
     /// produces a bounded amount: deflate expands at most about 1032 times,
     /// so 1 KiB gives at most about 1 MiB through one stage; through two, a
     /// single byte gives at most about as much. A zstd block decodes to 128
-    /// KiB at most whatever its size. Brotli has no such ratio (a few bytes
-    /// can repeat a run for a whole 16 MiB meta-block), so for it this is
-    /// only the common case; the size limit still holds every [`STEP`].
+    /// KiB at most, but a block can be as small as 4 bytes (an RLE block),
+    /// so 1 KiB of zstd could be 32 MiB: 16 bytes complete at most 6
+    /// blocks, 768 KiB. Brotli has no such ratio (a few bytes can repeat a
+    /// run for a whole 16 MiB meta-block), so for it this is only the
+    /// common case; the size limit still holds every [`STEP`].
     pub(crate) fn input_step(&self) -> usize {
-        if self.stages.len() > 1 { 1 } else { 1024 }
+        match &self.stages[..] {
+            [Stage::Zstd(_)] => 16,
+            [] | [_] => 1024,
+            _ => 1,
+        }
     }
 
     /// Checks, at the end of the body, that every compressed stream ended.

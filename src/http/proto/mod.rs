@@ -27,6 +27,10 @@ pub(crate) mod headers;
 pub(crate) mod host;
 pub(crate) mod multipart;
 pub(crate) mod percent;
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) mod properties;
+#[cfg(test)]
+mod proptests;
 pub(crate) mod redirect;
 pub(crate) mod set_cookie;
 pub(crate) mod status;
