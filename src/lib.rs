@@ -123,6 +123,8 @@
 //! | `http/proto/cookie.rs` | the cookie jar (RFC 6265) | `CookieJar`, [`http::Cookie`] |
 //! | `http/proto/date.rs` | HTTP and cookie dates | [`http::parse_http_date`] |
 //! | `http/error.rs` | the one error type and its typed causes | [`http::Error`], [`http::ProtocolError`], [`http::DecodeError`] |
+//! | `http/proto/properties.rs`, `http/proto/proptests.rs` | the parsers' properties on any input, and the proptests that generate it | `check_response`, `check_url` |
+//! | `fuzzing.rs` | the cargo-fuzz targets' entry points (feature `fuzzing`, hidden, not API) | `content`, `url` |
 //!
 //! **The Redis client** ([`redis`]), from the URL to the reply; the
 //! `redis/proto/` files are the sans-IO half, table-tested beside their
@@ -162,6 +164,11 @@
 mod combine;
 mod error;
 mod event_loop;
+/// Entry points for the cargo-fuzz targets in `fuzz/`; not part of the
+/// public API, only built with the `fuzzing` feature.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod net;
 pub mod redis;

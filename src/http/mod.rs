@@ -32,7 +32,8 @@ mod deadline;
 mod error;
 mod exchange;
 mod pool;
-mod proto;
+// Crate-visible for the hidden `corio::fuzzing` entry points (feature `fuzzing`).
+pub(crate) mod proto;
 mod proxy;
 mod request;
 mod response;
