@@ -241,8 +241,11 @@ impl ContentDecoder {
     /// KiB at most, but a block can be as small as 4 bytes (an RLE block),
     /// so 1 KiB of zstd could be 32 MiB: 16 bytes complete at most 6
     /// blocks, 768 KiB. Brotli has no such ratio (a few bytes can repeat a
-    /// run for a whole 16 MiB meta-block), so for it this is only the
-    /// common case; the size limit still holds every [`STEP`].
+    /// run for a whole 16 MiB meta-block), and neither has zstd stacked
+    /// with another coding (one byte of gzip can inflate to a thousand
+    /// bytes of RLE blocks, and 128 KiB of zstd output to 128 MiB of
+    /// gzip's), so for those this is only the common case; the size limit
+    /// still holds every [`STEP`].
     pub(crate) fn input_step(&self) -> usize {
         match &self.stages[..] {
             [Stage::Zstd(_)] => 16,
