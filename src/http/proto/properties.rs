@@ -57,7 +57,8 @@ pub fn split_at_cuts<'a>(input: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
 /// at `cuts`; returns the parsed head, if one was complete.
 ///
 /// Checks: the scanner finds the same end (or the same error) either way;
-/// the head is within `max_head_bytes`; httparse, run on the head alone,
+/// it never waits for more once `max_head_bytes` have arrived; the head is
+/// within `max_head_bytes`; httparse, run on the head alone,
 /// ends it exactly where the scanner did; the parsed head has at most
 /// `max_headers` fields; its framing can be decided without a panic.
 pub fn check_head(input: &[u8], cuts: &[usize], max_head_bytes: usize, max_headers: usize) -> Option<ResponseHead> {
@@ -95,6 +96,8 @@ fn scan_head(pieces: &[&[u8]], limits: &HeadLimits) -> ScanResult {
         if let Some(len) = scanner.scan(&buf, limits)? {
             return Ok(Some((len, index)));
         }
+        // Asking for more once past the limit would let a peer fill memory.
+        assert!(buf.len() <= limits.max_head_bytes, "{} bytes buffered for a head, past the limit", buf.len());
     }
     Ok(None)
 }
