@@ -232,10 +232,11 @@ impl BodyRun {
 /// at `cuts`.
 ///
 /// Checks: the same body (or failure) either way; never more than `limit`
-/// decoded bytes, even in the run that fails for passing it; no call
-/// returns more than [`OUTPUT_BUDGET`] plus one input step's expansion
-/// ([`STEP_EXPANSION`], brotli excepted); identity bodies never output more
-/// than came in.
+/// decoded bytes (the call that fails for passing it excepted, by at most
+/// its input for an identity chunked body); no call returns more than
+/// [`OUTPUT_BUDGET`] plus one input step's expansion ([`STEP_EXPANSION`];
+/// brotli, and zstd stacked with another coding, excepted); identity
+/// bodies never output more than came in.
 pub fn check_body(input: &[u8], cuts: &[usize], body: BodyLength, content_encoding: &str, limit: u64) -> BodyRun {
     let decoder = || BodyDecoder::new(body, parse_content_encoding([content_encoding].into_iter()), limit);
     let codings = parse_content_encoding([content_encoding].into_iter()).unwrap_or_default();
