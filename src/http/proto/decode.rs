@@ -248,7 +248,7 @@ impl ContentDecoder {
     /// still holds every [`STEP`].
     pub(crate) fn input_step(&self) -> usize {
         match &self.stages[..] {
-            [Stage::Zstd(_)] => 16,
+            [Stage { coder: Coder::Zstd(_), .. }] => 16,
             [] | [_] => 1024,
             _ => 1,
         }

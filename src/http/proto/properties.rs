@@ -20,7 +20,7 @@
 
 use crate::http::proto::body_decoder::{BodyDecoder, BodyError, OUTPUT_BUDGET};
 use crate::http::proto::chunked::{ChunkedDecoder, ChunkedError, MAX_TRAILER_BYTES, MAX_TRAILER_FIELDS};
-use crate::http::proto::decode::{Coding, parse_content_encoding};
+use crate::http::proto::decode::{Coding, DecodeLimits, parse_content_encoding};
 use crate::http::proto::framing::{BodyLength, Framing, FramingError, response_framing};
 use crate::http::proto::head::{HeadError, HeadLimits, HeadScanner, ResponseHead, parse_head};
 use crate::http::proto::url::Url;
@@ -238,7 +238,7 @@ impl BodyRun {
 /// brotli, and zstd stacked with another coding, excepted); identity
 /// bodies never output more than came in.
 pub fn check_body(input: &[u8], cuts: &[usize], body: BodyLength, content_encoding: &str, limit: u64) -> BodyRun {
-    let decoder = || BodyDecoder::new(body, parse_content_encoding([content_encoding].into_iter()), limit);
+    let decoder = || BodyDecoder::new(body, parse_content_encoding([content_encoding].into_iter()), session_limits(limit));
     let codings = parse_content_encoding([content_encoding].into_iter()).unwrap_or_default();
     let whole = run_body(decoder(), &[input], &codings, limit);
     let split = run_body(decoder(), &split_at_cuts(input, cuts), &codings, limit);
@@ -397,7 +397,7 @@ fn run_response(pieces: &[&[u8]], request_was_head: bool, limits: &HeadLimits, l
     };
     let codings = parse_content_encoding(head.headers.get_all("content-encoding"));
     let coding_list = codings.clone().unwrap_or_default();
-    let decoder = BodyDecoder::new(framing.body, codings, limit);
+    let decoder = BodyDecoder::new(framing.body, codings, session_limits(limit));
     let mut body_pieces = vec![&received[len..]];
     body_pieces.extend_from_slice(&pieces[index + 1..]);
     let body = run_body(decoder, &body_pieces, &coding_list, limit);
@@ -439,4 +439,11 @@ fn check_fixed_point(url: &Url) {
     assert!(url.path().starts_with('/'), "{text:?} has a path without its slash");
     assert!(text.ends_with(url.path_and_query()), "{text:?} does not end with its path and query");
     assert!(text.starts_with(url.scheme().as_str()), "{text:?} does not start with its scheme");
+}
+
+/// A session's decoding limits with its defaults for the input rules
+/// (`settings.rs`: 1024 gzip members, 32 input bytes per decoded byte
+/// after 64 KiB), and `max_size` decoded bytes.
+fn session_limits(max_size: u64) -> DecodeLimits {
+    DecodeLimits { max_size, max_gzip_members: 1024, input_ratio: 32, input_slack: 64 * 1024 }
 }
