@@ -238,7 +238,8 @@ impl BodyRun {
 /// brotli, and zstd stacked with another coding, excepted); identity
 /// bodies never output more than came in.
 pub fn check_body(input: &[u8], cuts: &[usize], body: BodyLength, content_encoding: &str, limit: u64) -> BodyRun {
-    let decoder = || BodyDecoder::new(body, parse_content_encoding([content_encoding].into_iter()), session_limits(limit));
+    let decoder =
+        || BodyDecoder::new(body, parse_content_encoding([content_encoding].into_iter()), session_limits(limit));
     let codings = parse_content_encoding([content_encoding].into_iter()).unwrap_or_default();
     let whole = run_body(decoder(), &[input], &codings, limit);
     let split = run_body(decoder(), &split_at_cuts(input, cuts), &codings, limit);
