@@ -15,7 +15,7 @@ use std::net::{Shutdown, TcpStream};
 use std::thread;
 use std::time::Duration;
 
-use common::http::{Conn, TestServer};
+use common::http::{Conn, TestServer, read_head};
 use corio::http::{BodyStream, Session};
 
 /// How long any one test may take before it counts as hung.
@@ -31,20 +31,6 @@ const TOO_LARGE: &[u8] = b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r
 /// Runs `test` on a real-clock loop of its own, failing if it hangs.
 fn run<F: Future<Output = ()> + 'static>(test: impl FnOnce() -> F + Send + 'static) {
     common::within(LIMIT, move || corio::run(test()));
-}
-
-/// Reads a request head (up to and including its blank line), byte by
-/// byte so nothing of the body is taken; `None` if the client closed first.
-fn read_head(stream: &mut TcpStream) -> Option<String> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match stream.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => return None,
-        }
-    }
-    Some(String::from_utf8_lossy(&head).into_owned())
 }
 
 /// Reads and throws away what the client sends until it closes or resets;

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use corio::http::{Error, Session, TimeoutKind, TlsErrorKind};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
-use common::http::TestServer;
+use common::http::{TestServer, read_head};
 use common::tls::{TestCa, TestCert, leaf_params};
 
 /// A TLS stream as the server sees it.
@@ -86,20 +86,6 @@ impl TlsServer {
     fn hellos(&self) -> Vec<Hello> {
         self.hellos.lock().unwrap().clone()
     }
-}
-
-/// Reads one request head (the tests send no bodies); `None` at the end of
-/// the stream or on an error.
-fn read_head(stream: &mut impl Read) -> Option<String> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match stream.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => return None,
-        }
-    }
-    Some(String::from_utf8_lossy(&head).into_owned())
 }
 
 /// Ends the TCP connection gracefully (FIN, then wait for the client to

@@ -158,3 +158,18 @@ impl TestServer {
         self.accepted.load(Ordering::SeqCst)
     }
 }
+
+/// Reads a request head (up to and including its blank line) byte by byte,
+/// so nothing of a body after it is taken; `None` if the stream ends or
+/// fails first. For servers a test writes by hand (over TLS, say).
+pub fn read_head(stream: &mut impl Read) -> Option<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return None,
+        }
+    }
+    Some(String::from_utf8_lossy(&head).into_owned())
+}
