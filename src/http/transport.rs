@@ -6,6 +6,13 @@
 //! decrypted; only when it has none do we read TLS records from the socket,
 //! and only when the socket has none do we return `Pending`, with the
 //! reactor holding our waker for the socket's next readable edge.
+//!
+//! Only a flush whose caller then waits for the socket to drain parks the
+//! task for writing. The reactor keeps one writer's waker per socket, and
+//! the task reading may not be the one writing (a Redis connection's
+//! reader and writer tasks share one transport): the flushes a read or a
+//! write does on the side go through [`WriteNow`], which never parks, so
+//! they cannot take the waiting writer's place.
 
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
@@ -92,11 +99,8 @@ impl Transport {
                 ready!(tls.poll_flush(cx))?;
                 let taken = tls.session.writer().write(buf)?;
                 // Records the socket cannot take now go with the next
-                // write or flush; a waker registered here only costs a
-                // spurious wake.
-                if let Poll::Ready(Err(error)) = tls.poll_flush(cx) {
-                    return Poll::Ready(Err(error));
-                }
+                // write or flush, which waits for it.
+                tls.flush_now()?;
                 Poll::Ready(Ok(taken))
             }
         }
@@ -168,7 +172,7 @@ impl TlsStream {
             }
             if let Err(error) = self.session.process_new_packets() {
                 // Tell the server why (rustls queued an alert), best effort.
-                let _ = self.session.write_tls(&mut SocketIo { tcp: &self.tcp, cx });
+                let _ = self.session.write_tls(&mut WriteNow(&self.tcp));
                 return Poll::Ready(Err(HandshakeError::Tls(error)));
             }
         }
@@ -195,11 +199,15 @@ impl TlsStream {
                 }
                 Err(error) => return Poll::Ready(Err(error)),
             }
-            // Alerts or key updates rustls wants to send go out first, as
-            // far as the socket takes them now. Neither a socket full of
-            // request body nor one the server reset after answering may stop
-            // us reading that answer: a failed write shows in the next write.
-            let _ = self.poll_flush(cx);
+            // Alerts, key updates or a writer's records rustls holds go
+            // out first, as far as the socket takes them now. Neither a
+            // socket full of request body nor one the server reset after
+            // answering may stop us reading that answer: a failed write
+            // shows in the next write. This flush never parks: another
+            // task may be waiting for the socket to drain (a Redis
+            // connection's writer), and the reactor keeps one writer's
+            // waker per socket; ours would replace its.
+            let _ = self.flush_now();
             // Pending: the reactor wakes us at the socket's next readable edge.
             ready!(self.poll_read_records(cx))?;
             self.session.process_new_packets().map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
@@ -234,6 +242,19 @@ impl TlsStream {
         }
     }
 
+    /// Writes out as many queued records as the socket takes now, without
+    /// parking; the rest stay queued in rustls for the next write or flush.
+    fn flush_now(&mut self) -> io::Result<()> {
+        while self.session.wants_write() {
+            match self.session.write_tls(&mut WriteNow(&self.tcp)) {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
+                Err(error) => return Err(error),
+                Ok(_) => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Writes out every record rustls has queued.
     fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.session.wants_write() {
@@ -260,6 +281,21 @@ struct ReadNow<'a>(&'a TcpStream);
 impl Read for ReadNow<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.0.read_now(buf)
+    }
+}
+
+/// The socket as a `Write` that writes now, outside the budget, and never
+/// parks the task: `WouldBlock` when it is full. For flushes nobody waits
+/// on ([`TlsStream::flush_now`]).
+struct WriteNow<'a>(&'a TcpStream);
+
+impl Write for WriteNow<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write_now(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -291,5 +327,133 @@ impl Write for SocketIo<'_, '_> {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::{Cell, RefCell};
+    use std::io::{Read, Write};
+    use std::rc::Rc;
+    use std::sync::{Arc, mpsc};
+    use std::thread;
+    use std::time::Duration;
+
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    use rustls::{ServerConfig, ServerConnection, StreamOwned};
+
+    use super::*;
+
+    /// TLS records queued for the socket: far more than its buffers hold.
+    const QUEUED: usize = 16 << 20;
+
+    /// The size both ends' socket buffers are fixed at (which stops the
+    /// kernel growing them), so that a socket the server does not read
+    /// stays full.
+    const SOCKET_BUFFER: usize = 64 << 10;
+
+    /// A server configuration with a certificate for 127.0.0.1, and the
+    /// CA certificate that signed it (for the client's roots).
+    fn server_config() -> (ServerConfig, CertificateDer<'static>) {
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap().signed_by(&key, &issuer).unwrap();
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+        let config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![leaf.der().clone()], key)
+            .unwrap();
+        (config, ca.der().clone())
+    }
+
+    /// Two tasks share one TLS transport, as a Redis connection's reader
+    /// and writer do. The writer waits for a socket the server does not
+    /// read to drain; then the reader reads a record that arrived, which
+    /// makes it try to push out the records still queued. That try must
+    /// not take the writer's place in the reactor, or the writer never
+    /// hears the socket drain.
+    #[test]
+    fn a_read_never_takes_the_writers_wait_for_a_full_socket() {
+        let (config, root) = server_config();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        rustix::net::sockopt::set_socket_recv_buffer_size(&listener, SOCKET_BUFFER).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tell, told) = mpsc::channel::<()>();
+        let server = thread::spawn(move || {
+            let (tcp, _) = listener.accept().unwrap();
+            let mut tls = StreamOwned::new(ServerConnection::new(Arc::new(config)).unwrap(), tcp);
+            while tls.conn.is_handshaking() {
+                tls.conn.complete_io(&mut tls.sock).unwrap();
+            }
+            // Reading nothing until told, then one record for the reader.
+            told.recv().unwrap();
+            tls.write_all(b"ping").and_then(|()| tls.flush()).unwrap();
+            // Until told again; then everything.
+            told.recv().unwrap();
+            let (mut total, mut buf) = (0, vec![0u8; 64 << 10]);
+            while total < QUEUED {
+                match tls.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => total += n,
+                }
+            }
+            total
+        });
+        crate::run(async move {
+            let tcp = std::net::TcpStream::connect(addr).unwrap();
+            rustix::net::sockopt::set_socket_send_buffer_size(&tcp, SOCKET_BUFFER).unwrap();
+            tcp.set_nonblocking(true).unwrap();
+            let tcp = TcpStream::from_mio(mio::net::TcpStream::from_std(tcp)).unwrap();
+            let config = tls::client_config(&[root]).unwrap();
+            let mut transport = Transport::handshake(tcp, "127.0.0.1", config).await.unwrap();
+            let Transport::Tls(stream) = &mut transport else { unreachable!("a TLS transport") };
+            stream.session.set_buffer_limit(None);
+            stream.session.writer().write_all(&vec![b'x'; QUEUED]).unwrap();
+            let transport = Rc::new(RefCell::new(transport));
+
+            let writer_polls = Rc::new(Cell::new(0));
+            let writer = crate::create_task({
+                let (transport, polls) = (Rc::clone(&transport), Rc::clone(&writer_polls));
+                async move {
+                    poll_fn(|cx| {
+                        polls.set(polls.get() + 1);
+                        transport.borrow_mut().poll_flush(cx)
+                    })
+                    .await
+                }
+            });
+            // The writer waits for the full socket once it stops being polled.
+            loop {
+                let polls = writer_polls.get();
+                crate::sleep(Duration::from_millis(100)).await;
+                if polls > 0 && writer_polls.get() == polls {
+                    break;
+                }
+            }
+
+            tell.send(()).unwrap();
+            let reader = crate::create_task({
+                let transport = Rc::clone(&transport);
+                async move {
+                    let mut buf = [0u8; 16];
+                    let n = poll_fn(|cx| transport.borrow_mut().poll_read(cx, &mut buf)).await.unwrap();
+                    buf[..n].to_vec()
+                }
+            });
+            assert_eq!(reader.await.unwrap(), b"ping");
+
+            tell.send(()).unwrap();
+            let flushed = crate::timeout(Duration::from_secs(20), writer).await;
+            let flushed = flushed.expect("the writer never heard the socket drain");
+            flushed.unwrap().unwrap();
+        });
+        assert_eq!(server.join().unwrap(), QUEUED);
     }
 }

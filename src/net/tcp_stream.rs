@@ -176,6 +176,21 @@ impl TcpStream {
         }
     }
 
+    /// Writes some of `buf` now, outside the cooperative budget and
+    /// without parking: `WouldBlock` when the socket is full. For a
+    /// best-effort write by a task that must not take the place of the
+    /// task waiting to write (the reactor keeps one writer's waker per
+    /// socket).
+    pub(crate) fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
+        let mut socket = self.source.get_ref();
+        loop {
+            match io::Write::write(&mut socket, buf) {
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                result => return result,
+            }
+        }
+    }
+
     /// Poll-style write, for building other futures on top.
     ///
     /// # Errors
