@@ -256,7 +256,12 @@ impl BodyDecoder {
             Wire::Chunked(chunked) if feeder.content.is_none() => {
                 let before = out.len();
                 let progress = chunked.decode(input, out).map_err(BodyError::Chunked)?;
-                feeder.count((out.len() - before) as u64)?;
+                if let Err(error) = feeder.count((out.len() - before) as u64) {
+                    // Unframed before it was counted: this call's bytes go,
+                    // so nothing past the limit stays beside the error.
+                    out.truncate(before);
+                    return Err(error);
+                }
                 (progress.consumed, progress.done)
             }
             Wire::Chunked(chunked) => {
@@ -352,6 +357,16 @@ impl Feeder<'_> {
 mod tests {
     use super::*;
     use crate::http::proto::decode::tests::{gzip, zlib};
+
+    #[test]
+    fn a_chunked_body_past_the_limit_leaves_nothing_past_it_beside_the_error() {
+        let body = chunked(b"0123456789", 10, "");
+        let mut decoder = BodyDecoder::new(BodyLength::Chunked, Ok(Vec::new()), DecodeLimits::only_size(5));
+        let mut out = b"kept".to_vec();
+        let error = decoder.decode(&body, &mut out).unwrap_err();
+        assert!(matches!(error, BodyError::TooLarge { limit: 5 }), "{error:?}");
+        assert_eq!(out, b"kept", "the bytes past the limit were left in the caller's buffer");
+    }
 
     /// `data` in chunked framing, `piece` bytes per chunk, then `trailers`.
     fn chunked(data: &[u8], piece: usize, trailers: &str) -> Vec<u8> {

@@ -232,9 +232,9 @@ impl BodyRun {
 /// at `cuts`.
 ///
 /// Checks: the same body (or failure) either way; never more than `limit`
-/// decoded bytes (the call that fails for passing it excepted, by at most
-/// its input for an identity chunked body); no call returns more than
-/// [`OUTPUT_BUDGET`] plus one input step's expansion ([`STEP_EXPANSION`];
+/// decoded bytes, not even beside the error for passing it; no call
+/// returns more than [`OUTPUT_BUDGET`] plus one input step's expansion
+/// ([`STEP_EXPANSION`];
 /// brotli, and zstd stacked with another coding, excepted); identity
 /// bodies never output more than came in.
 pub fn check_body(input: &[u8], cuts: &[usize], body: BodyLength, content_encoding: &str, limit: u64) -> BodyRun {
@@ -274,17 +274,10 @@ fn run_body(mut decoder: BodyDecoder, pieces: &[&[u8]], codings: &[Coding], limi
             let progress = match result {
                 Ok(progress) => progress,
                 Err(error) => {
-                    // An identity chunked body is unframed straight into
-                    // the caller's buffer and counted after, so the call
-                    // that fails for passing the limit may leave up to its
-                    // input's worth past it.
+                    // Even the call that fails for passing the limit
+                    // leaves nothing past it.
                     if let BodyError::TooLarge { .. } = error {
-                        let overshoot = if codings.is_empty() { held.len() as u64 } else { 0 };
-                        assert!(
-                            data.len() as u64 <= limit + overshoot,
-                            "{} bytes past the limit of {limit}",
-                            data.len()
-                        );
+                        assert!(data.len() as u64 <= limit, "{} bytes past the limit of {limit}", data.len());
                     }
                     outcome = Some(Err(error));
                     break 'pieces;
