@@ -72,8 +72,6 @@ pub(crate) async fn within<T>(
     // Already past: `timeout_at` would still poll the future once (as
     // asyncio's does), and for a request that step could start new work,
     // such as the next redirect hop, after its deadline.
-    if crate::get_running_loop().time() >= deadline.at {
-        return Err(deadline.error());
-    }
+    check(Some(deadline))?;
     Timeout::at(Some(deadline.at)).run_pinned(future).await.unwrap_or_else(|_| Err(deadline.error()))
 }

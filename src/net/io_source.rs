@@ -54,7 +54,7 @@ impl<S: Source> IoSource<S> {
         &self,
         direction: Direction,
         cx: &mut Context<'_>,
-        mut op: impl FnMut(&S) -> io::Result<R>,
+        op: impl FnMut(&S) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         let Some(core) = self.core.upgrade() else {
             return Poll::Ready(Err(io::Error::other("event loop is closed")));
@@ -64,19 +64,30 @@ impl<S: Source> IoSource<S> {
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
+        match self.try_now(op) {
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                core.reactor.set_waker(self.key, direction, cx.waker());
+                // The reactor wakes us on the socket's next readiness edge
+                // in `direction` (`Reactor::turn`).
+                Poll::Pending
+            }
+            result => {
+                core.budget.spend();
+                Poll::Ready(result)
+            }
+        }
+    }
+
+    /// Tries `op` until it stops being interrupted, and nothing more: no
+    /// budget, no parking (`WouldBlock` is returned as it is). For a probe
+    /// that must really look, or a best-effort write by a task that must not
+    /// take the waiting writer's place (the reactor keeps one waker per
+    /// direction).
+    pub(crate) fn try_now<R>(&self, mut op: impl FnMut(&S) -> io::Result<R>) -> io::Result<R> {
         loop {
             match op(&self.io) {
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                    core.reactor.set_waker(self.key, direction, cx.waker());
-                    // The reactor wakes us on the socket's next readiness
-                    // edge in `direction` (`Reactor::turn`).
-                    return Poll::Pending;
-                }
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                result => {
-                    core.budget.spend();
-                    return Poll::Ready(result);
-                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                result => return result,
             }
         }
     }

@@ -167,13 +167,7 @@ impl TcpStream {
     /// really look (is a pooled idle connection still clean?): a read
     /// skipped for want of budget would pass for "nothing there".
     pub(crate) fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut socket = self.source.get_ref();
-        loop {
-            match io::Read::read(&mut socket, buf) {
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                result => return result,
-            }
-        }
+        self.source.try_now(|mut socket| io::Read::read(&mut socket, buf))
     }
 
     /// Writes some of `buf` now, outside the cooperative budget and
@@ -182,13 +176,7 @@ impl TcpStream {
     /// task waiting to write (the reactor keeps one writer's waker per
     /// socket).
     pub(crate) fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
-        let mut socket = self.source.get_ref();
-        loop {
-            match io::Write::write(&mut socket, buf) {
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                result => return result,
-            }
-        }
+        self.source.try_now(|mut socket| io::Write::write(&mut socket, buf))
     }
 
     /// Poll-style write, for building other futures on top.

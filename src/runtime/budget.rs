@@ -54,7 +54,12 @@ impl Budget {
 
     /// Spends one unit for an operation that completed.
     pub(crate) fn spend(&self) {
-        self.left.set(self.left.get().saturating_sub(1));
+        self.spend_units(1);
+    }
+
+    /// Spends `units` for work that cost as much as that many operations.
+    pub(crate) fn spend_units(&self, units: u32) {
+        self.left.set(self.left.get().saturating_sub(units));
     }
 }
 
@@ -72,9 +77,7 @@ pub(crate) async fn consume(units: u32) {
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
-        for _ in 0..units {
-            core.budget.spend();
-        }
+        core.budget.spend_units(units);
         Poll::Ready(())
     })
     .await
