@@ -1,6 +1,8 @@
 //! The workloads, each in its own file with one function per runtime it
 //! runs on, and the table `main` looks them up in.
 
+mod http;
+mod servers;
 mod spawn;
 
 use crate::measure::{self, Span};
@@ -20,7 +22,7 @@ pub struct Workload {
 }
 
 /// Every workload, in the order `--all` runs them.
-pub static ALL: &[Workload] = &[spawn::WORKLOAD];
+pub static ALL: &[Workload] = &[spawn::WORKLOAD, http::HTTP1, http::HTTP50, http::HTTPS1, http::HTTPS50];
 
 /// The workload called `name`.
 pub fn find(name: &str) -> Option<&'static Workload> {
