@@ -2,6 +2,7 @@
 //! runs on, and the table `main` looks them up in.
 
 mod http;
+mod redis;
 mod servers;
 mod spawn;
 
@@ -22,7 +23,8 @@ pub struct Workload {
 }
 
 /// Every workload, in the order `--all` runs them.
-pub static ALL: &[Workload] = &[spawn::WORKLOAD, http::HTTP1, http::HTTP50, http::HTTPS1, http::HTTPS50];
+pub static ALL: &[Workload] =
+    &[spawn::WORKLOAD, http::HTTP1, http::HTTP50, http::HTTPS1, http::HTTPS50, redis::REDIS, redis::REDIS_PIPE];
 
 /// The workload called `name`.
 pub fn find(name: &str) -> Option<&'static Workload> {

@@ -12,11 +12,12 @@ use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::measure::Span;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 
 /// How long a server gets to start listening.
@@ -115,6 +116,36 @@ pub fn process_cpu_secs(pid: u32) -> Result<f64, String> {
     // SAFETY: sysconf has no preconditions.
     let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
     Ok((ticks(11) + ticks(12)) as f64 / per_second)
+}
+
+/// Runs `command` to its end, its stdout captured and its stderr passed
+/// through: its output and a span over its whole run, `cpu` the user+sys
+/// seconds of the children this process waited for meanwhile (only it:
+/// the servers are waited for when dropped, after).
+pub fn run_measured(command: &mut Command) -> Result<(Span, Output), String> {
+    let (wall, cpu) = (Instant::now(), children_cpu_secs());
+    let output = command
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run {:?}: {e}", command.get_program()))?;
+    let span = Span { secs: wall.elapsed().as_secs_f64(), cpu: children_cpu_secs() - cpu };
+    if !output.status.success() {
+        return Err(format!("{:?} failed: {}", command.get_program(), output.status));
+    }
+    Ok((span, output))
+}
+
+/// The user+sys CPU seconds of every child waited for so far.
+fn children_cpu_secs() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `usage` is a valid, writable `rusage`; RUSAGE_CHILDREN cannot fail.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 // --- Common parts ------------------------------------------------------------
