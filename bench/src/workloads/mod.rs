@@ -1,6 +1,7 @@
 //! The workloads, each in its own file with one function per runtime it
 //! runs on, and the table `main` looks them up in.
 
+mod crawl;
 mod http;
 mod redis;
 mod servers;
@@ -23,8 +24,16 @@ pub struct Workload {
 }
 
 /// Every workload, in the order `--all` runs them.
-pub static ALL: &[Workload] =
-    &[spawn::WORKLOAD, http::HTTP1, http::HTTP50, http::HTTPS1, http::HTTPS50, redis::REDIS, redis::REDIS_PIPE];
+pub static ALL: &[Workload] = &[
+    spawn::WORKLOAD,
+    http::HTTP1,
+    http::HTTP50,
+    http::HTTPS1,
+    http::HTTPS50,
+    crawl::WORKLOAD,
+    redis::REDIS,
+    redis::REDIS_PIPE,
+];
 
 /// The workload called `name`.
 pub fn find(name: &str) -> Option<&'static Workload> {

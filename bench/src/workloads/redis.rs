@@ -16,7 +16,11 @@
 //! - `redis-benchmark`: `redis-benchmark -t set,get -n n/2 -c 50 [-P 100]
 //!   -q --csv` (50 connections), its own SET and GET rates combined into
 //!   the time for `n` commands: what the server can answer, the ceiling.
-//!   It checks nothing; its `cpu` is its process's.
+//!   It checks nothing; its `cpu` is its process's (from `wait4`), and
+//!   `child_rss_kb` its peak RSS. Unpipelined, its 50 connections each
+//!   wait for every answer, while the two clients' one connection carries
+//!   the commands of all 50 tasks in each write: a ceiling for `redis-pipe`
+//!   more than for `redis`.
 //!
 //! Besides `secs` and `cpu`, the RESULT line has `ops` (commands per
 //! second), `server_cpu` (redis-server's user+sys over the span) and
@@ -60,15 +64,24 @@ fn run(runtime: &str, n: u64, batch: u64) -> Result<Outcome, String> {
     let server = RedisServer::start().unwrap_or_else(|why| skip(runtime, workload, &why));
     let pairs = n / 2;
     let server_before = process_cpu_secs(server.pid())?;
+    let mut child_rss_kb = None;
     let (span, matched) = match runtime {
         "corio" => on_corio(&server.url(), pairs, batch)?,
         "redis-rs" => on_redis_rs(&server.url(), pairs, batch)?,
-        "redis-benchmark" => (on_redis_benchmark(&server, workload, pairs, batch)?, pairs),
+        "redis-benchmark" => {
+            let (span, rss_kb) = on_redis_benchmark(&server, workload, pairs, batch)?;
+            child_rss_kb = Some(rss_kb);
+            (span, pairs)
+        }
         other => return Err(format!("no {workload} for {other}")),
     };
     let server_cpu = process_cpu_secs(server.pid())? - server_before;
     check("GETs that returned their SET's value", matched, pairs)?;
-    Ok(Outcome::new(span)
+    let outcome = match child_rss_kb {
+        Some(rss_kb) => Outcome::new(span).with("child_rss_kb", rss_kb),
+        None => Outcome::new(span),
+    };
+    Ok(outcome
         .with("ops", format!("{:.0}", (2 * pairs) as f64 / span.secs))
         .with("server_cpu", format!("{server_cpu:.2}"))
         .with("mismatches", pairs - matched))
@@ -195,15 +208,15 @@ fn on_redis_rs(url: &str, pairs: u64, batch: u64) -> Result<(Span, u64), String>
 
 /// redis-benchmark: its SET and GET rates, turned into the seconds `pairs`
 /// of each would take; the span's CPU is its process's.
-fn on_redis_benchmark(server: &RedisServer, workload: &str, pairs: u64, batch: u64) -> Result<Span, String> {
+fn on_redis_benchmark(server: &RedisServer, workload: &str, pairs: u64, batch: u64) -> Result<(Span, u64), String> {
     let binary = find_program("redis-benchmark", &["/usr/bin/redis-benchmark"])
         .unwrap_or_else(|| skip("redis-benchmark", workload, "redis-benchmark not installed"));
     let mut command = Command::new(binary);
     command.args(["-h", "127.0.0.1", "-p", &server.port.to_string(), "-t", "set,get", "-q", "--csv"]);
     let pipeline = if batch == 1 { 1 } else { 2 * batch };
     command.args(["-n", &pairs.to_string(), "-c", &TASKS.to_string(), "-P", &pipeline.to_string()]);
-    let (span, output) = run_measured(&mut command)?;
-    let csv = String::from_utf8_lossy(&output.stdout);
+    let run = run_measured(&mut command)?;
+    let csv = run.stdout;
     let rate = |test: &str| -> Result<f64, String> {
         // "SET","123456.79",... after a header line.
         csv.lines()
@@ -214,5 +227,5 @@ fn on_redis_benchmark(server: &RedisServer, workload: &str, pairs: u64, batch: u
             .ok_or_else(|| format!("no {test} rate in redis-benchmark's output: {csv:?}"))
     };
     let secs = pairs as f64 / rate("SET")? + pairs as f64 / rate("GET")?;
-    Ok(Span { secs, cpu: span.cpu })
+    Ok((Span { secs, cpu: run.span.cpu }, run.rss_kb))
 }

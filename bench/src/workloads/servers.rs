@@ -12,7 +12,7 @@ use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -118,34 +118,64 @@ pub fn process_cpu_secs(pid: u32) -> Result<f64, String> {
     Ok((ticks(11) + ticks(12)) as f64 / per_second)
 }
 
-/// Runs `command` to its end, its stdout captured and its stderr passed
-/// through: its output and a span over its whole run, `cpu` the user+sys
-/// seconds of the children this process waited for meanwhile (only it:
-/// the servers are waited for when dropped, after).
-pub fn run_measured(command: &mut Command) -> Result<(Span, Output), String> {
-    let (wall, cpu) = (Instant::now(), children_cpu_secs());
-    let output = command
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run {:?}: {e}", command.get_program()))?;
-    let span = Span { secs: wall.elapsed().as_secs_f64(), cpu: children_cpu_secs() - cpu };
-    if !output.status.success() {
-        return Err(format!("{:?} failed: {}", command.get_program(), output.status));
-    }
-    Ok((span, output))
+/// What a program run by [`run_measured`] did.
+pub struct Measured {
+    /// Its whole run: wall time from spawn to exit, `cpu` its own user+sys.
+    pub span: Span,
+    /// Its peak resident set, KiB.
+    pub rss_kb: u64,
+    /// Everything it wrote to stdout.
+    pub stdout: String,
+    /// Everything it wrote to stderr.
+    pub stderr: String,
 }
 
-/// The user+sys CPU seconds of every child waited for so far.
-fn children_cpu_secs() -> f64 {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: `usage` is a valid, writable `rusage`; RUSAGE_CHILDREN cannot fail.
-    let usage = unsafe {
-        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
-        usage.assume_init()
+/// Runs `command` to its end, its stdout and stderr captured, and takes its
+/// own CPU time and peak RSS from `wait4` (the bench's own figures would
+/// miss them, and `RUSAGE_CHILDREN` mixes in every earlier child, such as
+/// the cargo build that made it).
+pub fn run_measured(command: &mut Command) -> Result<Measured, String> {
+    let program = format!("{:?}", command.get_program());
+    let wall = Instant::now();
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    // Both pipes are drained while it runs, so that neither fills and
+    // stalls it.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        thread::spawn(move || {
+            let mut text = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut text);
+            }
+            String::from_utf8_lossy(&text).into_owned()
+        })
     };
+    let stdout = drain(child.stdout.take().map(|pipe| Box::new(pipe) as Box<dyn Read + Send>));
+    let stderr = drain(child.stderr.take().map(|pipe| Box::new(pipe) as Box<dyn Read + Send>));
+    let mut status = 0;
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `status` and `usage` are valid and writable; the pid is our
+    // unwaited child's (std's `Child` never waits on its own, and is not
+    // asked to after this).
+    let (waited, usage) = unsafe {
+        let waited = libc::wait4(child.id() as libc::pid_t, &mut status, 0, usage.as_mut_ptr());
+        (waited, usage.assume_init())
+    };
+    let secs = wall.elapsed().as_secs_f64();
+    if waited < 0 {
+        return Err(format!("waiting for {program}: {}", std::io::Error::last_os_error()));
+    }
+    let (stdout, stderr) = (stdout.join().unwrap_or_default(), stderr.join().unwrap_or_default());
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        return Err(format!("{program} failed (wait status {status}): {stderr}"));
+    }
     let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    let cpu = seconds(usage.ru_utime) + seconds(usage.ru_stime);
+    Ok(Measured { span: Span { secs, cpu }, rss_kb: usage.ru_maxrss as u64, stdout, stderr })
 }
 
 // --- Common parts ------------------------------------------------------------
