@@ -1,0 +1,170 @@
+//! The tables `--all` prints: one per workload, one row per runtime, in
+//! Markdown so that README can hold them as printed.
+//!
+//! Every figure is the median over the pair's runs (a median, not a mean,
+//! so one run disturbed by the rest of the machine moves nothing). The
+//! ratio beside a figure is the peer's median over corio's from the same
+//! interleaved session: above 1 means the peer took longer (or held more,
+//! or did more of whatever the figure counts) than corio.
+
+use crate::runner::{Pair, Run};
+
+/// Prints the machine, then a table per workload.
+pub fn print(pairs: &[Pair]) {
+    println!("{}\n", machine());
+    let mut rest = pairs;
+    while let Some(first) = rest.first() {
+        let same = rest.iter().take_while(|p| p.workload.name == first.workload.name).count();
+        print_table(&rest[..same]);
+        rest = &rest[same..];
+    }
+}
+
+/// One workload's table; `pairs` are its runtimes, ours first.
+fn print_table(pairs: &[Pair]) {
+    let workload = pairs[0].workload.name;
+    let runs = pairs.iter().map(|p| p.runs.len()).max().unwrap_or(0);
+    let ours = pairs.iter().find(|p| p.runtime == "corio");
+    // The workload's own figures, in the order its RESULT lines name them.
+    let mut keys: Vec<&str> = Vec::new();
+    for figures in pairs.iter().flat_map(measured) {
+        for (key, _) in &figures.extra {
+            if !keys.contains(&key.as_str()) {
+                keys.push(key);
+            }
+        }
+    }
+
+    println!(
+        "### {workload} (n={}; medians of {runs} run(s); x = peer / corio: above 1, the peer's figure is the larger)\n",
+        pairs[0].n
+    );
+    let mut header = vec!["runtime", "secs", "min-max", "x corio", "cpu secs", "peak RSS MiB"];
+    header.extend(&keys);
+    println!("| {} |", header.join(" | "));
+    println!("|{}", "---|".repeat(header.len()));
+
+    for pair in pairs {
+        let failed = pair.runs.iter().filter(|r| matches!(r, Run::Failed(_))).count();
+        let secs: Vec<f64> = measured(pair).map(|f| f.secs).collect();
+        let mut row = vec![pair.runtime.to_string()];
+        if secs.is_empty() {
+            row.push(match pair.runs.iter().find_map(skip_reason) {
+                Some(reason) if failed == 0 => format!("skipped: {reason}"),
+                _ => format!("FAILED {failed} of {}", pair.runs.len()),
+            });
+            row.resize(header.len(), "-".to_string());
+            println!("| {} |", row.join(" | "));
+            continue;
+        }
+        let note = if failed > 0 { format!(" ({failed} failed)") } else { String::new() };
+        let (low, high) = min_max(&secs);
+        row.push(format!("{}{note}", figure(median(&secs))));
+        row.push(format!("{}-{}", figure(low), figure(high)));
+        row.push(ratio(Some(median(&secs)), ours.and_then(|o| median_of(o, |f| Some(f.secs)))));
+        row.push(figure(median_of(pair, |f| Some(f.cpu)).unwrap_or(f64::NAN)));
+        row.push(format!("{:.1}", median_of(pair, |f| Some(f.rss_kb)).unwrap_or(f64::NAN) / 1024.0));
+        for key in &keys {
+            let get = |f: &crate::runner::Figures| extra(f, key);
+            row.push(match median_of(pair, get) {
+                Some(value) => {
+                    format!("{} ({})", figure(value), ratio(Some(value), ours.and_then(|o| median_of(o, get))))
+                }
+                None => "-".to_string(),
+            });
+        }
+        println!("| {} |", row.join(" | "));
+    }
+    println!();
+}
+
+/// The figures of a pair's measured runs.
+fn measured(pair: &Pair) -> impl Iterator<Item = &crate::runner::Figures> {
+    pair.runs.iter().filter_map(|run| match run {
+        Run::Measured(figures) => Some(figures),
+        _ => None,
+    })
+}
+
+/// Why a run was skipped, if it was.
+fn skip_reason(run: &Run) -> Option<&str> {
+    match run {
+        Run::Skipped(reason) => Some(reason),
+        _ => None,
+    }
+}
+
+/// A workload figure as a number, if the run gave it as one.
+fn extra(figures: &crate::runner::Figures, key: &str) -> Option<f64> {
+    figures.extra.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.parse().ok())
+}
+
+/// The median of one figure over a pair's measured runs that have it.
+fn median_of(pair: &Pair, get: impl Fn(&crate::runner::Figures) -> Option<f64>) -> Option<f64> {
+    let values: Vec<f64> = measured(pair).filter_map(get).collect();
+    (!values.is_empty()).then(|| median(&values))
+}
+
+/// The middle value (the mean of the middle two for an even count).
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 1 { sorted[mid] } else { (sorted[mid - 1] + sorted[mid]) / 2.0 }
+}
+
+fn min_max(values: &[f64]) -> (f64, f64) {
+    values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+}
+
+/// `peer / ours`, or `-` when either is missing or ours is zero.
+fn ratio(peer: Option<f64>, ours: Option<f64>) -> String {
+    match (peer, ours) {
+        (Some(peer), Some(ours)) if ours != 0.0 => format!("{:.2}", peer / ours),
+        _ => "-".to_string(),
+    }
+}
+
+/// A figure with as many decimals as its size deserves.
+fn figure(value: f64) -> String {
+    match value.abs() {
+        v if v >= 100.0 => format!("{value:.0}"),
+        v if v >= 1.0 => format!("{value:.3}"),
+        _ => format!("{value:.4}"),
+    }
+}
+
+/// The machine the table was measured on: CPU model and count, kernel, and
+/// the load average when the tables were printed (a busy machine shows).
+fn machine() -> String {
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let cpuinfo = read("/proc/cpuinfo");
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").and_then(|v| v.split_once(':')).map(|(_, v)| v.trim()))
+        .unwrap_or("unknown CPU");
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let kernel = read("/proc/sys/kernel/osrelease");
+    let loadavg = read("/proc/loadavg");
+    let load: Vec<&str> = loadavg.split_whitespace().take(3).collect();
+    format!("machine: {model}, {cpus} CPUs, Linux {}; load average {}", kernel.trim(), load.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_takes_the_middle_or_the_mean_of_the_middle_two() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(&[7.0]), 7.0);
+    }
+
+    #[test]
+    fn the_ratio_is_peer_over_ours() {
+        assert_eq!(ratio(Some(3.0), Some(2.0)), "1.50");
+        assert_eq!(ratio(Some(3.0), None), "-");
+        assert_eq!(ratio(Some(3.0), Some(0.0)), "-");
+    }
+}
