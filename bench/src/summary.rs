@@ -3,11 +3,12 @@
 //!
 //! Every figure is the median over the pair's runs (a median, not a mean,
 //! so one run disturbed by the rest of the machine moves nothing). The
-//! ratio beside a figure is the peer's median over corio's from the same
-//! interleaved session: above 1 means the peer took longer (or held more,
-//! or did more of whatever the figure counts) than corio.
+//! ratio beside a figure is peer / corio, taken within each repeat (the
+//! two runs were made moments apart, under the same load) and then the
+//! median over the repeats: above 1 means the peer took longer (or held
+//! more, or did more of whatever the figure counts) than corio.
 
-use crate::runner::{Pair, Run};
+use crate::runner::{Figures, Pair, Run};
 
 /// Prints the machine, then a table per workload.
 pub fn print(pairs: &[Pair]) {
@@ -61,14 +62,14 @@ fn print_table(pairs: &[Pair]) {
         let (low, high) = min_max(&secs);
         row.push(format!("{}{note}", figure(median(&secs))));
         row.push(format!("{}-{}", figure(low), figure(high)));
-        row.push(ratio(Some(median(&secs)), ours.and_then(|o| median_of(o, |f| Some(f.secs)))));
+        row.push(ratio(paired_ratio(pair, ours, |f| Some(f.secs))));
         row.push(figure(median_of(pair, |f| Some(f.cpu)).unwrap_or(f64::NAN)));
         row.push(format!("{:.1}", median_of(pair, |f| Some(f.rss_kb)).unwrap_or(f64::NAN) / 1024.0));
         for key in &keys {
-            let get = |f: &crate::runner::Figures| extra(f, key);
+            let get = |f: &Figures| extra(f, key);
             row.push(match median_of(pair, get) {
                 Some(value) => {
-                    format!("{} ({})", figure(value), ratio(Some(value), ours.and_then(|o| median_of(o, get))))
+                    format!("{} ({})", figure(value), ratio(paired_ratio(pair, ours, get)))
                 }
                 None => "-".to_string(),
             });
@@ -79,7 +80,7 @@ fn print_table(pairs: &[Pair]) {
 }
 
 /// The figures of a pair's measured runs.
-fn measured(pair: &Pair) -> impl Iterator<Item = &crate::runner::Figures> {
+fn measured(pair: &Pair) -> impl Iterator<Item = &Figures> {
     pair.runs.iter().filter_map(|run| match run {
         Run::Measured(figures) => Some(figures),
         _ => None,
@@ -95,12 +96,12 @@ fn skip_reason(run: &Run) -> Option<&str> {
 }
 
 /// A workload figure as a number, if the run gave it as one.
-fn extra(figures: &crate::runner::Figures, key: &str) -> Option<f64> {
+fn extra(figures: &Figures, key: &str) -> Option<f64> {
     figures.extra.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.parse().ok())
 }
 
 /// The median of one figure over a pair's measured runs that have it.
-fn median_of(pair: &Pair, get: impl Fn(&crate::runner::Figures) -> Option<f64>) -> Option<f64> {
+fn median_of(pair: &Pair, get: impl Fn(&Figures) -> Option<f64>) -> Option<f64> {
     let values: Vec<f64> = measured(pair).filter_map(get).collect();
     (!values.is_empty()).then(|| median(&values))
 }
@@ -117,12 +118,28 @@ fn min_max(values: &[f64]) -> (f64, f64) {
     values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)))
 }
 
-/// `peer / ours`, or `-` when either is missing or ours is zero.
-fn ratio(peer: Option<f64>, ours: Option<f64>) -> String {
-    match (peer, ours) {
-        (Some(peer), Some(ours)) if ours != 0.0 => format!("{:.2}", peer / ours),
-        _ => "-".to_string(),
-    }
+/// The median over the repeats of `pair`'s figure over `ours`'s in the
+/// same repeat; `None` when no repeat measured both (or ours was zero).
+/// A pair's runs are one per repeat, in repeat order, so index `i` of each
+/// pair's runs is the same repeat.
+fn paired_ratio(pair: &Pair, ours: Option<&Pair>, get: impl Fn(&Figures) -> Option<f64>) -> Option<f64> {
+    let ratios: Vec<f64> = pair
+        .runs
+        .iter()
+        .zip(&ours?.runs)
+        .filter_map(|runs| match runs {
+            (Run::Measured(peer), Run::Measured(ours)) => Some((get(peer)?, get(ours)?)),
+            _ => None,
+        })
+        .filter(|&(_, ours)| ours != 0.0)
+        .map(|(peer, ours)| peer / ours)
+        .collect();
+    (!ratios.is_empty()).then(|| median(&ratios))
+}
+
+/// A ratio with two decimals, or `-` when there is none.
+fn ratio(value: Option<f64>) -> String {
+    value.map_or("-".to_string(), |r| format!("{r:.2}"))
 }
 
 /// A figure with as many decimals as its size deserves.
@@ -162,9 +179,22 @@ mod tests {
     }
 
     #[test]
-    fn the_ratio_is_peer_over_ours() {
-        assert_eq!(ratio(Some(3.0), Some(2.0)), "1.50");
-        assert_eq!(ratio(Some(3.0), None), "-");
-        assert_eq!(ratio(Some(3.0), Some(0.0)), "-");
+    fn the_ratio_pairs_runs_of_the_same_repeat() {
+        let pair = |runtime, secs: &[f64]| Pair {
+            workload: &crate::workloads::ALL[0],
+            runtime,
+            n: 1,
+            runs: secs
+                .iter()
+                .map(|&secs| Run::Measured(Figures { secs, cpu: 0.0, rss_kb: 0.0, extra: Vec::new() }))
+                .collect(),
+        };
+        // The machine slowed down in the second repeat: both runs show it,
+        // and the ratios stay 2, 2, 3.
+        let ours = pair("corio", &[1.0, 4.0, 1.0]);
+        let peer = pair("tokio", &[2.0, 8.0, 3.0]);
+        assert_eq!(paired_ratio(&peer, Some(&ours), |f| Some(f.secs)), Some(2.0));
+        assert_eq!(paired_ratio(&peer, None, |f| Some(f.secs)), None);
+        assert_eq!(ratio(Some(1.234)), "1.23");
     }
 }
