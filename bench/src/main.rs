@@ -29,12 +29,13 @@
 //! workload (see `runner.rs` and `summary.rs`):
 //!
 //! ```text
-//! cargo run --release --manifest-path bench/Cargo.toml -- --all [--repeats 5] [--only spawn,yield] [--runtimes corio,tokio] [--n N] [--smoke]
+//! cargo run --release --manifest-path bench/Cargo.toml -- --all [--repeats 5] [--only spawn,yield] [--runtimes corio,tokio] [--n N] [--smoke] [--timeout 300]
 //! ```
 //!
 //! `--smoke` runs each pair once at the workload's small `smoke_n`, for CI.
-//! A child that fails, or prints neither a RESULT nor a SKIP line, is
-//! reported and makes `--all` exit nonzero once every run is done.
+//! A child that fails, prints neither a RESULT nor a SKIP line, or runs
+//! past `--timeout` seconds (then it is killed) is reported and makes
+//! `--all` exit nonzero once every run is done.
 
 mod measure;
 mod runner;
@@ -42,6 +43,7 @@ mod summary;
 mod workloads;
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use workloads::Workload;
 
@@ -77,15 +79,8 @@ fn execute(command: Command) -> Result<(), String> {
         Command::All(options) => {
             let pairs = runner::run_all(&options)?;
             summary::print(&pairs);
-            let failed: Vec<String> = pairs
-                .iter()
-                .flat_map(|pair| {
-                    pair.runs.iter().filter_map(move |run| match run {
-                        runner::Run::Failed(why) => Some(format!("{} on {}: {why}", pair.workload.name, pair.runtime)),
-                        _ => None,
-                    })
-                })
-                .collect();
+            // Every run is done and shown before the failures fail the command.
+            let failed = runner::failures(&pairs);
             if failed.is_empty() {
                 return Ok(());
             }
@@ -114,7 +109,7 @@ fn parse_args() -> Result<Command, String> {
     let mut parser = lexopt::Parser::from_env();
     let (mut runtime, mut workload, mut n) = (None, None, None);
     let (mut list, mut all, mut smoke) = (false, false, false);
-    let (mut repeats, mut only, mut runtimes) = (5, None, None);
+    let (mut repeats, mut only, mut runtimes, mut timeout) = (5, None, None, 300);
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
         match arg {
             Long("runtime") => runtime = Some(value_of(&mut parser)?),
@@ -126,6 +121,7 @@ fn parse_args() -> Result<Command, String> {
             Long("only") => only = Some(names(&value_of(&mut parser)?)),
             Long("runtimes") => runtimes = Some(names(&value_of(&mut parser)?)),
             Long("smoke") => smoke = true,
+            Long("timeout") => timeout = number(&value_of(&mut parser)?, "--timeout")?,
             Long("help") | Short('h') => {
                 println!("{}", USAGE);
                 std::process::exit(0);
@@ -141,7 +137,8 @@ fn parse_args() -> Result<Command, String> {
             return Err(format!("--all runs every pair: use --only and --runtimes to choose\n{USAGE}"));
         }
         let repeats = usize::try_from(repeats).map_err(|_| "--repeats is too large".to_string())?;
-        return Ok(Command::All(runner::Options { repeats, only, runtimes, smoke, n }));
+        let limit = Duration::from_secs(timeout);
+        return Ok(Command::All(runner::Options { repeats, only, runtimes, smoke, n, limit }));
     }
     let (Some(runtime), Some(workload)) = (runtime, workload) else {
         return Err(format!("--runtime and --workload are both needed\n{USAGE}"));
@@ -168,5 +165,5 @@ fn value_of(parser: &mut lexopt::Parser) -> Result<String, String> {
 }
 
 const USAGE: &str = "usage: corio-bench --runtime R --workload W [--n N]
-       corio-bench --all [--repeats K] [--only W1,W2] [--runtimes R1,R2] [--n N] [--smoke]
+       corio-bench --all [--repeats K] [--only W1,W2] [--runtimes R1,R2] [--n N] [--smoke] [--timeout SECS]
        corio-bench --list";

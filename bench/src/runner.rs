@@ -10,6 +10,8 @@
 //! not a whole session, apart.
 
 use std::process::{Command, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
 
 use crate::workloads::{self, Workload};
 
@@ -26,6 +28,8 @@ pub struct Options {
     pub smoke: bool,
     /// One `n` for every workload (`--n`) instead of each one's default.
     pub n: Option<u64>,
+    /// How long one run may take before it is killed (`--timeout`).
+    pub limit: Duration,
 }
 
 /// One workload on one runtime, and what its runs gave.
@@ -73,12 +77,25 @@ pub fn run_all(options: &Options) -> Result<Vec<Pair>, String> {
             // Rotate the order by one pair per repeat, so that no pair
             // always runs right after the same neighbour.
             let pair = &mut pairs[(k + repeat) % count];
-            let run = run_child(&exe, pair);
+            let run = run_child(&exe, pair, options.limit);
             eprintln!("[{}/{repeats}] {} on {}: {}", repeat + 1, pair.workload.name, pair.runtime, describe(&run));
             pair.runs.push(run);
         }
     }
     Ok(pairs)
+}
+
+/// Every failed run, as `workload on runtime: why`.
+pub fn failures(pairs: &[Pair]) -> Vec<String> {
+    pairs
+        .iter()
+        .flat_map(|pair| {
+            pair.runs.iter().filter_map(move |run| match run {
+                Run::Failed(why) => Some(format!("{} on {}: {why}", pair.workload.name, pair.runtime)),
+                _ => None,
+            })
+        })
+        .collect()
 }
 
 /// The pairs the options choose, in the workload table's order and each
@@ -115,16 +132,47 @@ fn choose(options: &Options) -> Result<Vec<Pair>, String> {
     Ok(pairs)
 }
 
-/// Runs one child for `pair` and reads what it printed.
-fn run_child(exe: &std::path::Path, pair: &Pair) -> Run {
-    let output = Command::new(exe)
+/// Runs one child for `pair` and reads what it printed. A child still
+/// running after `limit` is killed and counts as failed, so that one hung
+/// run (a server that never answers) cannot hang the whole session.
+fn run_child(exe: &std::path::Path, pair: &Pair, limit: Duration) -> Run {
+    let child = Command::new(exe)
         .args(["--runtime", pair.runtime, "--workload", pair.workload.name, "--n", &pair.n.to_string()])
         .stdin(Stdio::null())
-        .output();
-    let output = match output {
-        Ok(output) => output,
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let child = match child {
+        Ok(child) => child,
         Err(e) => return Run::Failed(format!("could not start: {e}")),
     };
+    // A watchdog thread, not a polling loop: it sleeps until told that the
+    // child is done or until the limit, and costs the measured child nothing.
+    let (done, finished) = mpsc::channel::<()>();
+    let pid = child.id() as libc::pid_t;
+    let watchdog = std::thread::spawn(move || {
+        let late = finished.recv_timeout(limit) == Err(RecvTimeoutError::Timeout);
+        if late {
+            // SAFETY: kill has no memory preconditions. The pid is our
+            // child's and, as a rule, not yet reaped. (A shortcut: the child
+            // may have exited and been reaped in the instant between the
+            // limit and our being told; Linux hands pids out in sequence, so
+            // none is reused within that instant.)
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        late
+    });
+    let output = child.wait_with_output();
+    // The watchdog may already have gone; then nobody is listening.
+    let _ = done.send(());
+    let killed = watchdog.join().unwrap_or(false);
+    let output = match output {
+        Ok(output) => output,
+        Err(e) => return Run::Failed(format!("could not read its output: {e}")),
+    };
+    if killed {
+        return Run::Failed(format!("still running after {} s, killed", limit.as_secs()));
+    }
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let tail = || {
