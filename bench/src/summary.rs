@@ -10,8 +10,10 @@
 
 use crate::runner::{Figures, Pair, Run};
 
-/// Prints the machine, then a table per workload.
+/// Prints the command and the machine, then a table per workload.
 pub fn print(pairs: &[Pair]) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    println!("command: corio-bench {}  ", args.join(" "));
     println!("{}\n", machine());
     let mut rest = pairs;
     while let Some(first) = rest.first() {
