@@ -15,14 +15,15 @@
 //! prints its error to stderr and exits nonzero.
 //!
 //! A workload that cannot run here because its peer is missing (no
-//! aiohttp for python3, no redis-benchmark) returns
-//! `Outcome::skipped(reason)`, which prints, instead of the RESULT line,
+//! aiohttp for python3, no redis-benchmark) prints instead of the RESULT
+//! line
 //!
 //! ```text
 //! SKIP runtime=aiohttp workload=crawl reason=python3 has no aiohttp module
 //! ```
 //!
-//! with the reason as free text to the end of the line, and exits 0.
+//! and exits 0: a missing peer is not a failed run. The reason runs to the
+//! end of the line, as free text or in double quotes.
 //!
 //! `--all` runs every workload on every runtime it has, each run in its own
 //! child process, interleaved and repeated, and prints a Markdown table per

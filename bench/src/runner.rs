@@ -193,8 +193,9 @@ fn run_child(exe: &std::path::Path, pair: &Pair, limit: Duration) -> Run {
 /// Reads a `RESULT ...` or `SKIP ...` line; `None` for any other line.
 fn parse_line(line: &str) -> Option<Result<Run, String>> {
     if let Some(rest) = line.strip_prefix("SKIP ") {
-        // The reason is free text to the end of the line.
-        let reason = rest.split_once("reason=").map_or("no reason given", |(_, reason)| reason);
+        // The reason is free text to the end of the line, perhaps quoted.
+        let reason = rest.split_once("reason=").map_or("no reason given", |(_, reason)| reason.trim());
+        let reason = reason.strip_prefix('"').and_then(|r| r.strip_suffix('"')).unwrap_or(reason);
         return Some(Ok(Run::Skipped(reason.to_string())));
     }
     let rest = line.strip_prefix("RESULT ")?;
@@ -245,9 +246,13 @@ mod tests {
 
     #[test]
     fn a_skip_line_keeps_its_whole_reason() {
-        let line = "SKIP runtime=aiohttp workload=crawl reason=python3 has no aiohttp";
-        let Some(Ok(Run::Skipped(reason))) = parse_line(line) else { panic!("not skipped") };
-        assert_eq!(reason, "python3 has no aiohttp");
+        for line in [
+            "SKIP runtime=aiohttp workload=crawl reason=python3 has no aiohttp",
+            r#"SKIP runtime=aiohttp workload=crawl reason="python3 has no aiohttp""#,
+        ] {
+            let Some(Ok(Run::Skipped(reason))) = parse_line(line) else { panic!("not skipped: {line}") };
+            assert_eq!(reason, "python3 has no aiohttp");
+        }
     }
 
     #[test]

@@ -65,7 +65,10 @@ fn print_table(pairs: &[Pair]) {
         row.push(format!("{}{note}", figure(median(&secs))));
         row.push(format!("{}-{}", figure(low), figure(high)));
         row.push(ratio(paired_ratio(pair, ours, |f| Some(f.secs))));
-        row.push(figure(median_of(pair, |f| Some(f.cpu)).unwrap_or(f64::NAN)));
+        // On a busy machine CPU seconds are the steadier figure: waiting
+        // for a core shows in wall time only.
+        let cpu = median_of(pair, |f| Some(f.cpu)).unwrap_or(f64::NAN);
+        row.push(format!("{} ({})", figure(cpu), ratio(paired_ratio(pair, ours, |f| Some(f.cpu)))));
         row.push(format!("{:.1}", median_of(pair, |f| Some(f.rss_kb)).unwrap_or(f64::NAN) / 1024.0));
         for key in &keys {
             let get = |f: &Figures| extra(f, key);

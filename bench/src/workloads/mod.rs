@@ -37,24 +37,12 @@ pub struct Outcome {
     /// Figures of its own (`bytes_per_task`, `beyond_floor`, ...), printed
     /// after the common ones.
     pub extra: Vec<(&'static str, String)>,
-    /// Why the workload did not run here (a peer that is not installed),
-    /// if it did not: then `span` means nothing and a SKIP line is printed
-    /// instead of the RESULT line.
-    pub skipped: Option<String>,
 }
 
 impl Outcome {
     /// An outcome with no figures beyond the span.
     pub fn new(span: Span) -> Outcome {
-        Outcome { span, extra: Vec::new(), skipped: None }
-    }
-
-    /// The outcome of a workload that could not run on this runtime here,
-    /// for example because its peer program is not installed. `reason` is
-    /// free text (spaces allowed) saying what is missing.
-    #[allow(dead_code, reason = "for the workloads whose peer may be missing: aiohttp, redis-benchmark")]
-    pub fn skipped(reason: impl Into<String>) -> Outcome {
-        Outcome { span: Span { secs: 0.0, cpu: 0.0 }, extra: Vec::new(), skipped: Some(reason.into()) }
+        Outcome { span, extra: Vec::new() }
     }
 
     /// Adds a figure of the workload's own.
@@ -63,12 +51,8 @@ impl Outcome {
         self
     }
 
-    /// The line `--all` parses: `RESULT runtime=R workload=W n=N secs=S ...`,
-    /// or `SKIP runtime=R workload=W reason=TEXT` for a skipped run.
+    /// The line `--all` parses: `RESULT runtime=R workload=W n=N secs=S ...`.
     pub fn result_line(&self, runtime: &str, workload: &str, n: u64) -> String {
-        if let Some(reason) = &self.skipped {
-            return format!("SKIP runtime={runtime} workload={workload} reason={reason}");
-        }
         let mut line = format!(
             "RESULT runtime={runtime} workload={workload} n={n} secs={:.6} cpu={:.6} rss_kb={}",
             self.span.secs,
