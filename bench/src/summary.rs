@@ -71,12 +71,11 @@ fn print_table(pairs: &[Pair]) {
         row.push(format!("{} ({})", figure(cpu), ratio(paired_ratio(pair, ours, |f| Some(f.cpu)))));
         row.push(format!("{:.1}", median_of(pair, |f| Some(f.rss_kb)).unwrap_or(f64::NAN) / 1024.0));
         for key in &keys {
-            let get = |f: &Figures| extra(f, key);
+            let get = |f: &Figures| extra(f, key).and_then(|v| v.parse().ok());
             row.push(match median_of(pair, get) {
-                Some(value) => {
-                    format!("{} ({})", figure(value), ratio(paired_ratio(pair, ours, get)))
-                }
-                None => "-".to_string(),
+                Some(value) => format!("{} ({})", figure(value), ratio(paired_ratio(pair, ours, get))),
+                // Not a number (a placement, a mode): as the last run gave it.
+                None => measured(pair).filter_map(|f| extra(f, key)).last().unwrap_or("-").to_string(),
             });
         }
         println!("| {} |", row.join(" | "));
@@ -100,9 +99,9 @@ fn skip_reason(run: &Run) -> Option<&str> {
     }
 }
 
-/// A workload figure as a number, if the run gave it as one.
-fn extra(figures: &Figures, key: &str) -> Option<f64> {
-    figures.extra.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.parse().ok())
+/// A workload figure, as the run printed it.
+fn extra<'a>(figures: &'a Figures, key: &str) -> Option<&'a str> {
+    figures.extra.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 /// The median of one figure over a pair's measured runs that have it.
@@ -147,8 +146,11 @@ fn ratio(value: Option<f64>) -> String {
     value.map_or("-".to_string(), |r| format!("{r:.2}"))
 }
 
-/// A figure with as many decimals as its size deserves.
+/// A figure with as many decimals as its size deserves; none for a count.
 fn figure(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        return format!("{value:.0}");
+    }
     match value.abs() {
         v if v >= 100.0 => format!("{value:.0}"),
         v if v >= 1.0 => format!("{value:.3}"),
@@ -201,5 +203,13 @@ mod tests {
         assert_eq!(paired_ratio(&peer, Some(&ours), |f| Some(f.secs)), Some(2.0));
         assert_eq!(paired_ratio(&peer, None, |f| Some(f.secs)), None);
         assert_eq!(ratio(Some(1.234)), "1.23");
+    }
+
+    #[test]
+    fn figures_get_decimals_by_size_and_counts_none() {
+        assert_eq!(figure(50.0), "50");
+        assert_eq!(figure(123.4), "123");
+        assert_eq!(figure(1.23456), "1.235");
+        assert_eq!(figure(0.0123456), "0.0123");
     }
 }
