@@ -14,7 +14,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use super::{Outcome, Workload, check};
-use crate::measure::{Stopwatch, rss_now_bytes};
+use crate::measure::{Span, Stopwatch, rss_now_bytes};
 
 pub const WORKLOAD: Workload =
     Workload { name: "timers", default_n: 1_000_000, smoke_n: 1_000, runtimes: &["corio", "tokio", "smol"], run };
@@ -26,7 +26,7 @@ const MAX_MS: u64 = 1_000;
 const POLL: Duration = Duration::from_millis(1);
 
 fn run(runtime: &str, n: u64) -> Result<Outcome, String> {
-    let (span, woke) = match runtime {
+    let (measured, woke) = match runtime {
         "corio" => corio(n)?,
         "tokio" => tokio(n)?,
         "smol" => smol(n),
@@ -35,20 +35,20 @@ fn run(runtime: &str, n: u64) -> Result<Outcome, String> {
     check("wakes", woke.on_time + woke.early, n)?;
     check("early wakes", woke.early, 0)?;
     let longest = Durations::new().take(n as usize).max().unwrap_or_default();
-    Ok(Outcome::new(span.watch)
-        .with("beyond_floor", format!("{:.6}", span.watch.secs - longest.as_secs_f64()))
-        .with("bytes_per_task", span.held / n.max(1)))
+    Ok(Outcome::new(measured.span)
+        .with("beyond_floor", format!("{:.6}", measured.span.secs - longest.as_secs_f64()))
+        .with("bytes_per_task", measured.held / n.max(1)))
 }
 
 /// What the main task measured.
 struct Measured {
     /// The whole run: spawning, sleeping, awaiting.
-    watch: crate::measure::Span,
+    span: Span,
     /// Resident bytes gained by the time every task was asleep.
     held: u64,
 }
 
-/// How the tasks woke.
+/// How many tasks woke on time and how many before their time.
 #[derive(Default)]
 struct Woke {
     on_time: u64,
@@ -66,6 +66,7 @@ fn on_time(start: Instant, duration: Duration) -> bool {
     start.elapsed() >= duration
 }
 
+/// `corio::sleep`, on the loop's timer wheel.
 fn corio(n: u64) -> Result<(Measured, Woke), String> {
     corio::run(async move {
         let (watch, before) = (Stopwatch::start(), rss_now_bytes());
@@ -90,10 +91,11 @@ fn corio(n: u64) -> Result<(Measured, Woke), String> {
         for task in tasks {
             woke.count(task.await.map_err(|e| e.to_string())?);
         }
-        Ok((Measured { watch: watch.stop(), held }, woke))
+        Ok((Measured { span: watch.stop(), held }, woke))
     })
 }
 
+/// `tokio::time::sleep` on a current-thread runtime with a `LocalSet`.
 fn tokio(n: u64) -> Result<(Measured, Woke), String> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().map_err(|e| e.to_string())?;
     tokio::task::LocalSet::new().block_on(&rt, async move {
@@ -119,10 +121,11 @@ fn tokio(n: u64) -> Result<(Measured, Woke), String> {
         for task in tasks {
             woke.count(task.await.map_err(|e| e.to_string())?);
         }
-        Ok((Measured { watch: watch.stop(), held }, woke))
+        Ok((Measured { span: watch.stop(), held }, woke))
     })
 }
 
+/// `smol::Timer::after` (async-io's timers) on a `LocalExecutor`.
 fn smol(n: u64) -> (Measured, Woke) {
     let ex = smol::LocalExecutor::new();
     smol::block_on(ex.run(async {
@@ -148,7 +151,7 @@ fn smol(n: u64) -> (Measured, Woke) {
         for task in tasks {
             woke.count(task.await);
         }
-        (Measured { watch: watch.stop(), held }, woke)
+        (Measured { span: watch.stop(), held }, woke)
     }))
 }
 
