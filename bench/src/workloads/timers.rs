@@ -10,7 +10,6 @@
 //! holds while all of them sleep (its task, its handle and its timer).
 
 use std::cell::Cell;
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use super::{Outcome, Workload, check};
@@ -61,29 +60,29 @@ impl Woke {
     }
 }
 
-/// Whether a sleep of `duration` begun at `start` ended no earlier.
-fn on_time(start: Instant, duration: Duration) -> bool {
-    start.elapsed() >= duration
+thread_local! {
+    /// How many tasks have started sleeping. A thread-local rather than an
+    /// `Rc` in every task, so that a sleeping task holds no more than its
+    /// deadline and its runtime's sleep.
+    static ASLEEP: Cell<u64> = const { Cell::new(0) };
 }
 
 /// `corio::sleep`, on the loop's timer wheel.
 fn corio(n: u64) -> Result<(Measured, Woke), String> {
     corio::run(async move {
         let (watch, before) = (Stopwatch::start(), rss_now_bytes());
-        let asleep = Rc::new(Cell::new(0));
         let tasks: Vec<_> = Durations::new()
             .take(n as usize)
             .map(|duration| {
-                let asleep = asleep.clone();
                 corio::create_task(async move {
-                    let start = Instant::now();
-                    asleep.set(asleep.get() + 1);
+                    let deadline = Instant::now() + duration;
+                    ASLEEP.set(ASLEEP.get() + 1);
                     corio::sleep(duration).await;
-                    on_time(start, duration)
+                    Instant::now() >= deadline
                 })
             })
             .collect();
-        while asleep.get() < n {
+        while ASLEEP.get() < n {
             corio::sleep(POLL).await;
         }
         let held = rss_now_bytes().saturating_sub(before);
@@ -100,20 +99,18 @@ fn tokio(n: u64) -> Result<(Measured, Woke), String> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().map_err(|e| e.to_string())?;
     tokio::task::LocalSet::new().block_on(&rt, async move {
         let (watch, before) = (Stopwatch::start(), rss_now_bytes());
-        let asleep = Rc::new(Cell::new(0));
         let tasks: Vec<_> = Durations::new()
             .take(n as usize)
             .map(|duration| {
-                let asleep = asleep.clone();
                 tokio::task::spawn_local(async move {
-                    let start = Instant::now();
-                    asleep.set(asleep.get() + 1);
+                    let deadline = Instant::now() + duration;
+                    ASLEEP.set(ASLEEP.get() + 1);
                     tokio::time::sleep(duration).await;
-                    on_time(start, duration)
+                    Instant::now() >= deadline
                 })
             })
             .collect();
-        while asleep.get() < n {
+        while ASLEEP.get() < n {
             tokio::time::sleep(POLL).await;
         }
         let held = rss_now_bytes().saturating_sub(before);
@@ -130,20 +127,18 @@ fn smol(n: u64) -> (Measured, Woke) {
     let ex = smol::LocalExecutor::new();
     smol::block_on(ex.run(async {
         let (watch, before) = (Stopwatch::start(), rss_now_bytes());
-        let asleep = Rc::new(Cell::new(0));
         let tasks: Vec<_> = Durations::new()
             .take(n as usize)
             .map(|duration| {
-                let asleep = asleep.clone();
                 ex.spawn(async move {
-                    let start = Instant::now();
-                    asleep.set(asleep.get() + 1);
+                    let deadline = Instant::now() + duration;
+                    ASLEEP.set(ASLEEP.get() + 1);
                     smol::Timer::after(duration).await;
-                    on_time(start, duration)
+                    Instant::now() >= deadline
                 })
             })
             .collect();
-        while asleep.get() < n {
+        while ASLEEP.get() < n {
             smol::Timer::after(POLL).await;
         }
         let held = rss_now_bytes().saturating_sub(before);
