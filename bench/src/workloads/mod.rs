@@ -3,9 +3,12 @@
 
 mod crawl;
 mod http;
+mod pingpong;
 mod redis;
 mod servers;
 mod spawn;
+mod timers;
+mod yield_now;
 
 use crate::measure::{self, Span};
 
@@ -26,6 +29,9 @@ pub struct Workload {
 /// Every workload, in the order `--all` runs them.
 pub static ALL: &[Workload] = &[
     spawn::WORKLOAD,
+    yield_now::WORKLOAD,
+    timers::WORKLOAD,
+    pingpong::WORKLOAD,
     http::HTTP1,
     http::HTTP50,
     http::HTTPS1,
