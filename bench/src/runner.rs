@@ -36,10 +36,25 @@ pub struct Options {
 pub struct Pair {
     pub workload: &'static Workload,
     pub runtime: &'static str,
+    /// Where client and server run (`same`, `split`, `none`), for the
+    /// workloads that take a placement; the child gets it in
+    /// `CORIO_BENCH_PLACEMENT`.
+    pub placement: Option<&'static str>,
     /// The size every run of this pair is given.
     pub n: u64,
     /// One entry per run, in the order they ran.
     pub runs: Vec<Run>,
+}
+
+impl Pair {
+    /// The workload's name, with its placement if it has one
+    /// (`http50 split`).
+    pub fn label(&self) -> String {
+        match self.placement {
+            Some(placement) => format!("{} {placement}", self.workload.name),
+            None => self.workload.name.to_string(),
+        }
+    }
 }
 
 /// What one child process gave.
@@ -78,7 +93,7 @@ pub fn run_all(options: &Options) -> Result<Vec<Pair>, String> {
             // always runs right after the same neighbour.
             let pair = &mut pairs[(k + repeat) % count];
             let run = run_child(&exe, pair, options.limit);
-            eprintln!("[{}/{repeats}] {} on {}: {}", repeat + 1, pair.workload.name, pair.runtime, describe(&run));
+            eprintln!("[{}/{repeats}] {} on {}: {}", repeat + 1, pair.label(), pair.runtime, describe(&run));
             pair.runs.push(run);
         }
     }
@@ -91,7 +106,7 @@ pub fn failures(pairs: &[Pair]) -> Vec<String> {
         .iter()
         .flat_map(|pair| {
             pair.runs.iter().filter_map(move |run| match run {
-                Run::Failed(why) => Some(format!("{} on {}: {why}", pair.workload.name, pair.runtime)),
+                Run::Failed(why) => Some(format!("{} on {}: {why}", pair.label(), pair.runtime)),
                 _ => None,
             })
         })
@@ -113,19 +128,22 @@ fn choose(options: &Options) -> Result<Vec<Pair>, String> {
         }
     }
     let chosen = |list: &Option<Vec<String>>, name: &str| list.as_ref().is_none_or(|l| l.iter().any(|x| x == name));
-    let pairs: Vec<Pair> = workloads::ALL
-        .iter()
-        .filter(|w| chosen(&options.only, w.name))
-        .flat_map(|workload| {
-            let n = options.n.unwrap_or(if options.smoke { workload.smoke_n } else { workload.default_n });
-            workload.runtimes.iter().filter(|r| chosen(&options.runtimes, r)).map(move |&runtime| Pair {
-                workload,
-                runtime,
-                n,
-                runs: Vec::new(),
-            })
-        })
-        .collect();
+    let mut pairs = Vec::new();
+    for workload in workloads::ALL.iter().filter(|w| chosen(&options.only, w.name)) {
+        let n = options.n.unwrap_or(if options.smoke { workload.smoke_n } else { workload.default_n });
+        // The HTTP workloads run once in each placement, every other
+        // workload once, wherever the kernel puts it.
+        let placements: Vec<Option<&'static str>> = if workloads::PLACED_WORKLOADS.contains(&workload.name) {
+            workloads::PLACEMENTS.iter().copied().map(Some).collect()
+        } else {
+            vec![None]
+        };
+        for placement in placements {
+            for &runtime in workload.runtimes.iter().filter(|r| chosen(&options.runtimes, r)) {
+                pairs.push(Pair { workload, runtime, placement, n, runs: Vec::new() });
+            }
+        }
+    }
     if pairs.is_empty() {
         return Err("--only and --runtimes leave no workload to run".to_string());
     }
@@ -136,7 +154,11 @@ fn choose(options: &Options) -> Result<Vec<Pair>, String> {
 /// running after `limit` is killed and counts as failed, so that one hung
 /// run (a server that never answers) cannot hang the whole session.
 fn run_child(exe: &std::path::Path, pair: &Pair, limit: Duration) -> Run {
-    let child = Command::new(exe)
+    let mut command = Command::new(exe);
+    if let Some(placement) = pair.placement {
+        command.env(workloads::PLACEMENT_VAR, placement);
+    }
+    let child = command
         .args(["--runtime", pair.runtime, "--workload", pair.workload.name, "--n", &pair.n.to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -17,7 +17,10 @@ pub fn print(pairs: &[Pair]) {
     println!("{}\n", machine());
     let mut rest = pairs;
     while let Some(first) = rest.first() {
-        let same = rest.iter().take_while(|p| p.workload.name == first.workload.name).count();
+        let same = rest
+            .iter()
+            .take_while(|p| p.workload.name == first.workload.name && p.placement == first.placement)
+            .count();
         print_table(&rest[..same]);
         rest = &rest[same..];
     }
@@ -25,7 +28,10 @@ pub fn print(pairs: &[Pair]) {
 
 /// One workload's table; `pairs` are its runtimes, ours first.
 fn print_table(pairs: &[Pair]) {
-    let workload = pairs[0].workload.name;
+    let workload = match pairs[0].placement {
+        Some(placement) => format!("{}, placement {placement}", pairs[0].workload.name),
+        None => pairs[0].workload.name.to_string(),
+    };
     let runs = pairs.iter().map(|p| p.runs.len()).max().unwrap_or(0);
     let ours = pairs.iter().find(|p| p.runtime == "corio");
     // The workload's own figures, in the order its RESULT lines name them.
@@ -190,6 +196,7 @@ mod tests {
         let pair = |runtime, secs: &[f64]| Pair {
             workload: &crate::workloads::ALL[0],
             runtime,
+            placement: None,
             n: 1,
             runs: secs
                 .iter()

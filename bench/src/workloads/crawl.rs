@@ -254,3 +254,39 @@ fn movie_line(page: &str) -> String {
     }
     found.join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A saved page of the 2019 site, unzipped.
+    fn fixture(name: &str) -> String {
+        let path = repo_dir().join("tests/fixtures/douban/2019").join(name);
+        let compressed = std::fs::read(&path).unwrap();
+        let mut page = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(compressed.as_slice()), &mut page).unwrap();
+        page
+    }
+
+    #[test]
+    fn the_scan_finds_what_the_tutorials_regexes_find() {
+        let expected = expected_lines().unwrap();
+        let links = subject_links(&strip_whitespace(&fixture("top250/start=0.html.gz")));
+        assert_eq!(links.len(), 25);
+        assert!(links[0].ends_with("/subject/1292052/"), "{}", links[0]);
+        assert_eq!(movie_line(&strip_whitespace(&fixture("subject/1292052.html.gz"))), expected[0]);
+    }
+
+    #[test]
+    fn a_page_without_a_field_says_which() {
+        assert_eq!(movie_line(r#"name="title"value="x"property="v:average">9<"#), "error: no director");
+    }
+
+    #[test]
+    fn the_summary_gives_the_count_of_movies() {
+        let stderr =
+            "top250: --ignore-robots: not reading robots.txt\ntop250: 249 movies, 1 missing, 0 failed in 0.50 s\n";
+        assert_eq!(movies_in_summary(stderr), Some(249));
+        assert_eq!(movies_in_summary("top250: stopped\n"), None);
+    }
+}

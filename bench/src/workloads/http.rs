@@ -55,6 +55,9 @@ pub const HTTPS1: Workload =
 pub const HTTPS50: Workload =
     Workload { name: "https50", default_n: 20_000, smoke_n: 200, runtimes: RUNTIMES, run: |r, n| run(r, n, "https50") };
 
+/// The workloads `--all` runs once in each of [`PLACEMENTS`](super::PLACEMENTS).
+pub const PLACED_WORKLOADS: &[&str] = &[HTTP1.name, HTTP50.name, HTTPS1.name, HTTPS50.name];
+
 /// What one client run needs to know.
 struct Target {
     /// The page's URL.

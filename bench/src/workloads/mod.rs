@@ -10,6 +10,9 @@ mod spawn;
 mod timers;
 mod yield_now;
 
+pub use http::PLACED_WORKLOADS;
+pub use servers::{PLACEMENT_VAR, PLACEMENTS};
+
 use crate::measure::{self, Span};
 
 /// One workload: its name, its default size, and the runtimes it runs on.

@@ -217,15 +217,38 @@ fn on_redis_benchmark(server: &RedisServer, workload: &str, pairs: u64, batch: u
     command.args(["-n", &pairs.to_string(), "-c", &TASKS.to_string(), "-P", &pipeline.to_string()]);
     let run = run_measured(&mut command)?;
     let csv = run.stdout;
-    let rate = |test: &str| -> Result<f64, String> {
-        // "SET","123456.79",... after a header line.
-        csv.lines()
-            .find_map(|line| line.strip_prefix(&format!("\"{test}\",")))
-            .and_then(|rest| rest.split(',').next())
-            .and_then(|field| field.trim_matches('"').parse::<f64>().ok())
-            .filter(|rate| *rate > 0.0)
-            .ok_or_else(|| format!("no {test} rate in redis-benchmark's output: {csv:?}"))
-    };
+    let rate = |test: &str| rate_in_csv(&csv, test).ok_or_else(|| format!("no {test} rate in {csv:?}"));
     let secs = pairs as f64 / rate("SET")? + pairs as f64 / rate("GET")?;
     Ok((Span { secs, cpu: run.span.cpu }, run.rss_kb))
+}
+
+/// The requests per second `redis-benchmark --csv` gives `test`, from its
+/// row `"SET","123456.79",...` (after a header row).
+fn rate_in_csv(csv: &str, test: &str) -> Option<f64> {
+    csv.lines()
+        .find_map(|line| line.strip_prefix(&format!("\"{test}\",")))
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|field| field.trim_matches('"').parse::<f64>().ok())
+        .filter(|rate| *rate > 0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_come_from_their_own_rows() {
+        let csv =
+            "\"test\",\"rps\",\"avg_latency_ms\"\n\"SET\",\"20429.01\",\"1.723\"\n\"GET\",\"18957.35\",\"2.017\"\n";
+        assert_eq!(rate_in_csv(csv, "SET"), Some(20429.01));
+        assert_eq!(rate_in_csv(csv, "GET"), Some(18957.35));
+        assert_eq!(rate_in_csv(csv, "INCR"), None);
+        assert_eq!(rate_in_csv("\"SET\",\"0.00\"", "SET"), None);
+    }
+
+    #[test]
+    fn only_the_value_of_its_own_pair_matches() {
+        let got = [Some(b"v7".to_vec()), None, Some(b"v7".to_vec())];
+        assert_eq!(matching(7, &got), 1);
+    }
 }

@@ -42,6 +42,9 @@ pub fn skip(runtime: &str, workload: &str, reason: &str) -> ! {
 
 // --- Placement ---------------------------------------------------------------
 
+/// The values of `CORIO_BENCH_PLACEMENT`, as [`Placement::name`] spells them.
+pub const PLACEMENTS: &[&str] = &["same", "split", "none"];
+
 /// Where the client process and the server run, from `CORIO_BENCH_PLACEMENT`.
 ///
 /// On two vCPUs a wake across cores costs far more than on one, so an HTTP
@@ -107,15 +110,20 @@ fn pin(pid: libc::pid_t, cpu: usize) -> Result<(), String> {
 /// (clock ticks, usually 10 ms each).
 pub fn process_cpu_secs(pid: u32) -> Result<f64, String> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| format!("/proc/{pid}/stat: {e}"))?;
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    Ok(cpu_ticks(&stat) as f64 / per_second)
+}
+
+/// utime + stime, in clock ticks, from a `/proc/<pid>/stat` line.
+fn cpu_ticks(stat: &str) -> u64 {
     // The command name in parentheses may hold spaces; the fields counted
     // from 3 (state) start after its closing parenthesis.
     let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
     let fields: Vec<&str> = after_name.split_whitespace().collect();
     let ticks = |index: usize| fields.get(index).and_then(|field| field.parse::<u64>().ok()).unwrap_or(0);
     // utime and stime are fields 14 and 15 of stat(5), 11 and 12 here.
-    // SAFETY: sysconf has no preconditions.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-    Ok((ticks(11) + ticks(12)) as f64 / per_second)
+    ticks(11) + ticks(12)
 }
 
 /// What a program run by [`run_measured`] did.
@@ -540,5 +548,23 @@ impl Mirror {
     /// Its process.
     pub fn pid(&self) -> u32 {
         self.server.child.id()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_ticks_are_utime_plus_stime_even_when_the_name_has_spaces() {
+        let stat = "4242 (nginx: worker) S 1 4242 4242 0 -1 4194560 300 0 0 0 17 5 0 0 20 0 1 0 100 1000 200";
+        assert_eq!(cpu_ticks(stat), 22);
+    }
+
+    #[test]
+    fn the_page_is_the_whole_movie_page() {
+        let page = read_page().unwrap();
+        assert_eq!(page.len(), 120_220);
+        assert!(String::from_utf8_lossy(&page).trim_end().ends_with("</html>"));
     }
 }
