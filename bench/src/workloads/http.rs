@@ -39,7 +39,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::servers::{ACCEPT_ENCODING, Nginx, Placement, process_cpu_secs, skip};
+use super::servers::{ACCEPT_ENCODING, Nginx, Placement, process_cpu_secs};
 use super::{Outcome, Workload, check};
 use crate::measure::{Span, Stopwatch};
 
@@ -72,7 +72,7 @@ fn run(runtime: &str, n: u64, workload: &str) -> Result<Outcome, String> {
     let tls = workload.starts_with("https");
     let connections = if workload.ends_with("50") { 50 } else { 1 };
     let placement = Placement::from_env()?;
-    let nginx = Nginx::start().unwrap_or_else(|why| skip(runtime, workload, &why));
+    let nginx = Nginx::start(&Nginx::program(runtime, workload)?)?;
     placement.apply(nginx.pid())?;
     let target = Target { url: nginx.page_url(tls), connections, ca_pem: tls.then(|| nginx.certs.ca_pem.clone()) };
 

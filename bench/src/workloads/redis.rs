@@ -31,12 +31,13 @@
 //! ```
 
 use std::cell::Cell;
+use std::path::Path;
 use std::process::Command;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::servers::{RedisServer, find_program, process_cpu_secs, run_measured, skip};
+use super::servers::{RedisServer, process_cpu_secs, run_measured, server_program};
 use super::{Outcome, Workload, check};
 use crate::measure::{Span, Stopwatch};
 
@@ -61,7 +62,14 @@ pub const REDIS_PIPE: Workload = Workload {
 
 fn run(runtime: &str, n: u64, batch: u64) -> Result<Outcome, String> {
     let workload = if batch == 1 { "redis" } else { "redis-pipe" };
-    let server = RedisServer::start().unwrap_or_else(|why| skip(runtime, workload, &why));
+    // Both programs are looked for before the server starts: a SKIP ends
+    // the process at once, and would leave a started server running.
+    let server_binary = RedisServer::program(runtime, workload)?;
+    let benchmark = match runtime {
+        "redis-benchmark" => Some(server_program("redis-benchmark", &["/usr/bin/redis-benchmark"], runtime, workload)?),
+        _ => None,
+    };
+    let server = RedisServer::start(&server_binary)?;
     let pairs = n / 2;
     let server_before = process_cpu_secs(server.pid())?;
     let mut child_rss_kb = None;
@@ -69,7 +77,8 @@ fn run(runtime: &str, n: u64, batch: u64) -> Result<Outcome, String> {
         "corio" => on_corio(&server.url(), pairs, batch)?,
         "redis-rs" => on_redis_rs(&server.url(), pairs, batch)?,
         "redis-benchmark" => {
-            let (span, rss_kb) = on_redis_benchmark(&server, workload, pairs, batch)?;
+            let binary = benchmark.ok_or("redis-benchmark was not looked for")?;
+            let (span, rss_kb) = on_redis_benchmark(&binary, &server, pairs, batch)?;
             child_rss_kb = Some(rss_kb);
             (span, pairs)
         }
@@ -208,9 +217,7 @@ fn on_redis_rs(url: &str, pairs: u64, batch: u64) -> Result<(Span, u64), String>
 
 /// redis-benchmark: its SET and GET rates, turned into the seconds `pairs`
 /// of each would take; the span's CPU is its process's.
-fn on_redis_benchmark(server: &RedisServer, workload: &str, pairs: u64, batch: u64) -> Result<(Span, u64), String> {
-    let binary = find_program("redis-benchmark", &["/usr/bin/redis-benchmark"])
-        .unwrap_or_else(|| skip("redis-benchmark", workload, "redis-benchmark not installed"));
+fn on_redis_benchmark(binary: &Path, server: &RedisServer, pairs: u64, batch: u64) -> Result<(Span, u64), String> {
     let mut command = Command::new(binary);
     command.args(["-h", "127.0.0.1", "-p", &server.port.to_string(), "-t", "set,get", "-q", "--csv"]);
     let pipeline = if batch == 1 { 1 } else { 2 * batch };

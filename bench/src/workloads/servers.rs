@@ -23,6 +23,10 @@ use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 /// How long a server gets to start listening.
 const STARTUP_LIMIT: Duration = Duration::from_secs(10);
 
+/// The environment variable that turns a missing server program into a
+/// failure instead of a SKIP line (CI sets it, as for the tests).
+const REQUIRE_SERVERS: &str = "CORIO_REQUIRE_SERVERS";
+
 /// The environment variable that says where client and server run (see
 /// [`Placement`]).
 pub const PLACEMENT_VAR: &str = "CORIO_BENCH_PLACEMENT";
@@ -38,6 +42,21 @@ pub fn repo_dir() -> PathBuf {
 pub fn skip(runtime: &str, workload: &str, reason: &str) -> ! {
     println!("SKIP runtime={runtime} workload={workload} reason={reason:?}");
     std::process::exit(0);
+}
+
+/// The server program `name` (at the first of `candidates` that exists,
+/// or on PATH) that `runtime` needs for `workload`. When it is not
+/// installed, a SKIP line ends the process, or, under
+/// `CORIO_REQUIRE_SERVERS=1`, an error fails the run.
+pub fn server_program(name: &str, candidates: &[&str], runtime: &str, workload: &str) -> Result<PathBuf, String> {
+    if let Some(found) = find_program(name, candidates) {
+        return Ok(found);
+    }
+    let why = format!("{name} not installed");
+    if std::env::var(REQUIRE_SERVERS).as_deref() == Ok("1") {
+        return Err(format!("{REQUIRE_SERVERS}=1, but {why}"));
+    }
+    skip(runtime, workload, &why)
 }
 
 // --- Placement ---------------------------------------------------------------
@@ -210,7 +229,7 @@ fn listening(port: u16) -> bool {
 }
 
 /// The first of `candidates` that is a file, or `name` found on PATH.
-pub fn find_program(name: &str, candidates: &[&str]) -> Option<PathBuf> {
+fn find_program(name: &str, candidates: &[&str]) -> Option<PathBuf> {
     if let Some(found) = candidates.iter().map(PathBuf::from).find(|path| path.is_file()) {
         return Some(found);
     }
@@ -290,10 +309,13 @@ pub struct Nginx {
 }
 
 impl Nginx {
-    /// Starts nginx, or says why it cannot (`Err("nginx not installed")`
-    /// among others).
-    pub fn start() -> Result<Nginx, String> {
-        let binary = find_program("nginx", &["/usr/sbin/nginx"]).ok_or("nginx not installed")?;
+    /// The nginx program, for `runtime` on `workload` (see [`server_program`]).
+    pub fn program(runtime: &str, workload: &str) -> Result<PathBuf, String> {
+        server_program("nginx", &["/usr/sbin/nginx"], runtime, workload)
+    }
+
+    /// Starts nginx from `binary`, or says why it did not start.
+    pub fn start(binary: &Path) -> Result<Nginx, String> {
         let page = read_page()?;
         // A free port can be taken between our probe and nginx's bind;
         // then nginx exits, and we try again on new ports.
@@ -303,7 +325,7 @@ impl Nginx {
             let certs = TestCerts::new()?;
             write_nginx_files(&dir, http_port, https_port, &page, &certs)?;
             let stderr = fs::File::create(dir.join("stderr.log")).map_err(|e| e.to_string())?;
-            let child = Command::new(&binary)
+            let child = Command::new(binary)
                 .arg("-p")
                 .arg(&dir)
                 .arg("-c")
@@ -440,14 +462,19 @@ pub struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts redis-server (`--save '' --appendonly no`), or says why it
-    /// cannot.
-    pub fn start() -> Result<RedisServer, String> {
-        let binary = find_program("redis-server", &["/usr/bin/redis-server"]).ok_or("redis-server not installed")?;
+    /// The redis-server program, for `runtime` on `workload` (see
+    /// [`server_program`]).
+    pub fn program(runtime: &str, workload: &str) -> Result<PathBuf, String> {
+        server_program("redis-server", &["/usr/bin/redis-server"], runtime, workload)
+    }
+
+    /// Starts redis-server from `binary` (`--save '' --appendonly no`), or
+    /// says why it did not start.
+    pub fn start(binary: &Path) -> Result<RedisServer, String> {
         for _ in 0..3 {
             let dir = temp_dir("redis")?;
             let port = free_port()?;
-            let child = Command::new(&binary)
+            let child = Command::new(binary)
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
                 .arg("--dir")
                 .arg(&dir)
