@@ -232,6 +232,19 @@ fn pipelines_and_transactions() {
                 .query(&conn)
                 .await?;
             assert_eq!(count, 2);
+            // Ignored replies anywhere in the line are left out, each once
+            // however often it was ignored.
+            let (first, last): (String, i64) = Pipeline::new()
+                .command(cmd("SET").arg("y").arg(1))
+                .ignore()
+                .ignore()
+                .command(cmd("GET").arg("k"))
+                .command(cmd("SET").arg("z").arg(1))
+                .ignore()
+                .command(cmd("INCR").arg("n"))
+                .query(&conn)
+                .await?;
+            assert_eq!((first, last), ("v".to_owned(), 3));
             // An error reply inside a pipeline is returned as the error.
             let error = Pipeline::new().command(cmd("INCR").arg("k")).query::<Value>(&conn).await.unwrap_err();
             assert_eq!(error.kind(), Some(ServerErrorKind::Err));

@@ -32,7 +32,8 @@ use super::{Cmd, Connection, Error, FromValue, ServerError, Value, cmd};
 pub struct Pipeline {
     /// The commands, in order.
     commands: Vec<Cmd>,
-    /// Indexes of commands whose replies are left out of the result.
+    /// Indexes of commands whose replies are left out of the result, in
+    /// ascending order, each once.
     ignored: Vec<usize>,
     /// Whether to wrap the commands in MULTI ... EXEC.
     atomic: bool,
@@ -67,7 +68,9 @@ impl Pipeline {
     /// Leaves the last command's reply out of the result.
     #[must_use]
     pub fn ignore(mut self) -> Pipeline {
-        if let Some(last) = self.commands.len().checked_sub(1) {
+        if let Some(last) = self.commands.len().checked_sub(1)
+            && self.ignored.last() != Some(&last)
+        {
             self.ignored.push(last);
         }
         self
@@ -116,11 +119,21 @@ impl Pipeline {
                 results => super::from_value::into_items(results, "EXEC's results")?,
             };
         }
-        if let Some(error) = replies.iter().cloned().find_map(error_of) {
-            return Err(Error::Server(error));
+        if let Some(at) = replies.iter().position(|reply| matches!(reply, Value::Error(_))) {
+            if let Some(error) = error_of(replies.swap_remove(at)) {
+                return Err(Error::Server(error));
+            }
         }
-        let kept = replies.into_iter().enumerate().filter(|(index, _)| !self.ignored.contains(index));
-        T::from_value(Value::Array(kept.map(|(_, reply)| reply).collect()))
+        if self.ignored.is_empty() {
+            return T::from_value(Value::Array(replies));
+        }
+        // One walk over both lists: `ignored` ascends, as commands are added.
+        let mut ignored = self.ignored.iter().copied().peekable();
+        let kept = replies.into_iter().enumerate().filter_map(|(index, reply)| match ignored.next_if_eq(&index) {
+            Some(_) => None,
+            None => Some(reply),
+        });
+        T::from_value(Value::Array(kept.collect()))
     }
 }
 
