@@ -1,6 +1,7 @@
 //! A loop's inbox: the part of a loop other threads can reach, a
-//! mutex-guarded list of arrivals and the `mio::Waker` that interrupts a
-//! loop blocked in `epoll_wait`.
+//! mutex-guarded list of arrivals, one atomic word that says whether any
+//! arrived and whether the loop sleeps, and the `mio::Waker` that
+//! interrupts a loop blocked in `epoll_wait`.
 //!
 //! Every task header holds an `Arc<Inbox>`, so a waker woken anywhere can
 //! find its loop. On the loop's own thread, while the loop runs, a wake goes
@@ -8,8 +9,13 @@
 //! other thread, or while the loop is not running, it goes into this list,
 //! which the loop drains after each I/O poll. `call_soon_threadsafe`
 //! (`event_loop/remote.rs`) posts callbacks to the same list.
+//!
+//! The loop looks at the list every iteration, so that look must be cheap:
+//! it reads [`Inbox::state`] and takes the lock only if something arrived.
+//! The same word carries the park handshake, so that an arrival and a loop
+//! going to sleep can never miss each other (see [`Inbox::post`]).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::runtime::context;
@@ -23,6 +29,16 @@ pub(crate) enum Incoming {
     Callback(Box<dyn FnOnce() + Send>),
 }
 
+/// [`Inbox::state`] bit: the loop is blocked, or about to block, in
+/// `mio::Poll::poll`, so an arrival must write to the eventfd to wake it.
+/// Set by [`Inbox::park`], cleared by [`Inbox::unpark`]; only the loop writes it.
+const PARKED: u8 = 1;
+
+/// [`Inbox::state`] bit: something was posted since the loop last took the
+/// arrivals. Set by [`Inbox::post`] (under the lock, after the push),
+/// cleared by [`Inbox::unpark`] just before it takes the list.
+const NOTIFIED: u8 = 2;
+
 /// The thread-safe half of a loop.
 pub(crate) struct Inbox {
     /// Wakes and callbacks from other threads (or from while the loop was
@@ -30,9 +46,10 @@ pub(crate) struct Inbox {
     /// queue: cross-thread traffic is rare here (blocking-pool results, user
     /// threads) and an uncontended lock is two atomic operations.
     arrivals: Mutex<Vec<Incoming>>,
-    /// True while the loop is blocked (or about to block) in `mio::Poll::poll`;
-    /// only then does an arrival need to write to the eventfd.
-    parked: AtomicBool,
+    /// [`PARKED`] and [`NOTIFIED`]. One word, changed only by
+    /// read-modify-write operations, which all threads see in one order:
+    /// that single order is the whole park handshake.
+    state: AtomicU8,
     /// Wakes the loop's `mio::Poll` from another thread.
     waker: mio::Waker,
     /// The loop has closed: arrivals are refused instead of queued (a queued
@@ -46,7 +63,7 @@ impl Inbox {
     pub(crate) fn new(waker: mio::Waker) -> Arc<Self> {
         Arc::new(Inbox {
             arrivals: Mutex::new(Vec::new()),
-            parked: AtomicBool::new(false),
+            state: AtomicU8::new(0),
             waker,
             closed: AtomicBool::new(false),
         })
@@ -72,12 +89,15 @@ impl Inbox {
             return Err(entry);
         }
         arrivals.push(entry);
+        let previous = self.state.fetch_or(NOTIFIED, Ordering::AcqRel);
         drop(arrivals);
-        // We pushed under the mutex and now read `parked`; the loop stores
-        // `parked` (SeqCst) and then checks the list under the same mutex.
-        // Whichever takes the mutex second sees the other's write: either
-        // the loop finds the entry, or we find `parked` set and wake it.
-        if self.parked.load(Ordering::SeqCst) {
+        // The loop parks with one `fetch_or(PARKED)` on the same word, so
+        // our `fetch_or` comes either before it (the loop then sees NOTIFIED
+        // and does not block) or after it (we see PARKED and write to the
+        // eventfd). If NOTIFIED was already set while it was parked, an
+        // earlier arrival has written already, or the loop saw that arrival
+        // when it parked; one write is enough to end one wait.
+        if previous & (PARKED | NOTIFIED) == PARKED {
             // An error here means the eventfd could not be written; the loop
             // would still see the entry at its next timeout, so there is
             // nothing better to do than carry on.
@@ -87,15 +107,28 @@ impl Inbox {
     }
 
     /// Marks the loop as about to block and reports whether arrivals are
-    /// already waiting (in which case it must not block).
+    /// already waiting (in which case it must not block). Only a poll that
+    /// may block parks: a zero-timeout poll needs no eventfd write.
     pub(crate) fn park(&self) -> bool {
-        self.parked.store(true, Ordering::SeqCst);
-        !self.lock_arrivals().is_empty()
+        self.state.fetch_or(PARKED, Ordering::AcqRel) & NOTIFIED != 0
     }
 
-    /// Marks the loop as running again and takes the arrivals.
+    /// Marks the loop as running again and takes the arrivals. The loop
+    /// calls it every iteration; when nothing arrived and it did not park,
+    /// that is one atomic load, and no lock.
     pub(crate) fn unpark(&self) -> Vec<Incoming> {
-        self.parked.store(false, Ordering::SeqCst);
+        // A post racing with this load is the same as one that comes just
+        // after the drain: it is taken next iteration, and `park` (a
+        // read-modify-write, so it sees the latest value) keeps the loop
+        // from sleeping on it.
+        if self.state.load(Ordering::Relaxed) == 0 {
+            return Vec::new();
+        }
+        // Clear NOTIFIED before taking the list, never after: a post between
+        // the two is then either taken now or announced again for next time.
+        if self.state.swap(0, Ordering::AcqRel) & NOTIFIED == 0 {
+            return Vec::new();
+        }
         std::mem::take(&mut *self.lock_arrivals())
     }
 
@@ -117,5 +150,55 @@ impl Inbox {
     /// poisoned lock still guards a consistent list.
     fn lock_arrivals(&self) -> MutexGuard<'_, Vec<Incoming>> {
         self.arrivals.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::runtime::reactor::Reactor;
+
+    /// An arrival for tests: a callback that does nothing.
+    fn nothing() -> Incoming {
+        Incoming::Callback(Box::new(|| {}))
+    }
+
+    #[test]
+    fn an_arrival_before_the_park_keeps_the_loop_from_blocking() {
+        let (_reactor, waker) = Reactor::new().expect("a selector");
+        let inbox = Inbox::new(waker);
+        assert!(!inbox.park(), "nothing has arrived");
+        assert!(inbox.unpark().is_empty());
+        assert!(inbox.post(nothing()).is_ok());
+        assert!(inbox.park(), "the loop must not block on an arrival it has not taken");
+        assert_eq!(inbox.unpark().len(), 1);
+        assert!(!inbox.park(), "taken arrivals are not announced again");
+        assert!(inbox.unpark().is_empty());
+    }
+
+    #[test]
+    fn arrivals_are_taken_without_a_park_too() {
+        let (_reactor, waker) = Reactor::new().expect("a selector");
+        let inbox = Inbox::new(waker);
+        assert!(inbox.post(nothing()).is_ok());
+        assert!(inbox.post(nothing()).is_ok());
+        assert_eq!(inbox.unpark().len(), 2);
+        assert!(inbox.unpark().is_empty());
+    }
+
+    #[test]
+    fn an_arrival_while_parked_ends_the_wait() {
+        let (reactor, waker) = Reactor::new().expect("a selector");
+        let inbox = Inbox::new(waker);
+        assert!(!inbox.park());
+        assert!(inbox.post(nothing()).is_ok());
+        // The post saw PARKED and wrote to the eventfd, so this wait ends at
+        // once instead of after its timeout.
+        let started = Instant::now();
+        reactor.turn(Some(Duration::from_secs(5)), |_| {}, drop).expect("a poll");
+        assert!(started.elapsed() < Duration::from_secs(2), "the eventfd was not written");
+        assert_eq!(inbox.unpark().len(), 1);
     }
 }

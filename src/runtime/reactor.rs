@@ -19,7 +19,7 @@
 //! - One waker per direction: the last task to wait on a direction of a
 //!   source is the one woken (two tasks reading one socket is a bug anyway).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::task::Waker;
 use std::time::Duration;
@@ -71,6 +71,10 @@ pub(crate) struct Reactor {
     events: RefCell<Events>,
     /// Wakers by token.
     sources: RefCell<Slab<Wakers>>,
+    /// How many times [`Reactor::turn`] has polled the selector: what the
+    /// loop's tests count to check that it skips polls that cannot find
+    /// anything.
+    turns: Cell<u64>,
 }
 
 impl Reactor {
@@ -83,6 +87,7 @@ impl Reactor {
             poll: RefCell::new(poll),
             events: RefCell::new(Events::with_capacity(EVENTS_CAPACITY)),
             sources: RefCell::new(Slab::new()),
+            turns: Cell::new(0),
         };
         Ok((reactor, waker))
     }
@@ -106,6 +111,18 @@ impl Reactor {
         let _ = self.registry(|registry| registry.deregister(source));
         let wakers = self.sources.borrow_mut().try_remove(key);
         drop(wakers);
+    }
+
+    /// True if any source is registered; if none is, a poll can report
+    /// nothing but the loop's own `mio::Waker`.
+    pub(crate) fn has_sources(&self) -> bool {
+        !self.sources.borrow().is_empty()
+    }
+
+    /// How many times the selector has been polled. Tests only.
+    #[cfg(test)]
+    pub(crate) fn turns(&self) -> u64 {
+        self.turns.get()
     }
 
     /// Stores the waker to wake when `key` becomes ready in `direction`.
@@ -136,6 +153,7 @@ impl Reactor {
         mut wake: impl FnMut(Waker),
     ) -> io::Result<()> {
         let mut events = self.events.borrow_mut();
+        self.turns.set(self.turns.get() + 1);
         match self.poll.borrow_mut().poll(&mut events, timeout) {
             Ok(()) => {}
             // A signal interrupted the wait: treat it as a wait with no events.

@@ -9,9 +9,11 @@
 //!    function in `io_wait.rs`, tested as a table.
 //! 2. **Poll I/O** (`poll_io`). Block in `epoll_wait` for at most that long;
 //!    the reactor wakes the tasks whose sockets became ready, and wakes that
-//!    arrived from other threads are drained into the ready queue.
+//!    arrived from other threads are drained into the ready queue. A poll
+//!    that may not block, with no source registered, could find nothing and
+//!    is skipped.
 //! 3. **Timers** (`fire_timers`). Every timer now due moves to the ready
-//!    queue.
+//!    queue (with none pending, the clock is not even read).
 //! 4. **Run** (`run_ready`). Exactly the entries that were ready when this
 //!    phase began run, in FIFO order. Anything queued while they run waits
 //!    for the next iteration, after another I/O poll, so a task that keeps
@@ -27,6 +29,8 @@
 
 mod observe;
 mod step;
+#[cfg(test)]
+mod tests;
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -347,7 +351,15 @@ impl LoopCore {
     /// Puts `entry` in the wheel, due at the first tick not before `deadline`.
     pub(crate) fn insert_timer(&self, deadline: Instant, entry: Runnable) -> TimerKey {
         let tick = self.clock.deadline_tick(deadline);
-        self.timers.borrow_mut().insert(tick, entry)
+        let mut timers = self.timers.borrow_mut();
+        if timers.next_expiration().is_none() {
+            // Phase 3 leaves an empty wheel where it stands rather than read
+            // the clock to move it (`fire_timers`). Catch it up first, so it
+            // files this timer as if it had moved every iteration (an empty
+            // wheel has nothing to fire).
+            timers.advance(self.clock.now_tick(), drop);
+        }
+        timers.insert(tick, entry)
     }
 
     /// For a pending `sleep`: makes sure its timer will wake `waker`, and
@@ -399,10 +411,38 @@ impl LoopCore {
     /// Phase 2: poll I/O, waking the tasks of ready sockets, then move what
     /// arrived from other threads onto the ready queue.
     fn poll_io(&self, wait: IoWait) {
-        let mut timeout = wait.timeout(|tick| self.clock.until_tick(tick));
-        // `park` tells other threads to write to the eventfd if they wake a
-        // task while we block; if some already did, do not block at all.
-        if self.inbox.park() {
+        let timeout = wait.timeout(|tick| self.clock.until_tick(tick));
+        // A poll that may not block, with no source registered, can report
+        // nothing but the inbox's eventfd, and that event carries nothing:
+        // the arrivals are taken below whether we polled or not. Skipping
+        // it is unobservable, and saves the one syscall of an iteration
+        // (asyncio polls here every time; a loop that only passes work
+        // between tasks then spends most of its time in `epoll_wait`). With
+        // any source registered we always poll, even when no task waits on
+        // it: the poll consumes the source's edges, and an edge left
+        // pending would wake a task that parks on it later, spuriously.
+        if timeout != Some(Duration::ZERO) || self.reactor.has_sources() {
+            self.turn_reactor(timeout);
+        }
+        for entry in self.inbox.unpark() {
+            let runnable = match entry {
+                Incoming::Task(task) => {
+                    self.record(|| TraceKind::Wake { task: task.header().id, remote: true });
+                    Runnable::Task(task)
+                }
+                Incoming::Callback(f) => Runnable::Callback(CallbackCell::new(f)),
+            };
+            self.ready.push(runnable);
+        }
+    }
+
+    /// Phase 2's poll: waits up to `timeout` for I/O and wakes the tasks of
+    /// the sockets that became ready.
+    fn turn_reactor(&self, mut timeout: Option<Duration>) {
+        // A poll that may block parks first: `park` tells other threads to
+        // write to the eventfd if they wake a task while we block, and if
+        // some already did, we must not block at all.
+        if timeout != Some(Duration::ZERO) && self.inbox.park() {
             timeout = Some(Duration::ZERO);
         }
         let polled = self.reactor.turn(
@@ -416,21 +456,10 @@ impl LoopCore {
             },
             |waker| self.wake(waker),
         );
-        let arrivals = self.inbox.unpark();
         if let Err(error) = polled {
             // epoll_wait only fails on a broken selector (EBADF, EINVAL);
             // asyncio lets that OSError escape the loop too.
             panic!("the reactor's poll failed: {error}");
-        }
-        for entry in arrivals {
-            let runnable = match entry {
-                Incoming::Task(task) => {
-                    self.record(|| TraceKind::Wake { task: task.header().id, remote: true });
-                    Runnable::Task(task)
-                }
-                Incoming::Callback(f) => Runnable::Callback(CallbackCell::new(f)),
-            };
-            self.ready.push(runnable);
         }
     }
 
@@ -444,6 +473,13 @@ impl LoopCore {
                 self.clock.advance_to_tick(tick);
                 self.fire_timers_due_by(tick);
             }
+        }
+        // With no timer pending there is nothing to fire, and no reason to
+        // read the clock (on a real clock a `clock_gettime`, a tenth of an
+        // iteration that only passes work between tasks); `insert_timer`
+        // catches the wheel up before it files the next timer.
+        if self.timers.borrow().next_expiration().is_none() {
+            return;
         }
         self.fire_timers_due_by(self.clock.now_tick());
     }
