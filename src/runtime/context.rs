@@ -12,7 +12,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::runtime::core::LoopCore;
-use crate::runtime::inbox::Inbox;
 use crate::runtime::raw_task::TaskRef;
 
 thread_local! {
@@ -63,17 +62,17 @@ pub(crate) fn try_current() -> Option<Rc<LoopCore>> {
     CURRENT.try_with(|current| current.borrow().clone()).ok().flatten()
 }
 
-/// Queues a woken `task` on the ready queue if the loop owning `inbox` is
-/// the one running on this thread; otherwise hands it back.
-pub(crate) fn push_if_current(inbox: &Arc<Inbox>, task: TaskRef) -> Result<(), TaskRef> {
+/// Queues a woken `task` on the ready queue if its loop (the owner of the
+/// inbox its header holds) is the one running on this thread; otherwise
+/// hands it back.
+pub(crate) fn push_if_current(task: TaskRef) -> Result<(), TaskRef> {
     // The task sits in a slot the closure may take it from, so that it is
     // handed back intact if the thread-local is already gone (a wake during
     // thread teardown) and no `Rc` of the core needs cloning per wake.
     let mut slot = Some(task);
     let _ = CURRENT.try_with(|current| {
         if let Some(core) = &*current.borrow()
-            && Arc::ptr_eq(&core.inbox, inbox)
-            && let Some(task) = slot.take()
+            && let Some(task) = slot.take_if(|task| Arc::ptr_eq(&core.inbox, &task.header().inbox))
         {
             core.push_woken(task);
         }

@@ -69,16 +69,21 @@ impl Inbox {
         })
     }
 
-    /// Queues a woken task on its loop. The caller has already set the
-    /// task's `SCHEDULED` bit, so this runs at most once per wakeup.
-    pub(crate) fn schedule(self: &Arc<Self>, task: TaskRef) {
+    /// Queues a woken task on its loop (the one whose inbox its header
+    /// holds), taking over the reference it is handed. The caller has
+    /// already set the task's `SCHEDULED` bit, so this runs at most once per
+    /// wakeup.
+    pub(crate) fn schedule(task: TaskRef) {
         // The common case: woken by another task or by the reactor on the
         // loop's own thread. Straight onto the ready queue, in FIFO order
         // with callbacks.
-        let Err(task) = context::push_if_current(self, task) else { return };
-        // Another thread, or the loop is not running. A wake after close is
-        // dropped: nothing will ever run the task again.
-        let _ = self.post(Incoming::Task(task));
+        let Err(task) = context::push_if_current(task) else { return };
+        // Another thread, or the loop is not running. Hold the inbox through
+        // a clone of our own: once posted, the task may run and be dropped
+        // by its loop before `post` returns, header and all. A wake after
+        // close is dropped: nothing will ever run the task again.
+        let inbox = Arc::clone(&task.header().inbox);
+        let _ = inbox.post(Incoming::Task(task));
     }
 
     /// Appends `entry` to the arrivals and makes sure a blocked loop
@@ -113,23 +118,25 @@ impl Inbox {
         self.state.fetch_or(PARKED, Ordering::AcqRel) & NOTIFIED != 0
     }
 
-    /// Marks the loop as running again and takes the arrivals. The loop
-    /// calls it every iteration; when nothing arrived and it did not park,
-    /// that is one atomic load, and no lock.
-    pub(crate) fn unpark(&self) -> Vec<Incoming> {
+    /// Marks the loop as running again and hands each arrival to `each`, in
+    /// arrival order. The loop calls it every iteration; when nothing
+    /// arrived and it did not park, that is one atomic load: no lock, no list.
+    pub(crate) fn unpark(&self, each: impl FnMut(Incoming)) {
         // A post racing with this load is the same as one that comes just
         // after the drain: it is taken next iteration, and `park` (a
         // read-modify-write, so it sees the latest value) keeps the loop
         // from sleeping on it.
         if self.state.load(Ordering::Relaxed) == 0 {
-            return Vec::new();
+            return;
         }
         // Clear NOTIFIED before taking the list, never after: a post between
         // the two is then either taken now or announced again for next time.
         if self.state.swap(0, Ordering::AcqRel) & NOTIFIED == 0 {
-            return Vec::new();
+            return;
         }
-        std::mem::take(&mut *self.lock_arrivals())
+        // `each` runs loop code: call it after the lock is released.
+        let arrivals = std::mem::take(&mut *self.lock_arrivals());
+        arrivals.into_iter().for_each(each);
     }
 
     /// Refuses further arrivals (the loop is closing) and returns those
@@ -160,6 +167,13 @@ mod tests {
     use super::*;
     use crate::runtime::reactor::Reactor;
 
+    /// How many arrivals `unpark` hands over.
+    fn taken(inbox: &Inbox) -> usize {
+        let mut count = 0;
+        inbox.unpark(|_| count += 1);
+        count
+    }
+
     /// An arrival for tests: a callback that does nothing.
     fn nothing() -> Incoming {
         Incoming::Callback(Box::new(|| {}))
@@ -170,12 +184,12 @@ mod tests {
         let (_reactor, waker) = Reactor::new().expect("a selector");
         let inbox = Inbox::new(waker);
         assert!(!inbox.park(), "nothing has arrived");
-        assert!(inbox.unpark().is_empty());
+        assert_eq!(taken(&inbox), 0);
         assert!(inbox.post(nothing()).is_ok());
         assert!(inbox.park(), "the loop must not block on an arrival it has not taken");
-        assert_eq!(inbox.unpark().len(), 1);
+        assert_eq!(taken(&inbox), 1);
         assert!(!inbox.park(), "taken arrivals are not announced again");
-        assert!(inbox.unpark().is_empty());
+        assert_eq!(taken(&inbox), 0);
     }
 
     #[test]
@@ -184,8 +198,8 @@ mod tests {
         let inbox = Inbox::new(waker);
         assert!(inbox.post(nothing()).is_ok());
         assert!(inbox.post(nothing()).is_ok());
-        assert_eq!(inbox.unpark().len(), 2);
-        assert!(inbox.unpark().is_empty());
+        assert_eq!(taken(&inbox), 2);
+        assert_eq!(taken(&inbox), 0);
     }
 
     #[test]
@@ -199,6 +213,6 @@ mod tests {
         let started = Instant::now();
         reactor.turn(Some(Duration::from_secs(5)), |_| {}, drop).expect("a poll");
         assert!(started.elapsed() < Duration::from_secs(2), "the eventfd was not written");
-        assert_eq!(inbox.unpark().len(), 1);
+        assert_eq!(taken(&inbox), 1);
     }
 }

@@ -7,13 +7,12 @@
 //! [`SCHEDULED`], and if it was not already set and the task is not
 //! complete, hand a `TaskRef` to [`Inbox::schedule`], which picks the local
 //! queue or the cross-thread one.
-//!
-//! [`Inbox::schedule`]: crate::runtime::inbox::Inbox::schedule
 
 use std::mem::ManuallyDrop;
 use std::sync::atomic::Ordering;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
+use super::inbox::Inbox;
 use super::loop_thread::LoopThread;
 use super::raw_task::{Awaited, CANCEL_REQUESTED, COMPLETE, Header, SCHEDULED, TaskRef};
 
@@ -30,20 +29,22 @@ pub(crate) fn waker_ref(task: &TaskRef) -> ManuallyDrop<Waker> {
     ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(data, &VTABLE)) })
 }
 
-/// Marks the task scheduled and queues it, unless it already is or is done.
+/// Marks the task scheduled and queues a new reference to it, unless it
+/// already is scheduled or is done.
 ///
 /// Waking twice schedules once, and waking a finished or cancelled task is
-/// a no-op: both are the single `fetch_or` below. The caller's `task` stays
-/// alive for the whole call: `Inbox::schedule` reads the `Inbox` inside
-/// the task's header after the queued reference may already have been run
-/// and dropped by the loop, so the block must not depend on that one.
+/// a no-op: both are the single `fetch_or` in [`mark_scheduled`].
 pub(crate) fn schedule(task: &TaskRef) {
-    let header = task.header();
-    let previous = header.state.fetch_or(SCHEDULED, Ordering::AcqRel);
-    if previous & (SCHEDULED | COMPLETE) != 0 {
-        return;
+    if mark_scheduled(task) {
+        Inbox::schedule(task.clone());
     }
-    header.inbox.schedule(task.clone());
+}
+
+/// Sets `SCHEDULED`; true if the caller must queue the task (it was
+/// neither scheduled already nor complete).
+fn mark_scheduled(task: &TaskRef) -> bool {
+    let previous = task.header().state.fetch_or(SCHEDULED, Ordering::AcqRel);
+    previous & (SCHEDULED | COMPLETE) == 0
 }
 
 /// Cancels a task as asyncio's `Task.cancel` does: first whatever it is
@@ -112,12 +113,13 @@ unsafe fn clone(data: *const ()) -> RawWaker {
 
 /// `RawWakerVTable::wake`: schedule, then release this waker's reference.
 unsafe fn wake(data: *const ()) {
-    // SAFETY: an owned waker holds one reference, which we now own. Holding
-    // it until `schedule` returns keeps the block alive throughout (the
-    // queue gets a clone of its own).
+    // SAFETY: an owned waker holds one reference, which we now own. It
+    // becomes the ready queue's, saving a count up and a count down per
+    // wake; if the task needs no queueing, it is released here.
     let task = unsafe { TaskRef::from_raw(data.cast::<Header>()) };
-    schedule(&task);
-    drop(task);
+    if mark_scheduled(&task) {
+        Inbox::schedule(task);
+    }
 }
 
 /// `RawWakerVTable::wake_by_ref`: schedule, keeping this waker's reference.

@@ -220,6 +220,10 @@ impl<T> TimerWheel<T> {
     /// level 0 that is the exact deadline; for higher levels it is where the
     /// slot cascades). `None` when empty. Looks at six bitmaps, not at timers.
     pub(crate) fn next_expiration(&self) -> Option<u64> {
+        // The loop asks every iteration, mostly of an empty wheel.
+        if self.entries.is_empty() {
+            return None;
+        }
         if self.due.head.is_some() {
             return Some(self.elapsed);
         }

@@ -424,7 +424,7 @@ impl LoopCore {
         if timeout != Some(Duration::ZERO) || self.reactor.has_sources() {
             self.turn_reactor(timeout);
         }
-        for entry in self.inbox.unpark() {
+        self.inbox.unpark(|entry| {
             let runnable = match entry {
                 Incoming::Task(task) => {
                     self.record(|| TraceKind::Wake { task: task.header().id, remote: true });
@@ -433,7 +433,7 @@ impl LoopCore {
                 Incoming::Callback(f) => Runnable::Callback(CallbackCell::new(f)),
             };
             self.ready.push(runnable);
-        }
+        });
     }
 
     /// Phase 2's poll: waits up to `timeout` for I/O and wakes the tasks of
