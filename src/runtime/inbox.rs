@@ -121,6 +121,7 @@ impl Inbox {
     /// Marks the loop as running again and hands each arrival to `each`, in
     /// arrival order. The loop calls it every iteration; when nothing
     /// arrived and it did not park, that is one atomic load: no lock, no list.
+    #[inline]
     pub(crate) fn unpark(&self, each: impl FnMut(Incoming)) {
         // A post racing with this load is the same as one that comes just
         // after the drain: it is taken next iteration, and `park` (a

@@ -55,6 +55,10 @@ enum Node {
 }
 
 /// A FIFO line of waiters, each of which is either queued or granted.
+///
+/// Its hot methods are `#[inline]`: the primitives that call them are
+/// generic (`Queue<T>`), so they are compiled in the user's crate, where a
+/// plain function of this crate is a call that cannot be inlined.
 #[derive(Debug, Default)]
 pub(crate) struct WaiterList {
     /// Every waiter whose future is still alive, queued or granted.
@@ -73,6 +77,7 @@ impl WaiterList {
 
     /// Returns `true` if nobody is queued. Granted waiters that have not run
     /// yet do not count: they are no longer waiting, they own the resource.
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.head.is_none()
     }
@@ -86,6 +91,7 @@ impl WaiterList {
     }
 
     /// Adds a waiter at the back of the line and returns its key.
+    #[inline]
     pub(crate) fn push_back(&mut self, waker: Waker) -> WaiterKey {
         let key = self.nodes.insert(Node::Queued { waker, prev: self.tail, next: None });
         match self.tail {
@@ -120,6 +126,7 @@ impl WaiterList {
     /// dropped, in the next iteration, and are never granted): asyncio's
     /// queue and semaphore skip a waiter future that is already cancelled.
     #[must_use = "a granted waiter that is never woken hangs forever"]
+    #[inline]
     pub(crate) fn grant_front_live(&mut self) -> Option<Waker> {
         let mut at = self.head;
         while let Some(key) = at {
@@ -150,6 +157,7 @@ impl WaiterList {
     }
 
     /// Returns `true` if the waiter has been granted.
+    #[inline]
     pub(crate) fn is_granted(&self, key: WaiterKey) -> bool {
         matches!(self.nodes[key.0], Node::Granted)
     }
@@ -176,6 +184,7 @@ impl WaiterList {
 
     /// Removes a waiter, queued or granted, and returns `true` if it had been
     /// granted: the caller then owns whatever was granted and must pass it on.
+    #[inline]
     pub(crate) fn remove(&mut self, key: WaiterKey) -> bool {
         match self.nodes[key.0] {
             Node::Queued { .. } => {
@@ -192,6 +201,7 @@ impl WaiterList {
 
     /// Takes a queued node out of the line by joining its neighbours to each
     /// other. The node itself is left in the slab for the caller.
+    #[inline]
     fn unlink(&mut self, key: usize) {
         let Node::Queued { prev, next, .. } = self.nodes[key] else {
             unreachable!("only queued waiters are linked");
@@ -207,6 +217,7 @@ impl WaiterList {
     }
 
     /// Points a queued node's `next` link at `to`.
+    #[inline]
     fn set_next(&mut self, key: usize, to: Option<usize>) {
         if let Node::Queued { next, .. } = &mut self.nodes[key] {
             *next = to;
@@ -214,6 +225,7 @@ impl WaiterList {
     }
 
     /// Points a queued node's `prev` link at `to`.
+    #[inline]
     fn set_prev(&mut self, key: usize, to: Option<usize>) {
         if let Node::Queued { prev, .. } = &mut self.nodes[key] {
             *prev = to;
