@@ -111,7 +111,8 @@ unsafe fn clone(data: *const ()) -> RawWaker {
     RawWaker::new(data, &VTABLE)
 }
 
-/// `RawWakerVTable::wake`: schedule, then release this waker's reference.
+/// `RawWakerVTable::wake`: schedule, handing this waker's reference to the
+/// ready queue.
 unsafe fn wake(data: *const ()) {
     // SAFETY: an owned waker holds one reference, which we now own. It
     // becomes the ready queue's, saving a count up and a count down per
