@@ -1,6 +1,7 @@
 //! The iteration's cost rules, which no public API shows: when phase 2
-//! asks the selector at all, and that work from other threads still
-//! arrives when it does not.
+//! asks the selector at all, that work from other threads still arrives
+//! when it does not, and that a wheel phase 3 left behind files its next
+//! timer as if it had kept up.
 
 use std::future::poll_fn;
 use std::rc::Rc;
@@ -9,6 +10,7 @@ use std::task::Poll;
 use super::{Config, LoopCore};
 use crate::runtime::context;
 use crate::runtime::inbox::Incoming;
+use crate::runtime::ready::{CallbackCell, Runnable};
 
 /// A loop on the real clock, with no trace and nothing registered.
 fn new_core() -> Rc<LoopCore> {
@@ -91,4 +93,28 @@ fn a_loop_with_nothing_to_do_still_blocks_in_the_selector() {
     core.run_once();
     assert_eq!(core.reactor.turns(), 1);
     poster.join().expect("the posting thread");
+}
+
+#[test]
+fn a_timer_set_after_time_passed_with_none_pending_is_filed_from_the_current_tick() {
+    // Phase 3 does not move an empty wheel, so time can pass with the wheel
+    // left behind: here a virtual clock stands in for real time passing,
+    // moved by hand, while a task keeps every iteration busy.
+    let config = Config { virtual_time: true, trace: false, trace_file: None, slow_poll: None, eager_tasks: false };
+    let core = LoopCore::new(config).expect("a selector");
+    let _running = context::enter(&core);
+    spawn_spinner(&core);
+    for tick in [50, 100, 130] {
+        core.clock.advance_to_tick(tick);
+        core.run_once();
+    }
+    let key = core.insert_timer(
+        core.clock.now() + std::time::Duration::from_millis(10),
+        Runnable::Callback(CallbackCell::new(|| {})),
+    );
+    // Filed from tick 130, the timer sits in level 0 at its own tick. Filed
+    // from a wheel still at tick 0, it would sit in the level-1 slot that
+    // starts at tick 128, already passed: an extra iteration to cascade it.
+    assert_eq!(core.timers.borrow().next_expiration(), Some(140));
+    core.cancel_timer(key);
 }
