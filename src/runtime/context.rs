@@ -12,6 +12,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::runtime::core::LoopCore;
+use crate::runtime::inbox::Inbox;
 use crate::runtime::raw_task::TaskRef;
 
 thread_local! {
@@ -72,7 +73,7 @@ pub(crate) fn push_if_current(task: TaskRef) -> Result<(), TaskRef> {
     let mut slot = Some(task);
     let _ = CURRENT.try_with(|current| {
         if let Some(core) = &*current.borrow()
-            && let Some(task) = slot.take_if(|task| Arc::ptr_eq(&core.inbox, &task.header().inbox))
+            && let Some(task) = slot.take_if(|task| owns(core, &task.header().inbox))
         {
             core.push_woken(task);
         }
@@ -81,4 +82,9 @@ pub(crate) fn push_if_current(task: TaskRef) -> Result<(), TaskRef> {
         None => Ok(()),
         Some(task) => Err(task),
     }
+}
+
+/// True if `inbox` is `core`'s: the loop a task with that inbox belongs to.
+fn owns(core: &LoopCore, inbox: &Arc<Inbox>) -> bool {
+    Arc::ptr_eq(&core.inbox, inbox)
 }

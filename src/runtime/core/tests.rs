@@ -10,7 +10,6 @@ use std::task::Poll;
 use super::{Config, LoopCore};
 use crate::runtime::context;
 use crate::runtime::inbox::Incoming;
-use crate::runtime::ready::{CallbackCell, Runnable};
 
 /// A loop on the real clock, with no trace and nothing registered.
 fn new_core() -> Rc<LoopCore> {
@@ -108,10 +107,7 @@ fn a_timer_set_after_time_passed_with_none_pending_is_filed_from_the_current_tic
         core.clock.advance_to_tick(tick);
         core.run_once();
     }
-    let key = core.insert_timer(
-        core.clock.now() + std::time::Duration::from_millis(10),
-        Runnable::Callback(CallbackCell::new(|| {})),
-    );
+    let (_callback, key) = core.call_at(core.clock.now() + std::time::Duration::from_millis(10), || {});
     // Filed from tick 130, the timer sits in level 0 at its own tick. Filed
     // from a wheel still at tick 0, it would sit in the level-1 slot that
     // starts at tick 128, already passed: an extra iteration to cascade it.
