@@ -119,10 +119,10 @@ impl Pipeline {
                 results => super::from_value::into_items(results, "EXEC's results")?,
             };
         }
-        if let Some(at) = replies.iter().position(|reply| matches!(reply, Value::Error(_))) {
-            if let Some(error) = error_of(replies.swap_remove(at)) {
-                return Err(Error::Server(error));
-            }
+        if let Some(at) = replies.iter().position(|reply| matches!(reply, Value::Error(_)))
+            && let Some(error) = error_of(replies.swap_remove(at))
+        {
+            return Err(Error::Server(error));
         }
         if self.ignored.is_empty() {
             return T::from_value(Value::Array(replies));
