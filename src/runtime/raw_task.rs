@@ -11,7 +11,10 @@
 //!   part any thread other than the loop's may touch, which is what makes
 //!   `Waker: Send + Sync` sound;
 //! - [`Local`]: the task's name and who is told when it completes (the
-//!   waker of whoever awaits it, and done-callbacks);
+//!   waker of whoever awaits it, and done-callbacks). Most tasks never need
+//!   any of it (nobody names them, at most one task awaits them at a time),
+//!   so it is a second, lazily made allocation, and the block holds only a
+//!   pointer to it: a task nobody awaits or names is one allocation;
 //! - the stage: the future while it runs, then its output until the handle
 //!   takes it.
 //!
@@ -32,7 +35,7 @@
 //! output waits to be taken). Both live on the loop's thread, and whichever of
 //! them lets go last empties the stage first.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -40,7 +43,7 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering, fence};
 use std::task::{Context, Poll, Waker};
 
 use crate::error::{TaskError, panic_message};
@@ -74,8 +77,10 @@ pub(crate) struct Header {
     /// because wakers on other threads set [`SCHEDULED`] concurrently.
     pub(crate) state: AtomicUsize,
     /// How many [`TaskRef`]s and [`Waker`]s point at this block; the last one
-    /// to go frees it.
-    refs: AtomicUsize,
+    /// to go frees it. 32 bits, beside `key`, so the pair packs into one
+    /// word; taking a reference aborts before it could overflow, as `Arc`'s
+    /// count does.
+    refs: AtomicU32,
     /// The functions that know the concrete future type.
     vtable: &'static Vtable,
     /// The inbox of the loop that owns the task: where its wakes go.
@@ -83,14 +88,37 @@ pub(crate) struct Header {
     /// The task's number, unique on its thread and counted across its loops
     /// as asyncio counts them (names default to `Task-<id>`).
     pub(crate) id: u64,
-    /// The task's key in its loop's task slab.
-    pub(crate) key: usize,
+    /// The task's key in its loop's task slab (read it with
+    /// [`Header::key`]). 32 bits: four billion live tasks would need far more
+    /// memory than their blocks' hundreds of gigabytes.
+    key: u32,
 }
 
-/// Task data for the loop's thread alone, while the task lives. (The final
+impl Header {
+    /// The task's key in its loop's task slab.
+    pub(crate) fn key(&self) -> usize {
+        self.key as usize
+    }
+
+    /// Counts one more reference to the block. Relaxed is enough: the
+    /// caller already holds one, so the block cannot be freed concurrently
+    /// (the same argument as `Arc`'s).
+    fn add_ref(&self) {
+        let before = self.refs.fetch_add(1, Ordering::Relaxed);
+        // Only a leak of billions of wakers could get here; wrapping would
+        // free the block under its users, so stop the process instead.
+        if before > i32::MAX as u32 {
+            std::process::abort();
+        }
+    }
+}
+
+/// Task data for the loop's thread alone, while the task lives, made the
+/// first time something is stored in it ([`TaskRef::local`]). (The final
 /// `dealloc` may drop it on another thread. That is fine because of the
 /// rule on [`Local::done`], which holds for [`Local::awaiting`] too: by then
 /// it holds only a `String`, which is `Send`.)
+#[derive(Default)]
 pub(crate) struct Local {
     /// The task's name, as in asyncio's `Task.get_name()`.
     pub(crate) name: Option<String>,
@@ -179,8 +207,10 @@ struct Vtable {
 struct Prefix {
     /// Shared with other threads.
     header: Header,
-    /// Loop thread only (opened with a [`LoopThread`]).
-    local: RefCell<Local>,
+    /// Loop thread only (opened with a [`LoopThread`]); empty until the
+    /// task is first named, awaited or given a done-callback, and kept
+    /// from then on (its lists keep their capacity, as they did inline).
+    local: OnceCell<Box<RefCell<Local>>>,
 }
 
 /// The whole task block for future type `F`.
@@ -228,7 +258,7 @@ impl TaskRef {
     pub(crate) unsafe fn clone_raw(ptr: *const Header) -> Self {
         // SAFETY: the caller holds a reference, so the header is alive.
         let header = unsafe { &*ptr };
-        header.refs.fetch_add(1, Ordering::Relaxed);
+        header.add_ref();
         // SAFETY: the count now includes the returned reference.
         unsafe { TaskRef::from_raw(ptr) }
     }
@@ -276,22 +306,35 @@ impl TaskRef {
         self.header().state.fetch_or(DETACHED, Ordering::AcqRel);
     }
 
-    /// The task's loop-thread data. Keep each borrow short and never hold one
-    /// across anything that may run foreign code (waking or dropping a
-    /// waker): that code could look at this task again, and the `RefCell`
-    /// would panic.
-    pub(crate) fn local(&self, _on: LoopThread) -> &RefCell<Local> {
+    /// The task's loop-thread data, made empty now if it was not yet: for
+    /// storing into it. Keep each borrow short and never hold one across
+    /// anything that may run foreign code (waking or dropping a waker):
+    /// that code could look at this task again, and the `RefCell` would
+    /// panic.
+    pub(crate) fn local(&self, on: LoopThread) -> &RefCell<Local> {
+        self.local_cell(on).get_or_init(|| Box::new(RefCell::new(Local::default())))
+    }
+
+    /// The task's loop-thread data if anything was ever stored in it: for
+    /// reading and taking, which need not make it (`None` reads as empty).
+    pub(crate) fn local_if_any(&self, on: LoopThread) -> Option<&RefCell<Local>> {
+        self.local_cell(on).get().map(|local| &**local)
+    }
+
+    /// The block's lazily made local part.
+    fn local_cell(&self, _on: LoopThread) -> &OnceCell<Box<RefCell<Local>>> {
         // SAFETY: the block is alive while we hold a reference, and `Prefix`
-        // is at offset zero of it (`repr(C)`). The `RefCell` is `!Sync`; the
-        // `LoopThread` proves we are on the one thread that touches it.
+        // is at offset zero of it (`repr(C)`). The `OnceCell` and the
+        // `RefCell` are `!Sync`; the `LoopThread` proves we are on the one
+        // thread that touches them.
         let prefix = unsafe { self.ptr.cast::<Prefix>().as_ref() };
         &prefix.local
     }
 
     /// The task's name: the one set, or `Task-<id>` as in asyncio.
     pub(crate) fn name(&self, on: LoopThread) -> String {
-        match &self.local(on).borrow().name {
-            Some(name) => name.clone(),
+        match self.local_if_any(on).and_then(|local| local.borrow().name.clone()) {
+            Some(name) => name,
             None => format!("Task-{}", self.header().id),
         }
     }
@@ -299,7 +342,8 @@ impl TaskRef {
     /// Takes a done-callback off the done list before it is queued; `false`
     /// if it is no longer there (already queued, or removed).
     pub(crate) fn remove_done_callback(&self, on: LoopThread, key: u64) -> bool {
-        let mut local = self.local(on).borrow_mut();
+        let Some(local) = self.local_if_any(on) else { return false };
+        let mut local = local.borrow_mut();
         let Some(index) =
             local.done.iter().position(|waiter| matches!(waiter, DoneWaiter::Callback { key: k, .. } if *k == key))
         else {
@@ -350,9 +394,7 @@ impl TaskRef {
 
 impl Clone for TaskRef {
     fn clone(&self) -> Self {
-        // Relaxed is enough to add a reference: we already hold one, so the
-        // block cannot be freed concurrently (the same argument as `Arc`).
-        self.header().refs.fetch_add(1, Ordering::Relaxed);
+        self.header().add_ref();
         TaskRef { ptr: self.ptr }
     }
 }
@@ -394,17 +436,18 @@ impl<T> JoinRef<T> {
             prefix: Prefix {
                 header: Header {
                     state: AtomicUsize::new(state),
-                    refs: AtomicUsize::new(1),
+                    refs: AtomicU32::new(1),
                     vtable: vtable::<F>(),
                     inbox,
                     id,
-                    key,
+                    key: u32::try_from(key).expect("fewer than 2^32 tasks alive"),
                 },
-                local: RefCell::new(Local { name: None, done: Vec::new(), awaiting: Vec::new() }),
+                local: OnceCell::new(),
             },
             stage: RefCell::new(Stage::Running(future)),
         });
-        // This is the one heap allocation of a spawned task.
+        // This is the one heap allocation of a spawned task (its `Local`
+        // is a second one, made only if it is named or awaited).
         let ptr = NonNull::from(Box::leak(block)).cast::<Header>();
         JoinRef { task: TaskRef { ptr }, _output: PhantomData }
     }
@@ -558,8 +601,11 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     // block runs no code of `F` and no callback's destructor. If a bug ever
     // broke either rule, this may be the wrong thread for that code: leak
     // the block rather than run it here.
-    let local = block.prefix.local.get_mut();
-    if !matches!(block.stage.get_mut(), Stage::Consumed) || !local.done.is_empty() || !local.awaiting.is_empty() {
+    let lists_empty = block.prefix.local.get_mut().is_none_or(|local| {
+        let local = local.get_mut();
+        local.done.is_empty() && local.awaiting.is_empty()
+    });
+    if !matches!(block.stage.get_mut(), Stage::Consumed) || !lists_empty {
         std::mem::forget(block);
         return;
     }

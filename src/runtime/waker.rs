@@ -63,7 +63,7 @@ pub(crate) fn cancel(task: &TaskRef, on: LoopThread) -> bool {
         return false;
     }
     // Copy the list out: cancelling a child may reach this task again.
-    let awaited: Vec<Awaited> = task.local(on).borrow().awaiting.clone();
+    let awaited: Vec<Awaited> = task.local_if_any(on).map(|local| local.borrow().awaiting.clone()).unwrap_or_default();
     if !cancel_awaited(&awaited, on) {
         schedule(task);
     }

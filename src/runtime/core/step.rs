@@ -67,13 +67,13 @@ impl LoopCore {
 
         // asyncio's `__step` starts by forgetting its `_fut_waiter`: what the
         // task waits on is whatever this poll registers again.
-        let awaited = std::mem::take(&mut task.local(self.thread).borrow_mut().awaiting);
+        let awaited = task.local_if_any(self.thread).map(|local| std::mem::take(&mut local.borrow_mut().awaiting));
         drop(awaited);
         self.record(|| TraceKind::Poll { task: task.header().id });
         self.budget.reset();
         let waker = waker_ref(&task);
         let mut cx = Context::from_waker(&waker);
-        let outer = self.current_task.replace(Some(task.header().key));
+        let outer = self.current_task.replace(Some(task.header().key()));
         let started = self.slow_poll.map(|_| Instant::now());
         let polled = task.poll(self.thread, &mut cx);
         self.current_task.set(outer);
@@ -128,7 +128,7 @@ impl LoopCore {
             Outcome::Cancelled => COMPLETE | CANCELLED,
         };
         let state = header.state.fetch_or(bits, Ordering::AcqRel);
-        let slab_ref = self.tasks.borrow_mut().try_remove(header.key);
+        let slab_ref = self.tasks.borrow_mut().try_remove(header.key());
         self.record(|| TraceKind::Complete {
             task: header.id,
             outcome: match outcome {
@@ -140,9 +140,12 @@ impl LoopCore {
 
         // Tell everyone on the done list, in the order they asked. The
         // borrow ends before any waker runs.
-        let (done, awaited) = {
-            let mut local = task.local(self.thread).borrow_mut();
-            (std::mem::take(&mut local.done), std::mem::take(&mut local.awaiting))
+        let (done, awaited) = match task.local_if_any(self.thread) {
+            Some(local) => {
+                let mut local = local.borrow_mut();
+                (std::mem::take(&mut local.done), std::mem::take(&mut local.awaiting))
+            }
+            None => (Vec::new(), Vec::new()),
         };
         drop(awaited);
         self.schedule_done(done);
