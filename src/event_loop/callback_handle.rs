@@ -83,8 +83,11 @@ impl TimerHandle {
 
     /// Cancels the callback if it has not run yet, and removes its timer.
     pub fn cancel(&self) {
+        // Only a timer whose callback has not run is still in the wheel;
+        // once it ran, the key may be stale (see `TimerKey`), so it is not used.
+        let pending = self.cell.is_pending();
         self.cell.cancel();
-        if let Some(core) = self.core.upgrade() {
+        if pending && let Some(core) = self.core.upgrade() {
             core.cancel_timer(self.key);
         }
     }

@@ -72,6 +72,10 @@ impl CallbackCell {
     }
 }
 
+/// The most entries an empty ready queue keeps room for (96 KiB); above
+/// it, the queue shrinks back to it when it empties.
+const KEEP_CAPACITY: usize = 4096;
+
 /// The loop's FIFO of entries ready to run. Phase 4 of an iteration runs
 /// exactly the entries present when it began (`LoopCore::run_ready`).
 #[derive(Default)]
@@ -89,7 +93,16 @@ impl ReadyQueue {
 
     /// Takes the oldest entry.
     pub(crate) fn pop(&self) -> Option<Runnable> {
-        self.entries.borrow_mut().pop_front()
+        let mut entries = self.entries.borrow_mut();
+        let entry = entries.pop_front();
+        // A burst (a million tasks spawned at once) grows the queue to hold
+        // all of it; once the burst has drained, give that memory back
+        // instead of keeping it for the loop's whole life. Up to the bound
+        // the capacity stays, so a steady loop never allocates here.
+        if entries.is_empty() && entries.capacity() > KEEP_CAPACITY {
+            entries.shrink_to(KEEP_CAPACITY);
+        }
+        entry
     }
 
     /// How many entries are queued.

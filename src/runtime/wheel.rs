@@ -33,6 +33,8 @@
 //! new list, so it keeps their order too. Far timers (see `TimerWheel::file`)
 //! likewise share one list until they all move into the wheel together.
 
+use std::num::NonZeroU32;
+
 use slab::Slab;
 
 /// Bits of a tick count that one level consumes: 64 slots per level.
@@ -71,15 +73,23 @@ fn level_for(elapsed: u64, deadline: u64) -> usize {
 
 /// Identifies one inserted timer, for cancel. Carries a generation so a stale
 /// key never cancels a newer timer that reused the storage.
+///
+/// Both halves are 32 bits, so the key is 8 bytes (every pending `sleep`
+/// holds one). The generation wraps after 2^32 inserts, so a key is only
+/// safe while its holder knows its timer may still be pending, and that is
+/// how they are used: a `sleep` holds its key from its first poll to the poll
+/// after its timer fires (one loop iteration later), and a `TimerHandle`
+/// cancels through its key only while its callback has not run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TimerKey {
     /// Index of the timer's entry in the wheel's slab.
-    index: usize,
-    /// The entry's insertion number; never reused, so it acts as a generation.
-    generation: u64,
+    index: u32,
+    /// The entry's insertion number, as a generation.
+    generation: u32,
 }
 
-/// Which list an entry is on.
+/// Which list an entry is on. Bytes, not `usize`s: every pending timer
+/// carries one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Home {
     /// The list of timers that were already due when they were filed.
@@ -87,19 +97,46 @@ enum Home {
     /// Slot `slot` of level `level`.
     Slot {
         /// Level index, 0 (finest) to 5.
-        level: usize,
+        level: u8,
         /// Slot index within the level, 0 to 63.
-        slot: usize,
+        slot: u8,
     },
+}
+
+impl Home {
+    /// Slot `slot` of `level`.
+    fn slot(level: usize, slot: usize) -> Home {
+        // Both are below 64 (`LEVELS`, `SLOTS`).
+        Home::Slot { level: level as u8, slot: slot as u8 }
+    }
+}
+
+/// A list's pointer to a slab entry: the entry's index plus one, so that
+/// `Option<Link>` is 4 bytes. Every pending timer carries two (`prev` and
+/// `next`), and a million timers need nowhere near 2^32 indices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Link(NonZeroU32);
+
+impl Link {
+    /// The link to entry `index`.
+    fn to(index: usize) -> Link {
+        let plus_one = u32::try_from(index + 1).ok().and_then(NonZeroU32::new);
+        Link(plus_one.expect("fewer than 2^32 - 1 timers pending"))
+    }
+
+    /// The index of the entry linked to.
+    fn index(self) -> usize {
+        self.0.get() as usize - 1
+    }
 }
 
 /// Head and tail of one intrusive doubly-linked list of slab entries.
 #[derive(Clone, Copy, Debug, Default)]
 struct List {
     /// First entry: the earliest filed, and the next to be fired or cascaded.
-    head: Option<usize>,
+    head: Option<Link>,
     /// Last entry: where newly filed entries are appended.
-    tail: Option<usize>,
+    tail: Option<Link>,
 }
 
 /// One level of the wheel: 64 slots of equal width.
@@ -110,20 +147,21 @@ struct Level {
     slots: [List; SLOTS],
 }
 
-/// One pending timer, linked into the list of its `home`.
+/// One pending timer, linked into the list of its `home`. Besides the value,
+/// 8 bytes of deadline, 4 of generation and 11 of links and home.
 struct Entry<T> {
     /// What `advance` hands to `fire` (the runtime stores a waker).
     value: T,
     /// The tick at which the timer is due.
     deadline: u64,
-    /// Insertion number: orders already-due timers, and validates keys.
-    generation: u64,
+    /// Insertion number (wrapping): validates keys.
+    generation: u32,
     /// The list this entry is on.
     home: Home,
     /// Previous entry on the same list.
-    prev: Option<usize>,
+    prev: Option<Link>,
     /// Next entry on the same list.
-    next: Option<usize>,
+    next: Option<Link>,
 }
 
 /// A hierarchical timing wheel of timers carrying values of type `T`.
@@ -153,7 +191,7 @@ pub(crate) struct TimerWheel<T> {
     /// The tick the wheel has advanced to.
     elapsed: u64,
     /// The generation the next inserted timer gets.
-    next_generation: u64,
+    next_generation: u32,
 }
 
 impl<T> TimerWheel<T> {
@@ -190,10 +228,11 @@ impl<T> TimerWheel<T> {
     /// already due and fires on the next `advance` call.
     pub(crate) fn insert(&mut self, deadline: u64, value: T) -> TimerKey {
         let generation = self.next_generation;
-        self.next_generation += 1;
+        self.next_generation = generation.wrapping_add(1);
         let index = self.entries.insert(Entry { value, deadline, generation, home: Home::Due, prev: None, next: None });
         self.file(index);
-        TimerKey { index, generation }
+        // `file` linked the entry, so its index fits in 32 bits (`Link::to`).
+        TimerKey { index: index as u32, generation }
     }
 
     /// Removes a timer in O(1). Returns its value if it was still pending;
@@ -201,17 +240,18 @@ impl<T> TimerWheel<T> {
     pub(crate) fn cancel(&mut self, key: TimerKey) -> Option<T> {
         // A generation mismatch means the timer is gone and its slab slot may
         // now hold a newer timer, which this key must not touch.
-        if self.entries.get(key.index)?.generation != key.generation {
+        let index = key.index as usize;
+        if self.entries.get(index)?.generation != key.generation {
             return None;
         }
-        self.unlink(key.index);
-        Some(self.entries.remove(key.index).value)
+        self.unlink(index);
+        Some(self.entries.remove(index).value)
     }
 
     /// The value of a pending timer, to update in place (the runtime swaps
     /// in a sleeping task's newest waker); `None` once fired or cancelled.
     pub(crate) fn get_mut(&mut self, key: TimerKey) -> Option<&mut T> {
-        let entry = self.entries.get_mut(key.index)?;
+        let entry = self.entries.get_mut(key.index as usize)?;
         (entry.generation == key.generation).then_some(&mut entry.value)
     }
 
@@ -261,17 +301,20 @@ impl<T> TimerWheel<T> {
             return;
         }
         // The list is in insertion order, but already-due deadlines may have
-        // been inserted in any order, so sort them. This is the only sort in
-        // the wheel, and it only ever sees timers that were late on arrival.
+        // been inserted in any order, so sort them by deadline; the sort is
+        // stable, so equal deadlines keep their insertion order. This is the
+        // only sort in the wheel, and it only ever sees timers that were
+        // late on arrival.
         let mut order = Vec::new();
         let mut cursor = self.due.head;
-        while let Some(index) = cursor {
+        while let Some(link) = cursor {
+            let index = link.index();
             let entry = &self.entries[index];
-            order.push((entry.deadline, entry.generation, index));
+            order.push((entry.deadline, index));
             cursor = entry.next;
         }
-        order.sort_unstable();
-        for (_, _, index) in order {
+        order.sort_by_key(|&(deadline, _)| deadline);
+        for (_, index) in order {
             self.unlink(index);
             fire(self.entries.remove(index).value);
         }
@@ -283,7 +326,8 @@ impl<T> TimerWheel<T> {
         // Head to tail, appending each timer to the tail of its new list, so
         // equal deadlines keep their insertion order (see the module docs).
         // Unlinking one entry at a time keeps the lists whole at every step.
-        while let Some(index) = self.levels[level].slots[slot].head {
+        while let Some(link) = self.levels[level].slots[slot].head {
+            let index = link.index();
             self.unlink(index);
             if self.entries[index].deadline <= self.elapsed {
                 fire(self.entries.remove(index).value);
@@ -301,7 +345,7 @@ impl<T> TimerWheel<T> {
         } else {
             let level = level_for(self.elapsed, deadline);
             if level < LEVELS {
-                Home::Slot { level, slot: slot_for(deadline, level) }
+                Home::slot(level, slot_for(deadline, level))
             } else {
                 // Far: the deadline lies beyond the top level's current turn.
                 // Clamp it to the top level's last slot, re-filed when that
@@ -313,7 +357,7 @@ impl<T> TimerWheel<T> {
                 let top = LEVELS - 1;
                 let last = SLOTS - 1;
                 let slot = if slot_for(self.elapsed, top) == last { 0 } else { last };
-                Home::Slot { level: top, slot }
+                Home::slot(top, slot)
             }
         };
         self.push_back(home, index);
@@ -353,7 +397,7 @@ impl<T> TimerWheel<T> {
     fn list_mut(&mut self, home: Home) -> &mut List {
         match home {
             Home::Due => &mut self.due,
-            Home::Slot { level, slot } => &mut self.levels[level].slots[slot],
+            Home::Slot { level, slot } => &mut self.levels[level as usize].slots[slot as usize],
         }
     }
 
@@ -364,13 +408,14 @@ impl<T> TimerWheel<T> {
         entry.home = home;
         entry.prev = tail;
         entry.next = None;
+        let link = Some(Link::to(index));
         match tail {
-            Some(tail) => self.entries[tail].next = Some(index),
-            None => self.list_mut(home).head = Some(index),
+            Some(tail) => self.entries[tail.index()].next = link,
+            None => self.list_mut(home).head = link,
         }
-        self.list_mut(home).tail = Some(index);
+        self.list_mut(home).tail = link;
         if let Home::Slot { level, slot } = home {
-            self.levels[level].occupied |= 1 << slot;
+            self.levels[level as usize].occupied |= 1 << slot;
         }
     }
 
@@ -378,17 +423,17 @@ impl<T> TimerWheel<T> {
     fn unlink(&mut self, index: usize) {
         let Entry { home, prev, next, .. } = self.entries[index];
         match prev {
-            Some(prev) => self.entries[prev].next = next,
+            Some(prev) => self.entries[prev.index()].next = next,
             None => self.list_mut(home).head = next,
         }
         match next {
-            Some(next) => self.entries[next].prev = prev,
+            Some(next) => self.entries[next.index()].prev = prev,
             None => self.list_mut(home).tail = prev,
         }
         if let Home::Slot { level, slot } = home
-            && self.levels[level].slots[slot].head.is_none()
+            && self.list_mut(home).head.is_none()
         {
-            self.levels[level].occupied &= !(1 << slot);
+            self.levels[level as usize].occupied &= !(1 << slot);
         }
     }
 }

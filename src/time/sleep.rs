@@ -36,39 +36,32 @@ use crate::runtime::wheel::TimerKey;
 /// # });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    Sleep { wait: Wait::Duration(duration), state: State::Unpolled }
+    Sleep { state: State::After(duration) }
 }
 
 /// Waits until loop time `deadline` ([`LoopHandle::time`] measures it).
 ///
 /// [`LoopHandle::time`]: crate::LoopHandle::time
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep { wait: Wait::Until(deadline), state: State::Unpolled }
+    Sleep { state: State::Until(deadline) }
 }
 
 /// The future returned by [`sleep`] and [`sleep_until`].
 #[derive(Debug)]
 pub struct Sleep {
-    /// What the caller asked for.
-    wait: Wait,
     /// How far along the sleep is.
     state: State,
 }
 
-/// The two ways to say when a sleep ends.
-#[derive(Clone, Copy, Debug)]
-enum Wait {
-    /// This long after the first poll.
-    Duration(Duration),
-    /// At this loop time.
-    Until(Instant),
-}
-
-/// A [`Sleep`]'s progress.
+/// A [`Sleep`]'s progress. What the caller asked for is needed only until
+/// the first poll turns it into a timer, so it shares the space: a million
+/// sleeping tasks hold a million of these (24 bytes each).
 #[derive(Debug)]
 enum State {
-    /// Not polled yet: no deadline, no timer.
-    Unpolled,
+    /// Not polled yet: no timer; it will wait this long from the first poll.
+    After(Duration),
+    /// Not polled yet: no timer; it will wait until this loop time.
+    Until(Instant),
     /// A zero sleep that has yielded once.
     Yielded,
     /// Waiting on a wheel entry.
@@ -82,31 +75,37 @@ enum State {
     Done,
 }
 
+impl Sleep {
+    /// The first poll of a sleep that is not a bare yield: puts a wake entry
+    /// for this task into the wheel at `deadline`.
+    fn start(&mut self, core: &LoopCore, deadline: Instant, cx: &mut Context<'_>) -> Poll<()> {
+        let key = core.insert_timer(deadline, Runnable::Wake(cx.waker().clone()));
+        self.state = State::Waiting { key, core: core.weak() };
+        // The loop wakes us when the entry falls due (`run_once` phase 3,
+        // then the `Runnable::Wake` in phase 4).
+        Poll::Pending
+    }
+}
+
 impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         match &self.state {
-            State::Unpolled => {
-                if let Wait::Duration(Duration::ZERO) = self.wait {
-                    // asyncio's `sleep(0)` is a bare yield: reschedule
-                    // ourselves, so we run again next iteration, after
-                    // everything already queued.
-                    self.state = State::Yielded;
-                    cx.waker().wake_by_ref();
-                    return Poll::Pending;
-                }
-                let core = context::current();
-                let deadline = match self.wait {
-                    Wait::Duration(duration) => core.clock.deadline_after(duration),
-                    Wait::Until(deadline) => deadline,
-                };
-                let key = core.insert_timer(deadline, Runnable::Wake(cx.waker().clone()));
-                self.state = State::Waiting { key, core: core.weak() };
-                // The loop wakes us when the entry falls due (`run_once`
-                // phase 3, then the `Runnable::Wake` in phase 4).
+            State::After(Duration::ZERO) => {
+                // asyncio's `sleep(0)` is a bare yield: reschedule ourselves,
+                // so we run again next iteration, after everything already
+                // queued.
+                self.state = State::Yielded;
+                cx.waker().wake_by_ref();
                 Poll::Pending
             }
+            &State::After(duration) => {
+                let core = context::current();
+                let deadline = core.clock.deadline_after(duration);
+                self.start(&core, deadline, cx)
+            }
+            &State::Until(deadline) => self.start(&context::current(), deadline, cx),
             State::Yielded | State::Done => {
                 self.state = State::Done;
                 Poll::Ready(())
