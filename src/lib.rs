@@ -44,6 +44,7 @@
 //! | `runtime/raw_task.rs` | one allocation per task: state bits, refcount, vtable; its loop-thread data in `RefCell`s | `TaskRef`, `JoinRef` |
 //! | `runtime/loop_thread.rs` | "touched only on the loop's thread", as a `!Send` proof value | `LoopThread` |
 //! | `runtime/waker.rs` | the hand-written `RawWakerVTable`: waking is queueing | `waker_ref`, `schedule` |
+//! | `runtime/task_slab.rs` | the loop's live tasks by key, 8 bytes a slot | `TaskSlab` |
 //! | `runtime/ready.rs` | the ready queue and what it holds (task steps, callbacks, timer wakes) | `ReadyQueue`, `Runnable` |
 //! | `runtime/inbox.rs`, `runtime/context.rs` | how a wake finds its loop, from any thread | `Inbox` |
 //! | `runtime/core/mod.rs` | one loop iteration in four phases, asyncio's `_run_once` | `LoopCore` |

@@ -4,8 +4,8 @@
 //! (`ready.rs`), fed by the reactor (`reactor.rs`), the timer wheel
 //! (`wheel.rs`, on the ticks of `clock.rs`), the inbox (`inbox.rs`: wakes
 //! and callbacks from other threads) and the blocking pool (`blocking.rs`).
-//! A task is one allocation (`raw_task.rs`) whose waker (`waker.rs`) puts it
-//! back on the queue; `context.rs` tells a waker which loop is running here,
+//! A task is one allocation (`raw_task.rs`), kept by the loop in
+//! `task_slab.rs`, whose waker (`waker.rs`) puts it back on the queue; `context.rs` tells a waker which loop is running here,
 //! and `budget.rs` bounds how much I/O one step of a task may do.
 //! The loop reports to `report.rs` and `trace.rs`. The order to read these
 //! files in is the crate tour at the top of `lib.rs`.
@@ -23,6 +23,7 @@ pub(crate) mod raw_task;
 pub(crate) mod reactor;
 pub(crate) mod ready;
 pub(crate) mod report;
+pub(crate) mod task_slab;
 pub(crate) mod trace;
 #[allow(unsafe_code)]
 pub(crate) mod waker;

@@ -41,8 +41,6 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use slab::Slab;
-
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::budget::Budget;
 use crate::runtime::clock::Clock;
@@ -53,6 +51,7 @@ use crate::runtime::raw_task::{Awaited, Cancellable, DoneWaiter, JOIN_INTEREST, 
 use crate::runtime::reactor::Reactor;
 use crate::runtime::ready::{CallbackCell, ReadyQueue, Runnable};
 use crate::runtime::report::Report;
+use crate::runtime::task_slab::TaskSlab;
 use crate::runtime::trace::{TraceEvent, TraceKind};
 use crate::runtime::wheel::{TimerKey, TimerWheel};
 
@@ -90,7 +89,7 @@ pub(crate) struct LoopCore {
     ready: ReadyQueue,
     /// Every task not yet complete, by key. The slab owns one reference to
     /// each, which keeps a task alive while only wakers point at it.
-    tasks: RefCell<Slab<TaskRef>>,
+    tasks: RefCell<TaskSlab>,
     /// Timers: `sleep` wakes and `call_later` callbacks, by due tick.
     timers: RefCell<TimerWheel<Runnable>>,
     pub(crate) reactor: Reactor,
@@ -138,7 +137,7 @@ impl LoopCore {
         Ok(Rc::new_cyclic(|weak_self| LoopCore {
             inbox: Inbox::new(waker),
             ready: ReadyQueue::default(),
-            tasks: RefCell::new(Slab::new()),
+            tasks: RefCell::new(TaskSlab::new()),
             timers: RefCell::new(TimerWheel::new()),
             reactor,
             clock: Clock::new(config.virtual_time),
