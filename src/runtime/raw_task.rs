@@ -18,14 +18,17 @@
 //! - the stage: the future while it runs, then its output until the handle
 //!   takes it.
 //!
-//! The last two may hold `!Send` values and sit in `RefCell`s, which are
-//! `!Sync`. So the rule is: **they are touched only on the loop's thread.**
-//! That rule is a value, not a comment: every method that opens them takes a
-//! [`LoopThread`], a proof only the loop's own `!Send` owners can produce.
-//! Inside that thread the `RefCell`s turn a reentrancy mistake (borrowing
-//! the stage from inside the task's own poll) into a panic rather than
-//! undefined behaviour. This file and `waker.rs` are the only ones allowed
-//! `unsafe` code.
+//! The last two may hold `!Send` values. So the rule is: **they are
+//! touched only on the loop's thread.** That rule is a value, not a
+//! comment: every method that opens them takes a [`LoopThread`], a proof
+//! only the loop's own `!Send` owners can produce. Inside that thread a
+//! reentrancy mistake (opening the stage from inside the task's own poll)
+//! panics rather than being undefined behaviour: `Local` sits in a
+//! `RefCell`, and the stage is opened through [`OpenStage`], the same borrow
+//! flag by hand. (The stage is a bare union whose tag and flag live in one
+//! header byte that would otherwise be padding: a `RefCell<enum>` costs 16
+//! bytes more per task, which is a fifth of a small task.) This file and
+//! `waker.rs` are the only ones allowed `unsafe` code.
 //!
 //! Because the future may be `!Send`, it must also be *dropped* on the loop's
 //! thread even though the last reference to the block may be a waker dropped
@@ -35,15 +38,16 @@
 //! output waits to be taken). Both live on the loop's thread, and whichever of
 //! them lets go last empties the stage first.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{OnceCell, RefCell, UnsafeCell};
 use std::future::Future;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicU8, AtomicU32, Ordering, fence};
 use std::task::{Context, Poll, Waker};
 
 use crate::error::{TaskError, panic_message};
@@ -52,30 +56,30 @@ use crate::runtime::loop_thread::LoopThread;
 
 /// The task is in the ready queue (or about to be pushed there); further
 /// wakes are no-ops until the loop pops it and clears the bit.
-pub(crate) const SCHEDULED: usize = 1 << 0;
+pub(crate) const SCHEDULED: u32 = 1 << 0;
 /// The future has been dropped and the task's outcome is final; wakes are
 /// no-ops from now on.
-pub(crate) const COMPLETE: usize = 1 << 1;
+pub(crate) const COMPLETE: u32 = 1 << 1;
 /// Someone called `cancel()`; the loop drops the future the next time it pops
 /// the task instead of polling it.
-pub(crate) const CANCEL_REQUESTED: usize = 1 << 2;
+pub(crate) const CANCEL_REQUESTED: u32 = 1 << 2;
 /// The task completed by cancellation (set together with [`COMPLETE`]).
-pub(crate) const CANCELLED: usize = 1 << 3;
+pub(crate) const CANCELLED: u32 = 1 << 3;
 /// A [`Task`](crate::Task) handle is alive and will take the output; without
 /// it the loop drops the output as soon as the task completes.
-pub(crate) const JOIN_INTEREST: usize = 1 << 4;
+pub(crate) const JOIN_INTEREST: u32 = 1 << 4;
 /// The task completed by panicking (set together with [`COMPLETE`]).
-pub(crate) const PANICKED: usize = 1 << 5;
+pub(crate) const PANICKED: u32 = 1 << 5;
 /// The outcome was handed off to a combinator that already reported a
 /// failure (a `gather` sibling): a later panic is not reported as
 /// "never retrieved", as asyncio's gather marks such exceptions retrieved.
-pub(crate) const DETACHED: usize = 1 << 6;
+pub(crate) const DETACHED: u32 = 1 << 6;
 
 /// The part of the task allocation any thread may read.
 pub(crate) struct Header {
     /// The bits above; changed with atomic read-modify-write operations
     /// because wakers on other threads set [`SCHEDULED`] concurrently.
-    pub(crate) state: AtomicUsize,
+    pub(crate) state: AtomicU32,
     /// How many [`TaskRef`]s and [`Waker`]s point at this block; the last one
     /// to go frees it. 32 bits, beside `key`, so the pair packs into one
     /// word; taking a reference aborts before it could overflow, as `Arc`'s
@@ -92,6 +96,11 @@ pub(crate) struct Header {
     /// [`Header::key`]). 32 bits: four billion live tasks would need far more
     /// memory than their blocks' hundreds of gigabytes.
     key: u32,
+    /// Which value the stage holds ([`RUNNING`], [`FINISHED`] or
+    /// [`CONSUMED`]), and [`IN_USE`] while it is open. Loop thread only: an
+    /// atomic just so that the header stays plain `Sync` data, read and
+    /// written `Relaxed` (no other thread looks at it).
+    stage: AtomicU8,
 }
 
 impl Header {
@@ -174,15 +183,24 @@ pub(crate) enum DoneWaiter {
     },
 }
 
-/// What the task holds: first its future, then its outcome.
-enum Stage<F: Future> {
-    /// The future, not yet complete. Pinned: it never moves out of the block.
-    Running(F),
-    /// The outcome, waiting for the handle to take it.
-    Finished(Result<F::Output, TaskError>),
-    /// Nothing: the outcome was taken or dropped.
-    Consumed,
+/// What the task holds: first its future, then its outcome, then nothing.
+/// Which one is live is the header's `stage` byte, the union's tag.
+union Stage<F: Future> {
+    /// While [`RUNNING`]: the future. Pinned: it never moves out of the
+    /// block, and is dropped in place.
+    future: ManuallyDrop<F>,
+    /// While [`FINISHED`]: the outcome, waiting for the handle to take it.
+    outcome: ManuallyDrop<Result<F::Output, TaskError>>,
 }
+
+/// The stage holds the future, not yet complete.
+const RUNNING: u8 = 0;
+/// The stage holds the outcome.
+const FINISHED: u8 = 1;
+/// The stage holds nothing: the outcome was taken or dropped.
+const CONSUMED: u8 = 2;
+/// Set beside the tag while the stage is open ([`OpenStage`]).
+const IN_USE: u8 = 1 << 7;
 
 /// The type-specific operations, one static table per future type. Each
 /// takes a pointer to the header of a live `TaskBlock<F>` of its own `F`.
@@ -218,8 +236,9 @@ struct Prefix {
 struct TaskBlock<F: Future> {
     /// Header and local data, at offset zero.
     prefix: Prefix,
-    /// Loop thread only (opened with a [`LoopThread`]).
-    stage: RefCell<Stage<F>>,
+    /// Loop thread only (opened with a [`LoopThread`], through
+    /// [`OpenStage`]); the header's `stage` byte says what it holds.
+    stage: UnsafeCell<Stage<F>>,
 }
 
 /// A counted reference to a task block. The runtime's internal handle: the
@@ -281,7 +300,7 @@ impl TaskRef {
     }
 
     /// The state bits, as last written by any thread.
-    fn state(&self) -> usize {
+    fn state(&self) -> u32 {
         self.header().state.load(Ordering::Acquire)
     }
 
@@ -382,7 +401,7 @@ impl TaskRef {
     /// report: `None` if the outcome was no panic, or was handed off to a
     /// combinator (`DETACHED` in `state`, the bits read when the last claim
     /// on the output went away).
-    pub(crate) fn discard_output(&self, _on: LoopThread, state: usize) -> Option<String> {
+    pub(crate) fn discard_output(&self, _on: LoopThread, state: u32) -> Option<String> {
         // SAFETY: as in `poll`.
         let error = unsafe { (self.header().vtable.drop_output)(self.ptr) };
         match error {
@@ -428,23 +447,24 @@ pub(crate) struct JoinRef<T> {
 impl<T> JoinRef<T> {
     /// Allocates a task block holding `future`, with one reference (the
     /// returned one) and the given initial state bits.
-    pub(crate) fn new<F>(future: F, inbox: Arc<Inbox>, id: u64, key: usize, state: usize) -> Self
+    pub(crate) fn new<F>(future: F, inbox: Arc<Inbox>, id: u64, key: usize, state: u32) -> Self
     where
         F: Future<Output = T> + 'static,
     {
         let block = Box::new(TaskBlock {
             prefix: Prefix {
                 header: Header {
-                    state: AtomicUsize::new(state),
+                    state: AtomicU32::new(state),
                     refs: AtomicU32::new(1),
                     vtable: vtable::<F>(),
                     inbox,
                     id,
                     key: u32::try_from(key).expect("fewer than 2^32 tasks alive"),
+                    stage: AtomicU8::new(RUNNING),
                 },
                 local: OnceCell::new(),
             },
-            stage: RefCell::new(Stage::Running(future)),
+            stage: UnsafeCell::new(Stage { future: ManuallyDrop::new(future) }),
         });
         // This is the one heap allocation of a spawned task (its `Local`
         // is a second one, made only if it is named or awaited).
@@ -492,40 +512,112 @@ fn vtable<F: Future + 'static>() -> &'static Vtable {
     }
 }
 
-/// The stage of the block `ptr` points at.
-///
-/// # Safety
-/// `ptr` must be the header of a live `TaskBlock<F>`, and the caller on the
-/// loop's thread (the `RefCell` is `!Sync`).
-unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a RefCell<Stage<F>> {
-    // SAFETY: see the function's contract.
-    let block = unsafe { ptr.cast::<TaskBlock<F>>().as_ref() };
-    &block.stage
+/// A task's stage, opened for one vtable call: the borrow a
+/// `RefCell<Stage>` would give, by hand. While it lives the header's stage
+/// byte carries [`IN_USE`], and opening the stage again panics.
+struct OpenStage<'a, F: Future> {
+    /// The header's stage byte: the tag, and the flag.
+    tag: &'a AtomicU8,
+    /// The union the tag describes.
+    stage: &'a UnsafeCell<Stage<F>>,
+    /// What the stage holds now; written back to the tag on close.
+    holds: u8,
 }
 
-/// Replaces the stage, dropping the old value where it lies (a running
-/// future is pinned and must not be moved out to be dropped). A panic in
-/// that drop is caught and its message returned: the task's outcome is
-/// already decided, and the assignment stores `new` even if the old value's
-/// destructor unwinds.
-fn replace_stage<F: Future>(stage: &mut Stage<F>, new: Stage<F>) -> Option<String> {
-    catch_unwind(AssertUnwindSafe(|| *stage = new)).err().map(|payload| panic_message(&*payload))
+impl<'a, F: Future> OpenStage<'a, F> {
+    /// Opens the stage of the block `ptr` points at.
+    ///
+    /// # Safety
+    /// `ptr` must be the header of a live `TaskBlock<F>`, and the caller on
+    /// the loop's thread (the only one that opens the stage).
+    unsafe fn open(ptr: NonNull<Header>) -> Self {
+        // SAFETY: see the function's contract.
+        let block = unsafe { ptr.cast::<TaskBlock<F>>().as_ref() };
+        let tag = &block.prefix.header.stage;
+        let holds = tag.load(Ordering::Relaxed);
+        assert!(holds & IN_USE == 0, "a task's stage was opened from inside its own use");
+        tag.store(holds | IN_USE, Ordering::Relaxed);
+        OpenStage { tag, stage: &block.stage, holds }
+    }
+
+    /// The future, pinned, if the stage holds it.
+    fn future(&mut self) -> Option<Pin<&mut F>> {
+        if self.holds != RUNNING {
+            return None;
+        }
+        // SAFETY: the tag says the union holds the future; the stage is open
+        // (no other reference to it exists) and `&mut self` is unique. The
+        // future lives inside the heap block, which does not move until it is
+        // freed, and it is only ever dropped in place (`empty`), so it stays
+        // pinned.
+        Some(unsafe { Pin::new_unchecked(&mut *(*self.stage.get()).future) })
+    }
+
+    /// The outcome, if the stage holds it.
+    fn outcome(&self) -> Option<&Result<F::Output, TaskError>> {
+        // SAFETY: the tag says the union holds the outcome; the stage is open.
+        (self.holds == FINISHED).then(|| unsafe { &*(*self.stage.get()).outcome })
+    }
+
+    /// Drops what the stage holds, in place (a running future is pinned and
+    /// must not be moved out to be dropped). A panic in that drop is caught
+    /// and its message returned: the stage is empty all the same.
+    fn empty(&mut self) -> Option<String> {
+        let held = std::mem::replace(&mut self.holds, CONSUMED);
+        let stage = self.stage.get();
+        catch_unwind(AssertUnwindSafe(|| match held {
+            // SAFETY: the tag said the union held this value, and it is now
+            // marked empty, so nothing reads or drops it again.
+            RUNNING => unsafe { ManuallyDrop::drop(&mut (*stage).future) },
+            // SAFETY: as above.
+            FINISHED => unsafe { ManuallyDrop::drop(&mut (*stage).outcome) },
+            _ => {}
+        }))
+        .err()
+        .map(|payload| panic_message(&*payload))
+    }
+
+    /// Replaces what the stage holds with `outcome`, dropping the old value
+    /// as [`OpenStage::empty`] does (and returning its panic's message).
+    fn finish(&mut self, outcome: Result<F::Output, TaskError>) -> Option<String> {
+        let dropped = self.empty();
+        // SAFETY: the stage is open and now empty; writing a union field
+        // drops nothing.
+        unsafe { (*self.stage.get()).outcome = ManuallyDrop::new(outcome) };
+        self.holds = FINISHED;
+        dropped
+    }
+
+    /// Moves the outcome out, if the stage holds it, leaving it empty.
+    fn take_outcome(&mut self) -> Option<Result<F::Output, TaskError>> {
+        if self.holds != FINISHED {
+            return None;
+        }
+        self.holds = CONSUMED;
+        // SAFETY: the tag said the union held the outcome, and it is now
+        // marked empty, so the value is read out exactly once.
+        Some(unsafe { ManuallyDrop::take(&mut (*self.stage.get()).outcome) })
+    }
+}
+
+impl<F: Future> Drop for OpenStage<'_, F> {
+    fn drop(&mut self) {
+        // Closing: the tag says what the stage holds now, and it may be
+        // opened again.
+        self.tag.store(self.holds, Ordering::Relaxed);
+    }
 }
 
 /// `Vtable::poll` for `F`.
 ///
 /// # Safety
-/// As [`stage`].
+/// As [`OpenStage::open`].
 unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> Poll<bool> {
     // SAFETY: forwarded contract.
-    let mut stage = unsafe { stage::<F>(ptr) }.borrow_mut();
-    let Stage::Running(future) = &mut *stage else {
+    let mut stage = unsafe { OpenStage::<F>::open(ptr) };
+    let Some(future) = stage.future() else {
         return Poll::Ready(false);
     };
-    // SAFETY: the future lives inside the heap block, which does not move
-    // until it is freed, and it is only ever dropped in place
-    // (`replace_stage`), so it stays pinned.
-    let future = unsafe { Pin::new_unchecked(future) };
     // A panic must not unwind through the loop: catch it and make it the
     // task's outcome, which whoever awaits the task receives as an error.
     let outcome = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
@@ -536,19 +628,19 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> Poll<bo
     let panicked = outcome.is_err();
     // The future has returned; a panic while dropping what is left of it
     // cannot change the outcome any more.
-    let _ = replace_stage(&mut stage, Stage::Finished(outcome));
+    let _ = stage.finish(outcome);
     Poll::Ready(panicked)
 }
 
 /// `Vtable::cancel` for `F`.
 ///
 /// # Safety
-/// As [`stage`].
+/// As [`OpenStage::open`].
 unsafe fn cancel<F: Future>(ptr: NonNull<Header>) -> Option<String> {
     // SAFETY: forwarded contract.
-    let mut stage = unsafe { stage::<F>(ptr) }.borrow_mut();
-    if matches!(*stage, Stage::Running(_) | Stage::Finished(Ok(_))) {
-        return replace_stage(&mut stage, Stage::Finished(Err(TaskError::Cancelled)));
+    let mut stage = unsafe { OpenStage::<F>::open(ptr) };
+    if stage.holds == RUNNING || matches!(stage.outcome(), Some(Ok(_))) {
+        return stage.finish(Err(TaskError::Cancelled));
     }
     None
 }
@@ -556,15 +648,12 @@ unsafe fn cancel<F: Future>(ptr: NonNull<Header>) -> Option<String> {
 /// `Vtable::take_output` for `F`.
 ///
 /// # Safety
-/// As [`stage`], and `out` must point to an `Option<Result<F::Output,
-/// TaskError>>`.
+/// As [`OpenStage::open`], and `out` must point to an
+/// `Option<Result<F::Output, TaskError>>`.
 unsafe fn take_output<F: Future>(ptr: NonNull<Header>, out: *mut ()) {
     // SAFETY: forwarded contract.
-    let mut stage = unsafe { stage::<F>(ptr) }.borrow_mut();
-    if let Stage::Finished(_) = *stage {
-        let Stage::Finished(outcome) = std::mem::replace(&mut *stage, Stage::Consumed) else {
-            unreachable!("checked just above");
-        };
+    let mut stage = unsafe { OpenStage::<F>::open(ptr) };
+    if let Some(outcome) = stage.take_outcome() {
         // SAFETY: the caller passes an `Option<Result<F::Output, TaskError>>`.
         unsafe { *out.cast::<Option<Result<F::Output, TaskError>>>() = Some(outcome) };
     }
@@ -573,17 +662,17 @@ unsafe fn take_output<F: Future>(ptr: NonNull<Header>, out: *mut ()) {
 /// `Vtable::drop_output` for `F`.
 ///
 /// # Safety
-/// As [`stage`].
+/// As [`OpenStage::open`].
 unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) -> Option<TaskError> {
     // SAFETY: forwarded contract.
-    let mut stage = unsafe { stage::<F>(ptr) }.borrow_mut();
-    let error = match &*stage {
-        Stage::Finished(Err(error)) => Some(error.clone()),
+    let mut stage = unsafe { OpenStage::<F>::open(ptr) };
+    let error = match stage.outcome() {
+        Some(Err(error)) => Some(error.clone()),
         _ => None,
     };
     // The output is dropped here, on the loop's thread; nobody wanted it,
     // so a panic in its destructor has nobody to go to either.
-    let _ = replace_stage(&mut stage, Stage::Consumed);
+    let _ = stage.empty();
     error
 }
 
@@ -596,7 +685,7 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: the block came from `Box<TaskBlock<F>>` in `JoinRef::new` and
     // no reference remains, so nothing else reads it.
     let mut block = unsafe { Box::from_raw(ptr.cast::<TaskBlock<F>>().as_ptr()) };
-    // By the rule in the module docs the stage is `Consumed` by now, and by
+    // By the rule in the module docs the stage is empty by now, and by
     // the rule on `Local::done` both lists are empty, so dropping the
     // block runs no code of `F` and no callback's destructor. If a bug ever
     // broke either rule, this may be the wrong thread for that code: leak
@@ -605,7 +694,7 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
         let local = local.get_mut();
         local.done.is_empty() && local.awaiting.is_empty()
     });
-    if !matches!(block.stage.get_mut(), Stage::Consumed) || !lists_empty {
+    if *block.prefix.header.stage.get_mut() != CONSUMED || !lists_empty {
         std::mem::forget(block);
         return;
     }

@@ -220,7 +220,7 @@ impl LoopCore {
     /// Allocates a task with the next number and puts it in the slab, with
     /// `state` and JOIN_INTEREST (the handle the caller makes will take the
     /// output); queueing it is the caller's business.
-    fn new_task<F>(&self, future: F, name: Option<String>, state: usize) -> JoinRef<F::Output>
+    fn new_task<F>(&self, future: F, name: Option<String>, state: u32) -> JoinRef<F::Output>
     where
         F: Future + 'static,
     {
