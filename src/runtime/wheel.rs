@@ -6,7 +6,7 @@
 //!
 //! In the path of a wakeup it sits between a sleeping task and the loop:
 //! 1. `Sleep` (`time/sleep.rs`), on its first poll, has `LoopCore` `insert` a
-//!    `Runnable::Wake` entry at its deadline tick (rounded up by
+//!    `TimerAction::Wake` entry at its deadline tick (rounded up by
 //!    `runtime/clock.rs`). It keeps the `TimerKey`, to `cancel` the entry if
 //!    dropped or to `get_mut` it to swap in a newer waker.
 //! 2. Phase 1 of `LoopCore::run_once` asks `next_expiration` how long the

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::runtime::context;
 use crate::runtime::core::LoopCore;
-use crate::runtime::ready::Runnable;
+use crate::runtime::ready::TimerAction;
 use crate::runtime::wheel::TimerKey;
 
 /// Waits for `duration`, asyncio's `asyncio.sleep(delay)`.
@@ -79,7 +79,7 @@ impl Sleep {
     /// The first poll of a sleep that is not a bare yield: puts a wake entry
     /// for this task into the wheel at `deadline`.
     fn start(&mut self, core: &LoopCore, deadline: Instant, cx: &mut Context<'_>) -> Poll<()> {
-        let key = core.insert_timer(deadline, Runnable::Wake(cx.waker().clone()));
+        let key = core.insert_timer(deadline, TimerAction::Wake(cx.waker().clone()));
         self.state = State::Waiting { key, core: core.weak() };
         // The loop wakes us when the entry falls due (`run_once` phase 3,
         // then the `Runnable::Wake` in phase 4).

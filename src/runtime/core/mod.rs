@@ -49,7 +49,7 @@ use crate::runtime::io_wait::{IoWait, LoopFacts, io_wait};
 use crate::runtime::loop_thread::LoopThread;
 use crate::runtime::raw_task::{Awaited, Cancellable, DoneWaiter, JOIN_INTEREST, JoinRef, SCHEDULED, TaskRef};
 use crate::runtime::reactor::Reactor;
-use crate::runtime::ready::{CallbackCell, ReadyQueue, Runnable};
+use crate::runtime::ready::{CallbackCell, ReadyQueue, Runnable, TimerAction};
 use crate::runtime::report::Report;
 use crate::runtime::task_slab::TaskSlab;
 use crate::runtime::trace::{TraceEvent, TraceKind};
@@ -91,7 +91,7 @@ pub(crate) struct LoopCore {
     /// each, which keeps a task alive while only wakers point at it.
     tasks: RefCell<TaskSlab>,
     /// Timers: `sleep` wakes and `call_later` callbacks, by due tick.
-    timers: RefCell<TimerWheel<Runnable>>,
+    timers: RefCell<TimerWheel<TimerAction>>,
     pub(crate) reactor: Reactor,
     /// Real or virtual time.
     pub(crate) clock: Clock,
@@ -261,7 +261,7 @@ impl LoopCore {
     pub(crate) fn call_at(&self, when: Instant, f: impl FnOnce() + 'static) -> (Rc<CallbackCell>, TimerKey) {
         assert!(!self.closed.get(), "event loop is closed");
         let cell = CallbackCell::new(f);
-        let key = self.insert_timer(when, Runnable::Callback(cell.clone()));
+        let key = self.insert_timer(when, TimerAction::Callback(cell.clone()));
         (cell, key)
     }
 
@@ -348,7 +348,7 @@ impl LoopCore {
     }
 
     /// Puts `entry` in the wheel, due at the first tick not before `deadline`.
-    pub(crate) fn insert_timer(&self, deadline: Instant, entry: Runnable) -> TimerKey {
+    pub(crate) fn insert_timer(&self, deadline: Instant, entry: TimerAction) -> TimerKey {
         let tick = self.clock.deadline_tick(deadline);
         let mut timers = self.timers.borrow_mut();
         if timers.next_expiration().is_none() {
@@ -366,7 +366,7 @@ impl LoopCore {
     pub(crate) fn refresh_timer(&self, key: TimerKey, waker: &Waker) -> bool {
         let mut timers = self.timers.borrow_mut();
         let replaced = match timers.get_mut(key) {
-            Some(Runnable::Wake(stored)) if !stored.will_wake(waker) => std::mem::replace(stored, waker.clone()),
+            Some(TimerAction::Wake(stored)) if !stored.will_wake(waker) => std::mem::replace(stored, waker.clone()),
             Some(_) => return true,
             None => return false,
         };
@@ -501,7 +501,7 @@ impl LoopCore {
         let mut timers = self.timers.borrow_mut();
         timers.advance(now_tick, |entry| {
             self.record(|| TraceKind::TimerFired);
-            self.ready.push(entry);
+            self.ready.push(entry.into());
         });
     }
 
