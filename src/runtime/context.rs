@@ -8,7 +8,7 @@
 //! pushes straight onto the local ready queue.
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use crate::runtime::core::LoopCore;
@@ -18,6 +18,31 @@ use crate::runtime::raw_task::TaskRef;
 thread_local! {
     /// The loop running on this thread, if any.
     static CURRENT: RefCell<Option<Rc<LoopCore>>> = const { RefCell::new(None) };
+    /// Every loop made on this thread, running or not (dead ones are pruned
+    /// as new ones come). A task handle carries only its task, whose header
+    /// names its loop's inbox; this is how a handle dropped while its loop
+    /// is not running still finds the loop to report to (`loop_of`), without
+    /// a pointer to the loop in each of a million handles.
+    static LOOPS: RefCell<Vec<Weak<LoopCore>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Records a loop just made on this thread, for [`loop_of`].
+pub(crate) fn register(core: &Rc<LoopCore>) {
+    LOOPS.with_borrow_mut(|loops| {
+        loops.retain(|other| other.strong_count() > 0);
+        loops.push(Rc::downgrade(core));
+    });
+}
+
+/// The loop of this thread whose inbox is `inbox`, running or not; `None`
+/// once it is gone (or from another thread, which has no such loop).
+pub(crate) fn loop_of(inbox: &Arc<Inbox>) -> Option<Rc<LoopCore>> {
+    // The loops upgraded and passed over are dropped inside the borrow,
+    // which is fine: each has another owner, so none is freed here.
+    let find = |loops: &RefCell<Vec<Weak<LoopCore>>>| {
+        loops.borrow().iter().filter_map(Weak::upgrade).find(|core| Arc::ptr_eq(&core.inbox, inbox))
+    };
+    LOOPS.try_with(find).ok().flatten()
 }
 
 /// Marks `core` as this thread's running loop until the guard drops (also

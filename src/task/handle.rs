@@ -12,7 +12,7 @@
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -64,10 +64,11 @@ use crate::runtime::waker::cancel;
 /// }
 /// ```
 pub struct Task<T> {
-    /// The task, with its join interest held on our behalf.
+    /// The task, with its join interest held on our behalf. Nothing else:
+    /// the handle is one pointer (a million tasks keep a million handles),
+    /// and the loop it reports an unretrieved panic to is found from the
+    /// task's header when it needs to (`context::loop_of`).
     join: JoinRef<T>,
-    /// The loop, to report an unretrieved panic if we drop the outcome.
-    core: Weak<LoopCore>,
     /// Proof that we are on the task's loop thread, where `T` is produced
     /// and read; it also makes the handle `!Send` and `!Sync`.
     thread: LoopThread,
@@ -75,8 +76,8 @@ pub struct Task<T> {
 
 impl<T> Task<T> {
     /// Wraps a freshly spawned task, on its loop's thread.
-    pub(crate) fn new(join: JoinRef<T>, core: Weak<LoopCore>, thread: LoopThread) -> Self {
-        Task { join, core, thread }
+    pub(crate) fn new(join: JoinRef<T>, thread: LoopThread) -> Self {
+        Task { join, thread }
     }
 
     /// The untyped reference to the task.
@@ -333,7 +334,7 @@ impl<T> Drop for Task<T> {
         // it completes instead.
         let Some(message) = self.join.release(self.thread) else { return };
         let report = Report::NeverRetrieved { task: self.get_name(), message };
-        match self.core.upgrade() {
+        match context::loop_of(&self.raw().header().inbox) {
             Some(core) => core.report(report),
             None => default_handler(&report),
         }

@@ -17,7 +17,7 @@ where
     F: Future + 'static,
 {
     let join = if core.eager_tasks() { core.spawn_eager(future, name) } else { core.spawn(future, name) };
-    Task::new(join, core.weak(), core.thread())
+    Task::new(join, core.thread())
 }
 
 /// Spawns `future` on `core` as an eager task, whatever the loop's default.
@@ -25,7 +25,7 @@ pub(crate) fn spawn_eager_on<F>(core: &LoopCore, future: F, name: Option<String>
 where
     F: Future + 'static,
 {
-    Task::new(core.spawn_eager(future, name), core.weak(), core.thread())
+    Task::new(core.spawn_eager(future, name), core.thread())
 }
 
 /// Spawns `future` as a task on the running loop, asyncio's

@@ -44,6 +44,7 @@ use std::time::{Duration, Instant};
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::budget::Budget;
 use crate::runtime::clock::Clock;
+use crate::runtime::context;
 use crate::runtime::inbox::{Inbox, Incoming};
 use crate::runtime::io_wait::{IoWait, LoopFacts, io_wait};
 use crate::runtime::loop_thread::LoopThread;
@@ -134,7 +135,7 @@ impl LoopCore {
     /// Creates a loop core (its selector, its waker, its clock).
     pub(crate) fn new(config: Config) -> io::Result<Rc<Self>> {
         let (reactor, waker) = Reactor::new()?;
-        Ok(Rc::new_cyclic(|weak_self| LoopCore {
+        let core = Rc::new_cyclic(|weak_self| LoopCore {
             inbox: Inbox::new(waker),
             ready: ReadyQueue::default(),
             tasks: RefCell::new(TaskSlab::new()),
@@ -157,7 +158,11 @@ impl LoopCore {
             weak_self: weak_self.clone(),
             // The loop is created here and, being `!Send`, stays here.
             thread: LoopThread::of_new_loop(),
-        }))
+        });
+        // So that a task handle dropped while the loop is not running can
+        // still find the loop to report to (`context::loop_of`).
+        context::register(&core);
+        Ok(core)
     }
 
     /// A weak pointer to this core.
