@@ -3,9 +3,14 @@
 //! a request queued for a connection allocates no buffer, and a large
 //! request body is held once, not copied behind its head.
 //!
-//! A counting global allocator measures it; each test warms the loop up
-//! first so that the ready queue, the task slab and the timer wheel already
-//! have their capacity.
+//! A spawned task holds at most 128 bytes and a sleeping one at most 160,
+//! counting everything the program holds for it: the task, its handle, its
+//! slots in the loop's slab and queues, and its timer.
+//!
+//! A counting global allocator measures it. The tests of allocation counts
+//! warm the loop up first so that the ready queue, the task slab and the
+//! timer wheel already have their capacity; the tests of bytes per task do
+//! not, so that the loop's growth is counted too.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -31,6 +36,23 @@ thread_local! {
     static LIVE_BYTES: Cell<isize> = const { Cell::new(0) };
     /// The most `LIVE_BYTES` has been since `reset_peak`.
     static PEAK_BYTES: Cell<isize> = const { Cell::new(0) };
+    /// Bytes this thread holds now as the allocator holds them: each block
+    /// rounded up as glibc's `malloc` rounds it ([`held`]).
+    static HELD_BYTES: Cell<isize> = const { Cell::new(0) };
+}
+
+/// What glibc's `malloc` on a 64-bit machine holds for a request of `size`
+/// bytes: the request plus an 8-byte header, rounded up to 16 bytes, 32 at
+/// least; a block from 128 KiB up is its own mapping, in whole pages.
+fn held(size: usize) -> isize {
+    let held =
+        if size >= 128 * 1024 { (size + 16).next_multiple_of(4096) } else { (size + 8).next_multiple_of(16).max(32) };
+    held as isize
+}
+
+/// Bytes the calling thread holds now, as the allocator holds them.
+fn held_bytes() -> isize {
+    HELD_BYTES.with(Cell::get)
 }
 
 /// The size from which an allocation counts as large: a head buffer
@@ -74,11 +96,14 @@ fn count(size: usize, freed: usize) {
         live.set(live.get() + size as isize - freed as isize);
         let _ = PEAK_BYTES.try_with(|peak| peak.set(peak.get().max(live.get())));
     });
+    let freed = if freed == 0 { 0 } else { held(freed) };
+    let _ = HELD_BYTES.try_with(|bytes| bytes.set(bytes.get() + held(size) - freed));
 }
 
 /// Counts `size` bytes freed on the calling thread.
 fn count_free(size: usize) {
     let _ = LIVE_BYTES.try_with(|live| live.set(live.get() - size as isize));
+    let _ = HELD_BYTES.try_with(|bytes| bytes.set(bytes.get() - held(size)));
 }
 
 // SAFETY: forwards to the system allocator unchanged.
@@ -117,6 +142,58 @@ fn allocations_during(lp: &EventLoop, body: impl Fn() + 'static) -> usize {
         }
     });
     allocations() - before
+}
+
+/// Tasks spawned by the tests of bytes per task. With the main task that is
+/// 2^16, so the task slab, the ready queue and the timer wheel, which grow
+/// by doubling, end up exactly full: their slots count at their own size,
+/// without the slack a doubling leaves.
+const TASKS_TO_WEIGH: usize = (1 << 16) - 1;
+
+#[test]
+fn a_spawned_task_holds_at_most_128_bytes() {
+    let per_task = corio::run(async {
+        let before = held_bytes();
+        // As the `spawn` benchmark does: the handles kept, no task run yet.
+        let tasks: Vec<_> = (0..TASKS_TO_WEIGH as u64).map(|i| corio::create_task(async move { i })).collect();
+        let per_task = (held_bytes() - before) / TASKS_TO_WEIGH as isize;
+        let mut sum = 0;
+        for task in tasks {
+            sum += task.await.unwrap();
+        }
+        assert_eq!(sum, (TASKS_TO_WEIGH * (TASKS_TO_WEIGH - 1) / 2) as u64);
+        per_task
+    });
+    eprintln!("a spawned task, its handle and its slots in the loop: {per_task} bytes");
+    assert!(per_task <= 128, "a spawned task holds {per_task} bytes");
+}
+
+#[test]
+fn a_sleeping_task_holds_at_most_160_bytes() {
+    let lp = EventLoop::builder().virtual_time(true).build();
+    let per_task = lp.run_until_complete(async {
+        let before = held_bytes();
+        let tasks: Vec<_> = (0..TASKS_TO_WEIGH as u64)
+            .map(|i| {
+                corio::create_task(async move {
+                    corio::sleep(Duration::from_millis(i % 1000 + 1)).await;
+                    i
+                })
+            })
+            .collect();
+        // One iteration: every task runs to its sleep, and the ready queue
+        // that held them all drains.
+        corio::sleep(Duration::ZERO).await;
+        let per_task = (held_bytes() - before) / TASKS_TO_WEIGH as isize;
+        let mut sum = 0;
+        for task in tasks {
+            sum += task.await.unwrap();
+        }
+        assert_eq!(sum, (TASKS_TO_WEIGH * (TASKS_TO_WEIGH - 1) / 2) as u64);
+        per_task
+    });
+    eprintln!("a sleeping task, its handle, its slots in the loop and its timer: {per_task} bytes");
+    assert!(per_task <= 160, "a sleeping task holds {per_task} bytes");
 }
 
 #[test]
