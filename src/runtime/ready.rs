@@ -92,8 +92,8 @@ impl CallbackCell {
     }
 }
 
-/// The most entries an empty ready queue keeps room for (96 KiB); above
-/// it, the queue shrinks back to it when it empties.
+/// The room for entries the ready queue always keeps once it has grown
+/// that far (96 KiB); room beyond it is given back as the queue drains.
 const KEEP_CAPACITY: usize = 4096;
 
 /// The loop's FIFO of entries ready to run. Phase 4 of an iteration runs
@@ -116,11 +116,15 @@ impl ReadyQueue {
         let mut entries = self.entries.borrow_mut();
         let entry = entries.pop_front();
         // A burst (a million tasks spawned at once) grows the queue to hold
-        // all of it; once the burst has drained, give that memory back
-        // instead of keeping it for the loop's whole life. Up to the bound
-        // the capacity stays, so a steady loop never allocates here.
-        if entries.is_empty() && entries.capacity() > KEEP_CAPACITY {
-            entries.shrink_to(KEEP_CAPACITY);
+        // all of it; as it drains, give that memory back instead of keeping
+        // it for the loop's whole life: once the queue is an eighth full,
+        // shrink it to twice what it holds (the gap between the two keeps a
+        // queue that hovers there from reallocating back and forth). Up to
+        // the bound the capacity stays, so a steady loop never allocates
+        // here.
+        let len = entries.len();
+        if entries.capacity() > KEEP_CAPACITY && len <= entries.capacity() / 8 {
+            entries.shrink_to(KEEP_CAPACITY.max(2 * len));
         }
         entry
     }
