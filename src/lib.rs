@@ -41,7 +41,7 @@
 //!
 //! | file | concept | key type |
 //! |---|---|---|
-//! | `runtime/raw_task.rs` | one allocation per task: state bits, refcount, vtable; its loop-thread data in `RefCell`s | `TaskRef`, `JoinRef` |
+//! | `runtime/raw_task.rs` | one allocation per task: state bits, refcount, vtable; its loop-thread data (a lazily boxed `Local`, the stage union) | `TaskRef`, `JoinRef` |
 //! | `runtime/loop_thread.rs` | "touched only on the loop's thread", as a `!Send` proof value | `LoopThread` |
 //! | `runtime/waker.rs` | the hand-written `RawWakerVTable`: waking is queueing | `waker_ref`, `schedule` |
 //! | `runtime/task_slab.rs` | the loop's live tasks by key, 8 bytes a slot | `TaskSlab` |

@@ -81,9 +81,9 @@ pub(crate) struct Header {
     /// because wakers on other threads set [`SCHEDULED`] concurrently.
     pub(crate) state: AtomicU32,
     /// How many [`TaskRef`]s and [`Waker`]s point at this block; the last one
-    /// to go frees it. 32 bits, beside `key`, so the pair packs into one
-    /// word; taking a reference aborts before it could overflow, as `Arc`'s
-    /// count does.
+    /// to go frees it. 32 bits, as are `state` and `key`, so that the three
+    /// and the stage byte share two words; taking a reference aborts before
+    /// it could overflow, as `Arc`'s count does.
     refs: AtomicU32,
     /// The functions that know the concrete future type.
     vtable: &'static Vtable,
