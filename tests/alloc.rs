@@ -151,6 +151,7 @@ fn allocations_during(lp: &EventLoop, body: impl Fn() + 'static) -> usize {
 const TASKS_TO_WEIGH: usize = (1 << 16) - 1;
 
 #[test]
+#[cfg_attr(miri, ignore = "65,535 tasks take Miri too long; the other tests run the same code")]
 fn a_spawned_task_holds_at_most_128_bytes() {
     let per_task = corio::run(async {
         let before = held_bytes();
@@ -169,6 +170,7 @@ fn a_spawned_task_holds_at_most_128_bytes() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "65,535 tasks take Miri too long; the other tests run the same code")]
 fn a_sleeping_task_holds_at_most_160_bytes() {
     let lp = EventLoop::builder().virtual_time(true).build();
     let per_task = lp.run_until_complete(async {
