@@ -540,23 +540,39 @@ impl<'a, F: Future> OpenStage<'a, F> {
         OpenStage { tag, stage: &block.stage, holds }
     }
 
+    /// The union, to read.
+    fn union(&self) -> &Stage<F> {
+        // SAFETY: the stage is open (its flag is set), so no other reference
+        // to the union exists on this, the only thread that opens it.
+        unsafe { &*self.stage.get() }
+    }
+
+    /// The union, to change.
+    fn union_mut(&mut self) -> &mut Stage<F> {
+        // SAFETY: as in `union`, and `&mut self` makes this the only one.
+        unsafe { &mut *self.stage.get() }
+    }
+
     /// The future, pinned, if the stage holds it.
     fn future(&mut self) -> Option<Pin<&mut F>> {
         if self.holds != RUNNING {
             return None;
         }
-        // SAFETY: the tag says the union holds the future; the stage is open
-        // (no other reference to it exists) and `&mut self` is unique. The
-        // future lives inside the heap block, which does not move until it is
-        // freed, and it is only ever dropped in place (`empty`), so it stays
-        // pinned.
-        Some(unsafe { Pin::new_unchecked(&mut *(*self.stage.get()).future) })
+        // SAFETY: the tag says the union holds the future.
+        let future: &mut F = unsafe { &mut self.union_mut().future };
+        // SAFETY: the future lives inside the heap block, which does not move
+        // until it is freed, and it is only ever dropped in place (`empty`),
+        // so it stays pinned.
+        Some(unsafe { Pin::new_unchecked(future) })
     }
 
     /// The outcome, if the stage holds it.
     fn outcome(&self) -> Option<&Result<F::Output, TaskError>> {
-        // SAFETY: the tag says the union holds the outcome; the stage is open.
-        (self.holds == FINISHED).then(|| unsafe { &*(*self.stage.get()).outcome })
+        if self.holds != FINISHED {
+            return None;
+        }
+        // SAFETY: the tag says the union holds the outcome.
+        Some(unsafe { &self.union().outcome })
     }
 
     /// Drops what the stage holds, in place (a running future is pinned and
@@ -564,13 +580,21 @@ impl<'a, F: Future> OpenStage<'a, F> {
     /// and its message returned: the stage is empty all the same.
     fn empty(&mut self) -> Option<String> {
         let held = std::mem::replace(&mut self.holds, CONSUMED);
-        let stage = self.stage.get();
+        let union = self.union_mut();
         catch_unwind(AssertUnwindSafe(|| match held {
-            // SAFETY: the tag said the union held this value, and it is now
-            // marked empty, so nothing reads or drops it again.
-            RUNNING => unsafe { ManuallyDrop::drop(&mut (*stage).future) },
-            // SAFETY: as above.
-            FINISHED => unsafe { ManuallyDrop::drop(&mut (*stage).outcome) },
+            RUNNING => {
+                // SAFETY: the tag said the union held the future.
+                let future = unsafe { &mut union.future };
+                // SAFETY: it is now marked empty, so nothing reads or drops
+                // it again.
+                unsafe { ManuallyDrop::drop(future) }
+            }
+            FINISHED => {
+                // SAFETY: the tag said the union held the outcome.
+                let outcome = unsafe { &mut union.outcome };
+                // SAFETY: as for the future.
+                unsafe { ManuallyDrop::drop(outcome) }
+            }
             _ => {}
         }))
         .err()
@@ -581,9 +605,8 @@ impl<'a, F: Future> OpenStage<'a, F> {
     /// as [`OpenStage::empty`] does (and returning its panic's message).
     fn finish(&mut self, outcome: Result<F::Output, TaskError>) -> Option<String> {
         let dropped = self.empty();
-        // SAFETY: the stage is open and now empty; writing a union field
-        // drops nothing.
-        unsafe { (*self.stage.get()).outcome = ManuallyDrop::new(outcome) };
+        // The union is empty now; writing a field drops nothing.
+        self.union_mut().outcome = ManuallyDrop::new(outcome);
         self.holds = FINISHED;
         dropped
     }
@@ -594,9 +617,11 @@ impl<'a, F: Future> OpenStage<'a, F> {
             return None;
         }
         self.holds = CONSUMED;
-        // SAFETY: the tag said the union held the outcome, and it is now
-        // marked empty, so the value is read out exactly once.
-        Some(unsafe { ManuallyDrop::take(&mut (*self.stage.get()).outcome) })
+        // SAFETY: the tag said the union held the outcome.
+        let outcome = unsafe { &mut self.union_mut().outcome };
+        // SAFETY: it is now marked empty, so the value is read out exactly
+        // once.
+        Some(unsafe { ManuallyDrop::take(outcome) })
     }
 }
 
