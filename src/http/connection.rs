@@ -5,51 +5,38 @@
 //! slices: a read appends to it, a parser consumes a prefix of it. Bytes past
 //! the end of one response are the next response's on a keep-alive
 //! connection, so they stay here rather than in any per-response state.
+//!
+//! The buffer is a [`ReadBuffer`]: its reads grow while they fill the space
+//! they were given, so a large page arrives in a read or two.
 
 use std::future::poll_fn;
 use std::io;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
+use crate::http::read_buffer::ReadBuffer;
 use crate::http::transport::Transport;
-
-/// How much a read asks the socket for at most: large enough for a few TLS
-/// records or a typical page's head and first body bytes.
-const READ_CHUNK: usize = 16 * 1024;
 
 /// An open connection to an origin (or to a proxy tunnelling to it).
 pub(crate) struct Connection {
     transport: Transport,
-    /// Received bytes; `buffer[start..end]` are not consumed yet. The vector
-    /// is kept at its full length (zeroed once), so reads go straight into
-    /// its tail without re-initialising memory. Empty, with no allocation,
-    /// until the first bytes arrive.
-    buffer: Vec<u8>,
-    /// First unconsumed byte.
-    start: usize,
-    /// One past the last received byte.
-    end: usize,
+    /// Received bytes not consumed yet.
+    buffer: ReadBuffer,
 }
 
 impl Connection {
     /// Wraps a connected transport.
     pub(crate) fn new(transport: Transport) -> Connection {
-        Connection { transport, buffer: Vec::new(), start: 0, end: 0 }
+        Connection { transport, buffer: ReadBuffer::new() }
     }
 
     /// The received bytes not consumed yet.
     pub(crate) fn buffered(&self) -> &[u8] {
-        &self.buffer[self.start..self.end]
+        self.buffer.unread()
     }
 
     /// Marks the first `n` buffered bytes consumed.
     pub(crate) fn consume(&mut self, n: usize) {
-        debug_assert!(n <= self.end - self.start);
-        self.start += n;
-        if self.start == self.end {
-            // Everything consumed: the next read can start at the front.
-            self.start = 0;
-            self.end = 0;
-        }
+        self.buffer.consume(n);
     }
 
     /// Reads more bytes from the transport and appends them to the buffer;
@@ -62,47 +49,7 @@ impl Connection {
     /// answer while it writes. `Pending` leaves the task's waker with the
     /// reactor for the socket's next readable edge.
     pub(crate) fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        if self.buffer.is_empty() {
-            return self.poll_first_fill(cx);
-        }
-        self.make_room();
-        let n = ready!(self.transport.poll_read(cx, &mut self.buffer[self.end..]))?;
-        self.end += n;
-        Poll::Ready(Ok(n))
-    }
-
-    /// The first read on a connection. It reads into an array on the stack
-    /// of the poll that finds bytes, and only then gives the connection its
-    /// buffer, sized to what came: a request waiting for its answer (10,000
-    /// of them, say) holds no read buffer until the answer starts to arrive.
-    /// The one copy is of at most one chunk, once per connection.
-    fn poll_first_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        let mut first = [0u8; READ_CHUNK];
-        // Pending: the reactor wakes us when the socket is readable.
-        let n = ready!(self.transport.poll_read(cx, &mut first))?;
-        // Just what arrived: an answer read whole in one go (a small page,
-        // a redirect) never costs a full chunk; the next read grows the
-        // buffer if there is more.
-        self.buffer.extend_from_slice(&first[..n]);
-        self.end = n;
-        Poll::Ready(Ok(n))
-    }
-
-    /// Makes at least `READ_CHUNK` bytes free after `end`: first by moving
-    /// the unconsumed bytes to the front, and only if that is not enough by
-    /// growing (a head larger than one chunk, say).
-    fn make_room(&mut self) {
-        if self.buffer.len() - self.end >= READ_CHUNK {
-            return;
-        }
-        if self.start > 0 {
-            self.buffer.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-        }
-        if self.buffer.len() - self.end < READ_CHUNK {
-            self.buffer.resize(self.end + READ_CHUNK, 0);
-        }
+        self.buffer.poll_fill(|space| self.transport.poll_read(cx, space))
     }
 
     /// Writes all of `bytes`.
@@ -132,7 +79,7 @@ impl Connection {
     /// it is unusable (an idle connection has no response owed to it, and
     /// stray bytes would be read as the next request's answer).
     pub(crate) fn looks_open(&mut self) -> bool {
-        self.start == self.end && self.transport.is_open_and_quiet()
+        self.buffer.is_empty() && self.transport.is_open_and_quiet()
     }
 
     /// Gives up the connection for its transport (to run TLS over a proxy

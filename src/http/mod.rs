@@ -35,6 +35,7 @@ mod pool;
 // Crate-visible for the hidden `corio::fuzzing` entry points (feature `fuzzing`).
 pub(crate) mod proto;
 mod proxy;
+mod read_buffer;
 mod request;
 mod response;
 mod session;

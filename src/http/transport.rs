@@ -7,6 +7,14 @@
 //! and only when the socket has none do we return `Pending`, with the
 //! reactor holding our waker for the socket's next readable edge.
 //!
+//! rustls reads the socket 4 KiB at a time if we let it, which makes a
+//! 120 KB page thirty `recv` calls. So we read the records ourselves, into
+//! a [`ReadBuffer`] whose reads grow while they fill it (as the plaintext
+//! buffer's do), and rustls takes them from there. And a read hands over
+//! all the plaintext the records already received decrypt to, as far as
+//! the caller's buffer takes it, not just the first record's: that is what
+//! tells the caller's buffer it is worth growing.
+//!
 //! Only a flush whose caller then waits for the socket to drain parks the
 //! task for writing. The reactor keeps one writer's waker per socket, and
 //! the task reading may not be the one writing (a Redis connection's
@@ -22,6 +30,7 @@ use std::task::{Context, Poll, ready};
 use rustls::{ClientConfig, ClientConnection};
 
 use crate::http::error::Error;
+use crate::http::read_buffer::ReadBuffer;
 use crate::http::tls;
 use crate::net::TcpStream;
 
@@ -39,6 +48,8 @@ pub(crate) struct TlsStream {
     tcp: TcpStream,
     /// rustls's state machine: buffers of ciphertext and plaintext.
     session: ClientConnection,
+    /// Records read from the socket that rustls has not taken yet.
+    records: ReadBuffer,
     /// Set when the peer closed TCP without sending `close_notify`, after
     /// which a close-delimited body may have been cut short by an attacker.
     closed_without_notify: bool,
@@ -52,7 +63,7 @@ impl Transport {
     pub(crate) async fn handshake(tcp: TcpStream, host: &str, config: Arc<ClientConfig>) -> Result<Transport, Error> {
         let session = ClientConnection::new(config, tls::server_name(host)?)
             .map_err(|error| tls::handshake_error(host, error))?;
-        let mut stream = TlsStream { tcp, session, closed_without_notify: false };
+        let mut stream = TlsStream { tcp, session, records: ReadBuffer::new(), closed_without_notify: false };
         poll_fn(|cx| stream.poll_handshake(cx)).await.map_err(|error| match error {
             HandshakeError::Tls(error) => tls::handshake_error(host, error),
             HandshakeError::Io(error) => Error::Io(error),
@@ -183,13 +194,31 @@ impl TlsStream {
     }
 
     /// Reads plaintext: first what rustls already holds, else new records.
+    /// Once some plaintext is in `buf`, it goes on decrypting only the
+    /// records already received, and never reads the socket: a read error
+    /// or the end of the stream then shows in the next call instead, so no
+    /// bytes are lost with it.
     fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let mut filled = 0;
         loop {
-            match self.session.reader().read(buf) {
-                // Plaintext, or Ok(0) after the peer's close_notify: a clean end.
-                Ok(n) => return Poll::Ready(Ok(n)),
+            match self.session.reader().read(&mut buf[filled..]) {
+                // Plaintext, or Ok(0) after the peer's close_notify: a
+                // clean end. We return once the buffer is full or no
+                // received records are left to decrypt.
+                Ok(n) => {
+                    filled += n;
+                    if n == 0 || filled == buf.len() || self.records.is_empty() {
+                        return Poll::Ready(Ok(filled));
+                    }
+                }
                 // rustls needs more records before it has plaintext.
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    if filled > 0 && self.records.is_empty() {
+                        return Poll::Ready(Ok(filled));
+                    }
+                }
+                // What we have first; the end or the error comes again.
+                Err(_) if filled > 0 => return Poll::Ready(Ok(filled)),
                 // TCP ended without close_notify. We report the end of the
                 // stream and remember how it ended; only a close-delimited
                 // body treats that as an error (a truncation attack).
@@ -208,9 +237,17 @@ impl TlsStream {
             // connection's writer), and the reactor keeps one writer's
             // waker per socket; ours would replace its.
             let _ = self.flush_now();
-            // Pending: the reactor wakes us at the socket's next readable edge.
+            // Here either nothing is filled or received records are left,
+            // so this reads the socket only while `buf` is empty. Pending:
+            // the reactor wakes us at the socket's next readable edge.
             ready!(self.poll_read_records(cx))?;
-            self.session.process_new_packets().map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
+            if let Err(error) = self.session.process_new_packets() {
+                // rustls keeps the error and gives it again next time.
+                if filled > 0 {
+                    return Poll::Ready(Ok(filled));
+                }
+                return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, error)));
+            }
         }
     }
 
@@ -221,25 +258,36 @@ impl TlsStream {
     fn is_open_and_quiet(&mut self) -> bool {
         const MAX_IDLE_RECORD_READS: usize = 8;
         for _ in 0..MAX_IDLE_RECORD_READS {
-            match self.session.read_tls(&mut ReadNow(&self.tcp)) {
-                Ok(0) => return false,
-                Ok(_) if self.session.process_new_packets().is_err() => return false,
-                Ok(_) => {}
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                    return would_block(self.session.reader().read(&mut [0u8; 1]));
+            if self.records.is_empty() {
+                match self.records.poll_fill(|space| Poll::Ready(self.tcp.read_now(space))) {
+                    Poll::Ready(Ok(0)) => return false,
+                    Poll::Ready(Ok(_)) => {}
+                    Poll::Ready(Err(error)) if error.kind() == io::ErrorKind::WouldBlock => {
+                        return would_block(self.session.reader().read(&mut [0u8; 1]));
+                    }
+                    Poll::Ready(Err(_)) | Poll::Pending => return false,
                 }
-                Err(_) => return false,
+            }
+            if self.session.read_tls(&mut self.records).is_err() || self.session.process_new_packets().is_err() {
+                return false;
             }
         }
         false
     }
 
-    /// Reads TLS records from the socket into rustls; `Ok(0)` on TCP EOF.
+    /// Gives rustls more records: those read from the socket before, or
+    /// else those of a new read; `Ok(0)` at the end of TCP's stream.
     fn poll_read_records(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        match self.session.read_tls(&mut SocketIo { tcp: &self.tcp, cx }) {
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => Poll::Pending,
-            result => Poll::Ready(result),
+        if self.records.is_empty() {
+            // Pending: the reactor wakes us at the socket's next readable edge.
+            let read = ready!(self.records.poll_fill(|space| self.tcp.poll_read(cx, space)))?;
+            if read == 0 {
+                // rustls learns of the end from a read of nothing, and then
+                // tells a close_notify end from a cut one.
+                return Poll::Ready(self.session.read_tls(&mut io::empty()));
+            }
         }
+        Poll::Ready(self.session.read_tls(&mut self.records))
     }
 
     /// Writes out as many queued records as the socket takes now, without
@@ -274,16 +322,6 @@ fn would_block(read: io::Result<usize>) -> bool {
     matches!(read, Err(error) if error.kind() == io::ErrorKind::WouldBlock)
 }
 
-/// The socket as a `Read` that looks now, outside the budget, for
-/// [`TlsStream::is_open_and_quiet`].
-struct ReadNow<'a>(&'a TcpStream);
-
-impl Read for ReadNow<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read_now(buf)
-    }
-}
-
 /// The socket as a `Write` that writes now, outside the budget, and never
 /// parks the task: `WouldBlock` when it is full. For flushes nobody waits
 /// on ([`TlsStream::flush_now`]).
@@ -299,22 +337,13 @@ impl Write for WriteNow<'_> {
     }
 }
 
-/// Presents our poll-style socket as the blocking `Read`/`Write` rustls
+/// Presents our poll-style socket as the blocking `Write` rustls
 /// expects: `Pending` becomes `WouldBlock`, and because the poll already
 /// registered the waker, the caller can return `Pending` without losing it.
 struct SocketIo<'a, 'b> {
     tcp: &'a TcpStream,
     /// The task context whose waker a `Pending` registers.
     cx: &'a mut Context<'b>,
-}
-
-impl Read for SocketIo<'_, '_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self.tcp.poll_read(self.cx, buf) {
-            Poll::Ready(result) => result,
-            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
-        }
-    }
 }
 
 impl Write for SocketIo<'_, '_> {
