@@ -485,4 +485,85 @@ mod tests {
         });
         assert_eq!(server.join().unwrap(), QUEUED);
     }
+
+    /// A server's socket that counts the bytes written to it.
+    struct CountingSocket {
+        tcp: std::net::TcpStream,
+        written: usize,
+    }
+
+    impl Read for CountingSocket {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.tcp.read(buf)
+        }
+    }
+
+    impl Write for CountingSocket {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let n = self.tcp.write(buf)?;
+            self.written += n;
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            self.tcp.flush()
+        }
+    }
+
+    /// rustls would hand over one record's plaintext per read, and read the
+    /// socket 4 KiB at a time. Once the read size has grown on a first
+    /// page, a second page that has arrived whole comes out of one read.
+    #[test]
+    fn a_read_hands_over_all_the_plaintext_already_received() {
+        const PAGE: usize = 120_000;
+        let (config, root) = server_config();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (send_page, page_wanted) = mpsc::channel::<()>();
+        let (page_sent, sent) = mpsc::channel::<usize>();
+        let server = thread::spawn(move || {
+            let (tcp, _) = listener.accept().unwrap();
+            let socket = CountingSocket { tcp, written: 0 };
+            let mut tls = StreamOwned::new(ServerConnection::new(Arc::new(config)).unwrap(), socket);
+            while tls.conn.is_handshaking() || tls.conn.wants_write() {
+                tls.conn.complete_io(&mut tls.sock).unwrap();
+            }
+            let page: Vec<u8> = (0..PAGE).map(|i| (i % 251) as u8).collect();
+            for () in page_wanted {
+                let before = tls.sock.written;
+                tls.write_all(&page).and_then(|()| tls.flush()).unwrap();
+                page_sent.send(tls.sock.written - before).unwrap();
+            }
+        });
+        crate::run(async move {
+            let tcp = std::net::TcpStream::connect(addr).unwrap();
+            let probe = tcp.try_clone().unwrap();
+            tcp.set_nonblocking(true).unwrap();
+            let tcp = TcpStream::from_mio(mio::net::TcpStream::from_std(tcp)).unwrap();
+            let config = tls::client_config(&[root]).unwrap();
+            let mut transport = Transport::handshake(tcp, "127.0.0.1", config).await.unwrap();
+            let mut buf = vec![0u8; 1 << 20];
+            let mut reads = Vec::new();
+            for _ in 0..2 {
+                send_page.send(()).unwrap();
+                // Until the whole page's records wait in our socket.
+                let records = sent.recv().unwrap() as u64;
+                while rustix::io::ioctl_fionread(&probe).unwrap() < records {
+                    thread::sleep(Duration::from_millis(1));
+                }
+                let (mut received, mut page_reads) = (0, 0);
+                while received < PAGE {
+                    let n = poll_fn(|cx| transport.poll_read(cx, &mut buf[received..])).await.unwrap();
+                    assert!(
+                        buf[received..received + n].iter().enumerate().all(|(i, &b)| b == ((received + i) % 251) as u8)
+                    );
+                    received += n;
+                    page_reads += 1;
+                }
+                reads.push(page_reads);
+            }
+            assert_eq!(reads[1], 1, "reads per page: {reads:?}");
+        });
+        server.join().unwrap();
+    }
 }
