@@ -106,6 +106,7 @@
 //! | `http/connect.rs` | DNS, TCP, CONNECT tunnel, then TLS | `open` |
 //! | `http/tls.rs` | rustls config; self-signed vs unknown issuer | `client_config` |
 //! | `http/transport.rs` | plain or TLS byte pipe, poll-style | `Transport` |
+//! | `http/read_buffer.rs` | received bytes; reads that grow while they fill their space | `ReadBuffer`, `ReadSize` |
 //! | `http/connection.rs` | the receive buffer parsers read from | `Connection` |
 //! | `http/exchange.rs` | write (watching for an early answer), read the head, skip 1xx, framing | `exchange` |
 //! | `http/proto/early_answer.rs` | what an answer during the body means for it (curl's rule) | `classify` |

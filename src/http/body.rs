@@ -31,8 +31,8 @@ use crate::http::proto::framing::{BodyLength, Framing};
 use crate::http::proto::headers::Headers;
 use crate::runtime::budget;
 
-/// Decoded bytes that cost one unit of the step's budget: what one read
-/// of the connection moves at most.
+/// Decoded bytes that cost one unit of the step's budget: what the
+/// connection's first, smallest read moves (`read_buffer::MIN_READ`).
 const BYTES_PER_UNIT: usize = 16 * 1024;
 
 /// The connection a body is read from, with its pool slot.
