@@ -198,7 +198,7 @@ pub async fn fetch_movie_page(fetcher: &Fetcher, clean: bool, rank: usize, url: 
     let subject = subject_id(url);
     let label = format!("rank {rank} subject {subject}");
     let status = match fetcher.fetch(PageKind::Movie, &label, url).await {
-        Ok(page) => movie_status(fetcher, clean, &label, page).await,
+        Ok(page) => movie_status(fetcher, clean, &label, page),
         Err(FetchError::Failed(why)) => Status::Error(why),
         Err(refused) => return Err(refused),
     };
@@ -214,29 +214,17 @@ fn path_of<'a>(url: &'a str, base_url: &str) -> &'a str {
 /// Ctrl-C stopped the crawl before the page was answered.
 async fn read_movie(fetcher: &Fetcher, clean: bool, label: &str, url: &str) -> Option<Status> {
     match fetcher.fetch(PageKind::Movie, label, url).await {
-        Ok(page) => Some(movie_status(fetcher, clean, label, page).await),
+        Ok(page) => Some(movie_status(fetcher, clean, label, page)),
         Err(FetchError::Failed(why) | FetchError::Banned(why)) => Some(Status::Error(why)),
         Err(FetchError::Stopped) => None,
     }
 }
 
 /// A movie page's record status: its four fields, or why it has none.
-///
-/// The fields are found on the loop's helper threads ([`corio::to_thread`]):
-/// reading a page is a third of the crawl's CPU, and on the loop's thread
-/// it would hold up the reading of every page behind it while the other
-/// core idles. A parse that panicked is that page's error, not the crawl's.
-async fn movie_status(fetcher: &Fetcher, clean: bool, label: &str, page: Page) -> Status {
+fn movie_status(fetcher: &Fetcher, clean: bool, label: &str, page: Page) -> Status {
     match page {
         Page::Found(html) => {
-            let parse = move || if clean { extract::clean_movie(&html) } else { extract::movie(&html) };
-            let fields = match corio::to_thread(parse).await {
-                Ok(fields) => fields,
-                Err(panicked) => {
-                    fetcher.stats.failed.bump();
-                    return Status::Error(format!("reading the page failed: {panicked}"));
-                }
-            };
+            let fields = if clean { extract::clean_movie(&html) } else { extract::movie(&html) };
             fetcher.parsed(label);
             fields.map(Status::Ok).unwrap_or_else(|missing| {
                 // A page that came back but does not parse is a failure too.
