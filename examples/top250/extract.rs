@@ -117,9 +117,12 @@ pub fn strip_whitespace(page: &str) -> String {
     String::from_utf8(stripped).unwrap_or_default()
 }
 
-/// What a byte of UTF-8 may be, for [`strip_whitespace`].
+// What a byte of UTF-8 may be, for [`strip_whitespace`]:
+/// a byte that is kept (ASCII text, continuation bytes, most lead bytes);
 const KEEP: u8 = 0;
+/// one of Python's ASCII spaces, always removed;
 const ASCII_SPACE: u8 = 1;
+/// a lead byte whose character may be a non-ASCII space, to be decoded.
 const MAY_OPEN_A_SPACE: u8 = 2;
 
 /// Every byte's class: Python's ASCII `\s` (`\t\n\v\f\r`, U+001C..U+001F
